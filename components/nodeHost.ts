@@ -1,0 +1,162 @@
+import * as aws from "@pulumi/aws";
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import { FlockerPackageSource } from "../config/schema";
+import { renderCloudConfig } from "../lib/cloudConfig";
+import { flockerPackageEnv } from "../lib/flockerPackages";
+import { LOCAL_SCRIPTS_DIR, remoteBaseDir } from "../lib/scripts";
+import { NodeSpec } from "../lib/topology";
+import { scriptStep, StepTarget } from "./remoteStep";
+
+/** Tag that marks the documented IMDSv1 exception (reliability-security.md §0.1). */
+export const IMDSV1_EXCEPTION_TAG = "imdsv1-exception";
+export const IMDSV1_EXCEPTION_REASON = "flocker-1.15-reads-instance-id-with-boto2";
+
+/** How long SSH may stay unreachable while an instance boots: about 60 dials of up to 15 s. */
+export const SSH_DIAL_ATTEMPTS = 60;
+export const SSH_DIAL_TIMEOUT_SECONDS = 15;
+
+export interface NodeHostArgs {
+  readonly node: NodeSpec;
+  readonly ami: pulumi.Input<string>;
+  /** Do not replace the node when a newer image of an unpinned AMI appears. @default false */
+  readonly ignoreAmiChanges?: boolean;
+  readonly instanceType: string;
+  readonly rootVolumeSizeGiB: number;
+  readonly subnetId: pulumi.Input<string>;
+  readonly securityGroupIds: pulumi.Input<string>[];
+  readonly keyName: pulumi.Input<string>;
+  readonly sshUser: string;
+  /** Secret. */
+  readonly sshPrivateKey: pulumi.Input<string>;
+  readonly flockerPackages: FlockerPackageSource;
+  readonly dockerPackage: string;
+  /** @default the archive's current version */
+  readonly dockerVersion?: string;
+  readonly tags: Record<string, pulumi.Input<string>>;
+}
+
+/**
+ * One EC2 node brought to "Docker is running": the instance (hostname, static private address,
+ * encrypted root volume, IMDS settings), the node scripts copied over SSH, then boot completion,
+ * the Flocker package-source preflight and Docker, in that order.
+ */
+export class NodeHost extends pulumi.ComponentResource {
+  public readonly node: NodeSpec;
+  public readonly instance: aws.ec2.Instance;
+  public readonly publicIp: pulumi.Output<string>;
+  /** Where later steps run. */
+  public readonly target: StepTarget;
+  /** Docker is installed and running: later steps on this node depend on it. */
+  public readonly dockerReady: command.remote.Command;
+
+  constructor(name: string, args: NodeHostArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("swarm-flocker:nodes:NodeHost", name, {}, opts);
+    const node = args.node;
+    this.node = node;
+
+    this.instance = new aws.ec2.Instance(
+      `${name}-instance`,
+      {
+        ami: args.ami,
+        instanceType: args.instanceType,
+        subnetId: args.subnetId,
+        privateIp: node.privateIp,
+        associatePublicIpAddress: true,
+        vpcSecurityGroupIds: args.securityGroupIds,
+        keyName: args.keyName,
+        userData: renderCloudConfig({ hostname: node.name }),
+        rootBlockDevice: {
+          encrypted: true,
+          volumeType: "gp3",
+          volumeSize: args.rootVolumeSizeGiB,
+          deleteOnTermination: true,
+          tags: { ...args.tags, Name: `${node.name}-root` },
+        },
+        // Flocker 1.15 reads the instance id with boto 2, which only speaks IMDSv1: tokens stay
+        // optional (the documented exception, tagged below). Hop limit 1 and the DOCKER-USER rule
+        // of install-docker.sh keep containers away from the metadata service.
+        metadataOptions: {
+          httpEndpoint: "enabled",
+          httpTokens: "optional",
+          httpPutResponseHopLimit: 1,
+          instanceMetadataTags: "disabled",
+        },
+        // Not volumeTags: it would claim the tags of the EBS volumes Flocker attaches later.
+        tags: { ...args.tags, Name: node.name, Role: node.role, [IMDSV1_EXCEPTION_TAG]: IMDSV1_EXCEPTION_REASON },
+      },
+      { parent: this, ignoreChanges: args.ignoreAmiChanges ? ["ami"] : undefined },
+    );
+    this.publicIp = this.instance.publicIp;
+
+    const connection: command.types.input.remote.ConnectionArgs = {
+      host: this.instance.publicIp,
+      user: args.sshUser,
+      privateKey: pulumi.secret(args.sshPrivateKey),
+      dialErrorLimit: SSH_DIAL_ATTEMPTS,
+      perDialTimeout: SSH_DIAL_TIMEOUT_SECONDS,
+    };
+    // The first SSH contact: it retries while the instance boots, and every step runs these files.
+    const scripts = new command.remote.CopyToRemote(
+      `${name}-scripts`,
+      {
+        connection,
+        source: new pulumi.asset.FileArchive(LOCAL_SCRIPTS_DIR),
+        remotePath: remoteBaseDir(args.sshUser),
+        triggers: [this.instance.id],
+      },
+      { parent: this },
+    );
+    const copies: pulumi.Resource[] = [scripts];
+    if (args.flockerPackages.kind === "debs") {
+      copies.push(
+        new command.remote.CopyToRemote(
+          `${name}-flocker-debs`,
+          {
+            connection,
+            source: new pulumi.asset.FileArchive(path.resolve(args.flockerPackages.debDir)),
+            remotePath: remoteBaseDir(args.sshUser),
+            triggers: [this.instance.id],
+          },
+          // Both copies create the base directory if missing: one after the other.
+          { parent: this, dependsOn: [scripts] },
+        ),
+      );
+    }
+    this.target = { nodeName: node.name, sshUser: args.sshUser, connection, scripts, instanceId: this.instance.id };
+
+    const boot = scriptStep(
+      `${name}-boot`,
+      { target: this.target, script: "wait-boot.sh", env: { NODE_NAME: node.name } },
+      this,
+    );
+    const preflight = scriptStep(
+      `${name}-flocker-preflight`,
+      {
+        target: this.target,
+        script: "flocker-packages.sh",
+        action: "preflight",
+        env: flockerPackageEnv(args.flockerPackages, args.sshUser),
+        dependsOn: [boot, ...copies],
+      },
+      this,
+    );
+    this.dockerReady = scriptStep(
+      `${name}-docker`,
+      {
+        target: this.target,
+        script: "install-docker.sh",
+        env: {
+          DOCKER_PACKAGE: args.dockerPackage,
+          DOCKER_VERSION: args.dockerVersion ?? "",
+          BLOCK_CONTAINER_IMDS: 1,
+        },
+        dependsOn: [preflight],
+      },
+      this,
+    );
+
+    this.registerOutputs({ instanceId: this.instance.id, publicIp: this.publicIp, privateIp: node.privateIp });
+  }
+}

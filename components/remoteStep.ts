@@ -1,0 +1,74 @@
+/**
+ * One provisioning step on one node: a `remote.Command` that runs a script from `scripts/`.
+ *
+ * Every step of the stack goes through here so that they all behave the same way: parameters in
+ * the command's environment assignments, secrets on stdin only, the script's digest in the command
+ * (a changed script re-runs the step), no previous output sent back over SSH, and — for steps whose
+ * output is secret — no logging and secret outputs.
+ */
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { scriptCommand } from "../lib/scripts";
+
+/** Where a step runs: an SSH connection and the resource that put the scripts there. */
+export interface StepTarget {
+  /** Node name, for messages. */
+  readonly nodeName: string;
+  readonly sshUser: string;
+  readonly connection: command.types.input.remote.ConnectionArgs;
+  /** The copy of `scripts/` on that node; every step waits for it. */
+  readonly scripts: pulumi.Resource;
+  /**
+   * The node's instance id. A changed connection alone only re-runs a step in place (and
+   * CopyToRemote would not even re-copy); a replaced instance must replace its steps, so that their
+   * delete runs against the old node and their create against the new one.
+   */
+  readonly instanceId: pulumi.Input<string>;
+}
+
+export interface ScriptStepArgs {
+  readonly target: StepTarget;
+  readonly script: string;
+  /** First argument of the create command. */
+  readonly action?: string;
+  readonly env?: Readonly<Record<string, string | number | boolean>>;
+  /** Secret input for the script; wrapped as a Pulumi secret. */
+  readonly stdin?: pulumi.Input<string>;
+  /** Action for the delete command (same script, same environment). No delete when absent. */
+  readonly deleteAction?: string;
+  /** The step prints a secret: no logging, stdout and stderr secret. @default false */
+  readonly secretOutput?: boolean;
+  readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /** Further replacement triggers, e.g. the instance id of the node a manager acts upon. */
+  readonly triggers?: pulumi.Input<string>[];
+  /**
+   * Run the old delete before the new create on replacement, for steps whose delete would undo
+   * what the new create just did (e.g. leaving the swarm after re-joining it). @default false
+   */
+  readonly deleteBeforeReplace?: boolean;
+  /** @default "20m" */
+  readonly createTimeout?: string;
+}
+
+export function scriptStep(name: string, args: ScriptStepArgs, parent: pulumi.Resource): command.remote.Command {
+  const invocation = { user: args.target.sshUser, script: args.script, env: args.env };
+  return new command.remote.Command(
+    name,
+    {
+      connection: args.target.connection,
+      create: scriptCommand({ ...invocation, action: args.action }),
+      delete: args.deleteAction ? scriptCommand({ ...invocation, action: args.deleteAction }) : undefined,
+      stdin: args.stdin === undefined ? undefined : pulumi.secret(args.stdin),
+      triggers: [args.target.instanceId, ...(args.triggers ?? [])],
+      addPreviousOutputInEnv: false,
+      logging: args.secretOutput ? "none" : undefined,
+    },
+    {
+      parent,
+      dependsOn: [args.target.scripts, ...(args.dependsOn ?? [])],
+      deleteBeforeReplace: args.deleteBeforeReplace,
+      additionalSecretOutputs: args.secretOutput ? ["stdout", "stderr"] : undefined,
+      customTimeouts: { create: args.createTimeout ?? "20m", update: args.createTimeout ?? "20m", delete: "20m" },
+    },
+  );
+}

@@ -1,0 +1,11 @@
+// Tests are transpiled only (tsconfig sets isolatedModules, so ts-jest skips type-checking per
+// file); `npm test` type-checks the whole tree once with `tsc --noEmit` instead, which is several
+// times faster than letting ts-jest check every test file against @pulumi/aws's typings.
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/tests"],
+  testMatch: ["**/*.test.ts"],
+  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
+  testTimeout: 30000,
+};

@@ -1,0 +1,104 @@
+/**
+ * The cluster's port matrix (system.md "Ports") as data: which security group admits what, from
+ * where. Cluster-internal sources are always a security group, never a CIDR; admin access comes
+ * from the configured admin CIDRs only.
+ */
+
+/** The four security groups: every node, Swarm managers, the Flocker control node, Swarm nodes. */
+export type SecurityGroupRole = "node" | "manager" | "control" | "swarm";
+
+export const SECURITY_GROUP_DESCRIPTIONS: Readonly<Record<SecurityGroupRole, string>> = {
+  node: "Every cluster node: SSH from admins, Swarm gossip and overlay traffic between nodes, egress",
+  manager: "Swarm managers: cluster management (Raft) from cluster nodes",
+  control: "Flocker control service: agent protocol from nodes, REST API from nodes and admins",
+  swarm: "Swarm nodes: Spark UI, master and REST ports from admins through the routing mesh",
+};
+
+/** "-1" is every protocol, "50" is ESP (IPsec), which an encrypted overlay needs. */
+export type IpProtocol = "tcp" | "udp" | "50" | "-1";
+
+export type RuleSource =
+  | { readonly kind: "group"; readonly group: SecurityGroupRole }
+  | { readonly kind: "cidr"; readonly cidr: string };
+
+export interface RuleSpec {
+  /** Stable logical name: part of the resource name, so it must not change for the same rule. */
+  readonly name: string;
+  readonly group: SecurityGroupRole;
+  readonly direction: "ingress" | "egress";
+  readonly protocol: IpProtocol;
+  /** Absent for protocols without ports (ESP, all). */
+  readonly port?: number;
+  /** Ingress: where traffic comes from. Egress: where it may go. */
+  readonly peer: RuleSource;
+  readonly description: string;
+}
+
+export interface PortMatrixInput {
+  readonly adminCidrs: readonly string[];
+  readonly overlayEncrypted: boolean;
+}
+
+export const SPARK_PORTS = [
+  { port: 8080, what: "Spark master web UI" },
+  { port: 7077, what: "Spark master" },
+  { port: 6066, what: "Spark REST submission" },
+] as const;
+
+/** A CIDR turned into a resource-name-safe token: 203.0.113.0/24 → 203-0-113-0-24. */
+export function cidrToken(cidr: string): string {
+  return cidr.toLowerCase().replace(/[^0-9a-f]+/g, "-").replace(/^-|-$/g, "");
+}
+
+export function portMatrix(input: PortMatrixInput): RuleSpec[] {
+  const fromNodes: RuleSource = { kind: "group", group: "node" };
+  const rules: RuleSpec[] = [];
+  const internal = (
+    group: SecurityGroupRole,
+    protocol: IpProtocol,
+    port: number | undefined,
+    description: string,
+  ) =>
+    rules.push({
+      name: `${group}-${protocol === "50" ? "esp" : `${port}-${protocol}`}-from-nodes`,
+      group,
+      direction: "ingress",
+      protocol,
+      port,
+      peer: fromNodes,
+      description,
+    });
+  const admin = (group: SecurityGroupRole, port: number, description: string) => {
+    for (const cidr of input.adminCidrs) {
+      rules.push({
+        name: `${group}-${port}-tcp-from-${cidrToken(cidr)}`,
+        group,
+        direction: "ingress",
+        protocol: "tcp",
+        port,
+        peer: { kind: "cidr", cidr },
+        description: `${description} from admin ${cidr}`,
+      });
+    }
+  };
+
+  admin("node", 22, "SSH for provisioning");
+  internal("node", "tcp", 7946, "Swarm gossip (node discovery), TCP");
+  internal("node", "udp", 7946, "Swarm gossip (node discovery), UDP");
+  internal("node", "udp", 4789, "Swarm overlay network data path (VXLAN); never public");
+  if (input.overlayEncrypted) internal("node", "50", undefined, "IPsec ESP of the encrypted overlay network");
+  internal("manager", "tcp", 2377, "Swarm cluster management and Raft between managers");
+  internal("control", "tcp", 4523, "Flocker REST API (client certificates) from the Docker plugins");
+  admin("control", 4523, "Flocker REST API (client certificates)");
+  internal("control", "tcp", 4524, "Flocker agent protocol (node certificates)");
+  for (const { port, what } of SPARK_PORTS) admin("swarm", port, `${what} (routing mesh)`);
+  rules.push({
+    name: "node-egress-all",
+    group: "node",
+    direction: "egress",
+    protocol: "-1",
+    peer: { kind: "cidr", cidr: "0.0.0.0/0" },
+    description: "Outbound to anywhere: apt archives, image registries, the EC2 API for Flocker",
+  });
+  return rules;
+}

@@ -1,0 +1,61 @@
+/**
+ * The stack's outputs contract (system.md "Outputs contract"): what other stacks may read through
+ * a StackReference. Renaming or removing a field breaks consumers; add fields instead.
+ */
+import type { Output } from "@pulumi/pulumi";
+import type { SecurityGroupRole } from "./ports";
+import type { NodeRole, SwarmRole } from "./topology";
+
+export interface NodeOutput {
+  readonly role: NodeRole;
+  /** Absent for the Flocker control node, which is not in the Swarm. */
+  readonly swarmRole?: SwarmRole;
+  readonly publicIp: string;
+  readonly privateIp: string;
+}
+
+/** Plain values, as a consumer sees them once resolved (`requireOutput(...).apply(...)`). */
+export interface StackOutputValues {
+  /** Per node name (aws-101 …). */
+  readonly nodes: Readonly<Record<string, NodeOutput>>;
+  /** Swarm managers' `private-ip:2377`, the first manager first. */
+  readonly managerAddresses: readonly string[];
+  /** The SSH login user of every node. */
+  readonly sshUser: string;
+  /** Secret. OpenSSH private key for `sshUser` on every node. */
+  readonly sshPrivateKey: string;
+  /** Flocker REST API inside the VPC, `https://<control private ip>:4523` (the certificate names this address). */
+  readonly flockerControlEndpoint: string;
+  /** Flocker REST API from admin CIDRs; clients must verify against `flockerCaCert` by chain (flockerctl does). */
+  readonly flockerControlPublicEndpoint: string;
+  /** PEM of the Flocker cluster CA. */
+  readonly flockerCaCert: string;
+  /** PEM of the `user-client` API certificate. */
+  readonly flockerClientCert: string;
+  /** Secret. PEM of the `user-client` API key. */
+  readonly flockerClientKey: string;
+  /** `spark://<public ip>:7077` through the routing mesh. */
+  readonly sparkMasterUrl: string;
+  /** `http://<public ip>:8080`. */
+  readonly sparkUiUrl: string;
+  /** Secret. */
+  readonly swarmWorkerJoinToken: string;
+  /** Secret. */
+  readonly swarmManagerJoinToken: string;
+  readonly securityGroupIds: Readonly<Record<SecurityGroupRole, string>>;
+  readonly vpcId: string;
+  readonly subnetId: string;
+  /** "Pi is roughly 3.14…" from the SparkPi smoke test, or why it was skipped. */
+  readonly smokeTestResult: string;
+}
+
+/** What the program exports: every field an Output of the matching plain value. */
+export type StackOutputs = { readonly [K in keyof StackOutputValues]: Output<StackOutputValues[K]> };
+
+/** Outputs that must always be secret (tests and the policy pack check this list). */
+export const SECRET_OUTPUTS = [
+  "sshPrivateKey",
+  "flockerClientKey",
+  "swarmWorkerJoinToken",
+  "swarmManagerJoinToken",
+] as const satisfies readonly (keyof StackOutputValues)[];

@@ -1,0 +1,235 @@
+/**
+ * Runs the real Pulumi program under Pulumi's unit-test mocks — no CLI, no cloud — and records
+ * what it registers: every resource with its inputs (secret markers kept), its resource options
+ * and its dependencies as the engine would receive them. Tests and `npm run plan` both use it.
+ */
+import * as crypto from "crypto";
+import * as path from "path";
+import { PROJECT_ROOT, projectName } from "./stackConfig";
+
+/** Pulumi's wire marker of a secret value. */
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+export interface ResourceOptionsSeen {
+  readonly deleteBeforeReplace: boolean;
+  readonly additionalSecretOutputs: readonly string[];
+  readonly ignoreChanges: readonly string[];
+  readonly replaceOnChanges: readonly string[];
+  readonly retainOnDelete: boolean;
+  readonly protect: boolean;
+  readonly customTimeouts?: { create?: string; update?: string; delete?: string };
+}
+
+export interface RecordedResource {
+  readonly urn: string;
+  readonly type: string;
+  readonly name: string;
+  readonly parent?: string;
+  readonly custom: boolean;
+  /** Inputs as plain values (secrets unwrapped). */
+  readonly inputs: Record<string, unknown>;
+  /** Inputs as sent, with secret values wrapped in Pulumi's secret marker. */
+  readonly wireInputs: Record<string, unknown>;
+  /** URNs this resource depends on (explicit dependsOn and Output inputs), as the engine sees them. */
+  readonly dependencies: readonly string[];
+  readonly options: ResourceOptionsSeen;
+}
+
+export interface ProgramRun {
+  readonly resources: readonly RecordedResource[];
+  /** Stack outputs, resolved to plain values. */
+  readonly outputs: Record<string, unknown>;
+  /** Names of the stack outputs that are secret. */
+  readonly secretOutputs: ReadonlySet<string>;
+  /** Wall time of the program's evaluation, ms. */
+  readonly elapsedMs: number;
+}
+
+export interface RunOptions {
+  readonly stack: string;
+  /** Flat config map (`project:key` → string), e.g. from readStackConfig. */
+  readonly config: Record<string, string>;
+  /** @default the project's index.ts */
+  readonly program?: string;
+}
+
+/** True when a wire value is Pulumi's secret wrapper. */
+export function isSecretWire(value: unknown): value is { value: unknown } {
+  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
+}
+
+function fakeId(prefix: string, name: string, length = 17): string {
+  return `${prefix}${crypto.createHash("sha256").update(name).digest("hex").slice(0, length)}`;
+}
+
+function fakeUuid(name: string): string {
+  const h = crypto.createHash("sha256").update(name).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+function fakePublicIp(name: string): string {
+  const h = crypto.createHash("sha256").update(name).digest();
+  return `54.${h[0]}.${h[1]}.${(h[2] % 250) + 2}`;
+}
+
+/** Mock join tokens, recognisable by the secrets audit. */
+export const MOCK_TOKEN_PREFIX = "SWMTKN-1-mock";
+/** Mock Flocker secret access key, recognisable by the secrets audit. */
+export const MOCK_AWS_SECRET_PREFIX = "mock-aws-secret-";
+export const MOCK_SMOKE_RESULT = "Pi is roughly 3.14158";
+
+/** Provider-computed outputs a real deployment would return, per resource type. */
+function mockState(type: string, name: string, inputs: Record<string, any>): { id: string; state: Record<string, unknown> } {
+  const state: Record<string, unknown> = { ...inputs };
+  switch (type) {
+    case "aws:ec2/instance:Instance":
+      return { id: fakeId("i-", name), state: { ...state, publicIp: fakePublicIp(name), arn: `arn:aws:ec2:::instance/${name}` } };
+    case "aws:ec2/vpc:Vpc":
+      return { id: fakeId("vpc-", name), state };
+    case "aws:ec2/subnet:Subnet":
+      return { id: fakeId("subnet-", name), state };
+    case "aws:ec2/securityGroup:SecurityGroup":
+      return { id: fakeId("sg-", name), state };
+    case "aws:ec2/keyPair:KeyPair":
+      return { id: name, state: { ...state, keyName: `${name}-mock` } };
+    case "aws:iam/user:User":
+      return { id: name, state: { ...state, name: `${name}-mock`, arn: `arn:aws:iam::123456789012:user/${name}` } };
+    case "aws:iam/accessKey:AccessKey":
+      return { id: `AKIA${fakeId("", name, 16).toUpperCase()}`, state: { ...state, secret: `${MOCK_AWS_SECRET_PREFIX}${name}` } };
+    case "tls:index/privateKey:PrivateKey": {
+      const body = `mock-${inputs.algorithm}-key-${name}`;
+      return {
+        id: name,
+        state: {
+          ...state,
+          privateKeyPem: `-----BEGIN RSA PRIVATE KEY-----\n${body}\n-----END RSA PRIVATE KEY-----\n`,
+          privateKeyOpenssh: `-----BEGIN OPENSSH PRIVATE KEY-----\n${body}\n-----END OPENSSH PRIVATE KEY-----\n`,
+          publicKeyOpenssh: `ssh-ed25519 AAAAmock${fakeId("", name, 12)} ${name}\n`,
+          publicKeyPem: `-----BEGIN PUBLIC KEY-----\n${body}\n-----END PUBLIC KEY-----\n`,
+        },
+      };
+    }
+    case "tls:index/selfSignedCert:SelfSignedCert":
+    case "tls:index/locallySignedCert:LocallySignedCert":
+      return { id: name, state: { ...state, certPem: `-----BEGIN CERTIFICATE-----\nmock-cert-${name}\n-----END CERTIFICATE-----\n` } };
+    case "tls:index/certRequest:CertRequest":
+      return { id: name, state: { ...state, certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\nmock-${name}\n-----END CERTIFICATE REQUEST-----\n` } };
+    case "random:index/randomUuid:RandomUuid":
+      return { id: name, state: { ...state, result: fakeUuid(name) } };
+    case "command:remote:Command":
+      return { id: name, state: { ...state, stdout: mockCommandStdout(String(inputs.create ?? "")), stderr: "" } };
+    default:
+      return { id: fakeId("", name, 12), state };
+  }
+}
+
+function mockCommandStdout(create: string): string {
+  if (create.includes("swarm-token.sh")) {
+    const role = /SWARM_ROLE=(\w+)/.exec(create)?.[1] ?? "unknown";
+    return `${MOCK_TOKEN_PREFIX}-${role}-token`;
+  }
+  if (create.includes("spark-smoke.sh")) return MOCK_SMOKE_RESULT;
+  return "";
+}
+
+function mockCall(token: string): Record<string, unknown> {
+  switch (token) {
+    case "aws:ec2/getAmi:getAmi":
+      return { id: "ami-0mockubuntu00001", name: "ubuntu/images/hvm-ssd/ubuntu-xenial-16.04-amd64-server-mock" };
+    case "aws:index/getCallerIdentity:getCallerIdentity":
+      return { accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/mock", userId: "AIDAMOCK", id: "123456789012" };
+    case "aws:index/getPartition:getPartition":
+      return { partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws", id: "aws" };
+    default:
+      throw new Error(`Mock not implemented: invoke ${token}`);
+  }
+}
+
+function unwrapSecrets(value: unknown): unknown {
+  if (isSecretWire(value)) return unwrapSecrets(value.value);
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+  }
+  return value;
+}
+
+/** Resolves an Output (or plain value) to its value and whether it is secret. */
+async function settle(value: unknown): Promise<{ value: unknown; secret: boolean }> {
+  const pulumi: typeof import("@pulumi/pulumi") = require("@pulumi/pulumi");
+  const output = pulumi.output(value) as import("@pulumi/pulumi").Output<unknown>;
+  const [resolved, secret] = await Promise.all([
+    new Promise<unknown>((resolve) => output.apply((v: unknown) => resolve(v))),
+    (output as unknown as { isSecret: Promise<boolean> }).isSecret,
+  ]);
+  return { value: resolved, secret };
+}
+
+/**
+ * Runs the program once. Pulumi's runtime is process-global: run one program per process (or per
+ * jest test file), which is what Pulumi's own guidance for mocks assumes.
+ */
+export async function runProgram(options: RunOptions): Promise<ProgramRun> {
+  // Required here, not at the top, so that the program and this harness share one runtime.
+  const pulumi: typeof import("@pulumi/pulumi") = require("@pulumi/pulumi");
+  const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks");
+  const settings = require("@pulumi/pulumi/runtime/settings");
+
+  const resources: RecordedResource[] = [];
+  const monitorProto = MockMonitor.prototype;
+  const originalRegister = monitorProto.__swarmFlockerOriginal ?? monitorProto.registerResource;
+  monitorProto.__swarmFlockerOriginal = originalRegister;
+  monitorProto.registerResource = function (this: any, req: any, callback: any) {
+    const timeouts = req.getCustomtimeouts();
+    const wireInputs = req.getObject()?.toJavaScript() ?? {};
+    resources.push({
+      urn: this.newUrn(req.getParent(), req.getType(), req.getName()),
+      type: req.getType(),
+      name: req.getName(),
+      parent: req.getParent() || undefined,
+      custom: req.getCustom(),
+      inputs: unwrapSecrets(wireInputs) as Record<string, unknown>,
+      wireInputs,
+      dependencies: req.getDependenciesList(),
+      options: {
+        deleteBeforeReplace: req.getDeletebeforereplace(),
+        additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+        ignoreChanges: req.getIgnorechangesList(),
+        replaceOnChanges: req.getReplaceonchangesList(),
+        retainOnDelete: Boolean(req.getRetainondelete()),
+        protect: Boolean(req.getProtect()),
+        customTimeouts: timeouts
+          ? { create: timeouts.getCreate() || undefined, update: timeouts.getUpdate() || undefined, delete: timeouts.getDelete() || undefined }
+          : undefined,
+      },
+    });
+    return originalRegister.call(this, req, callback);
+  };
+
+  const project = projectName();
+  pulumi.runtime.setAllConfig(options.config);
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => mockState(args.type, args.name, args.inputs),
+      call: (args) => mockCall(args.token),
+    },
+    project,
+    options.stack,
+    false,
+  );
+
+  const started = process.hrtime.bigint();
+  const programPath = options.program ?? path.join(PROJECT_ROOT, "index.ts");
+  const exported = require(programPath) as Record<string, unknown>;
+  const outputs: Record<string, unknown> = {};
+  const secretOutputs = new Set<string>();
+  for (const [key, value] of Object.entries(exported)) {
+    const settled = await settle(value);
+    outputs[key] = settled.value;
+    if (settled.secret) secretOutputs.add(key);
+  }
+  await settings.waitForRPCs();
+  const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+  return { resources, outputs, secretOutputs, elapsedMs };
+}
