@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { flockerPolicyDocument } from "../lib/flockerIamPolicy";
+import { FLOCKER_USER_PURPOSE_TAG, flockerPolicyDocument } from "../lib/flockerIamPolicy";
 
 export interface FlockerStorageArgs {
   readonly region: string;
@@ -30,7 +30,10 @@ export class FlockerStorage extends pulumi.ComponentResource {
 
     const user = new aws.iam.User(
       `${name}-flocker-user`,
-      { path: "/swarm-flocker/", tags: { ...args.tags, Name: `${name}-flocker-user` } },
+      {
+        path: "/swarm-flocker/",
+        tags: { ...args.tags, Name: `${name}-flocker-user`, [FLOCKER_USER_PURPOSE_TAG.key]: FLOCKER_USER_PURPOSE_TAG.value },
+      },
       { parent: this },
     );
     const identity = aws.getCallerIdentityOutput({}, { parent: this });

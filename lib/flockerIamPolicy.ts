@@ -8,6 +8,12 @@
  * need `Resource: "*"`; they are read-only and limited to the stack's region.
  */
 
+/**
+ * Marks the one IAM user allowed to hold an access key (the policy pack checks it): Flocker 1.15
+ * cannot use an instance role, so its dataset agents need a static key.
+ */
+export const FLOCKER_USER_PURPOSE_TAG = { key: "Purpose", value: "flocker-ebs-backend" } as const;
+
 /** The tag Flocker puts on its volumes (and we on our instances). */
 export const FLOCKER_CLUSTER_TAG = "flocker-cluster-id";
 
