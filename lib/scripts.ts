@@ -26,17 +26,20 @@ export function remoteScriptsDir(user: string): string {
   return `${remoteBaseDir(user)}/scripts`;
 }
 
+/** First 16 hex digits of the sha256 of the files' contents, in order. */
+export function digestFiles(files: readonly string[]): string {
+  const hash = crypto.createHash("sha256");
+  for (const file of files) hash.update(fs.readFileSync(file));
+  return hash.digest("hex").slice(0, 16);
+}
+
 const digests = new Map<string, string>();
 
-/** sha256 of the script and the library every script sources; changes when either changes. */
+/** Digest of the script and the library every script sources; changes when either changes. */
 export function scriptDigest(script: string): string {
   let digest = digests.get(script);
   if (digest === undefined) {
-    const hash = crypto.createHash("sha256");
-    for (const file of [path.join(LOCAL_SCRIPTS_DIR, script), SHARED_LIBRARY]) {
-      hash.update(fs.readFileSync(file));
-    }
-    digest = hash.digest("hex").slice(0, 16);
+    digest = digestFiles([path.join(LOCAL_SCRIPTS_DIR, script), SHARED_LIBRARY]);
     digests.set(script, digest);
   }
   return digest;
@@ -52,11 +55,17 @@ export interface ScriptInvocation {
   readonly env?: Readonly<Record<string, string | number | boolean>>;
 }
 
+/** `KEY=value` with only the value quoted, so the command line stays readable in diffs. */
+function assignment(key: string, value: string | number | boolean): string {
+  if (!/^[A-Z_][A-Z0-9_]*$/.test(key)) throw new Error(`not an environment variable name: ${key}`);
+  const text = String(value);
+  return `${key}=${text === "" ? "''" : quote([text])}`;
+}
+
 /** `sudo env K=V … SCRIPT_DIGEST=… bash ~/.swarm-flocker/scripts/<script> [action]` */
 export function scriptCommand(invocation: ScriptInvocation): string {
-  const assignments = Object.entries(invocation.env ?? {}).map(([key, value]) => `${key}=${String(value)}`);
-  assignments.push(`SCRIPT_DIGEST=${scriptDigest(invocation.script)}`);
-  const words = ["sudo", "env", ...assignments, "bash", `${remoteScriptsDir(invocation.user)}/${invocation.script}`];
-  if (invocation.action) words.push(invocation.action);
-  return quote(words);
+  const env = { ...invocation.env, SCRIPT_DIGEST: scriptDigest(invocation.script) };
+  const assignments = Object.entries(env).map(([key, value]) => assignment(key, value));
+  const script = quote([`${remoteScriptsDir(invocation.user)}/${invocation.script}`, ...(invocation.action ? [invocation.action] : [])]);
+  return ["sudo env", ...assignments, "bash", script].join(" ");
 }

@@ -1,0 +1,69 @@
+/** Waves, critical path and diagram of a dependency graph. */
+import { criticalPath, mermaid, stepGraph, waves } from "../tools/graph";
+import type { RecordedResource } from "../tools/mockRuntime";
+import { collapseNodeNames } from "../tools/planReport";
+
+function resource(name: string, dependsOn: string[] = [], custom = true, parent?: string): RecordedResource {
+  return {
+    urn: `urn:${name}`,
+    type: custom ? "test:index:Step" : "test:index:Component",
+    name,
+    parent: parent ? `urn:${parent}` : undefined,
+    custom,
+    inputs: {},
+    wireInputs: {},
+    dependencies: dependsOn.map((d) => `urn:${d}`),
+    options: { deleteBeforeReplace: false, additionalSecretOutputs: [], ignoreChanges: [], replaceOnChanges: [], retainOnDelete: false, protect: false },
+  };
+}
+
+//   a ─┬─ b ── d
+//      └─ c ───┘   e (alone)      component "group" is not a step
+const sample = [
+  resource("group", [], false),
+  resource("a", [], true, "group"),
+  resource("b", ["a"]),
+  resource("c", ["a", "group"]),
+  resource("d", ["b", "c", "a"]),
+  resource("e"),
+];
+
+test("components are not steps, and dependencies on them are dropped", () => {
+  const graph = stepGraph(sample);
+  expect([...graph.values()].map((s) => s.name).sort()).toEqual(["a", "b", "c", "d", "e"]);
+  expect(graph.get("urn:c")!.dependsOn).toEqual(["urn:a"]);
+});
+
+test("waves group steps that can run at once", () => {
+  expect(waves(stepGraph(sample)).map((w) => w.map((s) => s.name))).toEqual([["a", "e"], ["b", "c"], ["d"]]);
+});
+
+test("the critical path by count and by weight", () => {
+  const graph = stepGraph(sample);
+  expect(criticalPath(graph).steps.map((s) => s.name)).toEqual(["a", "b", "d"]);
+  expect(criticalPath(graph).total).toBe(3);
+  const weighted = criticalPath(graph, (s) => (s.name === "c" ? 10 : 1));
+  expect(weighted.steps.map((s) => s.name)).toEqual(["a", "c", "d"]);
+  expect(weighted.total).toBe(12);
+});
+
+test("a cycle is reported, not looped on", () => {
+  expect(() => waves(stepGraph([resource("x", ["y"]), resource("y", ["x"])]))).toThrow(/cycle/);
+});
+
+test("the Mermaid diagram draws each step once and leaves out edges implied by others", () => {
+  const text = mermaid(stepGraph(sample));
+  expect(text.startsWith("flowchart LR\n")).toBe(true);
+  const edges = text.split("\n").filter((l) => l.includes("-->"));
+  // d→a is implied by d→b→a, so only four edges remain.
+  expect(edges).toHaveLength(4);
+  expect(text.match(/\["[a-e]"\]/g)).toHaveLength(5);
+});
+
+test("per-node step names collapse into one line per kind of step", () => {
+  expect(collapseNodeNames(["nodes-aws-101-boot", "nodes-aws-102-boot", "swarm-init", "nodes-aws-1010-boot"], ["aws-101", "aws-102"])).toEqual([
+    "nodes-*-boot ×2",
+    "nodes-aws-1010-boot",
+    "swarm-init",
+  ]);
+});
