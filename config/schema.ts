@@ -140,7 +140,7 @@ export const CONFIG_SCHEMA = {
   sparkVolumeSize: {
     type: "string",
     default: "75G",
-    description: "Size of the Flocker volume 'spark', as Flocker's Docker plugin parses it (75G, 100GiB, 512M ...).",
+    description: "Size of the Flocker volume 'spark', as Flocker's Docker plugin parses it, in whole GiB (75G, 100GiB, 1T ...).",
   },
   sparkVolumeProfile: {
     type: "string",

@@ -4,7 +4,7 @@
  */
 import * as path from "path";
 import { FlockerPackageSource } from "../config/schema";
-import { remoteBaseDir } from "./scripts";
+import { remoteBaseDir } from "./remotePaths";
 
 /** Flocker 1.15's node packages: the Python omnibus, the agents and control service, the plugin. */
 export const FLOCKER_PACKAGES = [

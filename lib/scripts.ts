@@ -7,24 +7,10 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { quote } from "shell-quote";
+import { remoteScriptsDir } from "./remotePaths";
 
 export const LOCAL_SCRIPTS_DIR = path.join(__dirname, "..", "scripts");
 const SHARED_LIBRARY = path.join(LOCAL_SCRIPTS_DIR, "lib", "common.sh");
-
-/** Directory in the SSH user's home that receives `scripts/` (as `<dir>/scripts`). */
-export const REMOTE_DIR_NAME = ".swarm-flocker";
-
-export function remoteHome(user: string): string {
-  return user === "root" ? "/root" : `/home/${user}`;
-}
-
-export function remoteBaseDir(user: string): string {
-  return `${remoteHome(user)}/${REMOTE_DIR_NAME}`;
-}
-
-export function remoteScriptsDir(user: string): string {
-  return `${remoteBaseDir(user)}/scripts`;
-}
 
 /** First 16 hex digits of the sha256 of the files' contents, in order. */
 export function digestFiles(files: readonly string[]): string {

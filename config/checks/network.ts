@@ -1,0 +1,232 @@
+/**
+ * Checks of the address plan: who may reach the cluster, the VPC and subnet, the nodes' static
+ * addresses and the Spark overlay network.
+ */
+import {
+  cidrNetworkForm,
+  cidrPrefixLength,
+  ipv4CidrContains,
+  ipv4CidrSize,
+  ipv4CidrsOverlap,
+  isCidr,
+  isIpv4NetworkCidr,
+  isNetworkCidr,
+  isWholeInternet,
+} from "../../lib/cidr";
+import { readInteger, type Report } from "./report";
+
+/** Swarm's default ingress network (moby/moby#39228): no other range may overlap it. */
+export const SWARM_INGRESS_CIDR = "10.255.0.0/16";
+
+const EXAMPLE = "e.g. pulumi config set --path 'adminCidrs[0]' 203.0.113.7/32";
+
+/** Reads adminCidrs' JSON text as a list of strings; undefined (with a problem) when it is not one. */
+function readAdminCidrList(text: string | undefined, report: Report): readonly string[] | undefined {
+  if (text === undefined) {
+    report("adminCidrs", undefined, `is not set: list the CIDRs that may reach SSH, the Flocker API and the Spark UIs, ${EXAMPLE}`);
+    return undefined;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (!Array.isArray(parsed) || !parsed.every((item): item is string => typeof item === "string")) {
+    report(
+      "adminCidrs",
+      text,
+      `is not a list of CIDR strings: set it as a list, ${EXAMPLE} (one --path index per CIDR), which stores ["203.0.113.7/32"]`,
+    );
+    return undefined;
+  }
+  if (parsed.length === 0) {
+    report("adminCidrs", text, `is empty: list at least one CIDR that may reach SSH, the Flocker API and the Spark UIs, ${EXAMPLE}`);
+    return undefined;
+  }
+  return parsed;
+}
+
+/** `address/32` or `address/128`: the CIDR of one address. */
+function singleAddressCidr(address: string): string {
+  return `${address}/${address.includes(":") ? 128 : 32}`;
+}
+
+/** The problem with one admin CIDR, or undefined when it is a network CIDR. */
+function adminCidrProblem(cidr: string): string | undefined {
+  if (!cidr.includes("/") && isCidr(singleAddressCidr(cidr))) {
+    return `has no prefix length: write ${singleAddressCidr(cidr)} for this one address`;
+  }
+  // ip-address accepts IPv6 zone ids (fe80::1%eth0), which security groups do not.
+  if (!isCidr(cidr) || cidr.includes("%")) {
+    return "is not a valid CIDR: use an IPv4 or IPv6 network such as 203.0.113.7/32 or 2001:db8::/64";
+  }
+  // AWS would store the network form and Pulumi would then show a diff on every run; and a host
+  // address with a short prefix is usually a typo for /32.
+  if (!isNetworkCidr(cidr)) {
+    const address = cidr.slice(0, cidr.indexOf("/"));
+    return `has host bits set: write ${cidrNetworkForm(cidr)} for the whole network, or ${singleAddressCidr(address)} for this one address`;
+  }
+  return undefined;
+}
+
+export function checkAdminCidrs(
+  text: string | undefined,
+  allowPublic: boolean,
+  report: Report,
+): readonly string[] | undefined {
+  const cidrs = readAdminCidrList(text, report);
+  if (cidrs === undefined) return undefined;
+  let valid = true;
+  const seen = new Set<string>();
+  cidrs.forEach((cidr, index) => {
+    const item = `(item ${index + 1})`;
+    const problem = adminCidrProblem(cidr);
+    if (problem !== undefined) {
+      report("adminCidrs", cidr, `${item} ${problem}`);
+      valid = false;
+    } else if (isWholeInternet(cidr) && !allowPublic) {
+      report(
+        "adminCidrs",
+        cidr,
+        `${item} is not allowed: it opens SSH, the Flocker API and the Spark UIs to the whole Internet; ` +
+          "list your own addresses, or set allowPublicAdminAccess to true to opt in",
+      );
+      valid = false;
+    } else if (seen.has(cidrNetworkForm(cidr))) {
+      report("adminCidrs", cidr, `${item} is listed twice: remove the duplicate (AWS rejects duplicate security group rules)`);
+      valid = false;
+    }
+    if (problem === undefined) seen.add(cidrNetworkForm(cidr));
+  });
+  return valid ? cidrs : undefined;
+}
+
+interface Ipv4NetworkRule {
+  readonly minPrefix: number;
+  readonly maxPrefix: number;
+  readonly example: string;
+}
+
+function checkIpv4Network(key: string, cidr: string, rule: Ipv4NetworkRule, report: Report): string | undefined {
+  const allowed = `use an IPv4 network CIDR with a prefix from /${rule.minPrefix} to /${rule.maxPrefix}, e.g. ${rule.example}`;
+  if (!isCidr(cidr) || cidr.includes(":")) {
+    report(key, cidr, `is not an IPv4 CIDR: ${allowed}`);
+    return undefined;
+  }
+  if (!isIpv4NetworkCidr(cidr)) {
+    report(key, cidr, `has host bits set: write ${cidrNetworkForm(cidr)}`);
+    return undefined;
+  }
+  const prefix = cidrPrefixLength(cidr);
+  if (prefix < rule.minPrefix || prefix > rule.maxPrefix) {
+    report(key, cidr, `is not allowed: ${allowed}`);
+    return undefined;
+  }
+  return cidr;
+}
+
+function checkNotIngress(key: string, cidr: string, example: string, report: Report): boolean {
+  if (!ipv4CidrsOverlap(cidr, SWARM_INGRESS_CIDR)) return true;
+  report(key, cidr, `overlaps Swarm's ingress network ${SWARM_INGRESS_CIDR}: use a range outside it, e.g. ${example}`);
+  return false;
+}
+
+export function checkVpcCidr(cidr: string, report: Report): string | undefined {
+  // /16 to /28 are the sizes AWS allows for a VPC.
+  const vpc = checkIpv4Network("vpcCidr", cidr, { minPrefix: 16, maxPrefix: 28, example: "172.31.0.0/16" }, report);
+  return vpc !== undefined && checkNotIngress("vpcCidr", vpc, "172.31.0.0/16", report) ? vpc : undefined;
+}
+
+export function checkSubnetCidr(cidr: string, vpc: string | undefined, report: Report): string | undefined {
+  // A subnet has the same size limits as a VPC.
+  const subnet = checkIpv4Network("subnetCidr", cidr, { minPrefix: 16, maxPrefix: 28, example: "172.31.0.0/20" }, report);
+  if (subnet === undefined || vpc === undefined) return subnet;
+  if (!ipv4CidrContains(vpc, subnet)) {
+    const example = `${vpc.replace(/\/\d+$/, "")}/${Math.min(cidrPrefixLength(vpc) + 4, 28)}`;
+    report("subnetCidr", cidr, `is not inside vpcCidr ${vpc}: use a subnet of the VPC, e.g. ${example}`);
+    return undefined;
+  }
+  return subnet;
+}
+
+/** Node i gets host number offset + i: all of them must be usable addresses of the subnet. */
+export function checkNodeIpOffset(
+  text: string,
+  subnet: string | undefined,
+  nodeCount: number | undefined,
+  report: Report,
+): number | undefined {
+  const rule = {
+    min: 4,
+    max: Number.MAX_SAFE_INTEGER,
+    allowed: "use 4 or more: AWS reserves the first four addresses of every subnet (network, router, DNS, future use)",
+  };
+  const offset = readInteger("nodeIpOffset", text, rule, report);
+  if (offset === undefined || subnet === undefined || nodeCount === undefined) return offset;
+  // AWS also reserves the last address (broadcast): the last usable host number is size - 2.
+  const lastUsable = ipv4CidrSize(subnet) - 2;
+  const lastNode = offset + nodeCount - 1;
+  if (lastNode > lastUsable) {
+    const maxOffset = lastUsable - (nodeCount - 1);
+    const allowed = maxOffset >= 4 ? `use 4 to ${maxOffset}` : "use a larger subnetCidr or fewer nodes";
+    report(
+      "nodeIpOffset",
+      text,
+      `is not allowed with nodeCount ${nodeCount} in subnetCidr ${subnet}: the last node would get host number ${lastNode}, ` +
+        `past the subnet's last usable address (${lastUsable}); ${allowed}`,
+    );
+    return undefined;
+  }
+  return offset;
+}
+
+export interface OverlayDemand {
+  readonly swarmNodes: number;
+  readonly workerReplicas: number;
+}
+
+/**
+ * Addresses the spark overlay needs: one per task (master, workers, the smoke test), one virtual IP
+ * per service, and one load-balancer endpoint on every Swarm node; network, gateway and broadcast
+ * addresses are not usable.
+ */
+function overlayAddressesNeeded(demand: OverlayDemand): number {
+  const tasks = 1 + demand.workerReplicas + 1;
+  const serviceVips = 2;
+  return tasks + serviceVips + demand.swarmNodes;
+}
+
+export function checkOverlaySubnet(
+  cidr: string,
+  vpc: string | undefined,
+  demand: OverlayDemand | undefined,
+  report: Report,
+): string | undefined {
+  const rule = { minPrefix: 8, maxPrefix: 29, example: "10.0.0.0/24" };
+  const overlay = checkIpv4Network("overlaySubnet", cidr, rule, report);
+  if (overlay === undefined) return undefined;
+  let valid = checkNotIngress("overlaySubnet", overlay, "10.0.0.0/24", report);
+  if (vpc !== undefined && ipv4CidrsOverlap(overlay, vpc)) {
+    report(
+      "overlaySubnet",
+      cidr,
+      `overlaps vpcCidr ${vpc}: use a range outside the VPC, e.g. 10.0.0.0/24, or containers could not reach hosts in the overlapping range`,
+    );
+    valid = false;
+  }
+  if (demand !== undefined) {
+    const usable = ipv4CidrSize(overlay) - 3;
+    const needed = overlayAddressesNeeded(demand);
+    if (needed > usable) {
+      report(
+        "overlaySubnet",
+        cidr,
+        `is too small: it has ${usable} usable addresses, but ${demand.workerReplicas} Spark workers, the master, the smoke test, ` +
+          `2 service addresses and ${demand.swarmNodes} Swarm nodes' load balancers need ${needed}; use a larger network such as 10.0.0.0/24`,
+      );
+      valid = false;
+    }
+  }
+  return valid ? overlay : undefined;
+}

@@ -1,0 +1,153 @@
+/**
+ * Checks of what the nodes run: Ubuntu release and image, login user, Docker package and version,
+ * where Flocker comes from, and the Spark images.
+ */
+import type { FlockerPackageSource } from "../schema";
+import type { FileProbe } from "../validate";
+import {
+  dockerImageReferenceProblem,
+  isAmiId,
+  isDebianPackageName,
+  isDebianVersion,
+  isPosixUserName,
+  parseAptSourceLine,
+} from "../formats";
+import { FLOCKER_PACKAGES } from "../../lib/flockerPackages";
+import type { Report } from "./report";
+
+/** The .deb files a Flocker node needs (flocker.md §3.4). */
+
+const FLOCKER_PACKAGES_HINT = 'see the README section "Flocker packages"';
+const APT_SOURCE_EXAMPLE = '"deb [trusted=yes] https://repo.example.com/flocker/16.04 /"';
+
+export function checkUbuntuRelease(release: string, report: Report): string | undefined {
+  if (release === "16.04" || release === "18.04") return release;
+  report("ubuntuRelease", release, "is not allowed: use 16.04 or 18.04, the Ubuntu releases Flocker 1.15 packages exist for");
+  return undefined;
+}
+
+export function checkAmi(ami: string, report: Report): string | undefined {
+  if (ami === "" || isAmiId(ami)) return ami;
+  report(
+    "ami",
+    ami,
+    "is not an AMI id: use ami- followed by 8 or 17 hexadecimal digits (e.g. ami-0123456789abcdef0), " +
+      "or leave it empty for the newest Canonical image of ubuntuRelease",
+  );
+  return undefined;
+}
+
+export function checkSshUser(user: string, report: Report): string | undefined {
+  if (isPosixUserName(user)) return user;
+  report(
+    "sshUser",
+    user,
+    "is not a valid user name: use lowercase letters, digits, _ and -, starting with a letter or _, at most 32 characters (Ubuntu images use ubuntu)",
+  );
+  return undefined;
+}
+
+export function checkDockerPackage(name: string, report: Report): string | undefined {
+  if (isDebianPackageName(name)) return name;
+  report(
+    "dockerPackage",
+    name,
+    "is not a Debian package name: use at least two lowercase letters, digits, +, - or ., starting with a letter or digit (e.g. docker.io)",
+  );
+  return undefined;
+}
+
+export function checkDockerVersion(version: string, report: Report): string | undefined {
+  if (version === "" || isDebianVersion(version)) return version;
+  report(
+    "dockerVersion",
+    version,
+    "is not a Debian version: use [epoch:]upstream[-revision] as apt-cache policy prints it (e.g. 18.09.7-0ubuntu1~16.04.7), " +
+      "or leave it empty for the archive's current version",
+  );
+  return undefined;
+}
+
+function checkAptSource(line: string, report: Report): string | undefined {
+  const parsed = parseAptSourceLine(line);
+  if ("line" in parsed) return line;
+  report(
+    "flockerAptSource",
+    line,
+    `is not an apt source line: ${parsed.problem}; use "deb [options] URI suite [components]", e.g. ${APT_SOURCE_EXAMPLE}`,
+  );
+  return undefined;
+}
+
+function checkDebDir(dir: string, files: FileProbe | undefined, report: Report): string | undefined {
+  if (files === undefined) return dir;
+  const names = files.listDir(dir);
+  if (names === undefined) {
+    const tilde = dir.startsWith("~") ? " (~ is not expanded: write the full path)" : "";
+    report(
+      "flockerDebDir",
+      dir,
+      `is not a readable directory${tilde}: set the directory that holds the Flocker .deb files; ${FLOCKER_PACKAGES_HINT}`,
+    );
+    return undefined;
+  }
+  // Debian names package files <package>_<version>_<arch>.deb.
+  const hasDeb = (pkg: string) => names.some((name) => name.startsWith(`${pkg}_`) && name.endsWith(".deb"));
+  const missing = FLOCKER_PACKAGES.filter((pkg) => !hasDeb(pkg));
+  for (const pkg of missing) {
+    report(
+      "flockerDebDir",
+      dir,
+      `has no ${pkg}_*.deb: the directory needs the .deb files of ${FLOCKER_PACKAGES.join(", ")}; ${FLOCKER_PACKAGES_HINT}`,
+    );
+  }
+  return missing.length === 0 ? dir : undefined;
+}
+
+/** Exactly one of flockerAptSource and flockerDebDir says where the nodes get Flocker from. */
+export function checkFlockerPackages(
+  aptSource: string,
+  debDir: string,
+  files: FileProbe | undefined,
+  report: Report,
+): FlockerPackageSource | undefined {
+  if (aptSource === "" && debDir === "") {
+    report(
+      "flockerAptSource",
+      undefined,
+      "and flockerDebDir are both empty: set exactly one of them, since ClusterHQ's own archive is gone: " +
+        `flockerAptSource to an apt line such as ${APT_SOURCE_EXAMPLE}, or flockerDebDir to a local directory of Flocker .deb files; ` +
+        FLOCKER_PACKAGES_HINT,
+    );
+    return undefined;
+  }
+  const apt = aptSource === "" ? undefined : checkAptSource(aptSource, report);
+  const debs = debDir === "" ? undefined : checkDebDir(debDir, files, report);
+  if (aptSource !== "" && debDir !== "") {
+    report(
+      "flockerAptSource",
+      undefined,
+      `and flockerDebDir are both set: set only one of them (pulumi config rm flockerAptSource or pulumi config rm flockerDebDir); ${FLOCKER_PACKAGES_HINT}`,
+    );
+    return undefined;
+  }
+  if (apt !== undefined) return { kind: "apt", aptSource: apt };
+  if (debs !== undefined) return { kind: "debs", debDir: debs };
+  return undefined;
+}
+
+export function checkImage(
+  key: "sparkMasterImage" | "sparkWorkerImage",
+  image: string,
+  report: Report,
+): string | undefined {
+  const problem = dockerImageReferenceProblem(image);
+  if (problem === undefined) return image;
+  const example = key === "sparkMasterImage" ? "fsoppelsa/spark-master" : "fsoppelsa/spark-worker";
+  report(
+    key,
+    image,
+    `is not a Docker image reference (${problem}): use [registry/]name[:tag][@sha256:digest] in lower case, e.g. ${example} or ${example}:latest`,
+  );
+  return undefined;
+}

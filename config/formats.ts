@@ -1,0 +1,159 @@
+/**
+ * Recognisers for the text formats the config holds (names, versions, image references, an apt
+ * source line). Pure; each one follows the rules of the tool that will read the value, cited below.
+ */
+
+/** An AWS region name: us-east-1, eu-central-2, us-gov-west-1, cn-north-1. */
+export function isAwsRegionName(text: string): boolean {
+  return /^[a-z]{2}(?:-[a-z]+){1,2}-\d{1,2}$/.test(text);
+}
+
+/** An AMI id: the old 8-digit and the current 17-digit form. */
+export function isAmiId(text: string): boolean {
+  return /^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$/.test(text);
+}
+
+/** A lower-case RFC 1123 label: letters, digits and inner hyphens, at most `maxLength` characters. */
+export function isLowercaseDnsLabel(text: string, maxLength = 63): boolean {
+  return text.length <= maxLength && /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/.test(text);
+}
+
+/** A user name useradd accepts (shadow's default NAME_REGEX, without the Samba `$` suffix). */
+export function isPosixUserName(text: string): boolean {
+  return /^[a-z_][a-z0-9_-]{0,31}$/.test(text);
+}
+
+/** A Debian package name (Debian Policy 5.6.1): at least two of a-z 0-9 + - ., starting alphanumeric. */
+export function isDebianPackageName(text: string): boolean {
+  return /^[a-z0-9][a-z0-9+.-]+$/.test(text);
+}
+
+/**
+ * A Debian version (Debian Policy 5.6.12), `[epoch:]upstream[-revision]`: the upstream part starts
+ * with a digit and may contain hyphens only when a revision follows the last one.
+ */
+export function isDebianVersion(text: string): boolean {
+  const epochMatch = /^(\d+):(.*)$/.exec(text);
+  const rest = epochMatch ? epochMatch[2] : text;
+  const lastHyphen = rest.lastIndexOf("-");
+  if (lastHyphen < 0) return /^[0-9][A-Za-z0-9.+~]*$/.test(rest);
+  const upstream = rest.slice(0, lastHyphen);
+  const revision = rest.slice(lastHyphen + 1);
+  return /^[0-9][A-Za-z0-9.+~-]*$/.test(upstream) && /^[A-Za-z0-9.+~]+$/.test(revision);
+}
+
+const SPARK_MEMORY_UNIT_MIB: Readonly<Record<string, number>> = { k: 1 / 1024, m: 1, g: 1024, t: 1024 * 1024 };
+
+/**
+ * A Spark memory string as SPARK_WORKER_MEMORY takes it (1g, 512m, 2048m; unit case-insensitive),
+ * in MiB, or undefined. Spark rounds to whole MiB, so less than 1m would be a worker with no memory.
+ */
+export function sparkMemoryMiB(text: string): number | undefined {
+  const match = /^(\d+)([kmgtKMGT])$/.exec(text);
+  if (!match) return undefined;
+  const mib = Math.floor(Number(match[1]) * SPARK_MEMORY_UNIT_MIB[match[2].toLowerCase()]);
+  return mib >= 1 ? mib : undefined;
+}
+
+// Docker image references, after distribution/reference's grammar (reference.go):
+//   reference := name [ ":" tag ] [ "@" digest ];  name := [domain "/"] path-component ["/" path-component]*
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const DOMAIN = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d+)?$/;
+const TAG = /^\w[\w.-]{0,127}$/;
+const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
+const MAX_NAME_LENGTH = 255;
+
+/** Why `text` is not a Docker image reference, or undefined when it is one. */
+export function dockerImageReferenceProblem(text: string): string | undefined {
+  if (text === "") return "it is empty";
+  const [nameAndTag, digest, ...extra] = text.split("@");
+  if (extra.length > 0) return "it has more than one @";
+  if (digest !== undefined && !SHA256_DIGEST.test(digest)) return "the digest after @ must be sha256: and 64 hex digits";
+  const lastColon = nameAndTag.lastIndexOf(":");
+  const hasTag = lastColon > nameAndTag.lastIndexOf("/");
+  const name = hasTag ? nameAndTag.slice(0, lastColon) : nameAndTag;
+  if (hasTag && !TAG.test(nameAndTag.slice(lastColon + 1))) {
+    return "the tag must be 1 to 128 letters, digits, _, . or -, not starting with . or -";
+  }
+  if (name.length > MAX_NAME_LENGTH) return `the name is longer than ${MAX_NAME_LENGTH} characters`;
+  const components = name.split("/");
+  // Docker's rule: the first component is a registry when it has a dot or a port, or is localhost.
+  const first = components[0];
+  const hasDomain = components.length > 1 && (first.includes(".") || first.includes(":") || first === "localhost");
+  if (hasDomain && !DOMAIN.test(first)) return `"${first}" is not a registry host name`;
+  const path = hasDomain ? components.slice(1) : components;
+  if (path.some((component) => !PATH_COMPONENT.test(component))) {
+    const lowercaseWouldDo = path.every((component) => PATH_COMPONENT.test(component.toLowerCase()));
+    return lowercaseWouldDo
+      ? "repository names must be lower case"
+      : "each part of the name must be lowercase letters and digits, joined by single . or _, __, or hyphens";
+  }
+  return undefined;
+}
+
+/** An apt one-line source (sources.list(5)): `deb [options] URI suite [components]`. */
+export interface AptSourceLine {
+  readonly options: readonly string[];
+  readonly uri: string;
+  readonly suite: string;
+  readonly components: readonly string[];
+}
+
+export type AptSourceParse = { readonly line: AptSourceLine } | { readonly problem: string };
+
+const APT_OPTION = /^[A-Za-z][A-Za-z0-9-]*[+-]?=\S+$/;
+const APT_COMPONENT = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
+const APT_URI_SCHEMES = new Set(["http:", "https:", "file:"]);
+
+/** Splits off a leading `[ ... ]` options list (its brackets may or may not touch the options). */
+function takeAptOptions(tokens: readonly string[]): { options: string[]; rest: string[] } | undefined {
+  if (!tokens[0]?.startsWith("[")) return { options: [], rest: [...tokens] };
+  const closing = tokens.findIndex((token) => token.endsWith("]"));
+  if (closing < 0) return undefined;
+  const inner = tokens.slice(0, closing + 1).join(" ").slice(1, -1);
+  return { options: inner.split(/\s+/).filter((option) => option !== ""), rest: tokens.slice(closing + 1) };
+}
+
+/** Why a repository URI will not do for apt, or undefined. */
+function aptUriProblem(uri: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(uri);
+  } catch {
+    return `"${uri}" is not a URI`;
+  }
+  if (!APT_URI_SCHEMES.has(parsed.protocol)) return "the URI must start with http://, https:// or file://";
+  // The WHATWG parser forgives "https:///x" (host "x"); apt does not.
+  if (parsed.protocol !== "file:" && !/^https?:\/\/[^/]/i.test(uri)) return `the URI "${uri}" has no host`;
+  return undefined;
+}
+
+/** sources.list(5): an exact path (ending in /) takes no components, a distribution at least one. */
+function aptSuiteProblem(suite: string | undefined, components: readonly string[]): string | undefined {
+  if (suite === undefined) return "it names no suite (a distribution such as xenial, or an exact path ending in / such as /)";
+  if (suite.endsWith("/") && components.length > 0) {
+    return `suite "${suite}" is an exact path (it ends in /), so no components may follow it`;
+  }
+  if (!suite.endsWith("/") && components.length === 0) {
+    return `suite "${suite}" needs at least one component (such as main), or write an exact path ending in /`;
+  }
+  const badComponent = components.find((component) => !APT_COMPONENT.test(component));
+  return badComponent === undefined ? undefined : `"${badComponent}" is not a component name`;
+}
+
+/** Reads an apt source line token by token; the problem says which part is wrong. */
+export function parseAptSourceLine(text: string): AptSourceParse {
+  // A line break would smuggle a second source line into sources.list.
+  if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(text)) return { problem: "it must be a single line" };
+  const [type, ...afterType] = text.trim().split(/\s+/);
+  if (type !== "deb") return { problem: 'it must start with "deb" (binary packages)' };
+  const split = takeAptOptions(afterType);
+  if (!split) return { problem: "the [options] list has no closing ]" };
+  const badOption = split.options.find((option) => !APT_OPTION.test(option));
+  if (badOption !== undefined) return { problem: `option "${badOption}" is not key=value` };
+  const [uri, suite, ...components] = split.rest;
+  if (uri === undefined) return { problem: "it names no repository URI" };
+  const problem = aptUriProblem(uri) ?? aptSuiteProblem(suite, components);
+  if (problem !== undefined || suite === undefined) return { problem: problem ?? "it names no suite" };
+  return { line: { options: split.options, uri, suite, components } };
+}

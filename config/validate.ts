@@ -1,0 +1,204 @@
+/**
+ * Validation of the stack's configuration: raw `pulumi config` strings in, a typed `ClusterConfig`
+ * out, or every problem at once. Pure (the file system is reached only through a `FileProbe`) and
+ * free of Pulumi, so it is tested without the engine and runs before any resource is registered.
+ *
+ * Every message is written for someone who just typed `pulumi config set`: it names the key, quotes
+ * the value as given and says what is allowed (and why, where the reason is not obvious). The
+ * checks live in ./checks, one file per part of the system.
+ */
+import {
+  checkAvailabilityZone,
+  checkClusterName,
+  checkInstanceType,
+  checkManagerCount,
+  checkNodeNameLength,
+  checkNodeNamePrefix,
+  checkRegion,
+  REGION_KEY,
+} from "./checks/cluster";
+import { checkAdminCidrs, checkNodeIpOffset, checkOverlaySubnet, checkSubnetCidr, checkVpcCidr } from "./checks/network";
+import { readBoolean, readInteger, type IntegerRule, type Report } from "./checks/report";
+import {
+  checkAmi,
+  checkDockerPackage,
+  checkDockerVersion,
+  checkFlockerPackages,
+  checkImage,
+  checkSshUser,
+  checkUbuntuRelease,
+} from "./checks/software";
+import { checkSmokeTest, checkSparkVolume, checkWorkerMemory, MAX_VOLUME_GIB } from "./checks/spark";
+import { CONFIG_SCHEMA, type ClusterConfig, type ConfigKey, type ConfigKeySpec } from "./schema";
+
+export interface RawConfig {
+  readonly project: string;
+  readonly stack: string;
+  readonly region?: string;
+  readonly values: Readonly<Partial<Record<ConfigKey, string>>>;
+}
+
+export interface ConfigProblem {
+  readonly key: string;
+  readonly value?: string;
+  readonly message: string;
+}
+
+/** The one file-system question the validator asks (is flockerDebDir a directory, and of what). */
+export interface FileProbe {
+  /** File names in `path`; undefined when it is not a readable directory. */
+  listDir(path: string): readonly string[] | undefined;
+}
+
+export interface ValidationResult {
+  /** Present only when `problems` is empty. */
+  readonly config?: ClusterConfig;
+  readonly problems: ConfigProblem[];
+}
+
+/** `key: "value" reason`: JSON quoting shows stray spaces, tabs and quotes in the value. */
+function problemOf(key: string, value: string | undefined, reason: string): ConfigProblem {
+  const message = value === undefined ? `${key} ${reason}` : `${key}: ${JSON.stringify(value)} ${reason}`;
+  return value === undefined ? { key, message } : { key, value, message };
+}
+
+/** One problem per line, ready to print under a heading. */
+export function formatProblems(problems: readonly ConfigProblem[]): string {
+  return problems.map((problem) => `  - ${problem.message}`).join("\n");
+}
+
+/** The value as given, else the schema default as Pulumi would hand it over (text; arrays as JSON). */
+function valueOf(raw: RawConfig, key: ConfigKey): string | undefined {
+  const given = raw.values[key];
+  if (given !== undefined) return given;
+  const fallback = (CONFIG_SCHEMA[key] as ConfigKeySpec).default;
+  if (fallback === undefined) return undefined;
+  return typeof fallback === "string" ? fallback : JSON.stringify(fallback);
+}
+
+/** A piece of ClusterConfig that validation produced; only read once there are no problems. */
+function checked<T>(value: T | undefined, key: string): T {
+  if (value === undefined) throw new Error(`internal error: ${key} has no problem but no value either`);
+  return value;
+}
+
+/** Problems sorted like the schema (aws:region first), so related keys stay together. */
+function inSchemaOrder(problems: readonly ConfigProblem[]): ConfigProblem[] {
+  const order = [REGION_KEY, ...Object.keys(CONFIG_SCHEMA)];
+  return [...problems].sort((a, b) => order.indexOf(a.key) - order.indexOf(b.key));
+}
+
+/** Whole-number keys: their ranges, and what the message says is allowed. */
+const INTEGER_RULES = {
+  nodeCount: {
+    min: 3,
+    max: 200,
+    allowed: "use a whole number from 3 to 200 (at least a manager, the Flocker control node and the Spark master's node)",
+  },
+  firstNodeNumber: { min: 0, max: 99999, allowed: "use a whole number from 0 to 99999 (the book starts at 101)" },
+  rootVolumeSizeGiB: {
+    min: 8,
+    max: MAX_VOLUME_GIB,
+    allowed: `use a whole number of GiB from 8 (the Ubuntu image's own size) to ${MAX_VOLUME_GIB} (EBS's limit)`,
+  },
+  sparkWorkerReplicas: { min: 0, max: 1000, allowed: "use a whole number from 0 (no workers) to 1000" },
+  sparkWorkerCores: { min: 1, max: 256, allowed: "use a whole number from 1 to 256" },
+} as const satisfies Partial<Record<ConfigKey, IntegerRule>>;
+
+/** Validates every key and returns all problems at once; `config` only when there are none. */
+export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationResult {
+  const problems: ConfigProblem[] = [];
+  const report: Report = (key, value, reason) => {
+    problems.push(problemOf(key, value, reason));
+  };
+  const text = (key: ConfigKey): string => valueOf(raw, key) ?? "";
+  const integer = (key: keyof typeof INTEGER_RULES) => readInteger(key, text(key), INTEGER_RULES[key], report);
+
+  // Where and how big.
+  const region = checkRegion(raw.region, report);
+  const clusterName = checkClusterName(text("clusterName"), raw.stack, report);
+  const availabilityZone = checkAvailabilityZone(text("availabilityZone"), region, report);
+  const nodeCount = integer("nodeCount");
+  const managerCount = checkManagerCount(text("managerCount"), nodeCount, report);
+  const nodeNamePrefix = checkNodeNamePrefix(text("nodeNamePrefix"), report);
+  const firstNodeNumber = integer("firstNodeNumber");
+  if (nodeNamePrefix !== undefined && firstNodeNumber !== undefined && nodeCount !== undefined) {
+    checkNodeNameLength(nodeNamePrefix, firstNodeNumber, nodeCount, report);
+  }
+  const instanceType = checkInstanceType(text("instanceType"), report);
+  const rootVolumeSizeGiB = integer("rootVolumeSizeGiB");
+
+  // Addresses.
+  const allowPublicAdminAccess = readBoolean("allowPublicAdminAccess", text("allowPublicAdminAccess"), report);
+  const adminCidrs = checkAdminCidrs(valueOf(raw, "adminCidrs"), allowPublicAdminAccess === true, report);
+  const vpcCidr = checkVpcCidr(text("vpcCidr"), report);
+  const subnetCidr = checkSubnetCidr(text("subnetCidr"), vpcCidr, report);
+  const nodeIpOffset = checkNodeIpOffset(text("nodeIpOffset"), subnetCidr, nodeCount, report);
+
+  // Software.
+  const sshUser = checkSshUser(text("sshUser"), report);
+  const ubuntuRelease = checkUbuntuRelease(text("ubuntuRelease"), report);
+  const ami = checkAmi(text("ami"), report);
+  const dockerPackage = checkDockerPackage(text("dockerPackage"), report);
+  const dockerVersion = checkDockerVersion(text("dockerVersion"), report);
+  const flockerPackages = checkFlockerPackages(text("flockerAptSource"), text("flockerDebDir"), files, report);
+
+  // Spark.
+  const sparkVolumeSize = text("sparkVolumeSize");
+  const sparkVolume = checkSparkVolume(sparkVolumeSize, text("sparkVolumeProfile"), report);
+  const sparkWorkerReplicas = integer("sparkWorkerReplicas");
+  const sparkWorkerCores = integer("sparkWorkerCores");
+  const sparkWorkerMemory = checkWorkerMemory(text("sparkWorkerMemory"), report);
+  const sparkMasterImage = checkImage("sparkMasterImage", text("sparkMasterImage"), report);
+  const sparkWorkerImage = checkImage("sparkWorkerImage", text("sparkWorkerImage"), report);
+  const smokeTest = checkSmokeTest(text("smokeTest"), sparkWorkerReplicas, report);
+  const overlayEncrypted = readBoolean("overlayEncrypted", text("overlayEncrypted"), report);
+  // The control node is not in the Swarm, so it has no load-balancer endpoint on the overlay.
+  const overlayDemand =
+    nodeCount !== undefined && sparkWorkerReplicas !== undefined
+      ? { swarmNodes: nodeCount - 1, workerReplicas: sparkWorkerReplicas }
+      : undefined;
+  const overlaySubnet = checkOverlaySubnet(text("overlaySubnet"), vpcCidr, overlayDemand, report);
+
+  if (problems.length > 0) return { problems: inSchemaOrder(problems) };
+  const amiId = checked(ami, "ami");
+  const dockerVersionText = checked(dockerVersion, "dockerVersion");
+  const volume = checked(sparkVolume, "sparkVolumeSize");
+  const config: ClusterConfig = {
+    project: raw.project,
+    stack: raw.stack,
+    region: checked(region, REGION_KEY),
+    clusterName: checked(clusterName, "clusterName"),
+    availabilityZone: checked(availabilityZone, "availabilityZone"),
+    nodeCount: checked(nodeCount, "nodeCount"),
+    managerCount: checked(managerCount, "managerCount"),
+    nodeNamePrefix: checked(nodeNamePrefix, "nodeNamePrefix"),
+    firstNodeNumber: checked(firstNodeNumber, "firstNodeNumber"),
+    instanceType: checked(instanceType, "instanceType"),
+    adminCidrs: checked(adminCidrs, "adminCidrs"),
+    allowPublicAdminAccess: checked(allowPublicAdminAccess, "allowPublicAdminAccess"),
+    vpcCidr: checked(vpcCidr, "vpcCidr"),
+    subnetCidr: checked(subnetCidr, "subnetCidr"),
+    nodeIpOffset: checked(nodeIpOffset, "nodeIpOffset"),
+    sshUser: checked(sshUser, "sshUser"),
+    ubuntuRelease: checked(ubuntuRelease, "ubuntuRelease"),
+    // Empty means "not pinned": the key is left out rather than set to "".
+    ...(amiId === "" ? {} : { ami: amiId }),
+    rootVolumeSizeGiB: checked(rootVolumeSizeGiB, "rootVolumeSizeGiB"),
+    dockerPackage: checked(dockerPackage, "dockerPackage"),
+    ...(dockerVersionText === "" ? {} : { dockerVersion: dockerVersionText }),
+    flockerPackages: checked(flockerPackages, "flockerPackages"),
+    overlaySubnet: checked(overlaySubnet, "overlaySubnet"),
+    overlayEncrypted: checked(overlayEncrypted, "overlayEncrypted"),
+    sparkVolumeSize,
+    sparkVolumeSizeGiB: volume.gib,
+    sparkVolumeProfile: volume.profile,
+    sparkWorkerReplicas: checked(sparkWorkerReplicas, "sparkWorkerReplicas"),
+    sparkWorkerCores: checked(sparkWorkerCores, "sparkWorkerCores"),
+    sparkWorkerMemory: checked(sparkWorkerMemory, "sparkWorkerMemory"),
+    sparkMasterImage: checked(sparkMasterImage, "sparkMasterImage"),
+    sparkWorkerImage: checked(sparkWorkerImage, "sparkWorkerImage"),
+    smokeTest: checked(smokeTest, "smokeTest"),
+  };
+  return { config, problems };
+}
