@@ -15,8 +15,6 @@ import {
 import { FLOCKER_PACKAGES } from "../../lib/flockerPackages";
 import type { Report } from "./report";
 
-/** The .deb files a Flocker node needs (flocker.md §3.4). */
-
 const FLOCKER_PACKAGES_HINT = 'see the README section "Flocker packages"';
 const APT_SOURCE_EXAMPLE = '"deb [trusted=yes] https://repo.example.com/flocker/16.04 /"';
 
@@ -70,7 +68,18 @@ export function checkDockerVersion(version: string, report: Report): string | un
 
 function checkAptSource(line: string, report: Report): string | undefined {
   const parsed = parseAptSourceLine(line);
-  if ("line" in parsed) return line;
+  if ("line" in parsed) {
+    // ClusterHQ never signed its packages ("packages aren't signed", flocker.md §3.4), and the
+    // nodes hold no key for a private archive: apt refuses the source unless told to trust it.
+    const trusted = parsed.line.options.some((option) => option === "trusted=yes" || option.startsWith("signed-by="));
+    if (trusted) return line;
+    report(
+      "flockerAptSource",
+      line,
+      `names neither [trusted=yes] nor [signed-by=...]: Flocker's packages are unsigned and apt on the nodes would refuse them; use e.g. ${APT_SOURCE_EXAMPLE}`,
+    );
+    return undefined;
+  }
   report(
     "flockerAptSource",
     line,
