@@ -5,7 +5,8 @@ import * as path from "path";
 import { FlockerPackageSource } from "../config/schema";
 import { renderCloudConfig } from "../lib/cloudConfig";
 import { flockerPackageEnv } from "../lib/flockerPackages";
-import { LOCAL_SCRIPTS_DIR, remoteBaseDir } from "../lib/scripts";
+import { remoteBaseDir } from "../lib/remotePaths";
+import { LOCAL_SCRIPTS_DIR } from "../lib/scripts";
 import { NodeSpec } from "../lib/topology";
 import { scriptStep, StepTarget } from "./remoteStep";
 
