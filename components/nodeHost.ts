@@ -76,8 +76,9 @@ export class NodeHost extends pulumi.ComponentResource {
           tags: { ...args.tags, Name: `${node.name}-root` },
         },
         // Flocker 1.15 reads the instance id with boto 2, which only speaks IMDSv1: tokens stay
-        // optional (the documented exception, tagged below). Hop limit 1 and the DOCKER-USER rule
-        // of install-docker.sh keep containers away from the metadata service.
+        // optional (the documented exception, tagged below). Hop limit 1 only keeps IMDSv2 tokens
+        // from containers; what keeps containers from IMDSv1 is install-docker.sh's DOCKER-USER
+        // rule (tested in tests/bats/install-docker.bats).
         metadataOptions: {
           httpEndpoint: "enabled",
           httpTokens: "optional",

@@ -1,0 +1,406 @@
+/**
+ * tools/deploy.ts and tools/deployPreflight.ts without the Pulumi CLI or AWS: the preflight's
+ * messages and exit code, placeholder detection, --my-ip, the command list and argument parsing.
+ */
+import * as path from "path";
+import { fetchPublicIpv4, runDeploy } from "../tools/deploy";
+import {
+  CHECKIP_TIMEOUT_MS,
+  CHECKIP_URL,
+  PREFLIGHT_EXIT_CODE,
+  UsageError,
+  deployCommands,
+  displayCommand,
+  isDocumentationCidr,
+  isPlaceholderAptSource,
+  parseDeployArgs,
+  parsePublicIpv4,
+  preflight,
+  projectBackendUrl,
+  readRawStackConfig,
+  resolveBackendUrl,
+  type PreflightInput,
+} from "../tools/deployPreflight";
+import { PROJECT_ROOT, availableStacks } from "../tools/stackConfig";
+import { GOOD_CONFIG, HOME, fakeMachine, record } from "./helpers/deployFakes";
+
+const NO_CREDENTIALS = { PATH: "/usr/bin" };
+
+describe("preflight: each missing prerequisite is reported with what to do, and nothing runs", () => {
+  const cases: Array<{ what: string; machine: Parameters<typeof fakeMachine>[0]; args?: string[]; message: RegExp; fix: RegExp }> = [
+    {
+      what: "no Pulumi CLI",
+      machine: { pulumi: false },
+      message: /Pulumi CLI is not on PATH \(`pulumi version` does not run\)/,
+      fix: /https:\/\/www\.pulumi\.com\/docs\/iac\/download-install\//,
+    },
+    {
+      what: "no AWS credentials",
+      machine: { env: { ...NO_CREDENTIALS, PULUMI_CONFIG_PASSPHRASE: "p" } },
+      message: /No AWS credentials found/,
+      fix: /presence check, not a validity check/,
+    },
+    {
+      what: "half a key pair",
+      machine: { env: { AWS_ACCESS_KEY_ID: "AKIA…", PULUMI_CONFIG_PASSPHRASE: "p" } },
+      message: /AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not/,
+      fix: /AWS_PROFILE/,
+    },
+    {
+      what: "no passphrase",
+      machine: { env: { AWS_PROFILE: "ops" } },
+      message: /neither PULUMI_CONFIG_PASSPHRASE nor PULUMI_CONFIG_PASSPHRASE_FILE is set/,
+      fix: /export PULUMI_CONFIG_PASSPHRASE=.*PULUMI_CONFIG_PASSPHRASE_FILE=/,
+    },
+    {
+      what: "an empty passphrase",
+      machine: { env: { AWS_PROFILE: "ops", PULUMI_CONFIG_PASSPHRASE: "" } },
+      message: /PULUMI_CONFIG_PASSPHRASE is empty/,
+      fix: /PULUMI_CONFIG_PASSPHRASE_FILE/,
+    },
+    {
+      what: "an unreadable passphrase file",
+      machine: { env: { AWS_PROFILE: "ops", PULUMI_CONFIG_PASSPHRASE_FILE: "/run/secrets/missing" } },
+      message: /PULUMI_CONFIG_PASSPHRASE_FILE=\/run\/secrets\/missing is not a readable file/,
+      fix: /Point it at the file/,
+    },
+    {
+      what: "no stack file",
+      machine: {},
+      args: ["up", "qa"],
+      message: /Pulumi\.qa\.yaml does not exist \(stacks in this repository: dev, prod\)/,
+      fix: /cp Pulumi\.dev\.yaml Pulumi\.qa\.yaml/,
+    },
+    {
+      what: "a stack file that does not parse",
+      machine: { stacks: { dev: new Error("bad indentation") } },
+      message: /Pulumi\.dev\.yaml cannot be read: bad indentation/,
+      fix: /Fix the YAML/,
+    },
+    {
+      what: "the placeholder Flocker apt source",
+      machine: { stacks: { dev: { ...GOOD_CONFIG, "swarm-flocker:flockerAptSource": "deb [trusted=yes] https://flocker-packages.invalid/ubuntu/16.04/amd64 /" } } },
+      message: /flockerAptSource of stack dev is still the placeholder/,
+      fix: /pulumi config set flockerAptSource '.*' --stack dev .*README, "Flocker packages"/,
+    },
+    {
+      what: "no Flocker packages at all",
+      machine: { stacks: { dev: { "swarm-flocker:adminCidrs": ["198.18.7.1/32"] } } },
+      message: /flockerAptSource and flockerDebDir are both empty/,
+      fix: /pulumi config set flockerDebDir .* --stack dev/,
+    },
+    {
+      what: "the placeholder admin CIDR",
+      machine: { stacks: { dev: { ...GOOD_CONFIG, "swarm-flocker:adminCidrs": ["203.0.113.10/32"] } } },
+      message: /adminCidrs\[0\] of stack dev is 203\.0\.113\.10\/32, a documentation address/,
+      fix: /pulumi config set --path 'adminCidrs\[0\]' <your-ip>\/32 --stack dev, or run npm run deploy -- dev --my-ip/,
+    },
+    {
+      what: "no admin CIDRs",
+      machine: { stacks: { dev: { ...GOOD_CONFIG, "swarm-flocker:adminCidrs": undefined } } },
+      message: /Stack dev has no adminCidrs/,
+      fix: /--my-ip/,
+    },
+  ];
+
+  test.each(cases)("$what", async ({ machine, args, message, fix }) => {
+    const rec = record(fakeMachine(machine));
+    const code = await runDeploy(args ?? ["up"], rec.deps);
+    expect(code).toBe(PREFLIGHT_EXIT_CODE);
+    expect(code).toBe(2);
+    expect(rec.err()).toMatch(message);
+    expect(rec.err()).toMatch(fix);
+    expect(rec.err()).toMatch(/1 problem \(nothing was run\)/);
+    expect(rec.ran).toEqual([]);
+    expect(rec.fetches()).toBe(0);
+  });
+
+  test("every problem is reported in one run, numbered, each with its fix", async () => {
+    const rec = record(
+      fakeMachine({
+        pulumi: false,
+        env: NO_CREDENTIALS,
+        stacks: { dev: { "swarm-flocker:adminCidrs": ["203.0.113.10/32"], "swarm-flocker:flockerAptSource": "deb https://flocker-packages.invalid/ /" } },
+      }),
+    );
+    expect(await runDeploy(["up", "dev"], rec.deps)).toBe(2);
+    const err = rec.err();
+    expect(err).toMatch(/^Cannot run pulumi up on stack dev: 5 problems \(nothing was run\)\./);
+    const order = [/Pulumi CLI/, /AWS credentials/, /passphrase/, /flockerAptSource/, /adminCidrs\[0\]/].map((re) => err.search(re));
+    expect(order.every((at) => at >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    for (let i = 1; i <= 5; i++) expect(err).toContain(`  ${i}. `);
+    expect(err.match(/\n {5}→ /g)).toHaveLength(5);
+    expect(rec.ran).toEqual([]);
+  });
+
+  test("the repository's own stack files are flagged until their placeholders are replaced", () => {
+    const base: Omit<PreflightInput, "stack"> = {
+      command: "up",
+      myIp: false,
+      env: { AWS_PROFILE: "ops", PULUMI_CONFIG_PASSPHRASE: "p" },
+      homeDir: HOME,
+      projectName: "swarm-flocker",
+      which: () => "v3",
+      fileExists: () => false,
+      readStackConfig: (stack) => readRawStackConfig(PROJECT_ROOT, stack),
+    };
+    const dev = preflight({ ...base, stack: "dev" }).map((p) => p.problem);
+    expect(dev).toEqual([expect.stringMatching(/flockerAptSource of stack dev is still the placeholder/), expect.stringMatching(/adminCidrs\[0\] of stack dev is 203\.0\.113\.10\/32/)]);
+    const prod = preflight({ ...base, stack: "prod" }).map((p) => p.problem);
+    expect(prod).toEqual([
+      expect.stringMatching(/flockerAptSource of stack prod/),
+      expect.stringMatching(/adminCidrs\[0\] of stack prod is 198\.51\.100\.0\/24/),
+      expect.stringMatching(/adminCidrs\[1\] of stack prod is 192\.0\.2\.44\/32/),
+    ]);
+    // --my-ip replaces adminCidrs[0] only: prod's second placeholder still stops the deploy.
+    expect(preflight({ ...base, stack: "prod", myIp: true }).map((p) => p.problem)).toEqual([
+      expect.stringMatching(/flockerAptSource/),
+      expect.stringMatching(/adminCidrs\[1\]/),
+    ]);
+    // destroy does not care what the config would build.
+    expect(preflight({ ...base, stack: "prod", command: "destroy" })).toEqual([]);
+  });
+});
+
+describe("preflight: what counts as present", () => {
+  const input = (over: Partial<PreflightInput>): PreflightInput => ({
+    command: "up",
+    stack: "dev",
+    myIp: false,
+    env: { AWS_PROFILE: "ops", PULUMI_CONFIG_PASSPHRASE: "p" },
+    homeDir: HOME,
+    projectName: "swarm-flocker",
+    which: () => "v3.248.0",
+    fileExists: () => false,
+    readStackConfig: () => GOOD_CONFIG,
+    ...over,
+  });
+  const awsProblems = (env: Record<string, string>, files: string[] = []) =>
+    preflight(input({ env: { PULUMI_CONFIG_PASSPHRASE: "p", ...env }, fileExists: (f) => files.includes(f) })).filter((p) => /AWS/.test(p.problem));
+
+  test.each([
+    ["an access key pair", { AWS_ACCESS_KEY_ID: "AKIA", AWS_SECRET_ACCESS_KEY: "s" }, []],
+    ["AWS_PROFILE", { AWS_PROFILE: "ops" }, []],
+    ["a web identity token file", { AWS_WEB_IDENTITY_TOKEN_FILE: "/var/run/token" }, []],
+    ["~/.aws/credentials", {}, [`${HOME}/.aws/credentials`]],
+    ["~/.aws/config", {}, [`${HOME}/.aws/config`]],
+    ["AWS_SHARED_CREDENTIALS_FILE", { AWS_SHARED_CREDENTIALS_FILE: "/etc/aws/creds" }, ["/etc/aws/creds"]],
+  ] as const)("AWS credentials from %s", (_what, env, files) => {
+    expect(awsProblems({ ...env }, [...files])).toEqual([]);
+  });
+
+  test("an empty AWS_PROFILE is not a profile", () => {
+    expect(awsProblems({ AWS_PROFILE: "" })).toHaveLength(1);
+  });
+
+  test("a readable passphrase file is enough", () => {
+    const env = { AWS_PROFILE: "ops", PULUMI_CONFIG_PASSPHRASE_FILE: "/run/secrets/pulumi" };
+    expect(preflight(input({ env, fileExists: (f) => f === "/run/secrets/pulumi" }))).toEqual([]);
+  });
+
+  test("flockerDebDir replaces the apt source, placeholder or not", () => {
+    const config = { ...GOOD_CONFIG, "swarm-flocker:flockerAptSource": "deb https://flocker-packages.invalid/ /", "swarm-flocker:flockerDebDir": "/srv/flocker-debs" };
+    expect(preflight(input({ readStackConfig: () => config }))).toEqual([]);
+  });
+
+  test("encrypted (secure) values are taken as set", () => {
+    const config = { "swarm-flocker:flockerAptSource": { secure: "v1:abc" }, "swarm-flocker:adminCidrs": { secure: "v1:def" } };
+    expect(preflight(input({ readStackConfig: () => config }))).toEqual([]);
+  });
+
+  test("config keys are read in the project's namespace", () => {
+    const config = { "other:flockerAptSource": "deb https://flocker-packages.invalid/ /", "other:adminCidrs": ["203.0.113.10/32"], ...GOOD_CONFIG };
+    expect(preflight(input({ readStackConfig: () => config }))).toEqual([]);
+  });
+
+  test("apt sources on reserved names are placeholders; real hosts are not", () => {
+    expect(isPlaceholderAptSource("deb [trusted=yes] https://flocker-packages.invalid/ubuntu/16.04/amd64 /")).toBe(true);
+    expect(isPlaceholderAptSource("deb [trusted=yes] https://repo.example.com/flocker/16.04 /")).toBe(true);
+    expect(isPlaceholderAptSource("deb http://mirror.test/flocker xenial main")).toBe(true);
+    expect(isPlaceholderAptSource("deb [trusted=yes] https://flocker.s3.amazonaws.com/ubuntu/16.04/amd64 /")).toBe(false);
+    expect(isPlaceholderAptSource("deb [trusted=yes] https://invalid-but-real.net/ /")).toBe(false);
+  });
+
+  test("documentation CIDRs (RFC 5737, RFC 3849) are placeholders; others are not", () => {
+    for (const cidr of ["203.0.113.10/32", "203.0.113.0/24", "198.51.100.0/24", "192.0.2.44/32", "2001:db8::1/128"]) {
+      expect([cidr, isDocumentationCidr(cidr)]).toEqual([cidr, true]);
+    }
+    for (const cidr of ["203.0.112.0/23", "198.18.7.1/32", "54.1.2.3/32", "2001:db9::/32", "not-a-cidr"]) {
+      expect([cidr, isDocumentationCidr(cidr)]).toEqual([cidr, false]);
+    }
+  });
+});
+
+describe("--my-ip", () => {
+  const DOC_DEV = { dev: { ...GOOD_CONFIG, "swarm-flocker:adminCidrs": ["203.0.113.10/32"] } };
+
+  test("without it, adminCidrs is left alone and no address is fetched", async () => {
+    const rec = record(fakeMachine());
+    expect(await runDeploy(["up"], rec.deps)).toBe(0);
+    expect(rec.fetches()).toBe(0);
+    expect(rec.ran.some((argv) => argv.includes("config"))).toBe(false);
+  });
+
+  test("with it, adminCidrs[0] becomes the fetched address /32 before the update, and the placeholder no longer blocks", async () => {
+    const rec = record(fakeMachine({ stacks: DOC_DEV }));
+    expect(await runDeploy(["up", "dev", "--my-ip"], rec.deps)).toBe(0);
+    expect(rec.fetches()).toBe(1);
+    expect(rec.ran).toEqual([
+      ["pulumi", "login", "file://~"],
+      ["pulumi", "stack", "select", "--create", "dev", "--secrets-provider", "passphrase"],
+      ["pulumi", "config", "set", "--stack", "dev", "--path", "adminCidrs[0]", "198.18.0.77/32"],
+      ["pulumi", "up", "--stack", "dev"],
+    ]);
+    expect(rec.out()).toContain("adminCidrs[0] of stack dev becomes 198.18.0.77/32");
+  });
+
+  test("a failed look-up stops with exit code 2 before anything runs", async () => {
+    const rec = record(fakeMachine({ stacks: DOC_DEV, publicIp: async () => Promise.reject(new Error("The operation was aborted due to timeout")) }));
+    expect(await runDeploy(["up", "--my-ip"], rec.deps)).toBe(2);
+    expect(rec.ran).toEqual([]);
+    expect(rec.err()).toMatch(/could not learn this machine's public IPv4 from https:\/\/checkip\.amazonaws\.com \(The operation was aborted due to timeout\)/);
+    expect(rec.err()).toMatch(/pulumi config set --path 'adminCidrs\[0\]' <your-ip>\/32 --stack dev/);
+  });
+
+  test("the preflight runs before the look-up", async () => {
+    const rec = record(fakeMachine({ pulumi: false }));
+    expect(await runDeploy(["up", "--my-ip"], rec.deps)).toBe(2);
+    expect(rec.fetches()).toBe(0);
+  });
+
+  test("checkip's answer must be one IPv4 address", () => {
+    expect(parsePublicIpv4("198.18.0.77\n")).toBe("198.18.0.77");
+    for (const bad of ["", "<html>", "256.1.1.1", "1.2.3", "01.2.3.4", "1.2.3.4 5.6.7.8", "2001:db8::1", "1.2.3.4/32"]) {
+      expect(() => parsePublicIpv4(bad)).toThrow(/not an IPv4 address/);
+    }
+  });
+
+  test("fetches checkip.amazonaws.com with a 10 s timeout", async () => {
+    const calls: Array<[string, RequestInit | undefined]> = [];
+    const fakeFetch = (async (url: string, init?: RequestInit) => {
+      calls.push([url, init]);
+      return new Response("198.18.0.77\n", { status: 200 });
+    }) as unknown as typeof fetch;
+    expect(await fetchPublicIpv4(fakeFetch)).toBe("198.18.0.77");
+    expect(calls).toHaveLength(1);
+    expect(calls[0][0]).toBe(CHECKIP_URL);
+    expect(CHECKIP_URL).toBe("https://checkip.amazonaws.com");
+    expect(CHECKIP_TIMEOUT_MS).toBe(10_000);
+    expect(calls[0][1]?.signal).toBeInstanceOf(AbortSignal);
+
+    const failing = (async () => new Response("busy", { status: 503, statusText: "Service Unavailable" })) as unknown as typeof fetch;
+    await expect(fetchPublicIpv4(failing)).rejects.toThrow("HTTP 503 Service Unavailable");
+  });
+
+  test("the timeout aborts a look-up that hangs", async () => {
+    const hanging = ((_url: string, init?: RequestInit) =>
+      new Promise((_resolve, reject) => init?.signal?.addEventListener("abort", () => reject(init.signal?.reason)))) as unknown as typeof fetch;
+    await expect(fetchPublicIpv4(hanging, 20)).rejects.toThrow(/timeout|aborted/i);
+  });
+});
+
+describe("the commands", () => {
+  test("up: login to Pulumi.yaml's backend, select-or-create with the passphrase provider, up with pass-through args", () => {
+    expect(deployCommands({ command: "up", stack: "prod", backendUrl: resolveBackendUrl({}, "file://~"), pulumiArgs: ["--yes", "--skip-preview"] })).toEqual([
+      ["pulumi", "login", "file://~"],
+      ["pulumi", "stack", "select", "--create", "prod", "--secrets-provider", "passphrase"],
+      ["pulumi", "up", "--stack", "prod", "--yes", "--skip-preview"],
+    ]);
+  });
+
+  test("destroy: selects without creating, never touches config", () => {
+    expect(deployCommands({ command: "destroy", stack: "dev", backendUrl: "file://~", pulumiArgs: [] })).toEqual([
+      ["pulumi", "login", "file://~"],
+      ["pulumi", "stack", "select", "dev"],
+      ["pulumi", "destroy", "--stack", "dev"],
+    ]);
+  });
+
+  test("PULUMI_BACKEND_URL wins over Pulumi.yaml, which wins over the default", () => {
+    expect(resolveBackendUrl({ PULUMI_BACKEND_URL: "s3://state-bucket?region=us-east-1" }, "file://~")).toBe("s3://state-bucket?region=us-east-1");
+    expect(resolveBackendUrl({ PULUMI_BACKEND_URL: "  " }, "file:///srv/pulumi")).toBe("file:///srv/pulumi");
+    expect(resolveBackendUrl({}, undefined)).toBe("file://~");
+    expect(projectBackendUrl(PROJECT_ROOT)).toBe("file://~");
+  });
+
+  test.each([
+    ["up", undefined, ["up"], "file://~"],
+    ["up", "s3://state-bucket", ["up", "prod", "--", "--yes"], "s3://state-bucket"],
+    ["destroy", undefined, ["destroy", "prod", "--", "--yes"], "file://~"],
+    ["destroy", "s3://state-bucket", ["destroy"], "s3://state-bucket"],
+  ] as const)("runDeploy %s with PULUMI_BACKEND_URL=%s runs the planned commands in order", async (command, backend, argv, url) => {
+    const machine = fakeMachine();
+    if (backend) machine.env.PULUMI_BACKEND_URL = backend;
+    const rec = record(machine);
+    expect(await runDeploy(argv, rec.deps)).toBe(0);
+    const args = parseDeployArgs(argv);
+    expect(rec.ran).toEqual(deployCommands({ command, stack: args.stack, backendUrl: url, pulumiArgs: args.pulumiArgs }));
+    expect(rec.ran[0]).toEqual(["pulumi", "login", url]);
+    expect(rec.ran.at(-1)).toEqual(["pulumi", command, "--stack", args.stack, ...args.pulumiArgs]);
+    for (const line of rec.ran) expect(rec.out()).toContain(`$ ${displayCommand(line)}\n`);
+  });
+
+  test("commands are shown as an operator would type them", () => {
+    expect(displayCommand(["pulumi", "config", "set", "--path", "adminCidrs[0]", "198.18.0.77/32"])).toBe("pulumi config set --path 'adminCidrs[0]' 198.18.0.77/32");
+    expect(displayCommand(["pulumi", "login", "file://~"])).toBe("pulumi login file://~");
+    expect(displayCommand(["pulumi", "up", "--message", "it's ~"])).toBe("pulumi up --message 'it'\\''s ~'");
+  });
+
+  test("a failing command stops the run with its exit code", async () => {
+    const rec = record(fakeMachine({ exitCodes: { "pulumi stack select": 255 } }));
+    expect(await runDeploy(["up"], rec.deps)).toBe(255);
+    expect(rec.ran).toHaveLength(2);
+    expect(rec.err()).toMatch(/pulumi stack select --create dev --secrets-provider passphrase` failed with exit code 255/);
+  });
+});
+
+describe("arguments", () => {
+  test("defaults: stack dev, no --my-ip, nothing passed through", () => {
+    expect(parseDeployArgs(["up"])).toEqual({ command: "up", stack: "dev", myIp: false, pulumiArgs: [], help: false });
+    expect(parseDeployArgs(["destroy"])).toEqual({ command: "destroy", stack: "dev", myIp: false, pulumiArgs: [], help: false });
+  });
+
+  test("what npm run passes: npm run deploy -- prod --my-ip -- --yes --target 'urn:a b'", () => {
+    expect(parseDeployArgs(["up", "prod", "--my-ip", "--", "--yes", "--target", "urn:a b"])).toEqual({
+      command: "up",
+      stack: "prod",
+      myIp: true,
+      pulumiArgs: ["--yes", "--target", "urn:a b"],
+      help: false,
+    });
+    expect(parseDeployArgs(["up", "--my-ip", "prod"]).stack).toBe("prod");
+    expect(parseDeployArgs(["destroy", "--", "prod"])).toMatchObject({ stack: "dev", pulumiArgs: ["prod"] });
+    expect(parseDeployArgs(["up", "dev", "--", "--", "-x"]).pulumiArgs).toEqual(["--", "-x"]);
+  });
+
+  test.each([
+    [["up", "--yes"], /Unknown option '--yes'[\s\S]*after a second `--`/],
+    [["deploy"], /"up" or "destroy", got "deploy"/],
+    [[], /got nothing/],
+    [["up", "dev", "prod"], /one stack at a time/],
+    [["up", "../etc"], /not a stack name/],
+    [["destroy", "--my-ip"], /--my-ip only applies to up/],
+  ])("usage error for %j", (argv, message) => {
+    expect(() => parseDeployArgs(argv)).toThrow(UsageError);
+    expect(() => parseDeployArgs(argv)).toThrow(message);
+  });
+
+  test("a usage error exits with code 2 and prints the synopsis; --help exits 0", async () => {
+    const bad = record(fakeMachine());
+    expect(await runDeploy(["up", "--yes"], bad.deps)).toBe(2);
+    expect(bad.err()).toContain("npm run deploy  [-- [STACK] [--my-ip] [-- PULUMI_UP_ARGS...]]");
+    expect(bad.ran).toEqual([]);
+    const help = record(fakeMachine());
+    expect(await runDeploy(["up", "--help"], help.deps)).toBe(0);
+    expect(help.out()).toMatch(/--my-ip +up only/);
+    expect(help.ran).toEqual([]);
+  });
+
+  test("package.json's scripts call this tool", () => {
+    const pkg = require(path.join(PROJECT_ROOT, "package.json")) as { scripts: Record<string, string> };
+    expect(pkg.scripts.deploy).toBe("tsx tools/deploy.ts up");
+    expect(pkg.scripts.destroy).toBe("tsx tools/deploy.ts destroy");
+    expect(availableStacks()).toEqual(expect.arrayContaining(["dev", "prod"]));
+  });
+});

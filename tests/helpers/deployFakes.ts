@@ -1,0 +1,81 @@
+/**
+ * A machine for tools/deploy.ts that has everything (Pulumi CLI, AWS credentials, passphrase, a
+ * deployable stack file) unless a test takes it away, and records what would have run.
+ */
+import type { DeployDeps } from "../../tools/deploy";
+import type { RawStackConfig } from "../../tools/deployPreflight";
+
+export const HOME = "/home/operator";
+
+/** A stack config that passes every `up` check. */
+export const GOOD_CONFIG: RawStackConfig = {
+  "aws:region": "us-east-1",
+  "swarm-flocker:adminCidrs": ["198.18.7.1/32"],
+  "swarm-flocker:flockerAptSource": "deb [trusted=yes] https://flocker.repo.internal.corp/ubuntu/16.04/amd64 /",
+};
+
+export interface FakeMachine {
+  env: Record<string, string | undefined>;
+  files: Set<string>;
+  stacks: Record<string, RawStackConfig | Error>;
+  pulumi: boolean;
+  publicIp: () => Promise<string>;
+  /** Exit code per command (by its first three words), default 0. */
+  exitCodes: Record<string, number>;
+}
+
+export interface Recorded {
+  readonly deps: DeployDeps;
+  readonly ran: string[][];
+  readonly fetches: () => number;
+  readonly out: () => string;
+  readonly err: () => string;
+}
+
+export function fakeMachine(overrides: Partial<FakeMachine> = {}): FakeMachine {
+  return {
+    env: { PATH: "/usr/bin", AWS_PROFILE: "ops", PULUMI_CONFIG_PASSPHRASE: "correct horse battery staple" },
+    files: new Set<string>(),
+    stacks: { dev: GOOD_CONFIG, prod: GOOD_CONFIG },
+    pulumi: true,
+    publicIp: async () => "198.18.0.77",
+    exitCodes: {},
+    ...overrides,
+  };
+}
+
+export function record(machine: FakeMachine, projectBackendUrl: string | undefined = "file://~"): Recorded {
+  const ran: string[][] = [];
+  let fetches = 0;
+  let out = "";
+  let err = "";
+  const deps: DeployDeps = {
+    env: machine.env,
+    homeDir: HOME,
+    projectName: "swarm-flocker",
+    projectBackendUrl,
+    knownStacks: Object.keys(machine.stacks).sort(),
+    which: (command) => (command === "pulumi" && machine.pulumi ? "v3.248.0" : undefined),
+    fileExists: (file) => machine.files.has(file),
+    readStackConfig: (stack) => {
+      const config = machine.stacks[stack];
+      if (config instanceof Error) throw config;
+      return config;
+    },
+    fetchPublicIpv4: () => {
+      fetches += 1;
+      return machine.publicIp();
+    },
+    run: (argv) => {
+      ran.push([...argv]);
+      return machine.exitCodes[argv.slice(0, 3).join(" ")] ?? 0;
+    },
+    stdout: (text) => {
+      out += text;
+    },
+    stderr: (text) => {
+      err += text;
+    },
+  };
+  return { deps, ran, fetches: () => fetches, out: () => out, err: () => err };
+}

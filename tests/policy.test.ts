@@ -1,0 +1,592 @@
+/**
+ * The CrossGuard pack (policy/) against the real program, with no engine and no cloud
+ * (reliability-security.md §2.4): the dev stack, recorded once under mocks, passes every policy;
+ * and for every rule, a copy of a recorded resource with one field changed makes exactly that rule
+ * fire, with a message that names the resource, the offending value and the fix.
+ *
+ * policy/index.ts is never imported: the PolicyPack constructor starts a gRPC server.
+ */
+import * as policyModule from "../policy/policies";
+import { policies } from "../policy/policies";
+import { CLUSTER_PORTS, FLOCKER_API, IMDSV1_EXCEPTION } from "../policy/support";
+import { FLOCKER_USER_PURPOSE_TAG } from "../lib/flockerIamPolicy";
+import { RecordedResource, runProgram } from "../tools/mockRuntime";
+import { readStackConfig } from "../tools/stackConfig";
+import { fired, isStackPolicy, ResourceLike, validateAll, variant } from "./helpers/policyArgs";
+
+let recorded: readonly RecordedResource[];
+
+beforeAll(async () => {
+  recorded = (await runProgram({ stack: "dev", config: readStackConfig("dev") })).resources;
+}, 120_000);
+
+function named(name: string): RecordedResource {
+  const matches = recorded.filter((r) => r.name === name);
+  if (matches.length !== 1) throw new Error(`expected one recorded resource named ${name}, found ${matches.length}`);
+  return matches[0];
+}
+
+function ofType(type: string): RecordedResource[] {
+  return recorded.filter((r) => r.type === type);
+}
+
+/** The recorded stack with `original` swapped for `replacement` (same URN) and `extra` appended. */
+function stackWith(replacements: readonly ResourceLike[], extra: readonly ResourceLike[] = []): ResourceLike[] {
+  const byUrn = new Map(replacements.map((r) => [r.urn, r]));
+  return [...recorded.map((r) => byUrn.get(r.urn) ?? r), ...extra];
+}
+
+/** A resource changed in place (same name and URN): replaces the recorded one. */
+function changed(name: string, edit: (inputs: Record<string, any>) => void): ResourceLike[] {
+  return stackWith([variant(named(name), edit)]);
+}
+
+/**
+ * Runs every policy on the stack and checks that exactly the expected policies fired, each with one
+ * message per expected pattern, in order.
+ */
+async function expectViolations(resources: readonly ResourceLike[], expected: Record<string, readonly RegExp[]>) {
+  const result = fired(await validateAll(policies, resources));
+  expect(Object.keys(result).sort()).toEqual(Object.keys(expected).sort());
+  for (const [policy, patterns] of Object.entries(expected)) {
+    expect(result[policy]).toHaveLength(patterns.length);
+    patterns.forEach((pattern, i) => expect(result[policy][i]).toMatch(pattern));
+  }
+  return result;
+}
+
+async function expectClean(resources: readonly ResourceLike[]) {
+  expect(fired(await validateAll(policies, resources))).toEqual({});
+}
+
+const TYPE = {
+  instance: "aws:ec2/instance:Instance",
+  sg: "aws:ec2/securityGroup:SecurityGroup",
+  sgRule: "aws:ec2/securityGroupRule:SecurityGroupRule",
+  ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+  volume: "aws:ebs/volume:Volume",
+  ebsDefault: "aws:ebs/encryptionByDefault:EncryptionByDefault",
+  userPolicy: "aws:iam/userPolicy:UserPolicy",
+  accessKey: "aws:iam/accessKey:AccessKey",
+  user: "aws:iam/user:User",
+} as const;
+
+const SSH_RULE = "network-node-22-tcp-from-203-0-113-10-32";
+const RAFT_RULE = "network-manager-2377-tcp-from-nodes";
+const GOSSIP_RULE = "network-node-7946-tcp-from-nodes";
+const API_ADMIN_RULE = "network-control-4523-tcp-from-203-0-113-10-32";
+const CONTROL_INSTANCE = "nodes-aws-104-instance";
+const FLOCKER_POLICY = "storage-flocker-policy";
+const FLOCKER_USER = "storage-flocker-user";
+const FLOCKER_KEY = "storage-flocker-key";
+
+// ---------------------------------------------------------------------------------------------
+
+describe("the dev stack", () => {
+  test("passes every policy with zero violations", async () => {
+    const result = await validateAll(policies, recorded);
+    expect(Object.keys(result).sort()).toEqual(policies.map((p) => p.name).sort());
+    expect(fired(result)).toEqual({});
+  });
+
+  test("contains what the policies check, so that passing is not vacuous", () => {
+    expect(ofType(TYPE.instance)).toHaveLength(10);
+    expect(ofType(TYPE.sg)).toHaveLength(4);
+    expect(ofType(TYPE.ingress).length).toBeGreaterThan(5);
+    expect(ofType(TYPE.ebsDefault)).toHaveLength(1);
+    expect(ofType(TYPE.userPolicy)).toHaveLength(1);
+    expect(ofType(TYPE.accessKey)).toHaveLength(1);
+    // The exception path and the admin path of the Flocker API are exercised, not skipped.
+    expect(ofType(TYPE.instance).every((i) => (i.inputs.tags as Record<string, string>)[IMDSV1_EXCEPTION.tag] === IMDSV1_EXCEPTION.reason)).toBe(true);
+    expect(named(API_ADMIN_RULE).inputs).toMatchObject({ fromPort: 4523, cidrIpv4: "203.0.113.10/32" });
+    expect(JSON.parse(String(named(FLOCKER_POLICY).inputs.policy)).Statement[0]).toMatchObject({ Resource: "*" });
+    // The access key reaches its user through a dependency only (the user's name is an output).
+    expect(named(FLOCKER_KEY).dependencies).toContain(named(FLOCKER_USER).urn);
+    expect(named(FLOCKER_USER).inputs.name).toBeUndefined();
+  });
+});
+
+describe("the pack", () => {
+  test("`policies` holds every exported policy object, once, all mandatory, with valid names", () => {
+    const exported = Object.values(policyModule).filter(
+      (v): v is (typeof policies)[number] =>
+        typeof v === "object" && v !== null && !Array.isArray(v) && "name" in v && "description" in v,
+    );
+    expect(exported.length).toBe(policies.length);
+    expect(new Set(policies)).toEqual(new Set(exported));
+    expect(new Set(policies.map((p) => p.name)).size).toBe(policies.length);
+    for (const policy of policies) {
+      expect(policy.enforcementLevel).toBe("mandatory");
+      expect(policy.name).toMatch(/^[a-z0-9-]{1,100}$/);
+      expect(policy.description.length).toBeGreaterThan(40);
+    }
+    expect(policies.filter(isStackPolicy).map((p) => p.name).sort()).toEqual([
+      "access-keys-only-for-flocker-user",
+      "ebs-encryption-by-default",
+      "no-mixed-security-group-rules",
+    ]);
+  });
+
+  test("its constants are the program's", async () => {
+    const nodeHost = await import("../components/nodeHost");
+    expect(IMDSV1_EXCEPTION).toEqual({ tag: nodeHost.IMDSV1_EXCEPTION_TAG, reason: nodeHost.IMDSV1_EXCEPTION_REASON });
+    const agentYml = await import("../lib/agentYml");
+    expect(FLOCKER_API.port).toBe(agentYml.FLOCKER_API_PORT);
+    expect(CLUSTER_PORTS.map((p) => p.port)).toContain(agentYml.FLOCKER_AGENT_PORT);
+    // Every cluster-internal port of the port matrix is a cluster port here (or the Flocker API).
+    const { portMatrix } = await import("../lib/ports");
+    const internal = portMatrix({ adminCidrs: ["203.0.113.10/32"], overlayEncrypted: true }).filter(
+      (r) => r.direction === "ingress" && r.peer.kind === "group",
+    );
+    const key = (protocol: string, port?: number) => `${protocol === "50" ? "esp" : protocol}/${port ?? ""}`;
+    const known = new Set([...CLUSTER_PORTS, FLOCKER_API].map((p) => key(p.protocol, p.port)));
+    expect(internal.map((r) => key(r.protocol, r.port)).filter((k) => !known.has(k))).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe("no-public-ingress", () => {
+  test("an ingress rule with cidrIpv4 0.0.0.0/0", async () => {
+    await expectViolations(
+      changed(SSH_RULE, (i) => (i.cidrIpv4 = "0.0.0.0/0")),
+      { "no-public-ingress": [/^ingress rule "network-node-22-tcp-from-203-0-113-10-32" admits 22\/tcp from 0\.0\.0\.0\/0, the whole internet\. Fix: .*adminCidrs/] },
+    );
+  });
+
+  test("an ingress rule with cidrIpv6 ::/0", async () => {
+    await expectViolations(
+      changed(SSH_RULE, (i) => {
+        delete i.cidrIpv4;
+        i.cidrIpv6 = "::/0";
+      }),
+      { "no-public-ingress": [/ingress rule "network-node-22-tcp-from-203-0-113-10-32" admits 22\/tcp from ::\/0/] },
+    );
+  });
+
+  test("an ec2.SecurityGroupRule of type ingress with 0.0.0.0/0 among its cidrBlocks", async () => {
+    const rule = variant(
+      named(SSH_RULE),
+      (i) => {
+        delete i.cidrIpv4;
+        Object.assign(i, { type: "ingress", protocol: "tcp", cidrBlocks: ["203.0.113.10/32", "0.0.0.0/0"] });
+        delete i.ipProtocol;
+      },
+      { type: TYPE.sgRule, name: "legacy-ssh" },
+    );
+    await expectViolations(stackWith([], [rule]), {
+      "no-public-ingress": [/^security group rule "legacy-ssh" \(type ingress\) admits 22\/tcp from 0\.0\.0\.0\/0/],
+    });
+  });
+
+  test("inline ingress of a security group", async () => {
+    const sg = variant(
+      named("network-swarm"),
+      (i) => (i.ingress = [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"], description: "HTTPS" }]),
+      { name: "web" },
+    );
+    await expectViolations(stackWith([], [sg]), {
+      "no-public-ingress": [/^security group "web" inline ingress\[0\] admits 443\/tcp from 0\.0\.0\.0\/0/],
+    });
+  });
+
+  test("egress to 0.0.0.0/0 is not ingress", async () => {
+    expect(named("network-node-egress-all").inputs.cidrIpv4).toBe("0.0.0.0/0");
+    await expectClean(recorded);
+  });
+});
+
+describe("cluster-ports-from-security-groups", () => {
+  test("Swarm management (2377) from a CIDR", async () => {
+    await expectViolations(
+      changed(RAFT_RULE, (i) => {
+        delete i.referencedSecurityGroupId;
+        i.cidrIpv4 = "10.0.0.0/8";
+      }),
+      {
+        "cluster-ports-from-security-groups": [
+          /^ingress rule "network-manager-2377-tcp-from-nodes" admits Swarm cluster management \(Raft\) \(2377\/tcp\) from 10\.0\.0\.0\/8; .*Fix: use referencedSecurityGroupId/,
+        ],
+      },
+    );
+  });
+
+  test("all protocols (-1) from an admin CIDR opens every cluster port", async () => {
+    const result = await expectViolations(
+      changed(SSH_RULE, (i) => {
+        i.ipProtocol = "-1";
+        delete i.fromPort;
+        delete i.toPort;
+      }),
+      { "cluster-ports-from-security-groups": [/admits Swarm cluster management .* from 203\.0\.113\.10\/32/] },
+    );
+    const message = result["cluster-ports-from-security-groups"][0];
+    for (const port of ["2377/tcp", "7946/tcp", "7946/udp", "4789/udp", "4524/tcp", "(esp)"]) expect(message).toContain(port);
+  });
+
+  test("ESP (protocol 50) from a CIDR", async () => {
+    await expectViolations(
+      changed(GOSSIP_RULE, (i) => {
+        i.ipProtocol = "50";
+        delete i.fromPort;
+        delete i.toPort;
+        delete i.referencedSecurityGroupId;
+        i.cidrIpv4 = "172.31.0.0/16";
+      }),
+      { "cluster-ports-from-security-groups": [/IPsec ESP of the encrypted overlay \(esp\) from 172\.31\.0\.0\/16/] },
+    );
+  });
+
+  test("a port range over 4789/udp from a CIDR (ec2.SecurityGroupRule)", async () => {
+    const rule = variant(
+      named(GOSSIP_RULE),
+      (i) => {
+        Object.assign(i, { type: "ingress", protocol: "udp", fromPort: 4000, toPort: 5000, cidrBlocks: ["172.31.0.0/16"] });
+        delete i.ipProtocol;
+        delete i.referencedSecurityGroupId;
+      },
+      { type: TYPE.sgRule, name: "udp-range" },
+    );
+    await expectViolations(stackWith([], [rule]), {
+      "cluster-ports-from-security-groups": [/"udp-range" .*admits Swarm overlay data path \(VXLAN\) \(4789\/udp\) from 172\.31\.0\.0\/16/],
+    });
+  });
+
+  test("the Flocker API (4523) from 0.0.0.0/0 breaks both network rules", async () => {
+    await expectViolations(
+      changed(API_ADMIN_RULE, (i) => (i.cidrIpv4 = "0.0.0.0/0")),
+      {
+        "no-public-ingress": [/"network-control-4523-tcp-from-203-0-113-10-32" admits 4523\/tcp from 0\.0\.0\.0\/0/],
+        "cluster-ports-from-security-groups": [/admits Flocker REST API \(4523\/tcp\) from 0\.0\.0\.0\/0; it may come only from a security group or the admin CIDRs/],
+      },
+    );
+  });
+});
+
+describe("security-group-descriptions", () => {
+  test("a rule without a description", async () => {
+    await expectViolations(
+      changed(SSH_RULE, (i) => delete i.description),
+      { "security-group-descriptions": [/^ingress rule "network-node-22-tcp-from-203-0-113-10-32" \(22\/tcp\) has description unset\. Fix: set `description`/] },
+    );
+  });
+
+  test("an inline rule without a description, on a group without separate rules", async () => {
+    const sg = variant(
+      named("network-swarm"),
+      (i) => (i.egress = [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], description: " " }]),
+      { name: "quiet" },
+    );
+    await expectViolations(stackWith([], [sg]), {
+      "security-group-descriptions": [/^security group "quiet" inline egress\[0\] \(all traffic\) has description " "/],
+    });
+  });
+
+  test.each([[""], ["Managed by Pulumi"]])("a security group with description %j", async (description) => {
+    await expectViolations(
+      changed("network-control", (i) => (i.description = description)),
+      { "security-group-descriptions": [new RegExp(`^security group "network-control" has description ${JSON.stringify(description)}\\. Fix:`)] },
+    );
+  });
+});
+
+describe("no-mixed-security-group-rules", () => {
+  test("inline rules on a group that also has separate rule resources", async () => {
+    const result = await expectViolations(
+      changed("network-node", (i) => (i.ingress = [{ protocol: "tcp", fromPort: 80, toPort: 80, self: true, description: "HTTP between nodes" }])),
+      { "no-mixed-security-group-rules": [/^security group "network-node" mixes inline rules \(security group "network-node" inline ingress\[0\]: 80\/tcp from self\) with separate rule resources \(.*"network-node-22-tcp-from-203-0-113-10-32".*\)\. Fix: /] },
+    );
+    // Only the node group's own rules are listed, not rules that merely reference it.
+    expect(result["no-mixed-security-group-rules"][0]).not.toContain(RAFT_RULE);
+  });
+
+  const sg = (name: string, inputs: Record<string, unknown>): ResourceLike => ({
+    type: TYPE.sg,
+    name,
+    urn: `urn:pulumi:t::p::${TYPE.sg}::${name}`,
+    inputs: { description: `group ${name}`, ...inputs },
+    dependencies: [],
+  });
+  const rule = (name: string, inputs: Record<string, unknown>, extra: Partial<ResourceLike> = {}): ResourceLike => ({
+    type: TYPE.ingress,
+    name,
+    urn: `urn:pulumi:t::p::${TYPE.ingress}::${name}`,
+    inputs: { ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "192.0.2.0/24", description: "SSH", ...inputs },
+    dependencies: [],
+    ...extra,
+  });
+  const inline22 = { ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["198.51.100.0/24"], description: "SSH" }] };
+
+  test("propertyDependencies decide which group a rule belongs to", async () => {
+    const a = sg("a", inline22);
+    const b = sg("b", {});
+    const onB = rule("on-b", { referencedSecurityGroupId: "sg-a" }, { dependencies: [a.urn, b.urn], propertyDependencies: { securityGroupId: [b.urn], referencedSecurityGroupId: [a.urn] } });
+    await expectClean(stackWith([], [a, b, onB]));
+    const onA = rule("on-a", {}, { dependencies: [a.urn, b.urn], propertyDependencies: { securityGroupId: [a.urn] } });
+    await expectViolations(stackWith([], [a, b, onA]), { "no-mixed-security-group-rules": [/^security group "a" mixes inline rules .*198\.51\.100\.0\/24.* with separate rule resources \("on-a"\)/] });
+  });
+
+  test("after a refresh, inline entries that mirror the separate rules are not mixing", async () => {
+    // Outputs of a refreshed group list the rules of its separate resources; ids link them.
+    const refreshed = sg("refreshed", {
+      id: "sg-0123",
+      ingress: [
+        { protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["192.0.2.0/24"], description: "SSH" },
+        { protocol: "udp", fromPort: 7946, toPort: 7946, self: true, description: "gossip" },
+        { protocol: "50", fromPort: 0, toPort: 0, self: true, description: "ESP" },
+      ],
+    });
+    const rules = [
+      rule("ssh", { securityGroupId: "sg-0123" }),
+      rule("gossip", { securityGroupId: "sg-0123", ipProtocol: "udp", fromPort: 7946, toPort: 7946, cidrIpv4: undefined, referencedSecurityGroupId: "sg-0123" }),
+      rule("esp", { securityGroupId: "sg-0123", ipProtocol: "50", fromPort: undefined, toPort: undefined, cidrIpv4: undefined, referencedSecurityGroupId: "sg-0123" }),
+    ];
+    await expectClean(stackWith([], [refreshed, ...rules]));
+    const withExtra = variant(refreshed, (i) => i.ingress.push({ protocol: "tcp", fromPort: 80, toPort: 80, cidrBlocks: ["192.0.2.0/24"], description: "HTTP" }));
+    await expectViolations(stackWith([], [withExtra, ...rules]), {
+      "no-mixed-security-group-rules": [/mixes inline rules \(security group "refreshed" inline ingress\[3\]: 80\/tcp from 192\.0\.2\.0\/24\) with separate rule resources \("ssh", "gossip", "esp"\)/],
+    });
+  });
+});
+
+describe("encrypted-volumes", () => {
+  test("an instance whose root volume is not encrypted", async () => {
+    await expectViolations(
+      changed(CONTROL_INSTANCE, (i) => (i.rootBlockDevice.encrypted = false)),
+      { "encrypted-volumes": [/^instance "nodes-aws-104-instance" has rootBlockDevice\.encrypted false\. Fix: set `encrypted: true`/] },
+    );
+  });
+
+  test("an instance without rootBlockDevice", async () => {
+    await expectViolations(
+      changed(CONTROL_INSTANCE, (i) => delete i.rootBlockDevice),
+      { "encrypted-volumes": [/^instance "nodes-aws-104-instance" has no rootBlockDevice/] },
+    );
+  });
+
+  test("an unencrypted EBS block device of an instance", async () => {
+    await expectViolations(
+      changed(CONTROL_INSTANCE, (i) => (i.ebsBlockDevices = [{ deviceName: "/dev/xvdf", volumeSize: 10, encrypted: true }, { deviceName: "/dev/xvdg", volumeSize: 10 }])),
+      { "encrypted-volumes": [/^instance "nodes-aws-104-instance" has ebsBlockDevices\[1\] \("\/dev\/xvdg"\)\.encrypted unset/] },
+    );
+  });
+
+  test("an unencrypted ebs.Volume", async () => {
+    const volume: ResourceLike = {
+      type: TYPE.volume,
+      name: "scratch",
+      urn: `urn:pulumi:dev::swarm-flocker::${TYPE.volume}::scratch`,
+      inputs: { availabilityZone: "us-east-1a", size: 10, encrypted: false },
+      dependencies: [],
+    };
+    await expectViolations(stackWith([], [volume]), { "encrypted-volumes": [/^EBS volume "scratch" has encrypted false\. Fix:/] });
+  });
+});
+
+describe("ebs-encryption-by-default", () => {
+  test("a stack without EncryptionByDefault", async () => {
+    await expectViolations(
+      recorded.filter((r) => r.type !== TYPE.ebsDefault),
+      { "ebs-encryption-by-default": [/^the stack has no aws\.ebs\.EncryptionByDefault, so the volumes Flocker creates are unencrypted\. Fix: add/] },
+    );
+  });
+
+  test("EncryptionByDefault with enabled false", async () => {
+    await expectViolations(
+      changed("storage-ebs-encryption", (i) => (i.enabled = false)),
+      { "ebs-encryption-by-default": [/^ebs\.EncryptionByDefault "storage-ebs-encryption" has enabled false.*Fix: set `enabled: true`/] },
+    );
+  });
+});
+
+describe("imdsv2-required", () => {
+  test("an instance without the exception tag and httpTokens optional", async () => {
+    await expectViolations(
+      changed(CONTROL_INSTANCE, (i) => delete i.tags[IMDSV1_EXCEPTION.tag]),
+      { "imdsv2-required": [/^instance "nodes-aws-104-instance" has metadataOptions\.httpTokens "optional", which allows IMDSv1\. Fix: set httpTokens "required"/] },
+    );
+  });
+
+  test("an exception tag with another reason is no exception", async () => {
+    await expectViolations(
+      changed(CONTROL_INSTANCE, (i) => (i.tags[IMDSV1_EXCEPTION.tag] = "legacy")),
+      { "imdsv2-required": [/httpTokens "optional", which allows IMDSv1 \(its imdsv1-exception tag is "legacy", not the documented "flocker-1\.15-reads-instance-id-with-boto2"\)/] },
+    );
+  });
+
+  test("an excepted instance with hop limit 2", async () => {
+    await expectViolations(
+      changed(CONTROL_INSTANCE, (i) => (i.metadataOptions.httpPutResponseHopLimit = 2)),
+      { "imdsv2-required": [/^instance "nodes-aws-104-instance" carries the IMDSv1 exception tag but has metadataOptions\.httpPutResponseHopLimit 2\. Fix: set httpPutResponseHopLimit: 1/] },
+    );
+  });
+
+  test("an excepted instance with the endpoint disabled", async () => {
+    await expectViolations(
+      changed(CONTROL_INSTANCE, (i) => (i.metadataOptions.httpEndpoint = "disabled")),
+      { "imdsv2-required": [/carries the IMDSv1 exception tag but has metadataOptions\.httpEndpoint "disabled"/] },
+    );
+  });
+
+  test("an instance without metadataOptions", async () => {
+    await expectViolations(
+      changed(CONTROL_INSTANCE, (i) => {
+        delete i.metadataOptions;
+        delete i.tags[IMDSV1_EXCEPTION.tag];
+      }),
+      { "imdsv2-required": [/has metadataOptions\.httpTokens unset, which allows IMDSv1/] },
+    );
+  });
+
+  test("tokens required needs no exception", async () => {
+    await expectClean(
+      changed(CONTROL_INSTANCE, (i) => {
+        i.metadataOptions.httpTokens = "required";
+        i.metadataOptions.httpPutResponseHopLimit = 2;
+        delete i.tags[IMDSV1_EXCEPTION.tag];
+      }),
+    );
+  });
+});
+
+describe("no-secrets-in-user-data", () => {
+  const cases: [string, string, RegExp][] = [
+    ["-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk\n-----END OPENSSH PRIVATE KEY-----", "b3BlbnNzaC1rZXk", /contains a private key block on line 6/],
+    ["runcmd:\n  - docker swarm join --token SWMTKN-1-abcdef 10.0.0.1:2377", "SWMTKN-1-abcdef", /contains a Docker Swarm join token \(SWMTKN-\) on line 7/],
+    ["write_files:\n  - content: AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE", /contains an AWS access key id on line 7/],
+    ["bootcmd:\n  - echo aws_secret_access_key=abc123 >> /root/.aws/credentials", "abc123", /contains an AWS secret access key setting on line 7/],
+    ["users:\n  - name: admin\n    password: hunter2", "hunter2", /contains a password assignment on line 8/],
+    ["chpasswd:\n  list: |\n    root:hunter2", "hunter2", /contains a cloud-init chpasswd block on line 6/],
+  ];
+
+  test.each(cases)("userData with %j", async (secret, value, pattern) => {
+    const result = await expectViolations(
+      changed(CONTROL_INSTANCE, (i) => (i.userData = `${i.userData}${secret}\n`)),
+      {
+        "no-secrets-in-user-data": [
+          new RegExp(`^instance "nodes-aws-104-instance" userData ${pattern.source} \\(value not shown\\)\\. Fix: deliver secrets over SSH`),
+        ],
+      },
+    );
+    expect(result["no-secrets-in-user-data"][0]).not.toContain(value);
+  });
+
+  test("userDataBase64 is decoded", async () => {
+    await expectViolations(
+      changed(CONTROL_INSTANCE, (i) => {
+        i.userDataBase64 = Buffer.from(`${i.userData}runcmd:\n  - docker swarm join --token SWMTKN-1-x h:2377\n`).toString("base64");
+        delete i.userData;
+      }),
+      { "no-secrets-in-user-data": [/^instance "nodes-aws-104-instance" userDataBase64 \(decoded\) contains a Docker Swarm join token/] },
+    );
+  });
+
+  test("cloud-init's lock_passwd and an empty password are not secrets", async () => {
+    await expectClean(changed(CONTROL_INSTANCE, (i) => (i.userData = `${i.userData}users:\n  - name: a\n    lock_passwd: true\n    password: ""\n`)));
+  });
+});
+
+describe("iam-least-privilege", () => {
+  type Statement = { Sid?: string; Effect: string; Action?: unknown; NotAction?: unknown; Resource?: unknown };
+  const withDocument = (edit: (statements: Statement[]) => void, asObject = false) =>
+    changed(FLOCKER_POLICY, (i) => {
+      const document = JSON.parse(i.policy);
+      edit(document.Statement);
+      i.policy = asObject ? document : JSON.stringify(document);
+    });
+  const where = /^user policy "storage-flocker-policy" statement/;
+
+  test("a policy statement with ec2:*", async () => {
+    await expectViolations(
+      withDocument((s) => (s[1].Action = ["ec2:*"])),
+      { "iam-least-privilege": [new RegExp(`${where.source} 1 \\("CreateAndTagVolumes"\\) allows action "ec2:\\*", every action of the service\\. Fix: list the exact actions`)] },
+    );
+  });
+
+  test('action "*" (document given as an object)', async () => {
+    await expectViolations(
+      withDocument((s) => (s[1].Action = "*"), true),
+      { "iam-least-privilege": [/statement 1 \("CreateAndTagVolumes"\) allows action "\*", every action of every service/] },
+    );
+  });
+
+  test('Resource "*" on ec2:DeleteVolume', async () => {
+    await expectViolations(
+      withDocument((s) => (s[0].Action = [...(s[0].Action as string[]), "ec2:DeleteVolume"])),
+      { "iam-least-privilege": [new RegExp(`${where.source} 0 \\("DescribeIsReadOnlyAndCannotBeScoped"\\) allows "ec2:DeleteVolume" on Resource "\\*"\\. Only read-only Describe\\* calls`)] },
+    );
+  });
+
+  test("NotAction", async () => {
+    await expectViolations(
+      withDocument((s) => {
+        delete s[1].Action;
+        s[1].NotAction = ["iam:*"];
+      }),
+      { "iam-least-privilege": [/statement 1 \("CreateAndTagVolumes"\) uses NotAction \["iam:\*"\], which allows everything not listed/] },
+    );
+  });
+
+  test("a document that is not JSON", async () => {
+    await expectViolations(
+      changed(FLOCKER_POLICY, (i) => (i.policy = "{ not json")),
+      { "iam-least-privilege": [/^user policy "storage-flocker-policy" is not valid JSON/] },
+    );
+  });
+
+  test('Deny statements and "ec2:Describe*" on "*" are fine', async () => {
+    await expectClean(
+      withDocument((s) => {
+        s[0].Action = "ec2:Describe*";
+        s.push({ Effect: "Deny", Action: "*", Resource: "*" });
+      }),
+    );
+  });
+});
+
+describe("access-keys-only-for-flocker-user", () => {
+  const untaggedUser = () =>
+    variant(named(FLOCKER_USER), (i) => delete i.tags[FLOCKER_USER_PURPOSE_TAG.key], { name: "ci-user" });
+
+  test("an access key for a user without the Flocker tag", async () => {
+    const user = untaggedUser();
+    const key = variant(named(FLOCKER_KEY), (i) => (i.user = "ci-user-mock"), {
+      name: "ci-key",
+      parent: user.urn,
+      dependencies: [user.urn],
+    });
+    await expectViolations(stackWith([], [user, key]), {
+      "access-keys-only-for-flocker-user": [/^access key "ci-key" belongs to IAM user "ci-user", which is not tagged Purpose=flocker-ebs-backend\. Fix: /],
+    });
+  });
+
+  test("propertyDependencies.user wins over other dependencies", async () => {
+    const user = untaggedUser();
+    const flocker = named(FLOCKER_USER);
+    const key = variant(named(FLOCKER_KEY), () => undefined, {
+      name: "sneaky-key",
+      dependencies: [flocker.urn, user.urn],
+      propertyDependencies: { user: [user.urn] },
+    });
+    await expectViolations(stackWith([], [user, key]), {
+      "access-keys-only-for-flocker-user": [/^access key "sneaky-key" belongs to IAM user "ci-user"/],
+    });
+  });
+
+  test("an access key for a user outside the stack", async () => {
+    const key = variant(named(FLOCKER_KEY), (i) => (i.user = "admin"), { name: "admin-key", dependencies: [], parent: undefined });
+    await expectViolations(stackWith([], [key]), {
+      "access-keys-only-for-flocker-user": [/^access key "admin-key" is for user "admin", which is not an iam\.User of this stack/],
+    });
+  });
+
+  test("a literal user name links to the tagged user with that name", async () => {
+    const user = variant(named(FLOCKER_USER), (i) => (i.name = "flocker"), { name: "named-user" });
+    const key = variant(named(FLOCKER_KEY), (i) => (i.user = "flocker"), { name: "named-key", dependencies: [], parent: undefined });
+    await expectClean(stackWith([], [user, key]));
+    const untagged = variant(user, (i) => delete i.tags[FLOCKER_USER_PURPOSE_TAG.key]);
+    await expectViolations(stackWith([], [untagged, key]), {
+      "access-keys-only-for-flocker-user": [/^access key "named-key" belongs to IAM user "named-user"/],
+    });
+  });
+});

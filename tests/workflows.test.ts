@@ -1,0 +1,274 @@
+/**
+ * .github/workflows: parsed with `yaml` and checked against what the deploy needs — triggers, a
+ * matrix over every stack in the repository, only real inputs of pulumi/actions, previews on pull
+ * requests with a comment, `up` only on main behind an environment, one update per stack at a time,
+ * and secrets referenced by name and documented.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { readRawStackConfig } from "../tools/deployPreflight";
+import { PROJECT_ROOT, availableStacks, projectName } from "../tools/stackConfig";
+
+/**
+ * Every input of pulumi/actions v6 (action.yml of the v6 line; pulumi.md §5 lists the same names
+ * for v7). A name outside this list is silently ignored by the action, e.g. `configMap` (v3's
+ * spelling) or `stack` instead of `stack-name`.
+ */
+const PULUMI_ACTION_INPUTS = new Set([
+  "command",
+  "stack-name",
+  "pulumi-version",
+  "pulumi-version-file",
+  "work-dir",
+  "comment-on-pr",
+  "comment-on-pr-number",
+  "comment-on-summary",
+  "edit-pr-comment",
+  "github-token",
+  "cloud-url",
+  "secrets-provider",
+  "parallel",
+  "message",
+  "config-map",
+  "expect-no-changes",
+  "diff",
+  "replace",
+  "target",
+  "target-dependents",
+  "policyPacks",
+  "policyPackConfigs",
+  "refresh",
+  "upsert",
+  "remove",
+  "color",
+  "exclude-protected",
+  "plan",
+  "suppress-outputs",
+  "suppress-progress",
+  "always-include-summary",
+]);
+const PULUMI_ACTION_COMMANDS = new Set(["up", "update", "preview", "refresh", "destroy", "output"]);
+const CONFIGURE_AWS_INPUTS = new Set([
+  "aws-region",
+  "role-to-assume",
+  "role-session-name",
+  "role-duration-seconds",
+  "role-external-id",
+  "role-skip-session-tagging",
+  "audience",
+  "mask-aws-account-id",
+  "output-credentials",
+  "unset-current-credentials",
+]);
+/** The secrets the workflows may use, each documented in the file's header comment. */
+const DOCUMENTED_SECRETS = ["AWS_ROLE_ARN", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE"];
+
+interface Step {
+  name?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+}
+interface Job {
+  name?: string;
+  if?: string;
+  needs?: string | string[];
+  environment?: string | { name: string };
+  permissions?: Record<string, string>;
+  concurrency?: { group: string; "cancel-in-progress"?: boolean | string } | string;
+  strategy?: { matrix?: { include?: Array<Record<string, string>>; stack?: string[] }; "max-parallel"?: number; "fail-fast"?: boolean };
+  steps: Step[];
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  permissions?: Record<string, string>;
+  jobs: Record<string, Job>;
+}
+
+const WORKFLOW_DIR = path.join(PROJECT_ROOT, ".github", "workflows");
+const files = fs.readdirSync(WORKFLOW_DIR).filter((f) => /\.ya?ml$/.test(f));
+const sources = Object.fromEntries(files.map((f) => [f, fs.readFileSync(path.join(WORKFLOW_DIR, f), "utf8")]));
+const workflows = Object.fromEntries(files.map((f) => [f, YAML.parse(sources[f]) as Workflow]));
+const allJobs = Object.entries(workflows).flatMap(([file, wf]) => Object.entries(wf.jobs).map(([id, job]) => ({ file, id, job, wf })));
+const pulumiSteps = allJobs.flatMap(({ file, id, job }) => job.steps.filter((s) => s.uses?.startsWith("pulumi/actions@")).map((step) => ({ file, id, job, step })));
+const stepsWith = (command: string) => pulumiSteps.filter(({ step }) => step.with?.command === command);
+const stacks = availableStacks();
+
+function matrixRows(job: Job): Array<Record<string, string>> {
+  const matrix = job.strategy?.matrix;
+  if (!matrix) return [];
+  if (matrix.include) return matrix.include;
+  return (matrix.stack ?? []).map((stack) => ({ stack }));
+}
+
+test("the workflow files parse, and there is at least one preview and one up", () => {
+  expect(files.length).toBeGreaterThan(0);
+  expect(stepsWith("preview").length).toBeGreaterThan(0);
+  expect(stepsWith("up").length).toBeGreaterThan(0);
+});
+
+test("triggers: pull requests and pushes to main", () => {
+  const triggers = Object.values(workflows).map((wf) => wf.on);
+  expect(triggers.some((on) => "pull_request" in on)).toBe(true);
+  expect(triggers.some((on) => (on.push as { branches?: string[] } | undefined)?.branches?.includes("main"))).toBe(true);
+});
+
+test("tests run on both events: checkout, setup-node 20 with the npm cache, bash .ci/run", () => {
+  const testJobs = allJobs.filter(({ job }) => job.steps.some((s) => s.run?.trim() === "bash .ci/run"));
+  expect(testJobs.length).toBeGreaterThan(0);
+  for (const { job } of testJobs) {
+    expect(job.if).toBeUndefined();
+    const uses = job.steps.map((s) => s.uses?.split("@")[0]);
+    expect(uses.indexOf("actions/checkout")).toBeLessThan(uses.indexOf("actions/setup-node"));
+    const node = job.steps.find((s) => s.uses?.startsWith("actions/setup-node@"))!;
+    expect(String(node.with?.["node-version"])).toBe("20");
+    expect(node.with?.cache).toBe("npm");
+  }
+  const testIds = testJobs.map(({ id }) => id);
+  for (const { job } of pulumiSteps) expect([job.needs].flat()).toContain(testIds[0]);
+  expect(pulumiSteps.every(({ id }) => !testIds.includes(id))).toBe(true);
+});
+
+describe.each(["preview", "up"])("every %s job", (command) => {
+  const jobs = stepsWith(command);
+
+  test("runs a matrix over exactly the stacks that have a Pulumi.<stack>.yaml, with each stack's own region", () => {
+    for (const { job } of jobs) {
+      const rows = matrixRows(job);
+      expect(rows.map((r) => r.stack).sort()).toEqual(stacks);
+      for (const row of rows) {
+        const region = readRawStackConfig(PROJECT_ROOT, row.stack)?.["aws:region"];
+        const aws = job.steps.find((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"))!;
+        expect(aws.with?.["aws-region"]).toBe("${{ matrix.region }}");
+        expect([row.stack, row.region]).toEqual([row.stack, region]);
+      }
+    }
+  });
+
+  test("names the stack organization/<project>/<stack>, the DIY backend's fully qualified form", () => {
+    for (const { step } of jobs) expect(step.with?.["stack-name"]).toBe(`organization/${projectName()}/\${{ matrix.stack }}`);
+  });
+
+  test("installs the root's and the policy pack's dependencies, then assumes the AWS role through OIDC, before Pulumi", () => {
+    for (const { job, step } of jobs) {
+      const at = (predicate: (s: Step) => boolean) => job.steps.findIndex(predicate);
+      const pulumi = job.steps.indexOf(step);
+      const npmCi = at((s) => /^npm ci\b(?!.*--prefix)/.test(s.run ?? ""));
+      const policyCi = at((s) => /^npm ci\b.*--prefix policy\b/.test(s.run ?? ""));
+      const aws = at((s) => s.uses === "aws-actions/configure-aws-credentials@v4");
+      expect(npmCi).toBeGreaterThanOrEqual(0);
+      expect(policyCi).toBeGreaterThanOrEqual(0);
+      expect(aws).toBeGreaterThanOrEqual(0);
+      expect(Math.max(npmCi, policyCi, aws)).toBeLessThan(pulumi);
+      const awsWith = job.steps[aws].with ?? {};
+      expect(awsWith["role-to-assume"]).toBe("${{ secrets.AWS_ROLE_ARN }}");
+      expect(awsWith["aws-access-key-id"]).toBeUndefined();
+      for (const key of Object.keys(awsWith)) expect([key, CONFIGURE_AWS_INPUTS.has(key)]).toEqual([key, true]);
+      expect(job.permissions?.["id-token"]).toBe("write");
+      expect(job.permissions?.contents).toBe("read");
+    }
+  });
+
+  test("points Pulumi at the shared backend (cloud-url and PULUMI_BACKEND_URL) with the passphrase, runs the policy pack, never upserts", () => {
+    for (const { step } of jobs) {
+      expect(step.with?.["cloud-url"]).toBe("${{ secrets.PULUMI_BACKEND_URL }}");
+      // Pulumi.yaml's backend.url (file://~) beats `pulumi login`; only the variable overrides it.
+      expect(step.env?.PULUMI_BACKEND_URL).toBe("${{ secrets.PULUMI_BACKEND_URL }}");
+      expect(step.env?.PULUMI_CONFIG_PASSPHRASE).toBe("${{ secrets.PULUMI_CONFIG_PASSPHRASE }}");
+      expect(step.with?.policyPacks).toBe("policy");
+      expect(String(step.with?.upsert ?? "false")).toBe("false");
+    }
+  });
+
+  test("never cancels a run in progress, and stays within one stack's group", () => {
+    for (const { job } of jobs) {
+      expect(typeof job.concurrency).toBe("object");
+      const concurrency = job.concurrency as { group: string; "cancel-in-progress"?: boolean };
+      expect(concurrency.group).toMatch(/^pulumi-\$\{\{ matrix\.stack \}\}/);
+      expect(concurrency["cancel-in-progress"]).toBe(false);
+    }
+  });
+});
+
+test("pulumi/actions steps pass only real inputs, and a real command", () => {
+  expect(pulumiSteps.length).toBeGreaterThan(0);
+  for (const { file, id, step } of pulumiSteps) {
+    expect(step.uses).toMatch(/^pulumi\/actions@v[67]$/);
+    for (const key of Object.keys(step.with ?? {})) expect([file, id, key, PULUMI_ACTION_INPUTS.has(key)]).toEqual([file, id, key, true]);
+    expect(PULUMI_ACTION_COMMANDS.has(String(step.with?.command))).toBe(true);
+    expect(step.with?.["stack-name"]).toBeTruthy();
+  }
+});
+
+test("previews run only on pull requests from this repository, and comment on them (one comment per stack, edited)", () => {
+  for (const { job, step } of stepsWith("preview")) {
+    expect(job.if).toMatch(/github\.event_name == 'pull_request'/);
+    expect(job.if).toMatch(/github\.event\.pull_request\.head\.repo\.full_name == github\.repository/);
+    expect(step.with?.["comment-on-pr"]).toBe(true);
+    expect(step.with?.["edit-pr-comment"]).toBe(true);
+    expect(job.permissions?.["pull-requests"]).toBe("write");
+    expect(job.environment).toBeUndefined();
+  }
+});
+
+test("up runs only on a push to main, behind the environment named after the stack, one stack at a time", () => {
+  for (const { job } of stepsWith("up")) {
+    expect(job.if).toMatch(/github\.event_name == 'push'/);
+    expect(job.if).toMatch(/github\.ref == 'refs\/heads\/main'/);
+    expect(job.environment).toBe("${{ matrix.stack }}");
+    expect(job.concurrency).toEqual({ group: "pulumi-${{ matrix.stack }}", "cancel-in-progress": false });
+    expect(job.permissions?.["pull-requests"]).toBeUndefined();
+    expect(job.strategy?.["max-parallel"]).toBe(1);
+    expect(matrixRows(job)[0].stack).toBe("dev");
+  }
+  // Nothing else may update a stack: destroy and refresh are for operators.
+  expect(pulumiSteps.every(({ step }) => ["preview", "up"].includes(String(step.with?.command)))).toBe(true);
+});
+
+test("the workflow token is read-only unless a job asks for more", () => {
+  for (const wf of Object.values(workflows)) expect(wf.permissions).toEqual({ contents: "read" });
+});
+
+test("secrets are referenced by name, and every one is documented in the header comment", () => {
+  for (const [file, source] of Object.entries(sources)) {
+    const referenced = new Set([...source.matchAll(/\$\{\{\s*secrets\.([A-Za-z0-9_]+)\s*\}\}/g)].map((m) => m[1]));
+    expect([...referenced].sort()).toEqual(DOCUMENTED_SECRETS);
+    expect(source).not.toMatch(/secrets\[/);
+    const header = source.slice(0, source.search(/^name:/m));
+    for (const secret of DOCUMENTED_SECRETS) expect([file, secret, new RegExp(`^#\\s+${secret}\\s`, "m").test(header)]).toEqual([file, secret, true]);
+    // No literal credentials.
+    expect(source).not.toMatch(/AKIA[0-9A-Z]{16}|arn:aws:iam::\d{12}:role/);
+  }
+});
+
+describe("the secrets check that opens every Pulumi job", () => {
+  const checks = pulumiSteps.map(({ job, step }) => {
+    const at = job.steps.findIndex((s) => s.name === "Check the secrets this job needs");
+    return { job, at, pulumiAt: job.steps.indexOf(step) };
+  });
+  const run = (script: string, env: Record<string, string>) =>
+    spawnSync("bash", ["-e", "-c", script], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env }, encoding: "utf8" });
+
+  test("comes before anything else that needs them", () => {
+    for (const { job, at, pulumiAt } of checks) {
+      expect(at).toBeGreaterThan(0);
+      expect(at).toBeLessThan(pulumiAt);
+      expect(job.steps[at].env).toEqual(Object.fromEntries(DOCUMENTED_SECRETS.map((name) => [name, `\${{ secrets.${name} }}`])));
+    }
+  });
+
+  test("names every missing secret, refuses a file:// backend, passes a complete set", () => {
+    const script = checks[0].job.steps[checks[0].at].run!;
+    for (const { job, at } of checks) expect(job.steps[at].run).toBe(script);
+    const none = run(script, {});
+    expect(none.status).toBe(1);
+    for (const name of DOCUMENTED_SECRETS) expect(none.stdout).toContain(`::error::The secret ${name} is not set`);
+    const local = run(script, { AWS_ROLE_ARN: "arn", PULUMI_BACKEND_URL: "file://~", PULUMI_CONFIG_PASSPHRASE: "p" });
+    expect(local.status).toBe(1);
+    expect(local.stdout).toContain("must name a shared backend");
+    expect(run(script, { AWS_ROLE_ARN: "arn", PULUMI_BACKEND_URL: "s3://state", PULUMI_CONFIG_PASSPHRASE: "p" }).status).toBe(0);
+  });
+});

@@ -1,0 +1,173 @@
+/**
+ * `npm run deploy [-- STACK] [--my-ip] [-- PULUMI_ARGS…]` and `npm run destroy [-- STACK] [-- …]`:
+ * checks every prerequisite at once (tools/deployPreflight.ts) and exits with code 2 before
+ * running anything when one is missing; then logs in to the self-managed backend, selects (or
+ * creates) the stack with the passphrase secrets provider, optionally points adminCidrs[0] at this
+ * machine's public IPv4, and runs `pulumi up` / `pulumi destroy` with the operator's terminal.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import {
+  CHECKIP_TIMEOUT_MS,
+  CHECKIP_URL,
+  PREFLIGHT_EXIT_CODE,
+  SYNOPSIS,
+  USAGE,
+  UsageError,
+  deployCommands,
+  displayCommand,
+  formatProblems,
+  parseDeployArgs,
+  parsePublicIpv4,
+  preflight,
+  projectBackendUrl,
+  readRawStackConfig,
+  resolveBackendUrl,
+  type RawStackConfig,
+} from "./deployPreflight";
+import { PROJECT_ROOT, availableStacks, projectName } from "./stackConfig";
+
+/** Everything the deploy touches outside itself; tests replace it. */
+export interface DeployDeps {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly homeDir: string;
+  readonly projectName: string;
+  readonly projectBackendUrl: string | undefined;
+  readonly knownStacks: readonly string[];
+  readonly which: (command: string) => string | undefined;
+  readonly fileExists: (file: string) => boolean;
+  readonly readStackConfig: (stack: string) => RawStackConfig | undefined;
+  /** The operator's public IPv4 (validated). */
+  readonly fetchPublicIpv4: () => Promise<string>;
+  /** Runs one command with the terminal attached; returns its exit code. */
+  readonly run: (argv: readonly string[]) => number;
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+/** The exit code of the whole deploy: 2 before anything ran, else the first failing command's code. */
+export async function runDeploy(argv: readonly string[], deps: DeployDeps): Promise<number> {
+  let args;
+  try {
+    args = parseDeployArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    deps.stderr(`deploy: ${error.message}\n${SYNOPSIS}(--help for more)\n`);
+    return PREFLIGHT_EXIT_CODE;
+  }
+  if (args.help) {
+    deps.stdout(USAGE);
+    return 0;
+  }
+
+  const problems = preflight({ ...deps, command: args.command, stack: args.stack, myIp: args.myIp });
+  if (problems.length > 0) {
+    deps.stderr(formatProblems(args.command, args.stack, problems));
+    return PREFLIGHT_EXIT_CODE;
+  }
+
+  let myIp: string | undefined;
+  if (args.myIp) {
+    try {
+      myIp = await deps.fetchPublicIpv4();
+    } catch (error) {
+      deps.stderr(
+        `Cannot run pulumi up on stack ${args.stack}: --my-ip could not learn this machine's public IPv4 from ${CHECKIP_URL} ` +
+          `(${describeError(error)}). Nothing was run.\n` +
+          `  → Set it yourself: pulumi config set --path 'adminCidrs[0]' <your-ip>/32 --stack ${args.stack}, then run without --my-ip.\n`,
+      );
+      return PREFLIGHT_EXIT_CODE;
+    }
+    deps.stdout(`--my-ip: this machine's public IPv4 is ${myIp}; adminCidrs[0] of stack ${args.stack} becomes ${myIp}/32.\n`);
+  }
+
+  const commands = deployCommands({
+    command: args.command,
+    stack: args.stack,
+    backendUrl: resolveBackendUrl(deps.env, deps.projectBackendUrl),
+    myIp,
+    pulumiArgs: args.pulumiArgs,
+  });
+  for (const command of commands) {
+    deps.stdout(`$ ${displayCommand(command)}\n`);
+    const status = deps.run(command);
+    if (status !== 0) {
+      deps.stderr(`deploy: \`${displayCommand(command)}\` failed with exit code ${status}.\n`);
+      return status;
+    }
+  }
+  if (args.command === "up") {
+    deps.stdout(
+      `Pulumi.${args.stack}.yaml may have changed (the encryptionsalt of a new stack${myIp ? ", adminCidrs[0]" : ""}): review it with git diff and commit the salt.\n`,
+    );
+  }
+  return 0;
+}
+
+/** An error's message with its cause (Node's fetch reports "fetch failed" and puts the reason in `cause`). */
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? error.cause.message : undefined;
+  return cause && cause !== error.message ? `${error.message}: ${cause}` : error.message;
+}
+
+/** GET checkip.amazonaws.com with a timeout; the body must be one IPv4 address. */
+export async function fetchPublicIpv4(fetchImpl: typeof fetch = fetch, timeoutMs = CHECKIP_TIMEOUT_MS): Promise<string> {
+  const response = await fetchImpl(CHECKIP_URL, { signal: AbortSignal.timeout(timeoutMs) });
+  if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`.trim());
+  return parsePublicIpv4(await response.text());
+}
+
+function isReadableFile(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.R_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** `<command> version`'s first line, or undefined when it does not run (not on PATH, or failing). */
+function commandVersion(command: string): string | undefined {
+  const result = spawnSync(command, ["version"], { encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "pipe"] });
+  if (result.error || result.status !== 0) return undefined;
+  return result.stdout.trim().split("\n")[0] || command;
+}
+
+function runInherited(argv: readonly string[]): number {
+  const result = spawnSync(argv[0], argv.slice(1), { stdio: "inherit", cwd: PROJECT_ROOT });
+  if (result.error) {
+    process.stderr.write(`deploy: cannot run ${argv[0]}: ${result.error.message}\n`);
+    return 127;
+  }
+  if (result.signal) return 128 + (os.constants.signals[result.signal] ?? 0);
+  return result.status ?? 1;
+}
+
+export function systemDeps(): DeployDeps {
+  return {
+    env: process.env,
+    homeDir: os.homedir(),
+    projectName: projectName(),
+    projectBackendUrl: projectBackendUrl(PROJECT_ROOT),
+    knownStacks: availableStacks(),
+    which: commandVersion,
+    fileExists: isReadableFile,
+    readStackConfig: (stack) => readRawStackConfig(PROJECT_ROOT, stack),
+    fetchPublicIpv4: () => fetchPublicIpv4(),
+    run: runInherited,
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+  };
+}
+
+if (require.main === module) {
+  runDeploy(process.argv.slice(2), systemDeps()).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`deploy failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

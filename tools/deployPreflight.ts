@@ -1,0 +1,391 @@
+/**
+ * The pure half of `npm run deploy` / `npm run destroy` (tools/deploy.ts): argument parsing, the
+ * preflight that finds every missing prerequisite at once, and the exact Pulumi CLI commands to
+ * run. Everything the checks look at (environment, files, the CLI) is handed in, so the tests need
+ * neither the Pulumi CLI nor AWS.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parseArgs } from "util";
+import { Address4, Address6 } from "ip-address";
+import * as YAML from "yaml";
+import { isCidr, isIpv6Cidr } from "../lib/cidr";
+
+export type DeployCommand = "up" | "destroy";
+
+/** Exit code of a usage error and of a failed preflight: nothing has been run. */
+export const PREFLIGHT_EXIT_CODE = 2;
+
+export const DEFAULT_STACK = "dev";
+/** Where `--my-ip` learns the operator's public IPv4 (plain text, one address). */
+export const CHECKIP_URL = "https://checkip.amazonaws.com";
+export const CHECKIP_TIMEOUT_MS = 10_000;
+/** Used when neither PULUMI_BACKEND_URL nor Pulumi.yaml's `backend.url` names a backend. */
+export const DEFAULT_BACKEND_URL = "file://~";
+export const PULUMI_INSTALL_URL = "https://www.pulumi.com/docs/iac/download-install/";
+
+export const SYNOPSIS = `Usage:
+  npm run deploy  [-- [STACK] [--my-ip] [-- PULUMI_UP_ARGS...]]
+  npm run destroy [-- [STACK] [-- PULUMI_DESTROY_ARGS...]]
+  tsx tools/deploy.ts up|destroy [STACK] [--my-ip] [-- PULUMI_ARGS...]
+`;
+
+export const USAGE = `${SYNOPSIS}
+  STACK      a stack with a Pulumi.STACK.yaml in the repository (default: ${DEFAULT_STACK})
+  --my-ip    up only: set adminCidrs[0] to this machine's public IPv4/32 (from ${CHECKIP_URL})
+  --         everything after it goes to \`pulumi up\` / \`pulumi destroy\` unchanged (e.g. --yes)
+  -h, --help this text
+
+Checks first, all at once, and exits with code ${PREFLIGHT_EXIT_CODE} before running anything if one fails: the
+Pulumi CLI, AWS credentials (present, not validated), a secrets passphrase
+(PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE), the stack file and, for up, that
+flockerAptSource and adminCidrs are not the repository's placeholders.
+Then: pulumi login <PULUMI_BACKEND_URL, else Pulumi.yaml's backend.url>; pulumi stack select
+(created with the passphrase provider if new: commit the encryptionsalt it writes into
+Pulumi.STACK.yaml); with --my-ip, pulumi config set --path 'adminCidrs[0]'; pulumi up|destroy.
+`;
+
+export class UsageError extends Error {}
+
+export interface DeployArgs {
+  readonly command: DeployCommand;
+  readonly stack: string;
+  readonly myIp: boolean;
+  /** Arguments after `--`, passed to `pulumi up` / `pulumi destroy` as they are. */
+  readonly pulumiArgs: readonly string[];
+  readonly help: boolean;
+}
+
+/** Pulumi's own rule for a stack name (letters, digits, `-`, `_`, `.`). */
+const STACK_NAME = /^[A-Za-z0-9_.-]+$/;
+
+/** `["up", "prod", "--my-ip", "--", "--yes"]` → { command: "up", stack: "prod", myIp: true, pulumiArgs: ["--yes"] }. */
+export function parseDeployArgs(argv: readonly string[]): DeployArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        "my-ip": { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+    });
+  } catch (error) {
+    throw new UsageError(
+      `${error instanceof Error ? error.message : String(error)}\n` +
+        "Options for Pulumi itself go after a second `--`: npm run deploy -- dev -- --yes",
+    );
+  }
+  const { values, tokens } = parsed;
+  // parseArgs puts everything after `--` among the positionals too; the terminator's index splits them.
+  const terminator = tokens.find((token) => token.kind === "option-terminator")?.index ?? Infinity;
+  const positionals: string[] = [];
+  const pulumiArgs: string[] = [];
+  for (const token of tokens) {
+    if (token.kind === "positional") (token.index < terminator ? positionals : pulumiArgs).push(token.value);
+  }
+  const help = values.help === true;
+
+  const [command, stack = DEFAULT_STACK, ...rest] = positionals;
+  if (help) return { command: command === "destroy" ? "destroy" : "up", stack, myIp: false, pulumiArgs, help };
+  if (command !== "up" && command !== "destroy") {
+    throw new UsageError(`the first argument must be "up" or "destroy", got ${command === undefined ? "nothing" : `"${command}"`}`);
+  }
+  if (rest.length > 0) {
+    throw new UsageError(`one stack at a time, got ${[stack, ...rest].map((s) => `"${s}"`).join(", ")}; Pulumi's own arguments go after \`--\``);
+  }
+  if (!STACK_NAME.test(stack)) {
+    throw new UsageError(`"${stack}" is not a stack name (letters, digits, "-", "_" and "." only)`);
+  }
+  const myIp = values["my-ip"] === true;
+  if (myIp && command === "destroy") throw new UsageError("--my-ip only applies to up (it changes adminCidrs before the update)");
+  return { command, stack, myIp, pulumiArgs, help };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Preflight
+
+export interface Problem {
+  /** What is wrong. */
+  readonly problem: string;
+  /** What to do about it. */
+  readonly fix: string;
+}
+
+/** A stack file's `config:` map as written (values not stringified; `{ secure: … }` for secrets). */
+export type RawStackConfig = Readonly<Record<string, unknown>>;
+
+export interface PreflightInput {
+  readonly command: DeployCommand;
+  readonly stack: string;
+  /** `--my-ip` was given: adminCidrs[0] will be replaced before the update. */
+  readonly myIp: boolean;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The operator's home directory (for ~/.aws). */
+  readonly homeDir: string;
+  /** The Pulumi project's name: the namespace of the stack's config keys. */
+  readonly projectName: string;
+  /** Output of `<command> version`, or undefined when the command does not run. */
+  readonly which: (command: string) => string | undefined;
+  /** True when `file` exists and is a readable file. */
+  readonly fileExists: (file: string) => boolean;
+  /** The stack file's config map; undefined when Pulumi.<stack>.yaml does not exist; throws when it does not parse. */
+  readonly readStackConfig: (stack: string) => RawStackConfig | undefined;
+  /** Stacks that have a file in the repository, for the "no such stack" message. */
+  readonly knownStacks?: readonly string[];
+}
+
+/** Every problem found, in a fixed order; empty when the deploy may go ahead. */
+export function preflight(input: PreflightInput): Problem[] {
+  const problems: Problem[] = [];
+  problems.push(...checkPulumiCli(input));
+  problems.push(...checkAwsCredentials(input));
+  problems.push(...checkPassphrase(input));
+
+  let config: RawStackConfig | undefined;
+  try {
+    config = input.readStackConfig(input.stack);
+    if (config === undefined) {
+      const known = input.knownStacks?.length ? ` (stacks in this repository: ${input.knownStacks.join(", ")})` : "";
+      problems.push({
+        problem: `Pulumi.${input.stack}.yaml does not exist${known}.`,
+        fix: `Pick an existing stack, or create the file: cp Pulumi.${DEFAULT_STACK}.yaml Pulumi.${input.stack}.yaml, then edit its values.`,
+      });
+    }
+  } catch (error) {
+    problems.push({
+      problem: `Pulumi.${input.stack}.yaml cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+      fix: `Fix the YAML in Pulumi.${input.stack}.yaml (it must have a top-level "config:" map).`,
+    });
+  }
+  if (config !== undefined && input.command === "up") {
+    problems.push(...checkFlockerPackages(input, config));
+    problems.push(...checkAdminCidrs(input, config));
+  }
+  return problems;
+}
+
+function checkPulumiCli(input: PreflightInput): Problem[] {
+  if (input.which("pulumi") !== undefined) return [];
+  return [
+    {
+      problem: "The Pulumi CLI is not on PATH (`pulumi version` does not run).",
+      fix: `Install it from ${PULUMI_INSTALL_URL} (e.g. \`curl -fsSL https://get.pulumi.com | sh\` or \`brew install pulumi/tap/pulumi\`), then open a new shell so that \`pulumi version\` works.`,
+    },
+  ];
+}
+
+/** The AWS SDK's default places for credentials; a presence check only, nothing is validated against AWS. */
+function checkAwsCredentials(input: PreflightInput): Problem[] {
+  const { env } = input;
+  const set = (name: string) => (env[name] ?? "") !== "";
+  if (set("AWS_ACCESS_KEY_ID") && set("AWS_SECRET_ACCESS_KEY")) return [];
+  if (set("AWS_PROFILE") || set("AWS_WEB_IDENTITY_TOKEN_FILE")) return [];
+  if (set("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") || set("AWS_CONTAINER_CREDENTIALS_FULL_URI")) return [];
+  const files = [
+    env.AWS_SHARED_CREDENTIALS_FILE || path.join(input.homeDir, ".aws", "credentials"),
+    env.AWS_CONFIG_FILE || path.join(input.homeDir, ".aws", "config"),
+  ];
+  if (files.some((file) => input.fileExists(file))) return [];
+
+  const half = set("AWS_ACCESS_KEY_ID") !== set("AWS_SECRET_ACCESS_KEY");
+  return [
+    {
+      problem: half
+        ? `AWS credentials are incomplete: ${set("AWS_ACCESS_KEY_ID") ? "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not" : "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not"}.`
+        : `No AWS credentials found: none of AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY, AWS_PROFILE, AWS_WEB_IDENTITY_TOKEN_FILE is set, and neither ${files.join(" nor ")} exists.`,
+      fix:
+        "Export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE=<profile> (after `aws configure` or `aws sso login --profile <profile>`). " +
+        "This is a presence check, not a validity check: expired or wrong credentials fail later, at `pulumi up`.",
+    },
+  ];
+}
+
+function checkPassphrase(input: PreflightInput): Problem[] {
+  const { env } = input;
+  const passphrase = env.PULUMI_CONFIG_PASSPHRASE;
+  const file = env.PULUMI_CONFIG_PASSPHRASE_FILE;
+  if (passphrase !== undefined && passphrase !== "") return [];
+  const why =
+    "The self-managed backend encrypts this stack's secrets (SSH key, Flocker client key, Swarm join tokens) with a passphrase";
+  const howto =
+    "export PULUMI_CONFIG_PASSPHRASE='…' or PULUMI_CONFIG_PASSPHRASE_FILE=/path/to/file — the same passphrase every time (CI's secret PULUMI_CONFIG_PASSPHRASE too): it cannot be recovered.";
+  if (file !== undefined && file !== "") {
+    if (input.fileExists(file)) return [];
+    return [{ problem: `PULUMI_CONFIG_PASSPHRASE_FILE=${file} is not a readable file.`, fix: `Point it at the file that holds the passphrase, or ${howto}` }];
+  }
+  return [
+    {
+      problem:
+        passphrase === ""
+          ? `PULUMI_CONFIG_PASSPHRASE is empty. ${why}, and an empty one protects nothing.`
+          : `No secrets passphrase: neither PULUMI_CONFIG_PASSPHRASE nor PULUMI_CONFIG_PASSPHRASE_FILE is set. ${why}.`,
+      fix: howto,
+    },
+  ];
+}
+
+/** Hosts under names reserved for documentation or guaranteed not to resolve (RFC 2606, RFC 6761). */
+const PLACEHOLDER_HOST = /(^|\.)(invalid|example|test|localhost)$|(^|\.)example\.(com|net|org)$/i;
+
+/** The host names in an apt source line (`deb [opts] https://host/path suite …`). */
+function hostsOf(line: string): string[] {
+  const hosts: string[] = [];
+  for (const match of line.matchAll(/\b[a-z][a-z0-9+.-]*:\/\/([^/\s:\]]+)/gi)) hosts.push(match[1]);
+  return hosts;
+}
+
+/** True when an apt source line points at a placeholder host such as the repository's `flocker-packages.invalid`. */
+export function isPlaceholderAptSource(line: string): boolean {
+  return hostsOf(line).some((host) => PLACEHOLDER_HOST.test(host));
+}
+
+function isSecure(value: unknown): boolean {
+  return typeof value === "object" && value !== null && "secure" in value;
+}
+
+function checkFlockerPackages(input: PreflightInput, config: RawStackConfig): Problem[] {
+  const { stack, projectName } = input;
+  const debDir = config[`${projectName}:flockerDebDir`];
+  if (isSecure(debDir) || (typeof debDir === "string" && debDir.trim() !== "")) return [];
+  const source = config[`${projectName}:flockerAptSource`];
+  if (isSecure(source)) return [];
+  const line = typeof source === "string" ? source.trim() : "";
+  const fix =
+    `pulumi config set flockerAptSource 'deb [trusted=yes] https://<your repository>/… /' --stack ${stack} ` +
+    `(a repository that serves the Flocker 1.15 packages; ClusterHQ's is gone), or pulumi config set flockerDebDir /path/to/debs --stack ${stack}. See README, "Flocker packages".`;
+  if (line === "") {
+    return [{ problem: `Stack ${stack} names no Flocker packages: flockerAptSource and flockerDebDir are both empty.`, fix }];
+  }
+  if (isPlaceholderAptSource(line)) {
+    return [{ problem: `flockerAptSource of stack ${stack} is still the placeholder "${line}" (that host never resolves).`, fix }];
+  }
+  return [];
+}
+
+/** Networks reserved for documentation (RFC 5737, RFC 3849): never a real operator's address. */
+const DOCUMENTATION_NETWORKS_V4 = ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"].map((cidr) => new Address4(cidr));
+const DOCUMENTATION_NETWORK_V6 = new Address6("2001:db8::/32");
+
+/** True when a CIDR lies inside a documentation range, like the repository's 203.0.113.10/32. */
+export function isDocumentationCidr(cidr: string): boolean {
+  if (!isCidr(cidr)) return false;
+  if (isIpv6Cidr(cidr)) return new Address6(cidr).isInSubnet(DOCUMENTATION_NETWORK_V6);
+  const address = new Address4(cidr);
+  return DOCUMENTATION_NETWORKS_V4.some((network) => address.isInSubnet(network) && address.subnetMask >= network.subnetMask);
+}
+
+function checkAdminCidrs(input: PreflightInput, config: RawStackConfig): Problem[] {
+  const { stack, projectName, myIp } = input;
+  const value = config[`${projectName}:adminCidrs`];
+  if (isSecure(value)) return [];
+  const mine = `npm run deploy -- ${stack} --my-ip`;
+  if (value === undefined || (Array.isArray(value) && value.length === 0)) {
+    if (myIp) return [];
+    return [
+      {
+        problem: `Stack ${stack} has no adminCidrs: nobody could reach SSH, the Flocker API or the Spark UIs.`,
+        fix: `pulumi config set --path 'adminCidrs[0]' <your-ip>/32 --stack ${stack}, or run ${mine} to use this machine's public IPv4.`,
+      },
+    ];
+  }
+  if (!Array.isArray(value)) return []; // the program's own validation explains a malformed value
+  const problems: Problem[] = [];
+  value.forEach((entry, index) => {
+    if (typeof entry !== "string" || !isDocumentationCidr(entry.trim())) return;
+    if (index === 0 && myIp) return; // --my-ip replaces it
+    problems.push({
+      problem: `adminCidrs[${index}] of stack ${stack} is ${entry}, a documentation address (RFC 5737/3849) left as a placeholder: no real client has it.`,
+      fix:
+        index === 0
+          ? `pulumi config set --path 'adminCidrs[0]' <your-ip>/32 --stack ${stack}, or run ${mine} to use this machine's public IPv4.`
+          : `pulumi config set --path 'adminCidrs[${index}]' <an admin network> --stack ${stack}, or remove it with pulumi config rm --path 'adminCidrs[${index}]' --stack ${stack} (--my-ip only replaces adminCidrs[0]).`,
+    });
+  });
+  return problems;
+}
+
+/** The problems as the operator reads them: numbered, each with what to do. */
+export function formatProblems(command: DeployCommand, stack: string, problems: readonly Problem[]): string {
+  const lines = [`Cannot run pulumi ${command} on stack ${stack}: ${problems.length} problem${problems.length === 1 ? "" : "s"} (nothing was run).`];
+  problems.forEach((p, i) => {
+    lines.push(`  ${i + 1}. ${p.problem}`);
+    lines.push(`     → ${p.fix}`);
+  });
+  return lines.join("\n") + "\n";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backend, --my-ip and the commands
+
+/** PULUMI_BACKEND_URL wins (it also overrides Pulumi.yaml in the CLI), then Pulumi.yaml's backend.url, then file://~. */
+export function resolveBackendUrl(env: Readonly<Record<string, string | undefined>>, projectBackendUrl: string | undefined): string {
+  const fromEnv = env.PULUMI_BACKEND_URL?.trim();
+  if (fromEnv) return fromEnv;
+  const fromProject = projectBackendUrl?.trim();
+  return fromProject ? fromProject : DEFAULT_BACKEND_URL;
+}
+
+/** The body of checkip.amazonaws.com, validated as a dotted-quad IPv4 address. */
+export function parsePublicIpv4(body: string): string {
+  const text = body.trim();
+  const octet = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
+  if (!new RegExp(`^${octet}(\\.${octet}){3}$`).test(text) || !Address4.isValid(text)) {
+    throw new Error(`${CHECKIP_URL} answered ${JSON.stringify(text.slice(0, 60))}, which is not an IPv4 address`);
+  }
+  return text;
+}
+
+export interface DeployPlan {
+  readonly command: DeployCommand;
+  readonly stack: string;
+  readonly backendUrl: string;
+  /** The operator's public IPv4, only when --my-ip was given. */
+  readonly myIp?: string;
+  readonly pulumiArgs: readonly string[];
+}
+
+/** The Pulumi CLI invocations, in order, as argument arrays (run without a shell). */
+export function deployCommands(plan: DeployPlan): string[][] {
+  const { command, stack } = plan;
+  const commands: string[][] = [["pulumi", "login", plan.backendUrl]];
+  if (command === "up") {
+    commands.push(["pulumi", "stack", "select", "--create", stack, "--secrets-provider", "passphrase"]);
+    if (plan.myIp !== undefined) {
+      commands.push(["pulumi", "config", "set", "--stack", stack, "--path", "adminCidrs[0]", `${plan.myIp}/32`]);
+    }
+  } else {
+    commands.push(["pulumi", "stack", "select", stack]); // destroying must not create an empty stack
+  }
+  commands.push(["pulumi", command, "--stack", stack, ...plan.pulumiArgs]);
+  return commands;
+}
+
+/** An argument array as the operator would type it (single quotes only where the shell needs them). */
+export function displayCommand(argv: readonly string[]): string {
+  return argv.map((word) => (/^[A-Za-z0-9_@%+=:,./-][A-Za-z0-9_@%+=:,./~-]*$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`)).join(" ");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the repository's files (used by tools/deploy.ts and the tests)
+
+/** The stack file's `config:` map, or undefined when the file does not exist. */
+export function readRawStackConfig(root: string, stack: string): RawStackConfig | undefined {
+  const file = path.join(root, `Pulumi.${stack}.yaml`);
+  if (!fs.existsSync(file)) return undefined;
+  const document = YAML.parse(fs.readFileSync(file, "utf8")) ?? {};
+  if (typeof document !== "object" || Array.isArray(document)) throw new Error("the file is not a YAML map");
+  const config = (document as { config?: unknown }).config ?? {};
+  if (typeof config !== "object" || config === null || Array.isArray(config)) throw new Error('"config" is not a map');
+  return config as RawStackConfig;
+}
+
+/** Pulumi.yaml's `backend.url`, if it names one. */
+export function projectBackendUrl(root: string): string | undefined {
+  const project = YAML.parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { backend?: { url?: unknown } } | null;
+  const url = project?.backend?.url;
+  return typeof url === "string" && url.trim() !== "" ? url.trim() : undefined;
+}
