@@ -48,6 +48,7 @@ const nodes = new ClusterNodes("nodes", {
   dockerPackage: config.dockerPackage,
   dockerVersion: config.dockerVersion,
   tags: { ...tags, [FLOCKER_CLUSTER_TAG]: pki.clusterId },
+  networkReady: [network.internetRoute],
 });
 const host = (name: string) => nodes.hosts[name];
 

@@ -26,6 +26,8 @@ export class ClusterNetwork extends pulumi.ComponentResource {
   public readonly vpcId: pulumi.Output<string>;
   public readonly subnetId: pulumi.Output<string>;
   public readonly securityGroupIds: Record<SecurityGroupRole, pulumi.Output<string>>;
+  /** The subnet routes to the internet: SSH from the operator and apt on the nodes need it. */
+  public readonly internetRoute: pulumi.Resource;
 
   constructor(name: string, args: ClusterNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("swarm-flocker:network:ClusterNetwork", name, {}, opts);
@@ -54,7 +56,7 @@ export class ClusterNetwork extends pulumi.ComponentResource {
       { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: gateway.id }], tags: tags("routes") },
       { parent: vpc },
     );
-    new aws.ec2.RouteTableAssociation(
+    this.internetRoute = new aws.ec2.RouteTableAssociation(
       `${name}-subnet-routes`,
       { subnetId: subnet.id, routeTableId: routes.id },
       { parent: subnet },

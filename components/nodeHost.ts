@@ -36,6 +36,8 @@ export interface NodeHostArgs {
   /** @default the archive's current version */
   readonly dockerVersion?: string;
   readonly tags: Record<string, pulumi.Input<string>>;
+  /** Resources SSH needs besides the instance (the subnet's internet route). @default [] */
+  readonly networkReady?: pulumi.Resource[];
 }
 
 /**
@@ -108,7 +110,7 @@ export class NodeHost extends pulumi.ComponentResource {
         remotePath: remoteBaseDir(args.sshUser),
         triggers: [this.instance.id],
       },
-      { parent: this },
+      { parent: this, dependsOn: args.networkReady },
     );
     const copies: pulumi.Resource[] = [scripts];
     if (args.flockerPackages.kind === "debs") {

@@ -29,6 +29,8 @@ export interface ClusterNodesArgs {
   readonly dockerPackage: string;
   /** @default the archive's current version */
   readonly dockerVersion?: string;
+  /** Resources SSH to the nodes needs besides the instances (the subnet's internet route). */
+  readonly networkReady: pulumi.Resource[];
   /** Tags for every instance, e.g. the Flocker cluster tag its IAM policy checks. */
   readonly tags: Record<string, pulumi.Input<string>>;
 }
@@ -92,6 +94,7 @@ export class ClusterNodes extends pulumi.ComponentResource {
           dockerPackage: args.dockerPackage,
           dockerVersion: args.dockerVersion,
           tags: args.tags,
+          networkReady: args.networkReady,
         },
         { parent: this },
       );

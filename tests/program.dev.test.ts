@@ -245,6 +245,8 @@ describe("remote steps", () => {
       expect(copy.inputs.remotePath).toBe("/home/ubuntu/.swarm-flocker");
       expect((copy.inputs.source as Record<string, unknown>).path).toMatch(/scripts$/);
       expect(waitsFor(run, `nodes-${node}-boot`, `nodes-${node}-scripts`)).toBe(true);
+      // SSH from the operator needs the subnet's route to the internet.
+      expect(waitsFor(run, `nodes-${node}-scripts`, "network-subnet-routes")).toBe(true);
     }
     for (const step of commands()) expect((step.inputs.triggers as unknown[]).length).toBeGreaterThanOrEqual(1);
   });
