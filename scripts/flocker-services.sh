@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# flocker-services.sh control|agents: enable and start Flocker's systemd units, then wait until
+# they serve.
+#
+#   control  flocker-control; waits until the REST API (4523/tcp) and the agent port (4524/tcp)
+#            listen.
+#   agents   flocker-dataset-agent, flocker-container-agent, flocker-docker-plugin; waits until
+#            the Docker plugin socket /run/docker/plugins/flocker/flocker.sock exists (Docker
+#            discovers legacy plugins there on first use: no Docker restart is needed).
+#
+# Environment: FLOCKER_ETC (/etc/flocker), WAIT_TIMEOUT (180), WAIT_INTERVAL.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+ACTION=${1:-}
+case "$ACTION" in
+  control | agents) ;;
+  *) usage_error "control|agents" "$ACTION" ;;
+esac
+FLOCKER_ETC=${FLOCKER_ETC:-/etc/flocker}
+WAIT_TIMEOUT=${WAIT_TIMEOUT:-180}
+
+command -v systemctl >/dev/null 2>&1 ||
+  die "systemctl not found: the Flocker steps support systemd hosts only (Ubuntu 16.04 or later); choose a systemd AMI"
+
+# require_files NAME...: the flocker-files step writes them; nothing starts without them.
+require_files() {
+  local f missing=()
+  for f in "$@"; do
+    [[ -s "$(path "$FLOCKER_ETC/$f")" ]] || missing+=("$FLOCKER_ETC/$f")
+  done
+  ((${#missing[@]} == 0)) ||
+    die "missing ${missing[*]}: the flocker-files step must run first (it writes the certificates and agent.yml), then re-run pulumi up"
+}
+
+# control_listens: one `ss -ltn`, both ports in its local-address column (*:4523, [::]:4523…).
+control_listens() {
+  local listening
+  listening=$(ss -ltn) || return 1
+  awk '{ n = split($4, a, ":"); seen[a[n]] = 1 } END { exit !(seen["4523"] && seen["4524"]) }' <<<"$listening"
+}
+
+PLUGIN_SOCKET=$(path /run/docker/plugins/flocker/flocker.sock)
+plugin_socket_exists() { [[ -S "$PLUGIN_SOCKET" ]]; }
+
+case "$ACTION" in
+  control)
+    require_files cluster.crt control-service.crt control-service.key
+    systemd_ensure_running flocker-control
+    WAIT_HINT="see 'journalctl -u flocker-control' on this node (a certificate that does not match cluster.crt is the usual cause)" \
+      wait_for "$WAIT_TIMEOUT" "$WAIT_INTERVAL" "flocker-control to listen on 4523/tcp and 4524/tcp" control_listens
+    log "flocker-control is listening on 4523 and 4524"
+    ;;
+  agents)
+    require_files agent.yml cluster.crt node.crt node.key plugin.crt plugin.key
+    for unit in flocker-dataset-agent flocker-container-agent flocker-docker-plugin; do
+      systemd_ensure_running "$unit"
+    done
+    WAIT_HINT="see 'journalctl -u flocker-docker-plugin' on this node; the plugin needs the control service (4523/tcp) to be reachable" \
+      wait_for "$WAIT_TIMEOUT" "$WAIT_INTERVAL" "the Flocker Docker plugin socket /run/docker/plugins/flocker/flocker.sock" plugin_socket_exists
+    log "the Flocker agents and Docker plugin are running"
+    ;;
+esac

@@ -1,0 +1,375 @@
+# shellcheck shell=bash
+# Helpers shared by the node scripts (see ../README.md). Sourced, never executed:
+#   source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+#
+# Targets the bash of Ubuntu 16.04 (4.3): no ${x@Q}, and a possibly empty array is expanded as
+# ${a[@]+"${a[@]}"} because 4.3 treats "${a[@]}" of an empty array as unbound under `set -u`.
+
+# Secrets pass through variables of these scripts: tracing must never be on.
+set +o xtrace
+
+SCRIPT_NAME=${BASH_SOURCE[1]:-$0}
+SCRIPT_NAME=${SCRIPT_NAME##*/}
+SCRIPT_NAME=${SCRIPT_NAME%.sh}
+FS_ROOT=${FS_ROOT:-}
+WAIT_INTERVAL=${WAIT_INTERVAL:-5}
+RETRY_ATTEMPTS=${RETRY_ATTEMPTS:-5}
+RETRY_DELAY=${RETRY_DELAY:-10}
+# Owner ("uid:gid") of the files and directories the scripts create under /etc; tests that do
+# not run as root point it at their own user.
+FILE_OWNER=${FILE_OWNER:-0:0}
+export DEBIAN_FRONTEND=noninteractive LC_ALL=C
+
+# ---------------------------------------------------------------------------------------------
+# Logging: everything goes to stderr so that stdout carries only a script's documented output.
+
+log() { printf '[%s] %s\n' "$SCRIPT_NAME" "$*" >&2; }
+warn() { log "WARNING: $*"; }
+die() {
+  log "ERROR: $*"
+  exit 1
+}
+
+# usage_error ACTIONS GIVEN: an unknown or missing action (exit 2).
+usage_error() {
+  log "ERROR: unknown action '${2:-}': usage: $SCRIPT_NAME.sh ${1}"
+  exit 2
+}
+
+# require_env VAR...: every VAR must be set and non-empty.
+require_env() {
+  local v
+  for v in "$@"; do
+    if [[ -z "${!v:-}" ]]; then
+      die "environment variable $v is not set: run this script as 'sudo env $v=... bash $SCRIPT_NAME.sh' (the Pulumi program passes it; see scripts/README.md)"
+    fi
+  done
+}
+
+# require_cmd CMD HINT: CMD must be on PATH.
+require_cmd() {
+  command -v "$1" >/dev/null 2>&1 || die "'$1' is not installed on this node: $2"
+}
+
+# path /etc/x -> ${FS_ROOT}/etc/x (tests run against a temporary tree).
+path() { printf '%s%s\n' "$FS_ROOT" "$1"; }
+
+# ---------------------------------------------------------------------------------------------
+# Clean-up of temporary files and directories, whatever way the script ends.
+
+_CLEANUP=()
+_cleanup() {
+  local p
+  for p in ${_CLEANUP[@]+"${_CLEANUP[@]}"}; do
+    rm -rf -- "$p"
+  done
+}
+trap _cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+
+cleanup_add() { _CLEANUP+=("$1"); }
+
+# ---------------------------------------------------------------------------------------------
+# Bounded retry and wait.
+# Functions handed to retry/wait_for run in a condition, where bash ignores `set -e`: they must
+# return non-zero themselves (`cmd || return 1`) when a step fails.
+
+# retry ATTEMPTS DELAY cmd...: run cmd until it succeeds, at most ATTEMPTS times, DELAY seconds
+# apart. Returns cmd's last status. Only the command's name is logged (never its arguments).
+retry() {
+  local attempts=$1 delay=$2 i=1 rc
+  shift 2
+  while true; do
+    "$@" && return 0
+    rc=$?
+    if ((i >= attempts)); then
+      log "$1 failed (exit $rc) on attempt $i of $attempts; giving up"
+      return "$rc"
+    fi
+    log "$1 failed (exit $rc) on attempt $i of $attempts; retrying in ${delay}s"
+    sleep "$delay"
+    i=$((i + 1))
+  done
+}
+
+# wait_for TIMEOUT INTERVAL "description" cmd...: poll cmd every INTERVAL seconds until it
+# succeeds; after TIMEOUT seconds die saying what was waited for. The time counted is the larger
+# of the wall clock and the sum of the intervals slept, so the bound holds when polls are slow and
+# stays exact when a test turns `sleep` into a no-op. If WAIT_HINT is set it is appended to the
+# message (what to check or do next).
+wait_for() {
+  local timeout=$1 interval=$2 what=$3 start=$SECONDS slept=0 elapsed
+  shift 3
+  while true; do
+    "$@" && return 0
+    elapsed=$((SECONDS - start))
+    ((slept > elapsed)) && elapsed=$slept
+    if ((elapsed >= timeout)); then
+      die "timed out after ${timeout}s waiting for ${what}${WAIT_HINT:+: $WAIT_HINT}"
+    fi
+    sleep "$interval"
+    slept=$((slept + interval))
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# Files.
+
+# install_if_changed SRC DEST MODE: move SRC over DEST unless DEST already holds the same bytes
+# (then SRC is deleted). DEST ends with MODE (octal as `stat -c %a` prints it, e.g. 600) and
+# FILE_OWNER. Returns 0 when DEST's content changed, 1 when it did not.
+install_if_changed() {
+  local src=$1 dest=$2 mode=$3
+  if [[ -f "$dest" && ! -L "$dest" ]] && cmp -s "$src" "$dest"; then
+    rm -f -- "$src"
+    ensure_mode_owner "$dest" "$mode"
+    return 1
+  fi
+  chmod "$mode" "$src" || die "cannot chmod $src"
+  [[ "$(stat -c %u:%g "$src")" == "$FILE_OWNER" ]] || chown "$FILE_OWNER" "$src" || die "cannot chown $src"
+  mv -f -- "$src" "$dest" || die "cannot move $src to $dest"
+  return 0
+}
+
+# write_if_changed DEST MODE < content: install stdin as DEST (via a temporary file in DEST's
+# directory, so the replacement is atomic). Returns 0 when DEST changed, 1 when it did not.
+write_if_changed() {
+  local dest=$1 mode=$2 dir tmp
+  dir=$(dirname "$dest")
+  mkdir -p -- "$dir" || die "cannot create $dir"
+  tmp=$(mktemp "$dir/.$(basename "$dest").XXXXXX") || die "cannot create a temporary file in $dir"
+  cleanup_add "$tmp"
+  cat >"$tmp" || die "cannot write $tmp"
+  install_if_changed "$tmp" "$dest" "$mode"
+}
+
+# ensure_mode_owner PATH MODE: chmod/chown PATH only where it differs.
+ensure_mode_owner() {
+  local p=$1 mode=$2
+  if [[ "$(stat -c %a "$p")" != "$mode" ]]; then
+    log "setting mode $mode on $p"
+    chmod "$mode" "$p" || die "cannot chmod $p"
+  fi
+  if [[ "$(stat -c %u:%g "$p")" != "$FILE_OWNER" ]]; then
+    log "setting owner $FILE_OWNER on $p"
+    chown "$FILE_OWNER" "$p" || die "cannot chown $p"
+  fi
+}
+
+# ensure_private_dir DIR: DIR exists, mode 0700, owned by FILE_OWNER.
+ensure_private_dir() {
+  if [[ ! -d "$1" ]]; then
+    log "creating $1"
+    mkdir -p -- "$(dirname "$1")" || die "cannot create $(dirname "$1")"
+    mkdir -m 700 -- "$1" || die "cannot create $1"
+  fi
+  ensure_mode_owner "$1" 700
+}
+
+# ---------------------------------------------------------------------------------------------
+# Packages and services.
+
+# pkg_installed_version PKG: print PKG's installed version; fail when it is not installed.
+pkg_installed_version() {
+  local out
+  out=$(dpkg -s "$1" 2>/dev/null) || return 1
+  grep -qx 'Status: install ok installed' <<<"$out" || return 1
+  sed -n 's/^Version: //p' <<<"$out"
+}
+
+# systemd_ensure_running UNIT: enable and start UNIT unless it already is both.
+systemd_ensure_running() {
+  local unit=$1
+  if systemctl is-enabled --quiet "$unit" 2>/dev/null && systemctl is-active --quiet "$unit" 2>/dev/null; then
+    log "$unit is enabled and running"
+    return 0
+  fi
+  log "enabling and starting $unit"
+  systemctl enable --now "$unit" >&2 ||
+    die "could not start $unit: see 'systemctl status $unit' and 'journalctl -u $unit' on this node, fix the cause, then re-run pulumi up"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Docker and Swarm.
+
+docker_installed() { command -v docker >/dev/null 2>&1; }
+
+# swarm_state: this node's LocalNodeState (inactive|pending|active|error|locked).
+swarm_state() { docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null; }
+
+# swarm_is_manager: true when this node is a manager that can serve the control API.
+swarm_is_manager() { [[ "$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" == true ]]; }
+
+# swarm_state_or_die: the state, or a clear error when the daemon does not answer.
+swarm_state_or_die() {
+  local state
+  docker_installed || die "docker is not installed on this node: the install-docker step must run first"
+  state=$(swarm_state) || die "the Docker daemon does not answer 'docker info': check 'systemctl status docker' (the install-docker step must have run)"
+  printf '%s\n' "$state"
+}
+
+# require_manager: this node must be an active manager (commands below talk to the swarm API).
+require_manager() {
+  local state
+  state=$(swarm_state_or_die)
+  [[ "$state" == active ]] && swarm_is_manager && return 0
+  die "this node is not an active swarm manager (swarm state: $state): run this step on the first manager, after swarm-init"
+}
+
+# swarm_leave_if_member: the delete side of swarm-init/swarm-join. Never fails: a node that is
+# gone, has no Docker, or has already left is fine.
+swarm_leave_if_member() {
+  local state id managers
+  if ! docker_installed; then
+    log "docker is not installed: nothing to leave"
+    return 0
+  fi
+  if ! state=$(swarm_state); then
+    warn "the Docker daemon does not answer: cannot leave the swarm from here; remove this node on a manager with 'docker node rm --force <name>'"
+    return 0
+  fi
+  if [[ "$state" == inactive ]]; then
+    log "not in a swarm: nothing to do"
+    return 0
+  fi
+  # A manager leaving with --force does not shrink the raft group: unless it is the last manager,
+  # demote it first (it can demote itself while the others keep quorum) so that removing
+  # managers one by one never costs the remaining ones their quorum.
+  managers=0
+  if [[ "$state" == active ]] && swarm_is_manager; then
+    managers=$(docker info --format '{{.Swarm.Managers}}' 2>/dev/null || true)
+    [[ "$managers" =~ ^[0-9]+$ ]] || managers=0
+  fi
+  if ((managers > 1)); then
+    id=$(docker info --format '{{.Swarm.NodeID}}' 2>/dev/null || true)
+    if [[ -n "$id" ]]; then
+      log "demoting this manager ($id) before leaving"
+      docker node demote "$id" >&2 || warn "could not demote this manager; leaving anyway (check quorum with 'docker node ls' on another manager)"
+    fi
+  fi
+  log "leaving the swarm (state was $state)"
+  docker swarm leave --force >&2 || warn "'docker swarm leave --force' failed; remove this node on a manager with 'docker node rm --force <name>'"
+  return 0
+}
+
+# node_ids_by_hostname NAME: IDs of the swarm nodes whose hostname is exactly NAME, one a line
+# (`--filter name=` also matches longer names, and a re-joined host leaves a Down entry behind).
+# Must run on a manager. Fails when the node list cannot be read.
+node_ids_by_hostname() {
+  local rows
+  rows=$(docker node ls --filter "name=$1" --format '{{.ID}} {{.Hostname}} {{.Status}}') || return 1
+  awk -v n="$1" '$2 == n { print $1 }' <<<"$rows"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Swarm services (spark-master.sh, spark-worker.sh).
+
+# image_key REF: REF without a digest, with the implicit registry and :latest made explicit in
+# Docker's familiar form, so that "img" matches the "img:latest@sha256:…" a service spec stores.
+image_key() {
+  local ref=${1%%@*} last
+  ref=${ref#docker.io/}
+  ref=${ref#index.docker.io/}
+  ref=${ref#library/}
+  last=${ref##*/}
+  [[ "$last" == *:* ]] || ref="$ref:latest"
+  printf '%s\n' "$ref"
+}
+
+# image_matches WANTED CURRENT: same repository and tag; same digest too when WANTED pins one.
+image_matches() {
+  [[ "$(image_key "$1")" == "$(image_key "$2")" ]] || return 1
+  [[ "$1" != *@* ]] || [[ "${1#*@}" == "${2#*@}" ]]
+}
+
+# service_exists NAME
+service_exists() { docker service inspect "$1" >/dev/null 2>&1; }
+
+# service_running_tasks NAME: number of tasks that should run and do.
+service_running_tasks() {
+  local states
+  states=$(docker service ps "$1" --filter desired-state=running --format '{{.CurrentState}}') || return 1
+  grep -c '^Running' <<<"$states" || true
+}
+
+# service_converge NAME REPLICAS ENV...: bring an existing service to IMAGE/REPLICAS/ENV with one
+# `docker service update` carrying only what differs; nothing when all match. (jq 1.5: no --args.)
+service_converge() {
+  local name=$1 replicas=$2 spec i
+  shift 2
+  local -a args=() fields=()
+  spec=$(docker service inspect --format '{{json .Spec}}' "$name") || die "cannot inspect service $name"
+  # line 1: image, line 2: replicas, then every wanted VAR=value the service does not have
+  mapfile -t fields < <(jq -r --arg want "$(printf '%s\n' "$@")" '
+    ((.TaskTemplate.ContainerSpec.Env // []) as $have
+      | (.TaskTemplate.ContainerSpec.Image // ""),
+        ((.Mode.Replicated.Replicas // "") | tostring),
+        ($want | split("\n")[] | select(. != "") | select(. as $e | ($have | map(select(. == $e)) | length) == 0)))' <<<"$spec")
+  ((${#fields[@]} >= 2)) || die "cannot read the spec of service $name"
+  if ! image_matches "$IMAGE" "${fields[0]}"; then
+    log "image: ${fields[0]} -> $IMAGE"
+    args+=(--image "$IMAGE")
+  fi
+  if [[ "${fields[1]}" != "$replicas" ]]; then
+    log "replicas: ${fields[1]:-none} -> $replicas"
+    args+=(--replicas "$replicas")
+  fi
+  for ((i = 2; i < ${#fields[@]}; i++)); do
+    log "env: set ${fields[i]%%=*}"
+    args+=(--env-add "${fields[i]}")
+  done
+  if ((${#args[@]} == 0)); then
+    log "service $name is up to date"
+    return 0
+  fi
+  docker service update --detach "${args[@]}" "$name" >/dev/null || die "docker service update of $name failed: see 'docker service inspect $name' and 'docker service ps --no-trunc $name'"
+}
+
+# service_wait_running NAME REPLICAS: bounded wait until REPLICAS tasks run.
+service_wait_running() {
+  local name=$1 replicas=$2
+  _tasks_running() { [[ "$(service_running_tasks "$name")" == "$replicas" ]]; }
+  WAIT_HINT="see why with 'docker service ps --no-trunc $name' on a manager (image pull, placement constraint, volume plugin), fix it, then re-run pulumi up" \
+    wait_for "$WAIT_TIMEOUT" "$WAIT_INTERVAL" "$replicas running task(s) of service $name" _tasks_running
+}
+
+# service_remove NAME: scale to zero and wait until no task is left running (so a Flocker volume
+# is released), then remove the service. Tolerates a service that is already gone.
+service_remove() {
+  local name=$1
+  if ! docker_installed; then
+    log "docker is not installed: no service to remove"
+    return 0
+  fi
+  local state
+  state=$(swarm_state) || die "the Docker daemon does not answer 'docker info': start it ('systemctl start docker') and re-run the destroy"
+  if [[ "$state" != active ]] || ! swarm_is_manager; then
+    die "this node is not an active swarm manager (state: $state): cannot remove service $name from here"
+  fi
+  if ! service_exists "$name"; then
+    log "service $name does not exist: nothing to do"
+    return 0
+  fi
+  local spec
+  spec=$(docker service inspect --format '{{json .Spec}}' "$name" 2>/dev/null) || spec='{}'
+  if jq -e '.Mode.Replicated != null' <<<"$spec" >/dev/null; then
+    log "scaling service $name to 0"
+    if ! docker service update --detach --replicas 0 "$name" >/dev/null; then
+      service_exists "$name" || return 0
+      die "could not scale service $name to 0: see 'docker service inspect $name'"
+    fi
+    _tasks_stopped() {
+      local states
+      states=$(docker service ps "$name" --format '{{.CurrentState}}' 2>/dev/null) || return 0
+      ! grep -Eq '^(New|Allocated|Pending|Assigned|Accepted|Preparing|Ready|Starting|Running)' <<<"$states"
+    }
+    WAIT_HINT="see 'docker service ps --no-trunc $name'; a task stuck on a dead node can be cleared by removing that node" \
+      wait_for "$WAIT_TIMEOUT" "$WAIT_INTERVAL" "the tasks of service $name to stop" _tasks_stopped
+  fi
+  log "removing service $name"
+  if ! docker service rm "$name" >/dev/null; then
+    service_exists "$name" || return 0
+    die "docker service rm $name failed: see 'docker service inspect $name'"
+  fi
+}

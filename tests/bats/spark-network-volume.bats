@@ -1,0 +1,193 @@
+#!/usr/bin/env bats
+# scripts/spark-network.sh and flocker-volume.sh
+
+load helpers
+
+DS=5e4a1c3b-7d2f-4c1e-9a0b-2f6d8e9c1a22
+
+setup() {
+  common_setup
+  swarm_is active manager
+  export NETWORK_NAME=spark NETWORK_SUBNET=10.0.0.0/24 NETWORK_ENCRYPTED=0
+  export VOLUME_NAME=spark VOLUME_SIZE=75G VOLUME_PROFILE=bronze FLOCKER_CONTROL_HOST=172.31.10.104
+  mkdir -p "$FS_ROOT/etc/flocker"
+  local f
+  for f in cluster.crt plugin.crt plugin.key; do echo "pem of $f" >"$FS_ROOT/etc/flocker/$f"; done
+}
+
+# a Flocker dataset named spark, in the configuration and in the cluster state
+with_dataset() {
+  stub_set flocker/config.json "[{\"dataset_id\": \"$DS\", \"deleted\": false, \"primary\": \"node-1\", \"metadata\": {\"name\": \"spark\", \"clusterhq:flocker:profile\": \"bronze\"}},
+ {\"dataset_id\": \"0ther\", \"deleted\": false, \"metadata\": {\"name\": \"other\"}}]"
+  stub_set flocker/state.json "[{\"dataset_id\": \"$DS\", \"primary\": \"node-1\", \"path\": \"/flocker/$DS\"}, {\"dataset_id\": \"0ther\"}]"
+}
+
+# ------------------------------------------------------------------------------------ network
+@test "network create: the book's overlay, attachable; second run changes nothing" {
+  run_script spark-network create
+  assert_success
+  assert_mutations <<<"docker network create --driver overlay --attachable --subnet 10.0.0.0/24 spark"
+  clear_logs
+  run_script spark-network create
+  assert_success
+  assert_no_mutations
+}
+
+@test "network create: encrypted when asked" {
+  NETWORK_ENCRYPTED=1 run_script spark-network create
+  assert_success
+  assert_mutations <<<"docker network create --driver overlay --attachable --subnet 10.0.0.0/24 --opt encrypted spark"
+  clear_logs
+  NETWORK_ENCRYPTED=1 run_script spark-network create
+  assert_no_mutations
+}
+
+@test "network create: an existing network with other options -> error saying how to resolve" {
+  run_script spark-network create
+  clear_logs
+  NETWORK_SUBNET=10.0.9.0/24 run_script spark-network create
+  assert_failure 1
+  assert_stderr_contains "network spark exists with driver overlay, subnet 10.0.0.0/24 / encrypted 0, but overlay, 10.0.9.0/24 / encrypted 0 is wanted"
+  assert_stderr_contains "remove the services using it and the network"
+  assert_stderr_contains "or set overlaySubnet/overlayEncrypted back"
+  NETWORK_ENCRYPTED=1 run_script spark-network create
+  assert_failure 1
+  assert_stderr_contains "subnet 10.0.0.0/24 / encrypted 0, but overlay, 10.0.0.0/24 / encrypted 1 is wanted"
+  assert_no_mutations
+}
+
+@test "network delete: retried while tasks detach; absent or no docker is fine" {
+  run_script spark-network create
+  clear_logs
+  stub_fail network-rm 1
+  run_script spark-network delete
+  assert_success
+  assert_mutations <<'EOF2'
+docker network rm spark
+docker network rm spark
+EOF2
+  clear_logs
+  run_script spark-network delete
+  assert_success
+  assert_no_mutations
+  uninstall docker
+  run_script spark-network delete
+  assert_success
+}
+
+@test "network delete: still in use after the retries -> error saying what to remove" {
+  run_script spark-network create
+  stub_fail network-rm always
+  run_script spark-network delete
+  assert_failure 1
+  assert_stderr_contains "network spark is still in use after 3 attempts: remove the services and containers attached to it"
+}
+
+# ------------------------------------------------------------------------------------ volume create
+@test "volume create: the book's flocker volume; second run changes nothing" {
+  run_script flocker-volume create
+  assert_success
+  assert_mutations <<<"docker volume create --driver flocker --opt size=75G --opt profile=bronze --name spark"
+  clear_logs
+  run_script flocker-volume create
+  assert_success
+  assert_no_mutations
+}
+
+@test "volume create: plugin not ready yet -> retried" {
+  stub_fail volume-create 2
+  run_script flocker-volume create
+  assert_success
+  assert_equal "$(grep -c '^docker volume create' "$STUB_STATE/mutations.log")" 3
+}
+
+@test "volume create: a volume of that name with another driver -> error" {
+  stub_set docker/volumes/spark local
+  run_script flocker-volume create
+  assert_failure 1
+  assert_stderr_contains "a volume named spark exists with driver 'local', not flocker"
+  assert_no_mutations
+}
+
+@test "volume create: sizes and profiles Flocker would silently ignore are refused" {
+  VOLUME_SIZE=75X run_script flocker-volume create
+  assert_failure 1
+  assert_stderr_contains "VOLUME_SIZE '75X' is not a size Flocker understands"
+  VOLUME_PROFILE=platinum run_script flocker-volume create
+  assert_failure 1
+  assert_stderr_contains "is not a Flocker profile (gold, silver, bronze)"
+  assert_no_mutations
+}
+
+# ------------------------------------------------------------------------------------ volume delete
+@test "volume delete: removes Docker's volume, deletes the dataset via the API, waits until gone" {
+  stub_set docker/volumes/spark flocker
+  with_dataset
+  stub_fail state-linger 2
+  run_script flocker-volume delete
+  assert_success
+  assert_mutations <<EOF2
+docker volume rm spark
+curl -X DELETE /v1/configuration/datasets/$DS
+EOF2
+  local etc=$FS_ROOT/etc/flocker
+  assert_called "curl --silent --show-error --fail --max-time 30 --connect-timeout 10 --cacert $etc/cluster.crt --cert $etc/plugin.crt --key $etc/plugin.key -X GET --resolve control-service:4523:172.31.10.104 --url https://control-service:4523/v1/configuration/datasets"
+  assert_equal "$(grep -c 'v1/state/datasets$' "$STUB_STATE/calls.log")" 3
+  assert_stderr_contains "dataset $DS is deleted"
+  # the other dataset is untouched
+  jq -e 'map(select(.dataset_id == "0ther" and (.deleted | not))) | length == 1' "$STUB_STATE/flocker/config.json"
+}
+
+@test "volume delete: nothing left -> nothing done (second run)" {
+  stub_set docker/volumes/spark flocker
+  with_dataset
+  run_script flocker-volume delete
+  assert_success
+  clear_logs
+  run_script flocker-volume delete
+  assert_success
+  assert_no_mutations
+  assert_stderr_contains "Flocker has no dataset named spark: nothing to delete"
+}
+
+@test "volume delete: control service unreachable -> non-zero, says how to find the EBS volume" {
+  with_dataset
+  stub_fail curl always
+  run_script flocker-volume delete
+  assert_failure 1
+  assert_stderr_contains "the Flocker control service at 172.31.10.104:4523 did not answer after 3 attempts"
+  assert_stderr_contains "Name=tag-key,Values=flocker-dataset-id"
+  assert_stderr_contains "pulumi destroy --continue-on-error"
+  assert_equal "$(grep -c '^curl' "$STUB_STATE/calls.log")" 3
+}
+
+@test "volume delete: volume still in use -> error before any data is deleted" {
+  stub_set docker/volumes/spark flocker
+  with_dataset
+  stub_fail volume-rm always
+  run_script flocker-volume delete
+  assert_failure 1
+  assert_stderr_contains "docker volume rm spark failed (still in use?): remove the service or containers using it first"
+  refute_called_matching '^curl'
+}
+
+@test "volume delete: dataset never leaves the state -> fails at the bound with the orphan hint" {
+  with_dataset
+  stub_fail state-linger always
+  run_script flocker-volume delete
+  assert_failure 1
+  assert_stderr_contains "timed out after 5s waiting for Flocker to delete dataset $DS and its EBS volume"
+  assert_stderr_contains "flocker-dataset-id"
+}
+
+@test "volume delete: a host without Docker or Flocker certificates" {
+  rm "$FS_ROOT/etc/flocker/plugin.key"
+  run_script flocker-volume delete
+  assert_failure 1
+  assert_stderr_contains "Flocker's API certificates (/etc/flocker/cluster.crt, plugin.crt, plugin.key) are missing"
+  uninstall docker
+  run_script flocker-volume delete
+  assert_success
+  assert_stderr_contains "WARNING: neither Docker nor Flocker's certificates are on this host"
+  assert_no_mutations
+}

@@ -1,0 +1,218 @@
+#!/usr/bin/env bats
+# scripts/swarm-init.sh, swarm-token.sh, swarm-join.sh
+# shellcheck disable=SC2154 # $stderr is set by `run --separate-stderr`
+
+load helpers
+
+WORKER_TOKEN=SWMTKN-1-secretworkertoken
+MANAGER_TOKEN=SWMTKN-1-secretmanagertoken
+
+setup() {
+  common_setup
+  export ADVERTISE_ADDR=10.0.1.16 MANAGER_ADDR=10.0.1.10:2377 SWARM_ROLE=worker
+  printf '%s\n' "$WORKER_TOKEN" >"$BATS_TEST_TMPDIR/worker-token"
+  printf '%s\n' "$MANAGER_TOKEN" >"$BATS_TEST_TMPDIR/manager-token"
+}
+
+join() { run_script_stdin "$BATS_TEST_TMPDIR/${1}-token" swarm-join create; }
+
+# ------------------------------------------------------------------------------------ swarm-init
+@test "init: inactive -> swarm init; the join command docker prints (with a token) is not shown" {
+  stub_set hostname aws-101
+  ADVERTISE_ADDR=10.0.1.10 run_script swarm-init create
+  assert_success
+  assert_output ""
+  assert_mutations <<<"docker swarm init --advertise-addr 10.0.1.10"
+  refute_anywhere "$WORKER_TOKEN"
+}
+
+@test "init: already an active manager -> nothing (second run)" {
+  ADVERTISE_ADDR=10.0.1.10 run_script swarm-init create
+  clear_logs
+  ADVERTISE_ADDR=10.0.1.10 run_script swarm-init create
+  assert_success
+  assert_no_mutations
+  assert_stderr_contains "already an active swarm manager: nothing to do"
+}
+
+@test "init: locked (autolock) -> says to unlock" {
+  swarm_is locked
+  run_script swarm-init create
+  assert_failure 1
+  assert_stderr_contains "swarm is locked (autolock): run docker swarm unlock with the unlock key, then re-run pulumi up"
+  assert_no_mutations
+}
+
+@test "init: pending or error -> names the state and the fix" {
+  local s
+  for s in pending error; do
+    swarm_is "$s"
+    run_script swarm-init create
+    assert_failure 1
+    assert_stderr_contains "the swarm state of this node is '$s' (an earlier init or join did not complete): run 'docker swarm leave --force' on it"
+  done
+  assert_no_mutations
+}
+
+@test "init: in a swarm as a worker -> refuses to found another" {
+  swarm_is active worker
+  run_script swarm-init create
+  assert_failure 1
+  assert_stderr_contains "already in a swarm as a worker"
+}
+
+@test "init: docker daemon down -> points at install-docker" {
+  stub_fail docker-daemon always
+  run_script swarm-init create
+  assert_failure 1
+  assert_stderr_contains "the Docker daemon does not answer 'docker info'"
+}
+
+@test "init delete: leaves; already out, or no docker at all, is fine" {
+  swarm_is active manager
+  add_node selfnode01 aws-101 Ready manager
+  run_script swarm-init delete
+  assert_success
+  assert_mutations <<<"docker swarm leave --force"
+  clear_logs
+  run_script swarm-init delete
+  assert_success
+  assert_no_mutations
+  uninstall docker
+  run_script swarm-init delete
+  assert_success
+  assert_stderr_contains "docker is not installed: nothing to leave"
+}
+
+# ------------------------------------------------------------------------------------ swarm-token
+@test "token: prints only the token of the role asked for" {
+  swarm_is active manager
+  SWARM_ROLE=manager run_script swarm-token
+  assert_success
+  assert_output "$MANAGER_TOKEN"
+  assert_equal "$stderr" ""
+  SWARM_ROLE=worker run_script swarm-token
+  assert_output "$WORKER_TOKEN"
+}
+
+@test "token: not a manager, or a bad role -> clear error, no token" {
+  swarm_is active worker
+  run_script swarm-token
+  assert_failure 1
+  assert_output ""
+  assert_stderr_contains "this node is not an active swarm manager"
+  swarm_is active manager
+  SWARM_ROLE='admin' run_script swarm-token
+  assert_failure 1
+  assert_stderr_contains "SWARM_ROLE must be worker or manager, not 'admin'"
+}
+
+# ------------------------------------------------------------------------------------ swarm-join
+@test "join: worker joins with the token from stdin; the token is on no other line" {
+  join worker
+  assert_success
+  assert_output ""
+  assert_mutations <<<"docker swarm join --token $WORKER_TOKEN --advertise-addr 10.0.1.16 10.0.1.10:2377"
+  [[ "$stderr" != *"$WORKER_TOKEN"* ]] || fail "token in stderr"
+  assert_equal "$(grep -c "$WORKER_TOKEN" "$STUB_STATE/calls.log")" 1
+  assert_stderr_contains "in the swarm as a worker"
+}
+
+@test "join: manager joins and its role is checked" {
+  SWARM_ROLE=manager join manager
+  assert_success
+  assert_mutations <<<"docker swarm join --token $MANAGER_TOKEN --advertise-addr 10.0.1.16 10.0.1.10:2377"
+  assert_stderr_contains "in the swarm as a manager"
+}
+
+@test "join: transient failures are retried" {
+  stub_fail swarm-join 2
+  join worker
+  assert_success
+  assert_equal "$(grep -c '^docker swarm join ' "$STUB_STATE/mutations.log")" 3
+  assert_equal "$(cat "$STUB_STATE/sleep.log")" $'2\n2'
+}
+
+@test "join: a failed attempt that left 'error' is cleared with leave --force before the retry" {
+  stub_set docker/join-fail-state error
+  stub_fail swarm-join 1
+  join worker
+  assert_success
+  assert_mutations <<EOF2
+docker swarm join --token $WORKER_TOKEN --advertise-addr 10.0.1.16 10.0.1.10:2377
+docker swarm leave --force
+docker swarm join --token $WORKER_TOKEN --advertise-addr 10.0.1.16 10.0.1.10:2377
+EOF2
+}
+
+@test "join: never succeeding -> gives up with what to check, token not shown" {
+  stub_fail swarm-join always
+  join worker
+  assert_failure 1
+  assert_stderr_contains "could not join the swarm at 10.0.1.10:2377 after 3 attempts: check that 2377/tcp"
+  [[ "$stderr" != *"$WORKER_TOKEN"* ]]
+}
+
+@test "join: already in the swarm with the right role -> nothing (second run)" {
+  join worker
+  clear_logs
+  join worker
+  assert_success
+  assert_no_mutations
+}
+
+@test "join: in the swarm with the wrong role -> error saying promote/demote is a manager's job" {
+  swarm_is active worker
+  SWARM_ROLE=manager join manager
+  assert_failure 1
+  assert_stderr_contains "this node is in the swarm as a worker, but SWARM_ROLE=manager: promote it on a manager"
+  swarm_is active manager
+  SWARM_ROLE=worker join worker
+  assert_failure 1
+  assert_stderr_contains "but SWARM_ROLE=worker: demote it on a manager"
+  assert_no_mutations
+}
+
+@test "join: locked or error at the start -> clear errors, no join attempted" {
+  swarm_is locked
+  join worker
+  assert_failure 1
+  assert_stderr_contains "swarm is locked (autolock): run docker swarm unlock"
+  swarm_is error
+  join worker
+  assert_failure 1
+  assert_stderr_contains "the swarm state of this node is 'error'"
+  assert_no_mutations
+}
+
+@test "join: no token on stdin -> error, docker never called" {
+  run_script swarm-join create
+  assert_failure 1
+  assert_stderr_contains "no join token on stdin"
+  refute_called_matching '^docker'
+}
+
+@test "join delete: a manager demotes itself (others keep quorum), then leaves" {
+  swarm_is active manager
+  add_node selfnode01 aws-102 Ready manager
+  add_node othermgr01 aws-101 Ready manager
+  run_script swarm-join delete
+  assert_success
+  assert_mutations <<'EOF2'
+docker node demote selfnode01
+docker swarm leave --force
+EOF2
+}
+
+@test "join delete: tolerates a node already out, a daemon down, no docker" {
+  run_script swarm-join delete
+  assert_success
+  assert_no_mutations
+  stub_fail docker-daemon always
+  run_script swarm-join delete
+  assert_success
+  assert_stderr_contains "the Docker daemon does not answer"
+  uninstall docker
+  run_script swarm-join delete
+  assert_success
+}
