@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # The project's one test command (`npm test`): types, shell lint, the jest suites and the bats
 # suite. bats runs in the background while the TypeScript checks run, and its report is printed
-# after theirs; the command fails if any part fails.
+# after theirs; the command fails if any part fails. Missing Debian test tools are installed
+# first where this user may (tests/ensure-tools.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-for tool in bats shellcheck; do
-  command -v "$tool" >/dev/null || { echo "npm test needs '$tool' (Debian package '$tool'; .ci/run installs it)" >&2; exit 1; }
-done
+bash tests/ensure-tools.sh
 
 bats_log=$(mktemp)
 trap 'rm -f "$bats_log"' EXIT
