@@ -1,4 +1,5 @@
 import * as command from "@pulumi/command";
+import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { FlockerPackageSource } from "../config/schema";
 import { renderAgentYml } from "../lib/agentYml";
@@ -49,7 +50,7 @@ export class Flocker extends pulumi.ComponentResource {
         }),
       );
 
-    const installed: Record<string, { packages: command.remote.Command; files: command.remote.Command }> = {};
+    const installed: Record<string, { packages: command.remote.Command; files: command.remote.Command; digest: pulumi.Output<string> }> = {};
     for (const host of args.hosts) {
       const nodeName = host.node.name;
       const packages = scriptStep(
@@ -63,18 +64,19 @@ export class Flocker extends pulumi.ComponentResource {
         },
         this,
       );
+      const payload = filesPayload(args, nodeName, nodeName === controlName, agentYml);
       const files = scriptStep(
         `${name}-${nodeName}-files`,
         {
           target: host.target,
           script: "flocker-files.sh",
           env: { FLOCKER_ETC: "/etc/flocker" },
-          stdin: filesPayload(args, nodeName, nodeName === controlName, agentYml),
+          stdin: payload,
           dependsOn: [host.dockerReady],
         },
         this,
       );
-      installed[nodeName] = { packages, files };
+      installed[nodeName] = { packages, files, digest: filesDigest(payload) };
     }
 
     this.controlReady = scriptStep(
@@ -83,6 +85,7 @@ export class Flocker extends pulumi.ComponentResource {
         target: args.controlHost.target,
         script: "flocker-services.sh",
         action: "control",
+        env: { CONFIG_DIGEST: installed[controlName].digest },
         dependsOn: [installed[controlName].packages, installed[controlName].files],
       },
       this,
@@ -97,6 +100,7 @@ export class Flocker extends pulumi.ComponentResource {
           target: host.target,
           script: "flocker-services.sh",
           action: "agents",
+          env: { CONFIG_DIGEST: installed[nodeName].digest },
           dependsOn: [installed[nodeName].packages, installed[nodeName].files, this.controlReady],
         },
         this,
@@ -105,6 +109,16 @@ export class Flocker extends pulumi.ComponentResource {
     this.agentsReady = agentsReady;
     this.registerOutputs({});
   }
+}
+
+/**
+ * A digest of a node's Flocker files, so that the services step re-runs — and restarts the
+ * services, which read their files only at start — when a certificate, key or agent.yml changes
+ * (e.g. after rotating the Flocker access key). It is a hash of high-entropy key material, safe
+ * to show; unsecret so that the command line it goes into stays readable in previews.
+ */
+function filesDigest(payload: pulumi.Output<string>): pulumi.Output<string> {
+  return pulumi.unsecret(payload.apply((text) => crypto.createHash("sha256").update(text).digest("hex").slice(0, 16)));
 }
 
 function filesPayload(

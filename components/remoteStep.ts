@@ -31,7 +31,8 @@ export interface ScriptStepArgs {
   readonly script: string;
   /** First argument of the create command. */
   readonly action?: string;
-  readonly env?: Readonly<Record<string, string | number | boolean>>;
+  /** Parameters; Outputs must not be secret (the command line is printed when a step fails). */
+  readonly env?: Readonly<Record<string, pulumi.Input<string | number | boolean>>>;
   /** Secret input for the script; wrapped as a Pulumi secret. */
   readonly stdin?: pulumi.Input<string>;
   /** Action for the delete command (same script, same environment). No delete when absent. */
@@ -51,13 +52,15 @@ export interface ScriptStepArgs {
 }
 
 export function scriptStep(name: string, args: ScriptStepArgs, parent: pulumi.Resource): command.remote.Command {
-  const invocation = { user: args.target.sshUser, script: args.script, env: args.env };
+  const env = pulumi.output(args.env ?? {});
+  const commandLine = (action: string | undefined) =>
+    env.apply((values) => scriptCommand({ user: args.target.sshUser, script: args.script, env: values, action }));
   return new command.remote.Command(
     name,
     {
       connection: args.target.connection,
-      create: scriptCommand({ ...invocation, action: args.action }),
-      delete: args.deleteAction ? scriptCommand({ ...invocation, action: args.deleteAction }) : undefined,
+      create: commandLine(args.action),
+      delete: args.deleteAction ? commandLine(args.deleteAction) : undefined,
       stdin: args.stdin === undefined ? undefined : pulumi.secret(args.stdin),
       triggers: [args.target.instanceId, ...(args.triggers ?? [])],
       addPreviousOutputInEnv: false,

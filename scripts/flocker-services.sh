@@ -8,7 +8,12 @@
 #            the Docker plugin socket /run/docker/plugins/flocker/flocker.sock exists (Docker
 #            discovers legacy plugins there on first use: no Docker restart is needed).
 #
-# Environment: FLOCKER_ETC (/etc/flocker), WAIT_TIMEOUT (180), WAIT_INTERVAL.
+# A service reads its certificates and agent.yml only when it starts. CONFIG_DIGEST (optional) is
+# a digest of the files the flocker-files step wrote for this node: when it differs from the one
+# recorded after the last successful run (or none is recorded, e.g. the package's install already
+# started a unit before its files existed), running units are restarted instead of left alone.
+#
+# Environment: FLOCKER_ETC (/etc/flocker), CONFIG_DIGEST, WAIT_TIMEOUT (180), WAIT_INTERVAL.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -41,24 +46,48 @@ control_listens() {
   awk '{ n = split($4, a, ":"); seen[a[n]] = 1 } END { exit !(seen["4523"] && seen["4524"]) }' <<<"$listening"
 }
 
+APPLIED=$(path "$FLOCKER_ETC/.applied-$ACTION")
+CONFIG_DIGEST=${CONFIG_DIGEST:-}
+[[ "$CONFIG_DIGEST" =~ ^[0-9a-f]*$ ]] || die "CONFIG_DIGEST must be hexadecimal, not '$CONFIG_DIGEST'"
+config_changed() { [[ -n "$CONFIG_DIGEST" && "$(cat "$APPLIED" 2>/dev/null)" != "$CONFIG_DIGEST" ]]; }
+
+# bring_up UNIT: running with the current files — restarted if they changed, else started if needed.
+bring_up() {
+  local unit=$1
+  if config_changed && systemctl is-active --quiet "$unit" 2>/dev/null; then
+    systemd_restart "$unit"
+  fi
+  systemd_ensure_running "$unit"
+}
+
+# record_applied: remember which files the running services have read.
+record_applied() {
+  [[ -n "$CONFIG_DIGEST" ]] || return 0
+  config_changed || return 0
+  printf '%s\n' "$CONFIG_DIGEST" >"$APPLIED"
+  chmod 600 "$APPLIED"
+}
+
 PLUGIN_SOCKET=$(path /run/docker/plugins/flocker/flocker.sock)
 plugin_socket_exists() { [[ -S "$PLUGIN_SOCKET" ]]; }
 
 case "$ACTION" in
   control)
     require_files cluster.crt control-service.crt control-service.key
-    systemd_ensure_running flocker-control
+    bring_up flocker-control
     WAIT_HINT="see 'journalctl -u flocker-control' on this node (a certificate that does not match cluster.crt is the usual cause)" \
       wait_for "$WAIT_TIMEOUT" "$WAIT_INTERVAL" "flocker-control to listen on 4523/tcp and 4524/tcp" control_listens
+    record_applied
     log "flocker-control is listening on 4523 and 4524"
     ;;
   agents)
     require_files agent.yml cluster.crt node.crt node.key plugin.crt plugin.key
     for unit in flocker-dataset-agent flocker-container-agent flocker-docker-plugin; do
-      systemd_ensure_running "$unit"
+      bring_up "$unit"
     done
     WAIT_HINT="see 'journalctl -u flocker-docker-plugin' on this node; the plugin needs the control service (4523/tcp) to be reachable" \
       wait_for "$WAIT_TIMEOUT" "$WAIT_INTERVAL" "the Flocker Docker plugin socket /run/docker/plugins/flocker/flocker.sock" plugin_socket_exists
+    record_applied
     log "the Flocker agents and Docker plugin are running"
     ;;
 esac

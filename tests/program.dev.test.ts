@@ -271,6 +271,13 @@ describe("remote steps", () => {
       expect(waitsFor(run, `flocker-${node}-agents`, `flocker-${node}-install`)).toBe(true);
       expect(waitsFor(run, `flocker-${node}-agents`, `flocker-${node}-files`)).toBe(true);
     }
+    // Services restart when their files change: the step carries a digest of this node's files,
+    // in the clear (a hash of key material), so previews stay readable.
+    const digests = NODES.map((node) => envOf(createOf(run, `flocker-${node}-agents`)).CONFIG_DIGEST);
+    for (const digest of digests) expect(digest).toMatch(/^[0-9a-f]{16}$/);
+    expect(new Set(digests).size).toBe(NODES.length);
+    expect(isSecretWire(named(run, "flocker-aws-105-agents").wireInputs.create)).toBe(false);
+    expect(envOf(createOf(run, "flocker-aws-104-control")).CONFIG_DIGEST).toBe(digests[3]);
     expect(waitsFor(run, "flocker-aws-104-control", "flocker-aws-104-install")).toBe(true);
     expect(waitsFor(run, "flocker-aws-104-control", "flocker-aws-104-files")).toBe(true);
     expect(ofType(run, TYPES.command).filter((c) => c.name.endsWith("-control"))).toHaveLength(1);

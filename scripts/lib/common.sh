@@ -190,6 +190,14 @@ systemd_ensure_running() {
     die "could not start $unit: see 'systemctl status $unit' and 'journalctl -u $unit' on this node, fix the cause, then re-run pulumi up"
 }
 
+# systemd_restart UNIT: restart UNIT (after its configuration changed).
+systemd_restart() {
+  local unit=$1
+  log "restarting $unit: its configuration changed"
+  systemctl restart "$unit" >&2 ||
+    die "could not restart $unit: see 'systemctl status $unit' and 'journalctl -u $unit' on this node, fix the cause, then re-run pulumi up"
+}
+
 # ---------------------------------------------------------------------------------------------
 # Docker and Swarm.
 

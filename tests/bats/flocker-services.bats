@@ -95,3 +95,47 @@ EOF2
   assert_failure 1
   assert_stderr_contains "systemctl not found: the Flocker steps support systemd hosts only"
 }
+
+@test "agents: changed files (a new CONFIG_DIGEST) restart the running units; the same digest again changes nothing" {
+  export CONFIG_DIGEST=aaaa1111
+  run_script flocker-services agents
+  assert_success
+  assert_equal "$(cat "$FS_ROOT/etc/flocker/.applied-agents")" aaaa1111
+  clear_logs
+  run_script flocker-services agents
+  assert_success
+  assert_no_mutations
+  export CONFIG_DIGEST=bbbb2222
+  run_script flocker-services agents
+  assert_success
+  assert_mutations <<'EOF2'
+systemctl restart flocker-dataset-agent
+systemctl restart flocker-container-agent
+systemctl restart flocker-docker-plugin
+EOF2
+  assert_equal "$(cat "$FS_ROOT/etc/flocker/.applied-agents")" bbbb2222
+  [[ "$(stat -c %a "$FS_ROOT/etc/flocker/.applied-agents")" == 600 ]]
+}
+
+@test "control: a unit the package already started before its files existed is restarted once" {
+  stub_set systemd/flocker-control "enabled active"
+  stub_set ss/ports "4523 4524"
+  export CONFIG_DIGEST=cccc3333
+  run_script flocker-services control
+  assert_success
+  assert_mutations <<<"systemctl restart flocker-control"
+  clear_logs
+  run_script flocker-services control
+  assert_success
+  assert_no_mutations
+}
+
+@test "a restart that fails is reported with where to look, and the digest is not recorded" {
+  stub_set systemd/flocker-control "enabled active"
+  stub_fail systemctl-flocker-control always
+  export CONFIG_DIGEST=dddd4444
+  run_script flocker-services control
+  assert_failure 1
+  assert_stderr_contains "could not restart flocker-control: see 'systemctl status flocker-control'"
+  [[ ! -e "$FS_ROOT/etc/flocker/.applied-control" ]]
+}
