@@ -64,3 +64,22 @@ test("tsconfig is strict", () => {
   const tsconfig = JSON.parse(fs.readFileSync(path.join(root, "tsconfig.json"), "utf8"));
   expect(tsconfig.compilerOptions).toMatchObject({ strict: true, noImplicitReturns: true, noUnusedLocals: true });
 });
+
+test("the README opens with the deploy/plan command and the test command, and documents every config key", () => {
+  const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
+  const blocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]);
+  expect(blocks[0]).toContain("npm run deploy -- dev");
+  expect(blocks[0]).toContain("npm run plan -- --stack dev");
+  expect(blocks[1]).toContain("npm ci && npm test");
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
+  expect(pkg.scripts.test).toBe("bash tests/run-all.sh");
+  for (const key of Object.keys(CONFIG_SCHEMA)) expect(readme).toContain(`| \`${key}\` |`);
+});
+
+test(".ci/run installs what the tests need and runs the README's test command", () => {
+  const ci = fs.readFileSync(path.join(root, ".ci/run"), "utf8");
+  expect(ci).toMatch(/apt-get install[^\n]*"\$\{apt_packages\[@\]\}"/);
+  for (const pkg of ["shellcheck", "bats", "bats-support", "bats-assert", "jq"]) expect(ci).toContain(pkg);
+  expect(ci).toContain("npm ci");
+  expect(ci.trim().endsWith("npm test")).toBe(true);
+});
