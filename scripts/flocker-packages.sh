@@ -16,11 +16,8 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-ACTION=${1:-}
-case "$ACTION" in
-  preflight | install) ;;
-  *) usage_error "preflight|install" "$ACTION" ;;
-esac
+expect_action "preflight|install" "$@"
+ACTION=$1
 (($# == 1)) || die "usage: $SCRIPT_NAME.sh preflight|install (one action)"
 
 FLOCKER_PACKAGES=${FLOCKER_PACKAGES:-clusterhq-python-flocker clusterhq-flocker-node clusterhq-flocker-docker-plugin}

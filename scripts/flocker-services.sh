@@ -18,11 +18,8 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-ACTION=${1:-}
-case "$ACTION" in
-  control | agents) ;;
-  *) usage_error "control|agents" "$ACTION" ;;
-esac
+expect_action "control|agents" "$@"
+ACTION=$1
 FLOCKER_ETC=${FLOCKER_ETC:-/etc/flocker}
 WAIT_TIMEOUT=${WAIT_TIMEOUT:-180}
 

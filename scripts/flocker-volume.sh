@@ -30,11 +30,8 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-ACTION=${1:-}
-case "$ACTION" in
-  create | delete) ;;
-  *) usage_error "create|delete" "$ACTION" ;;
-esac
+expect_action "create|delete" "$@"
+ACTION=$1
 require_env VOLUME_NAME
 [[ "$VOLUME_NAME" =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*$ ]] || die "VOLUME_NAME '$VOLUME_NAME' is not a valid Docker volume name"
 WAIT_TIMEOUT=${WAIT_TIMEOUT:-300}

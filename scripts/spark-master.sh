@@ -19,11 +19,8 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-ACTION=${1:-}
-case "$ACTION" in
-  create | delete) ;;
-  *) usage_error "create|delete" "$ACTION" ;;
-esac
+expect_action "create|delete" "$@"
+ACTION=$1
 require_env SERVICE_NAME
 WAIT_TIMEOUT=${WAIT_TIMEOUT:-300}
 

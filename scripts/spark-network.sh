@@ -12,11 +12,8 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-ACTION=${1:-}
-case "$ACTION" in
-  create | delete) ;;
-  *) usage_error "create|delete" "$ACTION" ;;
-esac
+expect_action "create|delete" "$@"
+ACTION=$1
 require_env NETWORK_NAME
 
 network_json() { docker network inspect --format '{{json .}}' "$NETWORK_NAME" 2>/dev/null; }

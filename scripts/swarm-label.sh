@@ -8,11 +8,8 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-ACTION=${1:-}
-case "$ACTION" in
-  add | remove) ;;
-  *) usage_error "add|remove" "$ACTION" ;;
-esac
+expect_action "add|remove" "$@"
+ACTION=$1
 require_env NODE_NAME LABEL_KEY
 [[ "$ACTION" == remove ]] || require_env LABEL_VALUE
 [[ "$LABEL_KEY" =~ ^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$ ]] || die "LABEL_KEY '$LABEL_KEY' is not a valid label key"

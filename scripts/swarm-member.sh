@@ -13,11 +13,8 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-ACTION=${1:-}
-case "$ACTION" in
-  ready | remove) ;;
-  *) usage_error "ready|remove" "$ACTION" ;;
-esac
+expect_action "ready|remove" "$@"
+ACTION=$1
 require_env NODE_NAME
 WAIT_TIMEOUT=${WAIT_TIMEOUT:-300}
 

@@ -36,6 +36,13 @@ usage_error() {
   exit 2
 }
 
+# expect_action "a|b" "$@": the first argument must be one of the actions (a usage error, exit 2,
+# otherwise). Scripts then read it as $1.
+expect_action() {
+  local allowed=$1 given=${2:-}
+  [[ -n "$given" && "|$allowed|" == *"|$given|"* ]] || usage_error "$allowed" "$given"
+}
+
 # require_env VAR...: every VAR must be set and non-empty.
 require_env() {
   local v
