@@ -142,7 +142,7 @@ function mockCall(token: string): Record<string, unknown> {
     case "aws:index/getPartition:getPartition":
       return { partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws", id: "aws" };
     default:
-      throw new Error(`Mock not implemented: invoke ${token}`);
+      throw new Error(`unexpected invoke under mocks: ${token} (answer it in mockCall)`);
   }
 }
 
