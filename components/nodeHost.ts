@@ -106,7 +106,9 @@ export class NodeHost extends pulumi.ComponentResource {
       `${name}-scripts`,
       {
         connection,
-        source: new pulumi.asset.FileArchive(LOCAL_SCRIPTS_DIR),
+        // Relative to the program's directory (Pulumi runs programs there): an absolute path would
+        // differ between operators' checkouts and show as a change on every other machine.
+        source: new pulumi.asset.FileArchive(path.relative(process.cwd(), LOCAL_SCRIPTS_DIR) || "."),
         remotePath: remoteBaseDir(args.sshUser),
         triggers: [this.instance.id],
       },
