@@ -12,7 +12,7 @@ import { Spark } from "./components/spark";
 import { FlockerStorage } from "./components/storage";
 import { Swarm } from "./components/swarm";
 import { loadConfig } from "./config/load";
-import { FLOCKER_API_PORT } from "./lib/agentYml";
+import { FLOCKER_API_PORT } from "./lib/ports";
 import { FLOCKER_CLUSTER_TAG } from "./lib/flockerIamPolicy";
 import { StackOutputs } from "./lib/stackOutputs";
 import { topology } from "./lib/topology";

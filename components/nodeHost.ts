@@ -5,14 +5,13 @@ import * as path from "path";
 import { FlockerPackageSource } from "../config/schema";
 import { renderCloudConfig } from "../lib/cloudConfig";
 import { flockerPackageEnv } from "../lib/flockerPackages";
+import { IMDSV1_EXCEPTION_REASON, IMDSV1_EXCEPTION_TAG } from "../lib/imdsException";
 import { remoteBaseDir } from "../lib/remotePaths";
 import { LOCAL_SCRIPTS_DIR } from "../lib/scripts";
 import { NodeSpec } from "../lib/topology";
 import { scriptStep, StepTarget } from "./remoteStep";
 
-/** Tag that marks the documented IMDSv1 exception (reliability-security.md §0.1). */
-export const IMDSV1_EXCEPTION_TAG = "imdsv1-exception";
-export const IMDSV1_EXCEPTION_REASON = "flocker-1.15-reads-instance-id-with-boto2";
+export { IMDSV1_EXCEPTION_REASON, IMDSV1_EXCEPTION_TAG } from "../lib/imdsException";
 
 /** How long SSH may stay unreachable while an instance boots: about 60 dials of up to 15 s. */
 export const SSH_DIAL_ATTEMPTS = 60;

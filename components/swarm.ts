@@ -1,11 +1,10 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { SWARM_MANAGEMENT_PORT } from "../lib/ports";
 import { SPARK_MASTER_LABEL } from "../lib/topology";
 import { NodeHost } from "./nodeHost";
 import { scriptStep } from "./remoteStep";
 
-/** Swarm's management port on the managers. */
-export const SWARM_MANAGEMENT_PORT = 2377;
 
 export interface SwarmArgs {
   /** The manager that runs `docker swarm init`. */

@@ -3,11 +3,9 @@
  * that any key or secret value is quoted correctly.
  */
 import * as YAML from "yaml";
+import { FLOCKER_AGENT_PORT } from "./ports";
 
-/** Flocker's agent (AMP) port on the control node. */
-export const FLOCKER_AGENT_PORT = 4524;
-/** Flocker's REST API port on the control node. */
-export const FLOCKER_API_PORT = 4523;
+export { FLOCKER_AGENT_PORT, FLOCKER_API_PORT } from "./ports";
 
 export interface AgentYmlInput {
   /** Address the agents dial; must be routable from every node (the control node's private IP). */

@@ -39,6 +39,17 @@ export interface PortMatrixInput {
   readonly overlayEncrypted: boolean;
 }
 
+/** Swarm managers' cluster management and Raft port. */
+export const SWARM_MANAGEMENT_PORT = 2377;
+/** Swarm gossip (node discovery), TCP and UDP. */
+export const SWARM_GOSSIP_PORT = 7946;
+/** Overlay networks' VXLAN data path. */
+export const OVERLAY_VXLAN_PORT = 4789;
+/** Flocker's REST API on the control node. */
+export const FLOCKER_API_PORT = 4523;
+/** Flocker's agent (AMP) port on the control node. */
+export const FLOCKER_AGENT_PORT = 4524;
+
 export const SPARK_PORTS = [
   { port: 8080, what: "Spark master web UI" },
   { port: 7077, what: "Spark master" },
@@ -83,14 +94,14 @@ export function portMatrix(input: PortMatrixInput): RuleSpec[] {
   };
 
   admin("node", 22, "SSH for provisioning");
-  internal("node", "tcp", 7946, "Swarm gossip (node discovery), TCP");
-  internal("node", "udp", 7946, "Swarm gossip (node discovery), UDP");
-  internal("node", "udp", 4789, "Swarm overlay network data path (VXLAN); never public");
+  internal("node", "tcp", SWARM_GOSSIP_PORT, "Swarm gossip (node discovery), TCP");
+  internal("node", "udp", SWARM_GOSSIP_PORT, "Swarm gossip (node discovery), UDP");
+  internal("node", "udp", OVERLAY_VXLAN_PORT, "Swarm overlay network data path (VXLAN); never public");
   if (input.overlayEncrypted) internal("node", "50", undefined, "IPsec ESP of the encrypted overlay network");
-  internal("manager", "tcp", 2377, "Swarm cluster management and Raft between managers");
-  internal("control", "tcp", 4523, "Flocker REST API (client certificates) from the Docker plugins");
-  admin("control", 4523, "Flocker REST API (client certificates)");
-  internal("control", "tcp", 4524, "Flocker agent protocol (node certificates)");
+  internal("manager", "tcp", SWARM_MANAGEMENT_PORT, "Swarm cluster management and Raft between managers");
+  internal("control", "tcp", FLOCKER_API_PORT, "Flocker REST API (client certificates) from the Docker plugins");
+  admin("control", FLOCKER_API_PORT, "Flocker REST API (client certificates)");
+  internal("control", "tcp", FLOCKER_AGENT_PORT, "Flocker agent protocol (node certificates)");
   for (const { port, what } of SPARK_PORTS) admin("swarm", port, `${what} (routing mesh)`);
   rules.push({
     name: "node-egress-all",

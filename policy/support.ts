@@ -10,6 +10,14 @@
  * a rule needs, so that most rules still run during preview.
  */
 import { PolicyResource, UnknownValueError } from "@pulumi/policy";
+import { IMDSV1_EXCEPTION_REASON, IMDSV1_EXCEPTION_TAG } from "../lib/imdsException";
+import {
+  FLOCKER_AGENT_PORT,
+  FLOCKER_API_PORT,
+  OVERLAY_VXLAN_PORT,
+  SWARM_GOSSIP_PORT,
+  SWARM_MANAGEMENT_PORT,
+} from "../lib/ports";
 
 /** Type tokens of the resources the policies look at. */
 export const TYPES = {
@@ -30,13 +38,8 @@ export const TYPES = {
   user: "aws:iam/user:User",
 } as const;
 
-/**
- * The documented IMDSv1 exception (reliability-security.md §0.1): Flocker 1.15 reads the instance
- * id with boto 2, which only speaks IMDSv1. Must equal IMDSV1_EXCEPTION_TAG / IMDSV1_EXCEPTION_REASON
- * of components/nodeHost.ts (tests/policy.test.ts checks it; that module pulls in @pulumi/aws, so
- * the pack cannot import it).
- */
-export const IMDSV1_EXCEPTION = { tag: "imdsv1-exception", reason: "flocker-1.15-reads-instance-id-with-boto2" } as const;
+/** The documented IMDSv1 exception, as the program tags it (lib/imdsException.ts). */
+export const IMDSV1_EXCEPTION = { tag: IMDSV1_EXCEPTION_TAG, reason: IMDSV1_EXCEPTION_REASON } as const;
 
 /** Normalised IP protocol: "tcp", "udp", "esp", "icmp", "all", or the number/name as given. */
 export type Protocol = string;
@@ -50,20 +53,19 @@ export interface ClusterPort {
 
 /**
  * Cluster-internal ports (system.md "Ports", reliability-security.md §1.2): their source is always a
- * security group, never a CIDR. 4524 must equal FLOCKER_AGENT_PORT of lib/agentYml.ts (which the
- * pack cannot import: it pulls in the yaml package); the tests check that.
+ * security group, never a CIDR. The numbers are the program's own (lib/ports.ts).
  */
 export const CLUSTER_PORTS: readonly ClusterPort[] = [
-  { protocol: "tcp", port: 2377, what: "Swarm cluster management (Raft)" },
-  { protocol: "tcp", port: 7946, what: "Swarm gossip" },
-  { protocol: "udp", port: 7946, what: "Swarm gossip" },
-  { protocol: "udp", port: 4789, what: "Swarm overlay data path (VXLAN)" },
-  { protocol: "tcp", port: 4524, what: "Flocker agent protocol" },
+  { protocol: "tcp", port: SWARM_MANAGEMENT_PORT, what: "Swarm cluster management (Raft)" },
+  { protocol: "tcp", port: SWARM_GOSSIP_PORT, what: "Swarm gossip" },
+  { protocol: "udp", port: SWARM_GOSSIP_PORT, what: "Swarm gossip" },
+  { protocol: "udp", port: OVERLAY_VXLAN_PORT, what: "Swarm overlay data path (VXLAN)" },
+  { protocol: "tcp", port: FLOCKER_AGENT_PORT, what: "Flocker agent protocol" },
   { protocol: "esp", what: "IPsec ESP of the encrypted overlay" },
 ];
 
 /** Flocker's REST API: from a security group or admin CIDRs, never from the whole internet. */
-export const FLOCKER_API: ClusterPort = { protocol: "tcp", port: 4523, what: "Flocker REST API" };
+export const FLOCKER_API: ClusterPort = { protocol: "tcp", port: FLOCKER_API_PORT, what: "Flocker REST API" };
 
 /** The description the AWS provider fills in when a security group has none. */
 export const PROVIDER_DEFAULT_SG_DESCRIPTION = "Managed by Pulumi";
