@@ -52,6 +52,11 @@ export interface RunOptions {
   readonly config: Record<string, string>;
   /** @default the project's index.ts */
   readonly program?: string;
+  /**
+   * Where to record registered resources. Pass a list to see what a run registered even when the
+   * program throws (e.g. invalid configuration). @default a new list
+   */
+  readonly record?: RecordedResource[];
 }
 
 /** True when a wire value is Pulumi's secret wrapper. */
@@ -176,7 +181,7 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
   const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks");
   const settings = require("@pulumi/pulumi/runtime/settings");
 
-  const resources: RecordedResource[] = [];
+  const resources: RecordedResource[] = options.record ?? [];
   const monitorProto = MockMonitor.prototype;
   const originalRegister = monitorProto.__swarmFlockerOriginal ?? monitorProto.registerResource;
   monitorProto.__swarmFlockerOriginal = originalRegister;

@@ -10,7 +10,7 @@ import { parseArgs } from "util";
 import { mermaid } from "./graph";
 import { runProgram } from "./mockRuntime";
 import { buildPlanReport, formatPlanReport } from "./planReport";
-import { PROJECT_ROOT, projectName, readStackConfig } from "./stackConfig";
+import { PROJECT_ROOT, qualifiedConfigKey, readStackConfig } from "./stackConfig";
 
 export interface PlanArgs {
   readonly stack: string;
@@ -32,8 +32,7 @@ export function parsePlanArgs(argv: readonly string[]): PlanArgs {
   for (const assignment of values.set ?? []) {
     const match = /^([^=]+)=(.*)$/.exec(assignment);
     if (!match) throw new Error(`--set takes key=value, got "${assignment}"`);
-    const key = match[1].includes(":") ? match[1] : `${projectName()}:${match[1]}`;
-    overrides[key] = match[2];
+    overrides[qualifiedConfigKey(match[1])] = match[2];
   }
   return { stack: values.stack!, overrides, outDir: values.out! };
 }

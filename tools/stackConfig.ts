@@ -13,6 +13,11 @@ export function projectName(root = PROJECT_ROOT): string {
   return project.name;
 }
 
+/** `nodeCount` → `swarm-flocker:nodeCount`; keys that have a namespace (`aws:region`) stay as they are. */
+export function qualifiedConfigKey(key: string, root = PROJECT_ROOT): string {
+  return key.includes(":") ? key : `${projectName(root)}:${key}`;
+}
+
 export function stackConfigPath(stack: string, root = PROJECT_ROOT): string {
   return path.join(root, `Pulumi.${stack}.yaml`);
 }

@@ -3,13 +3,12 @@
  * configurations (the Pulumi runtime and the program's modules are loaded anew each time).
  */
 import type { ProgramRun } from "../../tools/mockRuntime";
-import { projectName, readStackConfig } from "../../tools/stackConfig";
+import { qualifiedConfigKey, readStackConfig } from "../../tools/stackConfig";
 
 /** The stack's config with bare keys overridden (`{ nodeCount: "30" }`). */
 export function stackConfigWith(stack: string, overrides: Record<string, string>): Record<string, string> {
-  const project = projectName();
   const config = readStackConfig(stack);
-  for (const [key, value] of Object.entries(overrides)) config[key.includes(":") ? key : `${project}:${key}`] = value;
+  for (const [key, value] of Object.entries(overrides)) config[qualifiedConfigKey(key)] = value;
   return config;
 }
 
