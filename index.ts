@@ -1,7 +1,7 @@
 /**
- * The chapter-7 cluster: read and validate the configuration (nothing is registered when it is
- * wrong), build the components in the order of the data they pass each other, export the outputs
- * contract (lib/stackOutputs.ts).
+ * The chapter-7 cluster: read and validate the configuration, check the world outside the stack
+ * (nothing is registered when either is wrong), build the components in the order of the data
+ * they pass each other, export the outputs contract (lib/stackOutputs.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterNetwork } from "./components/network";
@@ -12,107 +12,111 @@ import { Spark } from "./components/spark";
 import { FlockerStorage } from "./components/storage";
 import { Swarm } from "./components/swarm";
 import { loadConfig } from "./config/load";
+import { checkBeforeBillable } from "./preflight";
 import { FLOCKER_API_PORT } from "./lib/ports";
 import { FLOCKER_CLUSTER_TAG } from "./lib/flockerIamPolicy";
 import { StackOutputs } from "./lib/stackOutputs";
 import { topology } from "./lib/topology";
 
-const config = loadConfig();
-const layout = topology(config);
-const tags = { Project: config.project, Stack: config.stack, Cluster: config.clusterName };
+export = async (): Promise<StackOutputs> => {
+  const config = loadConfig();
+  await checkBeforeBillable(config);
+  const layout = topology(config);
+  const tags = { Project: config.project, Stack: config.stack, Cluster: config.clusterName };
 
-const network = new ClusterNetwork("network", {
-  vpcCidr: config.vpcCidr,
-  subnetCidr: config.subnetCidr,
-  availabilityZone: config.availabilityZone,
-  adminCidrs: config.adminCidrs,
-  overlayEncrypted: config.overlayEncrypted,
-  tags,
-});
-const pki = new FlockerPki("pki", {
-  clusterName: config.clusterName,
-  nodeNames: layout.nodes.map((n) => n.name),
-  controlAddresses: [layout.control.privateIp],
-});
-const storage = new FlockerStorage("storage", { region: config.region, clusterId: pki.clusterId, tags });
-const nodes = new ClusterNodes("nodes", {
-  nodes: layout.nodes,
-  subnetId: network.subnetId,
-  securityGroupIds: network.securityGroupIds,
-  instanceType: config.instanceType,
-  rootVolumeSizeGiB: config.rootVolumeSizeGiB,
-  ami: config.ami,
-  ubuntuRelease: config.ubuntuRelease,
-  sshUser: config.sshUser,
-  flockerPackages: config.flockerPackages,
-  dockerPackage: config.dockerPackage,
-  dockerVersion: config.dockerVersion,
-  tags: { ...tags, [FLOCKER_CLUSTER_TAG]: pki.clusterId },
-  networkReady: [network.internetRoute],
-});
-const host = (name: string) => nodes.hosts[name];
+  const network = new ClusterNetwork("network", {
+    vpcCidr: config.vpcCidr,
+    subnetCidr: config.subnetCidr,
+    availabilityZone: config.availabilityZone,
+    adminCidrs: config.adminCidrs,
+    overlayEncrypted: config.overlayEncrypted,
+    tags,
+  });
+  const pki = new FlockerPki("pki", {
+    clusterName: config.clusterName,
+    nodeNames: layout.nodes.map((n) => n.name),
+    controlAddresses: [layout.control.privateIp],
+  });
+  const storage = new FlockerStorage("storage", { region: config.region, clusterId: pki.clusterId, tags });
+  const nodes = new ClusterNodes("nodes", {
+    nodes: layout.nodes,
+    subnetId: network.subnetId,
+    securityGroupIds: network.securityGroupIds,
+    instanceType: config.instanceType,
+    rootVolumeSizeGiB: config.rootVolumeSizeGiB,
+    ami: config.ami,
+    ubuntuRelease: config.ubuntuRelease,
+    sshUser: config.sshUser,
+    flocker: config.flocker,
+    ubuntuArchiveMirror: config.ubuntuArchiveMirror,
+    dockerPackage: config.dockerPackage,
+    dockerVersion: config.dockerVersion,
+    tags: { ...tags, [FLOCKER_CLUSTER_TAG]: pki.clusterId },
+    networkReady: [network.internetRoute],
+  });
+  const host = (name: string) => nodes.hosts[name];
 
-const flocker = new Flocker("flocker", {
-  hosts: layout.nodes.map((n) => host(n.name)),
-  controlHost: host(layout.control.name),
-  pki,
-  region: config.region,
-  availabilityZone: config.availabilityZone,
-  accessKeyId: storage.accessKeyId,
-  secretAccessKey: storage.secretAccessKey,
-  packages: config.flockerPackages,
-  sshUser: config.sshUser,
-});
-const swarm = new Swarm("swarm", {
-  initialManager: host(layout.initialManager.name),
-  joiningManagers: layout.joiningManagers.map((n) => host(n.name)),
-  workers: layout.workers.map((n) => host(n.name)),
-  sparkMasterHost: host(layout.sparkMaster.name),
-});
-const spark = new Spark("spark", {
-  manager: host(layout.initialManager.name),
-  sparkMasterHost: host(layout.sparkMaster.name),
-  overlaySubnet: config.overlaySubnet,
-  overlayEncrypted: config.overlayEncrypted,
-  volumeSize: config.sparkVolumeSize,
-  volumeProfile: config.sparkVolumeProfile,
-  flockerControlHost: layout.control.privateIp,
-  masterImage: config.sparkMasterImage,
-  workerImage: config.sparkWorkerImage,
-  workerReplicas: config.sparkWorkerReplicas,
-  workerCores: config.sparkWorkerCores,
-  workerMemory: config.sparkWorkerMemory,
-  smokeTest: config.smokeTest,
-  swarmInitialized: swarm.initialized,
-  swarmReady: [...Object.values(swarm.membersReady), swarm.sparkMasterLabel],
-  flockerReady: [flocker.controlReady, flocker.agentsReady[layout.sparkMaster.name]],
-});
+  const flocker = new Flocker("flocker", {
+    hosts: layout.nodes.map((n) => host(n.name)),
+    controlHost: host(layout.control.name),
+    pki,
+    region: config.region,
+    availabilityZone: config.availabilityZone,
+    accessKeyId: storage.accessKeyId,
+    secretAccessKey: storage.secretAccessKey,
+    source: config.flocker,
+    sshUser: config.sshUser,
+  });
+  const swarm = new Swarm("swarm", {
+    initialManager: host(layout.initialManager.name),
+    joiningManagers: layout.joiningManagers.map((n) => host(n.name)),
+    workers: layout.workers.map((n) => host(n.name)),
+    sparkMasterHost: host(layout.sparkMaster.name),
+  });
+  const spark = new Spark("spark", {
+    manager: host(layout.initialManager.name),
+    sparkMasterHost: host(layout.sparkMaster.name),
+    overlaySubnet: config.overlaySubnet,
+    overlayEncrypted: config.overlayEncrypted,
+    volumeSize: config.sparkVolumeSize,
+    volumeProfile: config.sparkVolumeProfile,
+    flockerControlHost: layout.control.privateIp,
+    masterImage: config.sparkMasterImage,
+    workerImage: config.sparkWorkerImage,
+    workerReplicas: config.sparkWorkerReplicas,
+    workerCores: config.sparkWorkerCores,
+    workerMemory: config.sparkWorkerMemory,
+    smokeTest: config.smokeTest,
+    swarmInitialized: swarm.initialized,
+    swarmReady: [...Object.values(swarm.membersReady), swarm.sparkMasterLabel],
+    flockerReady: [flocker.controlReady, flocker.agentsReady[layout.sparkMaster.name]],
+  });
 
-const controlHost = host(layout.control.name);
-const outputs: StackOutputs = {
-  nodes: pulumi.output(
-    Object.fromEntries(
-      layout.nodes.map((n) => [
-        n.name,
-        { role: n.role, swarmRole: n.swarmRole, publicIp: host(n.name).publicIp, privateIp: n.privateIp },
-      ]),
+  const controlHost = host(layout.control.name);
+  return {
+    nodes: pulumi.output(
+      Object.fromEntries(
+        layout.nodes.map((n) => [
+          n.name,
+          { role: n.role, swarmRole: n.swarmRole, publicIp: host(n.name).publicIp, privateIp: n.privateIp },
+        ]),
+      ),
     ),
-  ),
-  managerAddresses: pulumi.output(swarm.managerAddresses),
-  sshUser: pulumi.output(config.sshUser),
-  sshPrivateKey: nodes.sshPrivateKey,
-  flockerControlEndpoint: pulumi.output(`https://${layout.control.privateIp}:${FLOCKER_API_PORT}`),
-  flockerControlPublicEndpoint: pulumi.interpolate`https://${controlHost.publicIp}:${FLOCKER_API_PORT}`,
-  flockerCaCert: pki.caCertPem,
-  flockerClientCert: pki.client.certPem,
-  flockerClientKey: pki.client.keyPem,
-  sparkMasterUrl: spark.masterUrl,
-  sparkUiUrl: spark.uiUrl,
-  swarmWorkerJoinToken: swarm.workerJoinToken,
-  swarmManagerJoinToken: swarm.managerJoinToken,
-  securityGroupIds: pulumi.output(network.securityGroupIds),
-  vpcId: network.vpcId,
-  subnetId: network.subnetId,
-  smokeTestResult: spark.smokeTestResult,
+    managerAddresses: pulumi.output(swarm.managerAddresses),
+    sshUser: pulumi.output(config.sshUser),
+    sshPrivateKey: nodes.sshPrivateKey,
+    flockerControlEndpoint: pulumi.output(`https://${layout.control.privateIp}:${FLOCKER_API_PORT}`),
+    flockerControlPublicEndpoint: pulumi.interpolate`https://${controlHost.publicIp}:${FLOCKER_API_PORT}`,
+    flockerCaCert: pki.caCertPem,
+    flockerClientCert: pki.client.certPem,
+    flockerClientKey: pki.client.keyPem,
+    sparkMasterUrl: spark.masterUrl,
+    sparkUiUrl: spark.uiUrl,
+    swarmWorkerJoinToken: swarm.workerJoinToken,
+    swarmManagerJoinToken: swarm.managerJoinToken,
+    securityGroupIds: pulumi.output(network.securityGroupIds),
+    vpcId: network.vpcId,
+    subnetId: network.subnetId,
+    smokeTestResult: spark.smokeTestResult,
+  };
 };
-export = outputs;

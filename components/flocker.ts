@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { FlockerPackageSource } from "../config/schema";
+import { FlockerSource } from "../config/schema";
 import { renderAgentYml } from "../lib/agentYml";
 import { FlockerNodeCredentials, flockerFilesPayload, flockerNodeFiles } from "../lib/flockerFiles";
 import { flockerPackageEnv } from "../lib/flockerPackages";
@@ -20,7 +20,8 @@ export interface FlockerArgs {
   readonly accessKeyId: pulumi.Input<string>;
   /** Secret. */
   readonly secretAccessKey: pulumi.Input<string>;
-  readonly packages: FlockerPackageSource;
+  /** ClusterHQ's images (containers mode) or Flocker 1.15 packages (packages mode). */
+  readonly source: FlockerSource;
   readonly sshUser: string;
 }
 
@@ -50,20 +51,23 @@ export class Flocker extends pulumi.ComponentResource {
         }),
       );
 
-    const installed: Record<string, { packages: command.remote.Command; files: command.remote.Command; digest: pulumi.Output<string> }> = {};
+    const installed: Record<string, { packages: pulumi.Resource; files: command.remote.Command; digest: pulumi.Output<string> }> = {};
     for (const host of args.hosts) {
       const nodeName = host.node.name;
-      const packages = scriptStep(
-        `${name}-${nodeName}-install`,
-        {
-          target: host.target,
-          script: "flocker-packages.sh",
-          action: "install",
-          env: flockerPackageEnv(args.packages, args.sshUser),
-          dependsOn: [host.dockerReady],
-        },
-        this,
-      );
+      const packages =
+        args.source.kind === "packages"
+          ? scriptStep(
+              `${name}-${nodeName}-install`,
+              {
+                target: host.target,
+                script: "flocker-packages.sh",
+                action: "install",
+                env: flockerPackageEnv(args.source.packages, args.sshUser),
+                dependsOn: [host.dockerReady],
+              },
+              this,
+            )
+          : host.dockerReady;
       const payload = filesPayload(args, nodeName, nodeName === controlName, agentYml);
       const files = scriptStep(
         `${name}-${nodeName}-files`,

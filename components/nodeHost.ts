@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { FlockerPackageSource } from "../config/schema";
+import { FlockerSource } from "../config/schema";
 import { renderCloudConfig } from "../lib/cloudConfig";
 import { flockerPackageEnv } from "../lib/flockerPackages";
 import { IMDSV1_EXCEPTION_REASON, IMDSV1_EXCEPTION_TAG } from "../lib/imdsException";
@@ -30,7 +30,9 @@ export interface NodeHostArgs {
   readonly sshUser: string;
   /** Secret. */
   readonly sshPrivateKey: pulumi.Input<string>;
-  readonly flockerPackages: FlockerPackageSource;
+  readonly flocker: FlockerSource;
+  /** Empty: the image's own apt mirror. */
+  readonly ubuntuArchiveMirror: string;
   readonly dockerPackage: string;
   /** @default the archive's current version */
   readonly dockerVersion?: string;
@@ -114,13 +116,14 @@ export class NodeHost extends pulumi.ComponentResource {
       { parent: this, dependsOn: args.networkReady },
     );
     const copies: pulumi.Resource[] = [scripts];
-    if (args.flockerPackages.kind === "debs") {
+    const flockerPackages = args.flocker.kind === "packages" ? args.flocker.packages : undefined;
+    if (flockerPackages?.kind === "debs") {
       copies.push(
         new command.remote.CopyToRemote(
           `${name}-flocker-debs`,
           {
             connection,
-            source: new pulumi.asset.FileArchive(path.resolve(args.flockerPackages.debDir)),
+            source: new pulumi.asset.FileArchive(path.resolve(flockerPackages.debDir)),
             remotePath: remoteBaseDir(args.sshUser),
             triggers: [this.instance.id],
           },
@@ -136,17 +139,21 @@ export class NodeHost extends pulumi.ComponentResource {
       { target: this.target, script: "wait-boot.sh", env: { NODE_NAME: node.name } },
       this,
     );
-    const preflight = scriptStep(
-      `${name}-flocker-preflight`,
-      {
-        target: this.target,
-        script: "flocker-packages.sh",
-        action: "preflight",
-        env: flockerPackageEnv(args.flockerPackages, args.sshUser),
-        dependsOn: [boot, ...copies],
-      },
-      this,
-    );
+    // Packages mode: prove the package source from the node before Docker and everything after.
+    const preflight =
+      flockerPackages === undefined
+        ? undefined
+        : scriptStep(
+            `${name}-flocker-preflight`,
+            {
+              target: this.target,
+              script: "flocker-packages.sh",
+              action: "preflight",
+              env: flockerPackageEnv(flockerPackages, args.sshUser),
+              dependsOn: [boot, ...copies],
+            },
+            this,
+          );
     this.dockerReady = scriptStep(
       `${name}-docker`,
       {
@@ -156,8 +163,9 @@ export class NodeHost extends pulumi.ComponentResource {
           DOCKER_PACKAGE: args.dockerPackage,
           DOCKER_VERSION: args.dockerVersion ?? "",
           BLOCK_CONTAINER_IMDS: 1,
+          UBUNTU_ARCHIVE_MIRROR: args.ubuntuArchiveMirror,
         },
-        dependsOn: [preflight],
+        dependsOn: [preflight ?? boot],
       },
       this,
     );

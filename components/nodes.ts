@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { FlockerPackageSource } from "../config/schema";
+import { FlockerSource } from "../config/schema";
 import { SecurityGroupRole } from "../lib/ports";
 import { NodeRole, NodeSpec } from "../lib/topology";
 import { CANONICAL_OWNER_ID, ubuntuAmiNamePattern } from "../lib/ubuntuAmi";
@@ -25,7 +25,10 @@ export interface ClusterNodesArgs {
   readonly ami?: string;
   readonly ubuntuRelease: string;
   readonly sshUser: string;
-  readonly flockerPackages: FlockerPackageSource;
+  /** How Flocker gets onto the nodes (packages mode checks and copies its package source). */
+  readonly flocker: FlockerSource;
+  /** Empty: the image's own apt mirror. */
+  readonly ubuntuArchiveMirror: string;
   readonly dockerPackage: string;
   /** @default the archive's current version */
   readonly dockerVersion?: string;
@@ -90,7 +93,8 @@ export class ClusterNodes extends pulumi.ComponentResource {
           keyName: keyPair.keyName,
           sshUser: args.sshUser,
           sshPrivateKey: this.sshPrivateKey,
-          flockerPackages: args.flockerPackages,
+          flocker: args.flocker,
+          ubuntuArchiveMirror: args.ubuntuArchiveMirror,
           dockerPackage: args.dockerPackage,
           dockerVersion: args.dockerVersion,
           tags: args.tags,

@@ -28,7 +28,13 @@ export function loadConfig(): ClusterConfig {
   }
   const stack = pulumi.getStack();
   const result = validateConfig(
-    { project: pulumi.getProject(), stack, region: new pulumi.Config("aws").get("region"), values },
+    {
+      project: pulumi.getProject(),
+      stack,
+      region: new pulumi.Config("aws").get("region"),
+      values,
+      givenKeys: Object.keys(pulumi.runtime.allConfig()),
+    },
     localFiles,
   );
   if (result.config === undefined) {

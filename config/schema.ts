@@ -114,17 +114,59 @@ export const CONFIG_SCHEMA = {
     default: "",
     description: "Exact apt version of dockerPackage to install; empty installs the archive's current version.",
   },
+  ubuntuArchiveMirror: {
+    type: "string",
+    default: "",
+    description:
+      "Ubuntu archive the nodes' apt uses (e.g. http://old-releases.ubuntu.com/ubuntu once a release has left the main archive). Empty: the image's own mirror.",
+  },
+  flockerInstall: {
+    type: "string",
+    default: "containers",
+    description:
+      "How Flocker gets onto the nodes: containers (ClusterHQ's images, nothing to build) or packages (Flocker 1.15 .deb packages from flockerAptSource or flockerDebDir).",
+  },
+  flockerControlImage: {
+    type: "string",
+    default: "clusterhq/flocker-control-service",
+    description: "Image of the Flocker control service (containers mode). Mirror it to a private registry or pin it by digest (name@sha256:...).",
+  },
+  flockerDatasetAgentImage: {
+    type: "string",
+    default: "clusterhq/flocker-dataset-agent",
+    description: "Image of the Flocker dataset agent (containers mode).",
+  },
+  flockerContainerAgentImage: {
+    type: "string",
+    default: "clusterhq/flocker-container-agent",
+    description: "Image of the Flocker container agent (containers mode).",
+  },
+  flockerPluginImage: {
+    type: "string",
+    default: "clusterhq/flocker-docker-plugin",
+    description: "Image of the Flocker Docker plugin (containers mode).",
+  },
+  flockerTest: {
+    type: "boolean",
+    default: true,
+    description: "Run the book's Flocker test after bring-up: write a file through a Flocker volume from a worker, read it back, remove the test dataset.",
+  },
+  flockerTestImage: {
+    type: "string",
+    default: "busybox",
+    description: "Image the Flocker test runs (it needs sh, echo and cat).",
+  },
   flockerAptSource: {
     type: "string",
     default: "",
     description:
-      "apt source line of a repository that serves the Flocker 1.15 packages (ClusterHQ's own archive is gone), e.g. \"deb [trusted=yes] https://repo.example.com/flocker/16.04 /\". Set this or flockerDebDir.",
+      "packages mode: apt source line of a repository that serves the Flocker 1.15 packages (ClusterHQ's own archive is gone), e.g. \"deb [trusted=yes] https://repo.example.com/flocker/16.04 /\". Set this or flockerDebDir.",
   },
   flockerDebDir: {
     type: "string",
     default: "",
     description:
-      "Local directory holding the Flocker .deb files, copied to every node. Set this or flockerAptSource.",
+      "packages mode: local directory holding the Flocker .deb files, copied to every node. Set this or flockerAptSource.",
   },
   overlaySubnet: {
     type: "string",
@@ -177,12 +219,56 @@ export const CONFIG_SCHEMA = {
     default: true,
     description: "Run SparkPi against the cluster after bring-up and export its result.",
   },
+  snapshots: {
+    type: "boolean",
+    default: false,
+    description: "Take scheduled EBS snapshots of this cluster's Flocker datasets (Data Lifecycle Manager).",
+  },
+  snapshotIntervalHours: {
+    type: "integer",
+    default: 24,
+    description: "Hours between two snapshots of each dataset: 1, 2, 3, 4, 6, 8, 12 or 24 (what Data Lifecycle Manager allows).",
+  },
+  snapshotTime: {
+    type: "string",
+    default: "03:00",
+    description: "UTC time (HH:MM) of the first snapshot of the day.",
+  },
+  snapshotRetainCount: {
+    type: "integer",
+    default: 7,
+    description: "Snapshots kept per dataset; older ones are deleted by Data Lifecycle Manager.",
+  },
 } as const satisfies Record<string, ConfigKeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_SCHEMA;
 
 /** Flocker's built-in EBS storage profiles (see lib/ebsProfiles.ts). */
 export type StorageProfileName = "gold" | "silver" | "bronze";
+
+/** How Flocker gets onto the nodes. */
+export type FlockerInstallMode = "containers" | "packages";
+
+/** The four images of containers mode, by the part of Flocker each runs. */
+export interface FlockerImages {
+  readonly control: string;
+  readonly datasetAgent: string;
+  readonly containerAgent: string;
+  readonly plugin: string;
+}
+
+/** Where Flocker comes from: ClusterHQ's images, or packages from one of the two sources. */
+export type FlockerSource =
+  | { readonly kind: "containers"; readonly images: FlockerImages }
+  | { readonly kind: "packages"; readonly packages: FlockerPackageSource };
+
+/** Data Lifecycle Manager's schedule for the Flocker datasets; undefined when snapshots are off. */
+export interface SnapshotSchedule {
+  readonly intervalHours: number;
+  /** "HH:MM", UTC. */
+  readonly time: string;
+  readonly retainCount: number;
+}
 
 /** Where the nodes get the Flocker packages from: exactly one of the two config keys. */
 export type FlockerPackageSource =
@@ -214,7 +300,11 @@ export interface ClusterConfig {
   readonly dockerPackage: string;
   /** Undefined: the archive's current version. */
   readonly dockerVersion?: string;
-  readonly flockerPackages: FlockerPackageSource;
+  /** Empty: the image's own apt mirror. */
+  readonly ubuntuArchiveMirror: string;
+  readonly flocker: FlockerSource;
+  readonly flockerTest: boolean;
+  readonly flockerTestImage: string;
   readonly overlaySubnet: string;
   readonly overlayEncrypted: boolean;
   readonly sparkVolumeSize: string;
@@ -227,4 +317,6 @@ export interface ClusterConfig {
   readonly sparkMasterImage: string;
   readonly sparkWorkerImage: string;
   readonly smokeTest: boolean;
+  /** Undefined: no snapshots. */
+  readonly snapshots?: SnapshotSchedule;
 }

@@ -19,13 +19,16 @@ import {
 } from "./checks/cluster";
 import { checkAdminCidrs, checkNodeIpOffset, checkOverlaySubnet, checkSubnetCidr, checkVpcCidr } from "./checks/network";
 import { readBoolean, readInteger, type IntegerRule, type Report } from "./checks/report";
+import { checkFlockerSource, checkImageReference } from "./checks/flocker";
+import { checkUnknownKeys } from "./checks/keys";
+import { checkSnapshots } from "./checks/snapshots";
 import {
   checkAmi,
   checkDockerPackage,
   checkDockerVersion,
-  checkFlockerPackages,
   checkImage,
   checkSshUser,
+  checkUbuntuArchiveMirror,
   checkUbuntuRelease,
 } from "./checks/software";
 import { checkSmokeTest, checkSparkVolume, checkWorkerMemory, MAX_VOLUME_GIB } from "./checks/spark";
@@ -36,6 +39,11 @@ export interface RawConfig {
   readonly stack: string;
   readonly region?: string;
   readonly values: Readonly<Partial<Record<ConfigKey, string>>>;
+  /**
+   * Every key the stack's configuration sets, namespace included (`swarm-flocker:nodecount`), so
+   * that keys of the project namespace the program does not read are refused. @default none
+   */
+  readonly givenKeys?: readonly string[];
 }
 
 export interface ConfigProblem {
@@ -85,7 +93,9 @@ function checked<T>(value: T | undefined, key: string): T {
 /** Problems sorted like the schema (aws:region first), so related keys stay together. */
 function inSchemaOrder(problems: readonly ConfigProblem[]): ConfigProblem[] {
   const order = [REGION_KEY, ...Object.keys(CONFIG_SCHEMA)];
-  return [...problems].sort((a, b) => order.indexOf(a.key) - order.indexOf(b.key));
+  // Unknown keys (not in the order) go last.
+  const rank = (key: string) => (order.includes(key) ? order.indexOf(key) : order.length);
+  return [...problems].sort((a, b) => rank(a.key) - rank(b.key));
 }
 
 /** Whole-number keys: their ranges, and what the message says is allowed. */
@@ -114,6 +124,8 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
   const text = (key: ConfigKey): string => valueOf(raw, key) ?? "";
   const integer = (key: keyof typeof INTEGER_RULES) => readInteger(key, text(key), INTEGER_RULES[key], report);
 
+  checkUnknownKeys(raw.project, raw.givenKeys ?? [], Object.keys(CONFIG_SCHEMA), report);
+
   // Where and how big.
   const region = checkRegion(raw.region, report);
   const clusterName = checkClusterName(text("clusterName"), raw.stack, report);
@@ -141,7 +153,24 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
   const ami = checkAmi(text("ami"), report);
   const dockerPackage = checkDockerPackage(text("dockerPackage"), report);
   const dockerVersion = checkDockerVersion(text("dockerVersion"), report);
-  const flockerPackages = checkFlockerPackages(text("flockerAptSource"), text("flockerDebDir"), files, report);
+  const ubuntuArchiveMirror = checkUbuntuArchiveMirror(text("ubuntuArchiveMirror"), report);
+  const flocker = checkFlockerSource(
+    {
+      install: text("flockerInstall"),
+      images: {
+        control: text("flockerControlImage"),
+        datasetAgent: text("flockerDatasetAgentImage"),
+        containerAgent: text("flockerContainerAgentImage"),
+        plugin: text("flockerPluginImage"),
+      },
+      aptSource: text("flockerAptSource"),
+      debDir: text("flockerDebDir"),
+    },
+    files,
+    report,
+  );
+  const flockerTest = readBoolean("flockerTest", text("flockerTest"), report);
+  const flockerTestImage = checkImageReference("flockerTestImage", text("flockerTestImage"), "busybox:1.36", report);
 
   // Spark.
   const sparkVolumeSize = text("sparkVolumeSize");
@@ -160,10 +189,22 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
       : undefined;
   const overlaySubnet = checkOverlaySubnet(text("overlaySubnet"), vpcCidr, overlayDemand, report);
 
+  // Day 2.
+  const snapshots = checkSnapshots(
+    {
+      enabled: text("snapshots"),
+      intervalHours: text("snapshotIntervalHours"),
+      time: text("snapshotTime"),
+      retainCount: text("snapshotRetainCount"),
+    },
+    report,
+  );
+
   if (problems.length > 0) return { problems: inSchemaOrder(problems) };
   const amiId = checked(ami, "ami");
   const dockerVersionText = checked(dockerVersion, "dockerVersion");
   const volume = checked(sparkVolume, "sparkVolumeSize");
+  const snapshotSchedule = checked(snapshots, "snapshots");
   const config: ClusterConfig = {
     project: raw.project,
     stack: raw.stack,
@@ -187,7 +228,10 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
     rootVolumeSizeGiB: checked(rootVolumeSizeGiB, "rootVolumeSizeGiB"),
     dockerPackage: checked(dockerPackage, "dockerPackage"),
     ...(dockerVersionText === "" ? {} : { dockerVersion: dockerVersionText }),
-    flockerPackages: checked(flockerPackages, "flockerPackages"),
+    ubuntuArchiveMirror: checked(ubuntuArchiveMirror, "ubuntuArchiveMirror"),
+    flocker: checked(flocker, "flockerInstall"),
+    flockerTest: checked(flockerTest, "flockerTest"),
+    flockerTestImage: checked(flockerTestImage, "flockerTestImage"),
     overlaySubnet: checked(overlaySubnet, "overlaySubnet"),
     overlayEncrypted: checked(overlayEncrypted, "overlayEncrypted"),
     sparkVolumeSize,
@@ -199,6 +243,7 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
     sparkMasterImage: checked(sparkMasterImage, "sparkMasterImage"),
     sparkWorkerImage: checked(sparkWorkerImage, "sparkWorkerImage"),
     smokeTest: checked(smokeTest, "smokeTest"),
+    ...(snapshotSchedule === null ? {} : { snapshots: snapshotSchedule }),
   };
   return { config, problems };
 }

@@ -18,6 +18,7 @@ const BOOK_VALUES: Values = {
   managerCount: "3",
   instanceType: "t2.medium",
   adminCidrs: '["203.0.113.10/32"]',
+  flockerInstall: "packages",
   flockerAptSource: APT_SOURCE,
   sparkVolumeSize: "75G",
   sparkVolumeProfile: "bronze",
@@ -70,7 +71,10 @@ describe("valid configurations", () => {
       ubuntuRelease: "16.04",
       rootVolumeSizeGiB: 16,
       dockerPackage: "docker.io",
-      flockerPackages: { kind: "apt", aptSource: APT_SOURCE },
+      ubuntuArchiveMirror: "",
+      flocker: { kind: "packages", packages: { kind: "apt", aptSource: APT_SOURCE } },
+      flockerTest: true,
+      flockerTestImage: "busybox",
       overlaySubnet: "10.0.0.0/24",
       overlayEncrypted: false,
       sparkVolumeSize: "75G",
@@ -102,6 +106,7 @@ describe("valid configurations", () => {
           adminCidrs: '["198.51.100.0/24","192.0.2.44/32"]',
           ubuntuRelease: "18.04",
           overlayEncrypted: "true",
+          flockerInstall: "packages",
           flockerAptSource: "deb [trusted=yes] https://flocker-packages.invalid/ubuntu/18.04/amd64 /",
           sparkVolumeSize: "200G",
           sparkVolumeProfile: "silver",
@@ -141,7 +146,7 @@ describe("valid configurations", () => {
     const result = validateConfig(raw(values), filesWith());
     expect(result.problems).toEqual([]);
     expect(result.config).toMatchObject({
-      flockerPackages: { kind: "debs", debDir: DEB_DIR },
+      flocker: { kind: "packages", packages: { kind: "debs", debDir: DEB_DIR } },
       ami: "ami-0123456789abcdef0",
       dockerVersion: "18.09.7-0ubuntu1~16.04.7",
       adminCidrs: ["0.0.0.0/0", "::/0"],
@@ -356,7 +361,7 @@ describe("clusterName", () => {
 
 test("without a FileProbe the .deb directory is taken as given", () => {
   const result = validateConfig(raw(bookWith({ flockerAptSource: undefined, flockerDebDir: "/anywhere" })));
-  expect(result.config?.flockerPackages).toEqual({ kind: "debs", debDir: "/anywhere" });
+  expect(result.config?.flocker).toEqual({ kind: "packages", packages: { kind: "debs", debDir: "/anywhere" } });
 });
 
 describe("loadConfig (Pulumi's config, under the SDK's mocks)", () => {
@@ -379,6 +384,7 @@ describe("loadConfig (Pulumi's config, under the SDK's mocks)", () => {
     const { loadConfig } = await load({
       "aws:region": "us-east-1",
       "swarm-flocker:adminCidrs": '["203.0.113.10/32"]',
+      "swarm-flocker:flockerInstall": "packages",
       "swarm-flocker:flockerAptSource": APT_SOURCE,
       "swarm-flocker:nodeCount": "5",
     });
@@ -394,6 +400,7 @@ describe("loadConfig (Pulumi's config, under the SDK's mocks)", () => {
   test("throws a RunError that lists every problem under the stack's name", async () => {
     const { pulumi, loadConfig } = await load({
       "swarm-flocker:adminCidrs": '["0.0.0.0/0"]',
+      "swarm-flocker:flockerInstall": "packages",
       "swarm-flocker:flockerAptSource": APT_SOURCE,
       "swarm-flocker:managerCount": "4",
     });

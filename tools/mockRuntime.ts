@@ -226,7 +226,9 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
 
   const started = process.hrtime.bigint();
   const programPath = options.program ?? path.join(PROJECT_ROOT, "index.ts");
-  const exported = require(programPath) as Record<string, unknown>;
+  // The program exports an async function (Pulumi awaits it); older shapes export the outputs.
+  const program = require(programPath) as Record<string, unknown> | (() => Promise<Record<string, unknown>>);
+  const exported = typeof program === "function" ? await program() : program;
   const outputs: Record<string, unknown> = {};
   const secretOutputs = new Set<string>();
   for (const [key, value] of Object.entries(exported)) {

@@ -24,6 +24,26 @@ export function checkUbuntuRelease(release: string, report: Report): string | un
   return undefined;
 }
 
+/** An http(s) URL of an Ubuntu archive (the directory that holds dists/ and pool/), or empty. */
+export function checkUbuntuArchiveMirror(url: string, report: Report): string | undefined {
+  if (url === "") return url;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed !== undefined && (parsed.protocol === "http:" || parsed.protocol === "https:") && !/\s/.test(url) && parsed.search === "" && parsed.hash === "") {
+    return url.replace(/\/+$/, "");
+  }
+  report(
+    "ubuntuArchiveMirror",
+    url,
+    "is not an archive URL: use http(s)://host/path of a directory holding dists/ and pool/ (e.g. http://old-releases.ubuntu.com/ubuntu), or leave it empty for the image's own mirror",
+  );
+  return undefined;
+}
+
 export function checkAmi(ami: string, report: Report): string | undefined {
   if (ami === "" || isAmiId(ami)) return ami;
   report(

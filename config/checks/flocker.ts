@@ -1,0 +1,72 @@
+/**
+ * Checks of how Flocker gets onto the nodes: the install mode, the four images of containers mode,
+ * the package source of packages mode (each source is refused in the mode that does not use it,
+ * so a leftover key never silently does nothing), and the Flocker test.
+ */
+import type { FlockerImages, FlockerSource } from "../schema";
+import type { FileProbe } from "../validate";
+import { dockerImageReferenceProblem } from "../formats";
+import { checkFlockerPackages } from "./software";
+import type { Report } from "./report";
+
+/** The config key of each containers-mode image. */
+export const FLOCKER_IMAGE_KEYS = {
+  control: "flockerControlImage",
+  datasetAgent: "flockerDatasetAgentImage",
+  containerAgent: "flockerContainerAgentImage",
+  plugin: "flockerPluginImage",
+} as const satisfies Record<keyof FlockerImages, string>;
+
+export type FlockerImageKey = (typeof FLOCKER_IMAGE_KEYS)[keyof FlockerImages];
+
+/** A Docker image reference, or a problem naming the key. */
+export function checkImageReference(key: string, image: string, example: string, report: Report): string | undefined {
+  const problem = dockerImageReferenceProblem(image);
+  if (problem === undefined) return image;
+  report(
+    key,
+    image,
+    `is not a Docker image reference (${problem}): use [registry/]name[:tag][@sha256:digest] in lower case, e.g. ${example}`,
+  );
+  return undefined;
+}
+
+export interface FlockerSourceTexts {
+  readonly install: string;
+  readonly images: Readonly<Record<keyof FlockerImages, string>>;
+  readonly aptSource: string;
+  readonly debDir: string;
+}
+
+export function checkFlockerSource(texts: FlockerSourceTexts, files: FileProbe | undefined, report: Report): FlockerSource | undefined {
+  const images: Partial<Record<keyof FlockerImages, string>> = {};
+  for (const [part, key] of Object.entries(FLOCKER_IMAGE_KEYS) as [keyof FlockerImages, FlockerImageKey][]) {
+    images[part] = checkImageReference(key, texts.images[part], `clusterhq/${key === "flockerPluginImage" ? "flocker-docker-plugin" : "flocker-dataset-agent"}@sha256:<digest>`, report);
+  }
+  if (texts.install === "containers") {
+    for (const key of ["flockerAptSource", "flockerDebDir"] as const) {
+      const value = key === "flockerAptSource" ? texts.aptSource : texts.debDir;
+      if (value !== "") {
+        report(
+          key,
+          value,
+          `is only read when flockerInstall is packages, and flockerInstall is containers: remove it (pulumi config rm ${key}) or set flockerInstall to packages`,
+        );
+      }
+    }
+    const { control, datasetAgent, containerAgent, plugin } = images;
+    if (control === undefined || datasetAgent === undefined || containerAgent === undefined || plugin === undefined) return undefined;
+    if (texts.aptSource !== "" || texts.debDir !== "") return undefined;
+    return { kind: "containers", images: { control, datasetAgent, containerAgent, plugin } };
+  }
+  if (texts.install === "packages") {
+    const packages = checkFlockerPackages(texts.aptSource, texts.debDir, files, report);
+    return packages === undefined ? undefined : { kind: "packages", packages };
+  }
+  report(
+    "flockerInstall",
+    texts.install,
+    "is not allowed: use containers (ClusterHQ's Flocker images, nothing to build) or packages (Flocker 1.15 packages from flockerAptSource or flockerDebDir)",
+  );
+  return undefined;
+}

@@ -1,0 +1,25 @@
+/**
+ * Keys in the project's config namespace that the program does not read: a misspelt key would
+ * otherwise be ignored and its default silently used (`nodecount: 3` building ten nodes).
+ */
+import { closest, distance } from "fastest-levenshtein";
+import type { Report } from "./report";
+
+/** A suggestion is made within this many edits of a known key (or on a case-only difference). */
+const MAX_SUGGESTION_DISTANCE = 3;
+
+export function checkUnknownKeys(project: string, given: readonly string[], known: readonly string[], report: Report): void {
+  const prefix = `${project}:`;
+  for (const qualified of given) {
+    if (!qualified.startsWith(prefix)) continue;
+    const key = qualified.slice(prefix.length);
+    if (known.includes(key)) continue;
+    const sameLetters = known.find((candidate) => candidate.toLowerCase() === key.toLowerCase());
+    const nearest = sameLetters ?? closest(key, [...known]);
+    const suggestion =
+      nearest !== undefined && (sameLetters !== undefined || distance(key.toLowerCase(), nearest.toLowerCase()) <= MAX_SUGGESTION_DISTANCE)
+        ? `did you mean ${nearest}? (pulumi config rm ${key} && pulumi config set ${nearest} ...)`
+        : `remove it (pulumi config rm ${key}); the keys this stack reads are listed in the README's configuration table`;
+    report(key, undefined, `is not a setting of this stack: ${suggestion}`);
+  }
+}
