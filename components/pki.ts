@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 
-/** flocker-ca's choices (flocker.md §2.1): RSA 4096, 20 years. */
+/** flocker-ca's choices (docs/flocker.md): RSA 4096, 20 years. */
 export const FLOCKER_KEY_BITS = 4096;
 export const FLOCKER_VALIDITY_HOURS = 20 * 365 * 24;
 
@@ -22,7 +22,7 @@ export interface IssuedCertificate {
 }
 
 /**
- * Flocker's certificate chain, made the way `flocker-ca` makes it (flocker.md §2): one cluster UUID
+ * Flocker's certificate chain, made the way `flocker-ca` makes it (docs/flocker.md): one cluster UUID
  * as the OU of every certificate; the control certificate names `control-service` (agents verify
  * that name whatever address they dial); one `node-<uuid>` certificate per node; `user-plugin` and
  * `user-client` API certificates for client authentication. The CA key never leaves Pulumi state.
@@ -124,7 +124,7 @@ interface LeafProfile {
 
 // flocker-ca sets no key usages on leaves; @pulumi/tls requires some. These are the ones that keep
 // OpenSSL's purpose checks happy for a TLS server and for TLS clients (values are snake_case:
-// nothing but a test catches a typo, see tests/pki.test.ts).
+// nothing but a test catches a typo, see tests/program.dev.test.ts).
 const SERVER_USES = ["digital_signature", "key_encipherment", "server_auth"];
 const CLIENT_USES = ["digital_signature", "key_encipherment", "client_auth"];
 

@@ -1,5 +1,5 @@
 /**
- * Flocker's `agent.yml` (flocker.md §3.1), rendered with a YAML library rather than by hand so
+ * Flocker's `agent.yml` (docs/flocker.md), rendered with a YAML library rather than by hand so
  * that any key or secret value is quoted correctly.
  */
 import * as YAML from "yaml";

@@ -1,5 +1,5 @@
 /**
- * Which Flocker credentials go to which node (flocker.md §2.1), and the stdin payload that
+ * Which Flocker credentials go to which node (docs/flocker.md), and the stdin payload that
  * `scripts/flocker-files.sh` writes into /etc/flocker. `cluster.key` never leaves Pulumi state.
  */
 

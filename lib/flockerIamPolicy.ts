@@ -1,6 +1,6 @@
 /**
- * The least-privilege IAM policy of the Flocker dataset agents (flocker.md §4: the EC2 calls its
- * EBS driver makes, and nothing else).
+ * The least-privilege IAM policy of the Flocker dataset agents: the EC2 calls its EBS driver makes
+ * (listed in docs/flocker.md), and nothing else.
  *
  * Flocker tags every volume it creates with `flocker-cluster-id`; the stack tags its instances the
  * same way. Mutating calls on existing volumes and instances are therefore limited to this

@@ -1,5 +1,5 @@
 /**
- * Where nodes get Flocker from. ClusterHQ's apt archive is gone (flocker.md §3.6), so the source is
+ * Where nodes get Flocker from. ClusterHQ's apt archive is gone (docs/flocker.md), so the source is
  * configuration: an apt repository line, or .deb files copied from the operator's machine.
  */
 import * as path from "path";

@@ -1,5 +1,5 @@
 /**
- * The cluster's port matrix (system.md "Ports") as data: which security group admits what, from
+ * The cluster's port matrix (docs/architecture.md, "Ports") as data: which security group admits what, from
  * where. Cluster-internal sources are always a security group, never a CIDR; admin access comes
  * from the configured admin CIDRs only.
  */

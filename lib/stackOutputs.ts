@@ -1,5 +1,5 @@
 /**
- * The stack's outputs contract (system.md "Outputs contract"): what other stacks may read through
+ * The stack's outputs contract (docs/architecture.md, "Outputs contract"): what other stacks may read through
  * a StackReference. Renaming or removing a field breaks consumers; add fields instead.
  */
 import type { Output } from "@pulumi/pulumi";

@@ -1,5 +1,5 @@
 /**
- * The stack's CrossGuard policies (reliability-security.md §1.2–1.3, system.md "Ports"). Each is a
+ * The stack's CrossGuard policies (docs/security.md; ports: docs/architecture.md). Each is a
  * plain object so that tests call `validateResource` / `validateStack` directly; only index.ts
  * builds the PolicyPack (its constructor starts the analyzer's gRPC server).
  *

@@ -52,7 +52,7 @@ export interface ClusterPort {
 }
 
 /**
- * Cluster-internal ports (system.md "Ports", reliability-security.md §1.2): their source is always a
+ * Cluster-internal ports (docs/architecture.md, "Ports"): their source is always a
  * security group, never a CIDR. The numbers are the program's own (lib/ports.ts).
  */
 export const CLUSTER_PORTS: readonly ClusterPort[] = [

@@ -1,6 +1,6 @@
 /**
  * The CrossGuard pack (policy/) against the real program, with no engine and no cloud
- * (reliability-security.md §2.4): the dev stack, recorded once under mocks, passes every policy;
+ * (docs/testing.md): the dev stack, recorded once under mocks, passes every policy;
  * and for every rule, a copy of a recorded resource with one field changed makes exactly that rule
  * fire, with a message that names the resource, the offending value and the fix.
  *

@@ -12,8 +12,7 @@ import { readRawStackConfig } from "../tools/deployPreflight";
 import { PROJECT_ROOT, availableStacks, projectName } from "../tools/stackConfig";
 
 /**
- * Every input of pulumi/actions v6 (action.yml of the v6 line; pulumi.md §5 lists the same names
- * for v7). A name outside this list is silently ignored by the action, e.g. `configMap` (v3's
+ * Every input of pulumi/actions v6 (action.yml of the v6 line; v7's README lists the same names). A name outside this list is silently ignored by the action, e.g. `configMap` (v3's
  * spelling) or `stack` instead of `stack-name`.
  */
 const PULUMI_ACTION_INPUTS = new Set([

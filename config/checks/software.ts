@@ -89,7 +89,7 @@ export function checkDockerVersion(version: string, report: Report): string | un
 function checkAptSource(line: string, report: Report): string | undefined {
   const parsed = parseAptSourceLine(line);
   if ("line" in parsed) {
-    // ClusterHQ never signed its packages ("packages aren't signed", flocker.md §3.4), and the
+    // ClusterHQ never signed its packages ("packages aren't signed", docs/flocker.md), and the
     // nodes hold no key for a private archive: apt refuses the source unless told to trust it.
     const trusted = parsed.line.options.some((option) => option === "trusted=yes" || option.startsWith("signed-by="));
     if (trusted) return line;

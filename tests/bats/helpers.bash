@@ -110,7 +110,7 @@ teardown() { common_teardown; }
 
 # ------------------------------------------------------------------------------------ running
 
-# run_script NAME [ARG...]: run scripts/NAME.sh with stdin from /dev/null; stdout in $output,
+# run_script NAME [ARG...]: run scripts/<NAME>.sh with stdin from /dev/null; stdout in $output,
 # stderr in $stderr.
 run_script() {
   local name=$1

@@ -1,6 +1,6 @@
 /**
  * Runs the policy pack's policies on resources recorded by tools/mockRuntime.ts, without the
- * Pulumi engine (reliability-security.md §2.4): builds the ResourceValidationArgs and
+ * Pulumi engine (docs/testing.md): builds the ResourceValidationArgs and
  * StackValidationArgs the analyzer would, and collects the violations each policy reports.
  *
  * Differences from the engine, on purpose and documented: `props` are the recorded inputs for stack
