@@ -43,6 +43,15 @@ export interface ScriptStepArgs {
   /** Further replacement triggers, e.g. the instance id of the node a manager acts upon. */
   readonly triggers?: pulumi.Input<string>[];
   /**
+   * Whose life the step follows. "node": the target's instance id is a replacement trigger, so a
+   * replaced node re-runs the step's delete and create. "cluster": the target is only where the
+   * step runs (a dataset, another node's membership); a replaced target re-runs the create in place
+   * (a changed connection is an update) and never the delete. The target's id stays first in the
+   * triggers but is ignored (`ignoreChanges: triggers[0]`), so a step created with "node" switches
+   * to "cluster" without being replaced. @default "node"
+   */
+  readonly lifecycle?: "node" | "cluster";
+  /**
    * Run the old delete before the new create on replacement, for steps whose delete would undo
    * what the new create just did (e.g. leaving the swarm after re-joining it). @default false
    */
@@ -50,6 +59,9 @@ export interface ScriptStepArgs {
   /** @default "20m" */
   readonly createTimeout?: string;
 }
+
+/** Where the target's instance id sits among a step's triggers. */
+export const TARGET_INSTANCE_TRIGGER = "triggers[0]";
 
 export function scriptStep(name: string, args: ScriptStepArgs, parent: pulumi.Resource): command.remote.Command {
   const env = pulumi.output(args.env ?? {});
@@ -70,6 +82,7 @@ export function scriptStep(name: string, args: ScriptStepArgs, parent: pulumi.Re
       parent,
       dependsOn: [args.target.scripts, ...(args.dependsOn ?? [])],
       deleteBeforeReplace: args.deleteBeforeReplace,
+      ignoreChanges: args.lifecycle === "cluster" ? [TARGET_INSTANCE_TRIGGER] : undefined,
       additionalSecretOutputs: args.secretOutput ? ["stdout", "stderr"] : undefined,
       customTimeouts: { create: args.createTimeout ?? "20m", update: args.createTimeout ?? "20m", delete: "20m" },
     },
