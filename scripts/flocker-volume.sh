@@ -36,7 +36,6 @@ require_env VOLUME_NAME
 [[ "$VOLUME_NAME" =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*$ ]] || die "VOLUME_NAME '$VOLUME_NAME' is not a valid Docker volume name"
 WAIT_TIMEOUT=${WAIT_TIMEOUT:-300}
 FLOCKER_ETC=${FLOCKER_ETC:-/etc/flocker}
-CURL_MAX_TIME=${CURL_MAX_TIME:-30}
 
 volume_driver() { docker volume inspect --format '{{.Driver}}' "$VOLUME_NAME" 2>/dev/null; }
 
@@ -60,46 +59,13 @@ create() {
   fi
   log "creating flocker volume $VOLUME_NAME (size $VOLUME_SIZE, profile $VOLUME_PROFILE)"
   retry "$RETRY_ATTEMPTS" "$RETRY_DELAY" create_once ||
-    die "docker volume create --driver flocker failed: check 'journalctl -u flocker-docker-plugin' on this node and that the control service answers on 4523/tcp (its flocker-services step)"
+    die "docker volume create --driver flocker failed: check the plugin's log on this node ('docker logs flocker-docker-plugin', or 'journalctl -u flocker-docker-plugin' with Flocker's packages) and that the control service answers on 4523/tcp"
   driver=$(volume_driver) || die "volume $VOLUME_NAME was created but 'docker volume inspect' does not find it"
   [[ "$driver" == flocker ]] || die "volume $VOLUME_NAME has driver '$driver' after creation, not flocker"
 }
 
 # ---------------------------------------------------------------------------------------------
 # delete
-
-orphan_hint() {
-  printf '%s' "its EBS volume may be left behind: find it with 'aws ec2 describe-volumes --filters Name=tag-key,Values=flocker-dataset-id' (Flocker names its volumes Name=flocker-<dataset id>) and delete it once detached"
-}
-
-# api METHOD PATH: one call to the control service's REST API, authenticated as the plugin user.
-# The certificate is checked against the name every Flocker client uses, control-service
-# (mandatory in its SAN), mapped to the control host's address.
-api() {
-  local method=$1 api_path=$2 etc
-  etc=$(path "$FLOCKER_ETC")
-  local -a target=(--url "https://$FLOCKER_CONTROL_HOST:4523$api_path")
-  if [[ "$FLOCKER_CONTROL_HOST" =~ ^[0-9]+(\.[0-9]+){3}$ ]]; then
-    target=(--resolve "control-service:4523:$FLOCKER_CONTROL_HOST" --url "https://control-service:4523$api_path")
-  fi
-  curl --silent --show-error --fail --max-time "$CURL_MAX_TIME" --connect-timeout 10 \
-    --cacert "$etc/cluster.crt" --cert "$etc/plugin.crt" --key "$etc/plugin.key" \
-    -X "$method" "${target[@]}"
-}
-
-# api_retry METHOD PATH: api with retries; prints the body.
-api_retry() {
-  local body
-  _api_call() { body=$(api "$@") || return 1; }
-  retry "$RETRY_ATTEMPTS" "$RETRY_DELAY" _api_call "$@" || return 1
-  printf '%s\n' "$body"
-}
-
-dataset_gone() {
-  local state
-  state=$(api GET /v1/state/datasets) || return 1
-  jq -e --arg id "$DATASET_ID" 'map(select(.dataset_id == $id)) | length == 0' <<<"$state" >/dev/null
-}
 
 docker_volume_rm() {
   docker_installed || return 0
@@ -117,10 +83,10 @@ delete() {
   done
   if ((have_certs == 0)); then
     if ! docker_installed; then
-      warn "neither Docker nor Flocker's certificates are on this host: nothing here can delete the dataset of volume $VOLUME_NAME. If it was ever created, $(orphan_hint)"
+      warn "neither Docker nor Flocker's certificates are on this host: nothing here can delete the dataset of volume $VOLUME_NAME. If it was ever created, $(flocker_orphan_hint)"
       exit 0
     fi
-    die "Flocker's API certificates ($FLOCKER_ETC/cluster.crt, plugin.crt, plugin.key) are missing on this host, so the dataset of volume $VOLUME_NAME cannot be deleted: re-run the flocker-files step (pulumi up), or, if the cluster is going away, $(orphan_hint) and continue with 'pulumi destroy --continue-on-error'"
+    die "Flocker's API certificates ($FLOCKER_ETC/cluster.crt, plugin.crt, plugin.key) are missing on this host, so the dataset of volume $VOLUME_NAME cannot be deleted: re-run the flocker-files step (pulumi up), or, if the cluster is going away, $(flocker_orphan_hint) and continue with 'pulumi destroy --continue-on-error'"
   fi
   require_cmd curl "the install-docker step installs it"
   require_cmd jq "the install-docker step installs it"
@@ -131,22 +97,7 @@ delete() {
     die "docker volume rm $VOLUME_NAME failed (still in use?): remove the service or containers using it first ('docker ps -a --filter volume=$VOLUME_NAME'), then re-run the destroy"
   fi
 
-  local datasets ids
-  datasets=$(api_retry GET /v1/configuration/datasets) ||
-    die "the Flocker control service at $FLOCKER_CONTROL_HOST:4523 did not answer after $RETRY_ATTEMPTS attempts, so the dataset of volume $VOLUME_NAME was not deleted and $(orphan_hint). Start the control service (flocker-services control) and re-run the destroy, or continue with 'pulumi destroy --continue-on-error'"
-  ids=$(jq -r --arg n "$VOLUME_NAME" '.[] | select((.deleted // false) == false and (.metadata.name // "") == $n) | .dataset_id' <<<"$datasets") ||
-    die "unexpected answer from the Flocker control service (GET /v1/configuration/datasets)"
-  if [[ -z "$ids" ]]; then
-    log "Flocker has no dataset named $VOLUME_NAME: nothing to delete"
-  fi
-  for DATASET_ID in $ids; do
-    log "deleting Flocker dataset $DATASET_ID ($VOLUME_NAME)"
-    api_retry DELETE "/v1/configuration/datasets/$DATASET_ID" >/dev/null ||
-      die "could not delete Flocker dataset $DATASET_ID ($VOLUME_NAME): $(orphan_hint)"
-    WAIT_HINT="the dataset agent holding it may be down ('journalctl -u flocker-dataset-agent' on the node that had it); Flocker deletes it once that agent runs, otherwise $(orphan_hint)" \
-      wait_for "$WAIT_TIMEOUT" "$WAIT_INTERVAL" "Flocker to delete dataset $DATASET_ID and its EBS volume" dataset_gone
-    log "dataset $DATASET_ID is deleted"
-  done
+  flocker_delete_datasets_named "$VOLUME_NAME"
   # The plugin may have listed the volume again from the dataset while it existed.
   docker_volume_rm || warn "docker volume rm $VOLUME_NAME failed after the dataset was deleted; remove it by hand"
 }
