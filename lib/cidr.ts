@@ -16,9 +16,12 @@ export function isCidr(text: string): boolean {
   return text.includes(":") ? Address6.isValid(text) : Address4.isValid(text) && /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(text);
 }
 
-/** True for a CIDR that matches every address of its family (0.0.0.0/0, ::/0, or any /0). */
+/**
+ * True for a CIDR that matches every address of its family: 0.0.0.0/0, ::/0, any /0, and the same
+ * with the prefix spelt /00 or /000 (read as the number it is, not as text).
+ */
 export function isWholeInternet(cidr: string): boolean {
-  return isCidr(cidr) && cidr.trim().endsWith("/0");
+  return isCidr(cidr) && cidrPrefixLength(cidr) === 0;
 }
 
 export function isIpv6Cidr(cidr: string): boolean {
@@ -73,4 +76,120 @@ export function cidrPrefixLength(cidr: string): number {
 export function cidrNetworkForm(cidr: string): string {
   const address = isIpv6Cidr(cidr) ? new Address6(cidr) : new Address4(cidr);
   return `${address.startAddress().correctForm()}/${address.subnetMask}`;
+}
+
+export type IpFamily = "IPv4" | "IPv6";
+
+export function cidrFamily(cidr: string): IpFamily {
+  return isIpv6Cidr(cidr) ? "IPv6" : "IPv4";
+}
+
+/** Number of addresses of a family: 2^32 or 2^128. */
+export function addressSpaceSize(family: IpFamily): bigint {
+  return 2n ** (family === "IPv4" ? 32n : 128n);
+}
+
+/** True when the prefix length is written as a plain number (24, not 024 or 00). */
+export function hasPlainPrefix(cidr: string): boolean {
+  return /\/(0|[1-9]\d{0,2})$/.test(cidr);
+}
+
+interface AddressRange {
+  start: bigint;
+  end: bigint;
+}
+
+/** The valid CIDRs of `family` as sorted, disjoint address ranges (overlaps and neighbours merged). */
+function mergedRanges(cidrs: readonly string[], family: IpFamily): AddressRange[] {
+  const ranges = cidrs
+    .filter((cidr) => isCidr(cidr) && cidrFamily(cidr) === family)
+    .map((cidr) => {
+      const address = family === "IPv6" ? new Address6(cidr) : new Address4(cidr);
+      return { start: address.startAddress().bigInt(), end: address.endAddress().bigInt() };
+    })
+    .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  const merged: AddressRange[] = [];
+  for (const range of ranges) {
+    const last = merged[merged.length - 1];
+    if (last !== undefined && range.start <= last.end + 1n) {
+      if (range.end > last.end) last.end = range.end;
+    } else {
+      merged.push({ ...range });
+    }
+  }
+  return merged;
+}
+
+function sizeOf(ranges: readonly AddressRange[]): bigint {
+  return ranges.reduce((total, range) => total + (range.end - range.start + 1n), 0n);
+}
+
+/**
+ * How many addresses of `family` the valid CIDRs cover together, each address counted once
+ * however many CIDRs contain it (0.0.0.0/1 + 128.0.0.0/1 is all 2^32). CIDRs of the other family
+ * are ignored.
+ */
+export function coveredAddresses(cidrs: readonly string[], family: IpFamily): bigint {
+  return sizeOf(mergedRanges(cidrs, family));
+}
+
+/**
+ * Ranges that are not on the internet: traffic from them reaches a VPC only over a VPN, peering or
+ * Direct Connect, so admitting them opens nothing to the internet (RFC 1918, RFC 6598 shared
+ * address space, RFC 4193 unique local IPv6).
+ */
+export const PRIVATE_RANGES: readonly string[] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"];
+
+/** Like coveredAddresses, without the addresses of PRIVATE_RANGES: the internet the CIDRs admit. */
+export function coveredPublicAddresses(cidrs: readonly string[], family: IpFamily): bigint {
+  const covered = mergedRanges(cidrs, family);
+  let privateOverlap = 0n;
+  for (const range of mergedRanges(PRIVATE_RANGES, family)) {
+    for (const part of covered) {
+      const start = part.start > range.start ? part.start : range.start;
+      const end = part.end < range.end ? part.end : range.end;
+      if (start <= end) privateOverlap += end - start + 1n;
+    }
+  }
+  return sizeOf(covered) - privateOverlap;
+}
+
+/** `part` as a percentage of `whole`, two decimals, rounded down (never shows 100% for less). */
+export function percentOf(part: bigint, whole: bigint): string {
+  const hundredths = (part * 10000n) / whole;
+  return `${hundredths / 100n}.${String(hundredths % 100n).padStart(2, "0")}%`;
+}
+
+/**
+ * How much of the internet admin access may add up to, as the prefix of one block of that size: a
+ * /8 of IPv4 (the largest block ever assigned to one organisation) and a /32 of IPv6 (a whole
+ * provider's allocation). More than that is a share of the internet, not an operator's own
+ * networks. Private ranges do not count (PRIVATE_RANGES). The validator (adminCidrs) and the
+ * policy pack (every security group's ingress) both hold to it.
+ */
+export const WIDEST_ADMIN_PREFIX: Readonly<Record<IpFamily, number>> = { IPv4: 8, IPv6: 32 };
+
+/** The number of addresses in a block of WIDEST_ADMIN_PREFIX. */
+export function widestAdminAddresses(family: IpFamily): bigint {
+  const bits = family === "IPv4" ? 32 : 128;
+  return 2n ** BigInt(bits - WIDEST_ADMIN_PREFIX[family]);
+}
+
+/** What covering `covered` public addresses of `family` amounts to, for a message. */
+export function describeCoverage(covered: bigint, family: IpFamily): string {
+  return `${covered} public ${family} addresses (${percentOf(covered, addressSpaceSize(family))} of the ${family} address space)`;
+}
+
+/**
+ * Why `cidrs` together admit too much of the internet, or undefined: shared by the validator and
+ * the policy pack, so that both draw the line in the same place.
+ */
+export function internetShareProblem(cidrs: readonly string[], family: IpFamily): string | undefined {
+  const covered = coveredPublicAddresses(cidrs, family);
+  const widest = widestAdminAddresses(family);
+  if (covered <= widest) return undefined;
+  return (
+    `together cover ${describeCoverage(covered, family)}, more than a /${WIDEST_ADMIN_PREFIX[family]} ` +
+    `(${widest} addresses, private ranges not counted)`
+  );
 }

@@ -2,9 +2,13 @@
  * Checks of the address plan: who may reach the cluster, the VPC and subnet, the nodes' static
  * addresses and the Spark overlay network.
  */
+import { Address6 } from "ip-address";
 import {
+  cidrFamily,
   cidrNetworkForm,
   cidrPrefixLength,
+  hasPlainPrefix,
+  internetShareProblem,
   ipv4CidrContains,
   ipv4CidrSize,
   ipv4CidrsOverlap,
@@ -13,6 +17,7 @@ import {
   isNetworkCidr,
   isWholeInternet,
 } from "../../lib/cidr";
+import { portMatrix, type RuleSpec } from "../../lib/ports";
 import { readInteger, type Report } from "./report";
 
 /** Swarm's default ingress network (moby/moby#39228): no other range may overlap it. */
@@ -61,6 +66,8 @@ function adminCidrProblem(cidr: string): string | undefined {
   if (!isCidr(cidr) || cidr.includes("%")) {
     return "is not a valid CIDR: use an IPv4 or IPv6 network such as 203.0.113.7/32 or 2001:db8::/64";
   }
+  // "0.0.0.0/00" is the whole internet too; a plain number leaves no doubt about what is meant.
+  if (!hasPlainPrefix(cidr)) return `writes its prefix length with leading zeros: write ${cidrNetworkForm(cidr)}`;
   // AWS would store the network form and Pulumi would then show a diff on every run; and a host
   // address with a short prefix is usually a typo for /32.
   if (!isNetworkCidr(cidr)) {
@@ -99,7 +106,106 @@ export function checkAdminCidrs(
     }
     if (problem === undefined) seen.add(cidrNetworkForm(cidr));
   });
-  return valid ? cidrs : undefined;
+  if (!valid) return undefined;
+  const coverageOk = allowPublic || checkAdminCoverage(cidrs, report);
+  const quotaOk = checkRuleQuota(cidrs, report);
+  const namesOk = checkRuleNames(cidrs, report);
+  return coverageOk && quotaOk && namesOk ? cidrs : undefined;
+}
+
+/** No /0, yet 0.0.0.0/1 + 128.0.0.0/1 (or enough /2s, /3s ...) is the whole internet all the same. */
+function checkAdminCoverage(cidrs: readonly string[], report: Report): boolean {
+  let ok = true;
+  for (const family of ["IPv4", "IPv6"] as const) {
+    const problem = internetShareProblem(cidrs, family);
+    if (problem === undefined) continue;
+    const listed = cidrs.filter((cidr) => cidrFamily(cidr) === family);
+    report(
+      "adminCidrs",
+      undefined,
+      `${listed.join(", ")} ${problem}: that opens SSH, the Flocker API and the Spark UIs to a share of the internet; ` +
+        "list your own networks, or set allowPublicAdminAccess to true to opt in",
+    );
+    ok = false;
+  }
+  return ok;
+}
+
+/**
+ * AWS's default quota of inbound rules per security group, counted separately for IPv4 and IPv6; a
+ * rule whose source is a security group counts once in each family.
+ */
+export const SECURITY_GROUP_INBOUND_RULE_QUOTA = 60;
+
+/**
+ * The inbound rules the network component creates (lib/ports.ts), counted per security group and
+ * family. An encrypted overlay adds one group-sourced rule (ESP); it is counted either way, so that
+ * turning encryption on later cannot break a deployed stack.
+ */
+function checkRuleQuota(cidrs: readonly string[], report: Report): boolean {
+  const ingress = portMatrix({ adminCidrs: cidrs, overlayEncrypted: true }).filter((rule) => rule.direction === "ingress");
+  let ok = true;
+  for (const group of [...new Set(ingress.map((rule) => rule.group))]) {
+    const ofGroup = ingress.filter((rule) => rule.group === group);
+    const fromGroups = ofGroup.filter((rule) => rule.peer.kind === "group").length;
+    for (const family of ["IPv4", "IPv6"] as const) {
+      const fromCidrs = ofGroup.filter((rule) => rule.peer.kind === "cidr" && cidrFamily(rule.peer.cidr) === family);
+      const count = fromGroups + fromCidrs.length;
+      if (count <= SECURITY_GROUP_INBOUND_RULE_QUOTA) continue;
+      const listed = cidrs.filter((cidr) => cidrFamily(cidr) === family).length;
+      const perCidr = fromCidrs.length / listed;
+      const ports = [...new Set(fromCidrs.map((rule) => `${rule.port}/${rule.protocol}`))].join(", ");
+      const most = Math.floor((SECURITY_GROUP_INBOUND_RULE_QUOTA - fromGroups) / perCidr);
+      report(
+        "adminCidrs",
+        undefined,
+        `lists ${listed} ${family} CIDRs: security group "${group}" would get ${count} inbound ${family} rules ` +
+          `(${perCidr} per CIDR, for ${ports}, plus ${fromGroups} from the cluster's own security groups), ` +
+          `more than AWS's default quota of ${SECURITY_GROUP_INBOUND_RULE_QUOTA} per group; list at most ${most} ${family} CIDRs ` +
+          "(merge neighbouring networks into one wider CIDR)",
+      );
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+/**
+ * Rule resources are named after the CIDR's text (lib/ports.ts cidrToken), and those names are a
+ * contract: two different networks must not map to one name (1.0.0.0/32 and 1:0:0:0::/32, or
+ * a::b/128 and a:b::/128).
+ */
+function checkRuleNames(cidrs: readonly string[], report: Report): boolean {
+  const owner = new Map<string, string>();
+  const reported = new Set<string>();
+  let ok = true;
+  const cidrRules = portMatrix({ adminCidrs: cidrs, overlayEncrypted: true }).filter(
+    (rule): rule is RuleSpec & { peer: { kind: "cidr"; cidr: string } } => rule.peer.kind === "cidr" && rule.direction === "ingress",
+  );
+  for (const rule of cidrRules) {
+    const first = owner.get(rule.name);
+    if (first === undefined) {
+      owner.set(rule.name, rule.peer.cidr);
+      continue;
+    }
+    const pair = `${first}\n${rule.peer.cidr}`;
+    if (first === rule.peer.cidr || reported.has(pair)) continue;
+    reported.add(pair);
+    const ipv6 = cidrFamily(rule.peer.cidr) === "IPv6" ? rule.peer.cidr : first;
+    report(
+      "adminCidrs",
+      undefined,
+      `"${first}" and "${rule.peer.cidr}" would give their security group rules the same name ("${rule.name}"), ` +
+        `but each rule needs its own: write "${ipv6}" uncompressed, as ${uncompressed(ipv6)}`,
+    );
+    ok = false;
+  }
+  return ok;
+}
+
+function uncompressed(ipv6Cidr: string): string {
+  const address = new Address6(ipv6Cidr);
+  return `${address.canonicalForm()}/${address.subnetMask}`;
 }
 
 interface Ipv4NetworkRule {
