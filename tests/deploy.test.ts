@@ -1,19 +1,20 @@
 /**
- * tools/deploy.ts and tools/deployPreflight.ts without the Pulumi CLI or AWS: the preflight's
- * messages and exit code, placeholder detection, --my-ip, the command list and argument parsing.
+ * tools/deploy.ts, tools/deployArgs.ts and tools/deployPreflight.ts without the Pulumi CLI or AWS:
+ * the preflight's messages and exit code, placeholder detection, --my-ip, the command list (with
+ * the policy pack) and argument parsing by the tools' common convention.
  */
 import * as path from "path";
+import { UsageError } from "../tools/cli";
 import { fetchPublicIpv4, runDeploy } from "../tools/deploy";
+import { parseDeployArgs } from "../tools/deployArgs";
 import {
   CHECKIP_TIMEOUT_MS,
   CHECKIP_URL,
   PREFLIGHT_EXIT_CODE,
-  UsageError,
   deployCommands,
   displayCommand,
   isDocumentationCidr,
   isPlaceholderAptSource,
-  parseDeployArgs,
   parsePublicIpv4,
   preflight,
   projectBackendUrl,
@@ -22,7 +23,9 @@ import {
   type PreflightInput,
 } from "../tools/deployPreflight";
 import { PROJECT_ROOT, availableStacks } from "../tools/stackConfig";
-import { GOOD_CONFIG, HOME, fakeMachine, record } from "./helpers/deployFakes";
+import { GOOD_CONFIG, HOME, POLICY_PACK_INSTALLED, fakeMachine, record } from "./helpers/deployFakes";
+
+const STACKS = ["dev", "prod"];
 
 const NO_CREDENTIALS = { PATH: "/usr/bin" };
 
@@ -105,7 +108,7 @@ describe("preflight: each missing prerequisite is reported with what to do, and 
 
   test.each(cases)("$what", async ({ machine, args, message, fix }) => {
     const rec = record(fakeMachine(machine));
-    const code = await runDeploy(args ?? ["up"], rec.deps);
+    const code = await runDeploy(args ?? ["up", "dev"], rec.deps);
     expect(code).toBe(PREFLIGHT_EXIT_CODE);
     expect(code).toBe(2);
     expect(rec.err()).toMatch(message);
@@ -237,7 +240,7 @@ describe("--my-ip", () => {
 
   test("without it, adminCidrs is left alone and no address is fetched", async () => {
     const rec = record(fakeMachine());
-    expect(await runDeploy(["up"], rec.deps)).toBe(0);
+    expect(await runDeploy(["up", "dev"], rec.deps)).toBe(0);
     expect(rec.fetches()).toBe(0);
     expect(rec.ran.some((argv) => argv.includes("config"))).toBe(false);
   });
@@ -250,14 +253,14 @@ describe("--my-ip", () => {
       ["pulumi", "login", "file://~"],
       ["pulumi", "stack", "select", "--create", "dev", "--secrets-provider", "passphrase"],
       ["pulumi", "config", "set", "--stack", "dev", "--path", "adminCidrs[0]", "198.18.0.77/32"],
-      ["pulumi", "up", "--stack", "dev"],
+      ["pulumi", "up", "--stack", "dev", "--policy-pack", "policy"],
     ]);
     expect(rec.out()).toContain("adminCidrs[0] of stack dev becomes 198.18.0.77/32");
   });
 
   test("a failed look-up stops with exit code 2 before anything runs", async () => {
     const rec = record(fakeMachine({ stacks: DOC_DEV, publicIp: async () => Promise.reject(new Error("The operation was aborted due to timeout")) }));
-    expect(await runDeploy(["up", "--my-ip"], rec.deps)).toBe(2);
+    expect(await runDeploy(["up", "--stack", "dev", "--my-ip"], rec.deps)).toBe(2);
     expect(rec.ran).toEqual([]);
     expect(rec.err()).toMatch(/could not learn this machine's public IPv4 from https:\/\/checkip\.amazonaws\.com \(The operation was aborted due to timeout\)/);
     expect(rec.err()).toMatch(/pulumi config set --path 'adminCidrs\[0\]' <your-ip>\/32 --stack dev/);
@@ -265,7 +268,7 @@ describe("--my-ip", () => {
 
   test("the preflight runs before the look-up", async () => {
     const rec = record(fakeMachine({ pulumi: false }));
-    expect(await runDeploy(["up", "--my-ip"], rec.deps)).toBe(2);
+    expect(await runDeploy(["up", "dev", "--my-ip"], rec.deps)).toBe(2);
     expect(rec.fetches()).toBe(0);
   });
 
@@ -301,16 +304,18 @@ describe("--my-ip", () => {
 });
 
 describe("the commands", () => {
-  test("up: login to Pulumi.yaml's backend, select-or-create with the passphrase provider, up with pass-through args", () => {
-    expect(deployCommands({ command: "up", stack: "prod", backendUrl: resolveBackendUrl({}, "file://~"), pulumiArgs: ["--yes", "--skip-preview"] })).toEqual([
+  test("up: login to Pulumi.yaml's backend, select-or-create with the passphrase provider, up with the policy pack and pass-through args", () => {
+    expect(
+      deployCommands({ command: "up", stack: "prod", backendUrl: resolveBackendUrl({}, "file://~"), policyPack: "policy", pulumiArgs: ["--yes", "--skip-preview"] }),
+    ).toEqual([
       ["pulumi", "login", "file://~"],
       ["pulumi", "stack", "select", "--create", "prod", "--secrets-provider", "passphrase"],
-      ["pulumi", "up", "--stack", "prod", "--yes", "--skip-preview"],
+      ["pulumi", "up", "--stack", "prod", "--policy-pack", "policy", "--yes", "--skip-preview"],
     ]);
   });
 
-  test("destroy: selects without creating, never touches config", () => {
-    expect(deployCommands({ command: "destroy", stack: "dev", backendUrl: "file://~", pulumiArgs: [] })).toEqual([
+  test("destroy: selects without creating, never touches config, no policy pack (pulumi destroy takes none)", () => {
+    expect(deployCommands({ command: "destroy", stack: "dev", backendUrl: "file://~", policyPack: "policy", pulumiArgs: [] })).toEqual([
       ["pulumi", "login", "file://~"],
       ["pulumi", "stack", "select", "dev"],
       ["pulumi", "destroy", "--stack", "dev"],
@@ -325,19 +330,20 @@ describe("the commands", () => {
   });
 
   test.each([
-    ["up", undefined, ["up"], "file://~"],
-    ["up", "s3://state-bucket", ["up", "prod", "--", "--yes"], "s3://state-bucket"],
+    ["up", undefined, ["up", "dev"], "file://~"],
+    ["up", "s3://state-bucket", ["up", "--stack", "prod", "--", "--yes"], "s3://state-bucket"],
     ["destroy", undefined, ["destroy", "prod", "--", "--yes"], "file://~"],
-    ["destroy", "s3://state-bucket", ["destroy"], "s3://state-bucket"],
+    ["destroy", "s3://state-bucket", ["destroy", "-s", "dev"], "s3://state-bucket"],
   ] as const)("runDeploy %s with PULUMI_BACKEND_URL=%s runs the planned commands in order", async (command, backend, argv, url) => {
     const machine = fakeMachine();
     if (backend) machine.env.PULUMI_BACKEND_URL = backend;
     const rec = record(machine);
     expect(await runDeploy(argv, rec.deps)).toBe(0);
-    const args = parseDeployArgs(argv);
-    expect(rec.ran).toEqual(deployCommands({ command, stack: args.stack, backendUrl: url, pulumiArgs: args.pulumiArgs }));
+    const args = parseDeployArgs(argv, STACKS);
+    expect(rec.ran).toEqual(deployCommands({ command, stack: args.stack, backendUrl: url, policyPack: "policy", pulumiArgs: args.pulumiArgs }));
     expect(rec.ran[0]).toEqual(["pulumi", "login", url]);
-    expect(rec.ran.at(-1)).toEqual(["pulumi", command, "--stack", args.stack, ...args.pulumiArgs]);
+    const policy = command === "up" ? ["--policy-pack", "policy"] : [];
+    expect(rec.ran.at(-1)).toEqual(["pulumi", command, "--stack", args.stack, ...policy, ...args.pulumiArgs]);
     for (const line of rec.ran) expect(rec.out()).toContain(`$ ${displayCommand(line)}\n`);
   });
 
@@ -349,58 +355,111 @@ describe("the commands", () => {
 
   test("a failing command stops the run with its exit code", async () => {
     const rec = record(fakeMachine({ exitCodes: { "pulumi stack select": 255 } }));
-    expect(await runDeploy(["up"], rec.deps)).toBe(255);
+    expect(await runDeploy(["up", "dev"], rec.deps)).toBe(255);
     expect(rec.ran).toHaveLength(2);
     expect(rec.err()).toMatch(/pulumi stack select --create dev --secrets-provider passphrase` failed with exit code 255/);
   });
 });
 
 describe("arguments", () => {
-  test("defaults: stack dev, no --my-ip, nothing passed through", () => {
-    expect(parseDeployArgs(["up"])).toEqual({ command: "up", stack: "dev", myIp: false, pulumiArgs: [], help: false });
-    expect(parseDeployArgs(["destroy"])).toEqual({ command: "destroy", stack: "dev", myIp: false, pulumiArgs: [], help: false });
+  test("the stack is required (deploy and destroy act on real infrastructure), as --stack NAME, -s NAME or a bare name", () => {
+    for (const argv of [["up", "--stack", "prod"], ["up", "-s", "prod"], ["up", "--stack=prod"], ["up", "prod"]]) {
+      expect(parseDeployArgs(argv, STACKS)).toEqual({ command: "up", stack: "prod", myIp: false, pulumiArgs: [], help: false });
+    }
+    expect(parseDeployArgs(["destroy", "dev"], STACKS)).toEqual({ command: "destroy", stack: "dev", myIp: false, pulumiArgs: [], help: false });
+    expect(() => parseDeployArgs(["up"], STACKS)).toThrow("which stack? Name it: npm run deploy -- --stack dev (stacks in this repository: dev, prod)");
+    expect(() => parseDeployArgs(["destroy", "--", "--yes"], STACKS)).toThrow(/which stack\? Name it: npm run destroy -- --stack dev/);
   });
 
-  test("what npm run passes: npm run deploy -- prod --my-ip -- --yes --target 'urn:a b'", () => {
-    expect(parseDeployArgs(["up", "prod", "--my-ip", "--", "--yes", "--target", "urn:a b"])).toEqual({
+  test("what npm run passes: npm run deploy -- --stack prod --my-ip -- --yes --target 'urn:a b'", () => {
+    expect(parseDeployArgs(["up", "--stack", "prod", "--my-ip", "--", "--yes", "--target", "urn:a b"], STACKS)).toEqual({
       command: "up",
       stack: "prod",
       myIp: true,
       pulumiArgs: ["--yes", "--target", "urn:a b"],
       help: false,
     });
-    expect(parseDeployArgs(["up", "--my-ip", "prod"]).stack).toBe("prod");
-    expect(parseDeployArgs(["destroy", "--", "prod"])).toMatchObject({ stack: "dev", pulumiArgs: ["prod"] });
-    expect(parseDeployArgs(["up", "dev", "--", "--", "-x"]).pulumiArgs).toEqual(["--", "-x"]);
+    expect(parseDeployArgs(["up", "--my-ip", "prod"], STACKS).stack).toBe("prod");
+    expect(parseDeployArgs(["up", "dev", "--", "--", "-x"], STACKS).pulumiArgs).toEqual(["--", "-x"]);
+    // A stack the repository has no file for is the preflight's business (it says how to create one).
+    expect(parseDeployArgs(["up", "qa"], STACKS).stack).toBe("qa");
   });
 
   test.each([
-    [["up", "--yes"], /Unknown option '--yes'[\s\S]*after a second `--`/],
-    [["deploy"], /"up" or "destroy", got "deploy"/],
-    [[], /got nothing/],
-    [["up", "dev", "prod"], /one stack at a time/],
-    [["up", "../etc"], /not a stack name/],
-    [["destroy", "--my-ip"], /--my-ip only applies to up/],
+    [["up", "dev", "--yes"], "unknown option --yes: options for pulumi up go after a second `--`, as in npm run deploy -- --stack dev -- --yes"],
+    [["up", "--stak", "dev"], "unknown option --stak: did you mean --stack?"],
+    [["up", "--dev"], "unknown option --dev: name a stack with --stack dev (or just dev)"],
+    [["up", "--stack"], "--stack needs a value, as in --stack dev"],
+    [["deploy"], 'the first argument must be "up" or "destroy" (package.json passes it), got "deploy"'],
+    [[], "got nothing"],
+    [["up", "dev", "prod"], 'one stack at a time: got "dev", "prod"; arguments for pulumi up go after `--`'],
+    [["up", "--stack", "dev", "prod"], 'one stack at a time: got --stack dev and "prod"'],
+    [["up", "../etc"], '"../etc" is not a stack name (letters, digits, "-", "_" and "." only)'],
+    [["destroy", "dev", "--my-ip"], "--my-ip only applies to deploy"],
   ])("usage error for %j", (argv, message) => {
-    expect(() => parseDeployArgs(argv)).toThrow(UsageError);
-    expect(() => parseDeployArgs(argv)).toThrow(message);
+    expect(() => parseDeployArgs(argv, STACKS)).toThrow(UsageError);
+    expect(() => parseDeployArgs(argv, STACKS)).toThrow(message);
   });
 
-  test("a usage error exits with code 2 and prints the synopsis; --help exits 0", async () => {
+  test("a usage error exits with code 2, names the right form and prints the synopsis; nothing runs", async () => {
     const bad = record(fakeMachine());
-    expect(await runDeploy(["up", "--yes"], bad.deps)).toBe(2);
-    expect(bad.err()).toContain("npm run deploy  [-- [STACK] [--my-ip] [-- PULUMI_UP_ARGS...]]");
+    expect(await runDeploy(["up", "dev", "--yes"], bad.deps)).toBe(2);
+    expect(bad.err()).toBe(
+      "deploy: unknown option --yes: options for pulumi up go after a second `--`, as in npm run deploy -- --stack dev -- --yes\n" +
+        "Usage: npm run deploy -- --stack NAME [--my-ip] [-- PULUMI_UP_ARGS...]\n" +
+        "(npm run deploy -- --help for more)\n",
+    );
     expect(bad.ran).toEqual([]);
-    const help = record(fakeMachine());
-    expect(await runDeploy(["up", "--help"], help.deps)).toBe(0);
-    expect(help.out()).toMatch(/--my-ip +up only/);
-    expect(help.ran).toEqual([]);
+    const missing = record(fakeMachine());
+    expect(await runDeploy(["destroy"], missing.deps)).toBe(2);
+    expect(missing.err()).toMatch(/^destroy: which stack\? Name it: npm run destroy -- --stack dev \(stacks in this repository: dev, prod\)\nUsage: npm run destroy -- --stack NAME \[-- PULUMI_DESTROY_ARGS...\]/);
+    expect(missing.ran).toEqual([]);
   });
 
-  test("package.json's scripts call this tool", () => {
+  test("--help (with or without a stack) prints options, examples and exit codes and runs nothing", async () => {
+    for (const argv of [["up", "--help"], ["up", "-h", "prod"]]) {
+      const help = record(fakeMachine());
+      expect(await runDeploy(argv, help.deps)).toBe(0);
+      expect(help.out()).toMatch(/^Usage: npm run deploy -- --stack NAME \[--my-ip\] \[-- PULUMI_UP_ARGS\.\.\.\]\n/);
+      expect(help.out()).toMatch(/-s, --stack NAME +the stack to act on \(required; a bare first word works too\): dev, prod/);
+      expect(help.out()).toMatch(/--my-ip +set adminCidrs\[0\] to this machine's public IPv4\/32/);
+      expect(help.out()).toContain("pulumi up --policy-pack policy");
+      expect(help.out()).toContain("Examples:\n  npm run deploy -- --stack dev --my-ip\n");
+      expect(help.out()).toMatch(/Exit codes:\n  0 +pulumi up finished\n  2 +usage error or a failed check: nothing was run/);
+      expect(help.ran).toEqual([]);
+    }
+    const destroy = record(fakeMachine());
+    expect(await runDeploy(["destroy", "--help"], destroy.deps)).toBe(0);
+    expect(destroy.out()).toMatch(/^Usage: npm run destroy -- --stack NAME \[-- PULUMI_DESTROY_ARGS\.\.\.\]/);
+    expect(destroy.out()).not.toContain("--my-ip");
+  });
+
+  test("package.json's scripts check the install, then call this tool", () => {
     const pkg = require(path.join(PROJECT_ROOT, "package.json")) as { scripts: Record<string, string> };
-    expect(pkg.scripts.deploy).toBe("tsx tools/deploy.ts up");
-    expect(pkg.scripts.destroy).toBe("tsx tools/deploy.ts destroy");
+    expect(pkg.scripts.deploy).toBe("node tools/checkInstall.js && tsx tools/deploy.ts up");
+    expect(pkg.scripts.destroy).toBe("node tools/checkInstall.js && tsx tools/deploy.ts destroy");
     expect(availableStacks()).toEqual(expect.arrayContaining(["dev", "prod"]));
+  });
+});
+
+describe("the policy pack", () => {
+  test("up needs the pack's dependencies installed: reported with the command that installs them", async () => {
+    const rec = record(fakeMachine({ files: new Set() }));
+    expect(await runDeploy(["up", "dev"], rec.deps)).toBe(2);
+    expect(rec.err()).toContain("The policy pack's dependencies are not installed (policy/node_modules/@pulumi/policy is missing)");
+    expect(rec.err()).toContain("→ npm ci --prefix policy");
+    expect(rec.ran).toEqual([]);
+  });
+
+  test("destroy does not run the pack, so does not need it", async () => {
+    const rec = record(fakeMachine({ files: new Set() }));
+    expect(await runDeploy(["destroy", "dev"], rec.deps)).toBe(0);
+    expect(rec.ran.at(-1)).toEqual(["pulumi", "destroy", "--stack", "dev"]);
+  });
+
+  test("with it, up enforces it", async () => {
+    const rec = record(fakeMachine({ files: new Set([POLICY_PACK_INSTALLED]) }));
+    expect(await runDeploy(["up", "dev"], rec.deps)).toBe(0);
+    expect(rec.ran.at(-1)).toEqual(["pulumi", "up", "--stack", "dev", "--policy-pack", "policy"]);
   });
 });

@@ -1,29 +1,31 @@
 /**
- * `npm run deploy [-- STACK] [--my-ip] [-- PULUMI_ARGS…]` and `npm run destroy [-- STACK] [-- …]`:
+ * `npm run deploy -- --stack S [--my-ip] [-- PULUMI_ARGS…]` and `npm run destroy -- --stack S [-- …]`:
  * checks every prerequisite at once (tools/deployPreflight.ts) and exits with code 2 before
  * running anything when one is missing; then logs in to the self-managed backend, selects (or
  * creates) the stack with the passphrase secrets provider, optionally points adminCidrs[0] at this
- * machine's public IPv4, and runs `pulumi up` / `pulumi destroy` with the operator's terminal.
+ * machine's public IPv4, and runs `pulumi up --policy-pack policy` / `pulumi destroy` with the
+ * operator's terminal.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
+import * as path from "path";
+import { UsageError, exitQuietlyOnClosedPipe, helpText, usageMessage } from "./cli";
+import { POLICY_PACK_DIR, parseDeployArgs, specFor } from "./deployArgs";
 import {
   CHECKIP_TIMEOUT_MS,
   CHECKIP_URL,
   PREFLIGHT_EXIT_CODE,
-  SYNOPSIS,
-  USAGE,
-  UsageError,
   deployCommands,
   displayCommand,
   formatProblems,
-  parseDeployArgs,
   parsePublicIpv4,
   preflight,
   projectBackendUrl,
   readRawStackConfig,
   resolveBackendUrl,
+  type DeployCommand,
+  type Problem,
   type RawStackConfig,
 } from "./deployPreflight";
 import { PROJECT_ROOT, availableStacks, projectName } from "./stackConfig";
@@ -48,20 +50,24 @@ export interface DeployDeps {
 
 /** The exit code of the whole deploy: 2 before anything ran, else the first failing command's code. */
 export async function runDeploy(argv: readonly string[], deps: DeployDeps): Promise<number> {
+  const command: DeployCommand = argv[0] === "destroy" ? "destroy" : "up";
   let args;
   try {
-    args = parseDeployArgs(argv);
+    args = parseDeployArgs(argv, deps.knownStacks);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    deps.stderr(`deploy: ${error.message}\n${SYNOPSIS}(--help for more)\n`);
+    deps.stderr(usageMessage(specFor(command), error));
     return PREFLIGHT_EXIT_CODE;
   }
   if (args.help) {
-    deps.stdout(USAGE);
+    deps.stdout(helpText(specFor(args.command), deps.knownStacks));
     return 0;
   }
 
-  const problems = preflight({ ...deps, command: args.command, stack: args.stack, myIp: args.myIp });
+  const problems = [
+    ...preflight({ ...deps, command: args.command, stack: args.stack, myIp: args.myIp }),
+    ...(args.command === "up" ? policyPackProblems(deps) : []),
+  ];
   if (problems.length > 0) {
     deps.stderr(formatProblems(args.command, args.stack, problems));
     return PREFLIGHT_EXIT_CODE;
@@ -86,6 +92,7 @@ export async function runDeploy(argv: readonly string[], deps: DeployDeps): Prom
     command: args.command,
     stack: args.stack,
     backendUrl: resolveBackendUrl(deps.env, deps.projectBackendUrl),
+    policyPack: POLICY_PACK_DIR,
     myIp,
     pulumiArgs: args.pulumiArgs,
   });
@@ -103,6 +110,18 @@ export async function runDeploy(argv: readonly string[], deps: DeployDeps): Prom
     );
   }
   return 0;
+}
+
+/** `pulumi up --policy-pack policy` runs the pack with its own node_modules (policy/README.md). */
+export function policyPackProblems(deps: Pick<DeployDeps, "fileExists">): Problem[] {
+  const marker = path.join(PROJECT_ROOT, POLICY_PACK_DIR, "node_modules", "@pulumi", "policy", "package.json");
+  if (deps.fileExists(marker)) return [];
+  return [
+    {
+      problem: `The policy pack's dependencies are not installed (${POLICY_PACK_DIR}/node_modules/@pulumi/policy is missing); pulumi up runs the pack from ${POLICY_PACK_DIR}/.`,
+      fix: `npm ci --prefix ${POLICY_PACK_DIR}`,
+    },
+  ];
 }
 
 /** An error's message with its cause (Node's fetch reports "fetch failed" and puts the reason in `cause`). */
@@ -163,6 +182,7 @@ export function systemDeps(): DeployDeps {
 }
 
 if (require.main === module) {
+  exitQuietlyOnClosedPipe(process.stdout);
   runDeploy(process.argv.slice(2), systemDeps()).then(
     (code) => process.exit(code),
     (error: unknown) => {

@@ -1,12 +1,11 @@
 /**
- * The pure half of `npm run deploy` / `npm run destroy` (tools/deploy.ts): argument parsing, the
- * preflight that finds every missing prerequisite at once, and the exact Pulumi CLI commands to
- * run. Everything the checks look at (environment, files, the CLI) is handed in, so the tests need
+ * The pure half of `npm run deploy` / `npm run destroy` (tools/deploy.ts): the preflight that
+ * finds every missing prerequisite at once, and the exact Pulumi CLI commands to run (arguments:
+ * tools/deployArgs.ts). Everything the checks look at (environment, files, the CLI) is handed in, so the tests need
  * neither the Pulumi CLI nor AWS.
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parseArgs } from "util";
 import { Address4, Address6 } from "ip-address";
 import * as YAML from "yaml";
 import { isCidr, isIpv6Cidr } from "../lib/cidr";
@@ -23,87 +22,6 @@ export const CHECKIP_TIMEOUT_MS = 10_000;
 /** Used when neither PULUMI_BACKEND_URL nor Pulumi.yaml's `backend.url` names a backend. */
 export const DEFAULT_BACKEND_URL = "file://~";
 export const PULUMI_INSTALL_URL = "https://www.pulumi.com/docs/iac/download-install/";
-
-export const SYNOPSIS = `Usage:
-  npm run deploy  [-- [STACK] [--my-ip] [-- PULUMI_UP_ARGS...]]
-  npm run destroy [-- [STACK] [-- PULUMI_DESTROY_ARGS...]]
-  tsx tools/deploy.ts up|destroy [STACK] [--my-ip] [-- PULUMI_ARGS...]
-`;
-
-export const USAGE = `${SYNOPSIS}
-  STACK      a stack with a Pulumi.STACK.yaml in the repository (default: ${DEFAULT_STACK})
-  --my-ip    up only: set adminCidrs[0] to this machine's public IPv4/32 (from ${CHECKIP_URL})
-  --         everything after it goes to \`pulumi up\` / \`pulumi destroy\` unchanged (e.g. --yes)
-  -h, --help this text
-
-Checks first, all at once, and exits with code ${PREFLIGHT_EXIT_CODE} before running anything if one fails: the
-Pulumi CLI, AWS credentials (present, not validated), a secrets passphrase
-(PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE), the stack file and, for up, that
-flockerAptSource and adminCidrs are not the repository's placeholders.
-Then: pulumi login <PULUMI_BACKEND_URL, else Pulumi.yaml's backend.url>; pulumi stack select
-(created with the passphrase provider if new: commit the encryptionsalt it writes into
-Pulumi.STACK.yaml); with --my-ip, pulumi config set --path 'adminCidrs[0]'; pulumi up|destroy.
-`;
-
-export class UsageError extends Error {}
-
-export interface DeployArgs {
-  readonly command: DeployCommand;
-  readonly stack: string;
-  readonly myIp: boolean;
-  /** Arguments after `--`, passed to `pulumi up` / `pulumi destroy` as they are. */
-  readonly pulumiArgs: readonly string[];
-  readonly help: boolean;
-}
-
-/** Pulumi's own rule for a stack name (letters, digits, `-`, `_`, `.`). */
-const STACK_NAME = /^[A-Za-z0-9_.-]+$/;
-
-/** `["up", "prod", "--my-ip", "--", "--yes"]` → { command: "up", stack: "prod", myIp: true, pulumiArgs: ["--yes"] }. */
-export function parseDeployArgs(argv: readonly string[]): DeployArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        "my-ip": { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-      allowPositionals: true,
-      strict: true,
-      tokens: true,
-    });
-  } catch (error) {
-    throw new UsageError(
-      `${error instanceof Error ? error.message : String(error)}\n` +
-        "Options for Pulumi itself go after a second `--`: npm run deploy -- dev -- --yes",
-    );
-  }
-  const { values, tokens } = parsed;
-  // parseArgs puts everything after `--` among the positionals too; the terminator's index splits them.
-  const terminator = tokens.find((token) => token.kind === "option-terminator")?.index ?? Infinity;
-  const positionals: string[] = [];
-  const pulumiArgs: string[] = [];
-  for (const token of tokens) {
-    if (token.kind === "positional") (token.index < terminator ? positionals : pulumiArgs).push(token.value);
-  }
-  const help = values.help === true;
-
-  const [command, stack = DEFAULT_STACK, ...rest] = positionals;
-  if (help) return { command: command === "destroy" ? "destroy" : "up", stack, myIp: false, pulumiArgs, help };
-  if (command !== "up" && command !== "destroy") {
-    throw new UsageError(`the first argument must be "up" or "destroy", got ${command === undefined ? "nothing" : `"${command}"`}`);
-  }
-  if (rest.length > 0) {
-    throw new UsageError(`one stack at a time, got ${[stack, ...rest].map((s) => `"${s}"`).join(", ")}; Pulumi's own arguments go after \`--\``);
-  }
-  if (!STACK_NAME.test(stack)) {
-    throw new UsageError(`"${stack}" is not a stack name (letters, digits, "-", "_" and "." only)`);
-  }
-  const myIp = values["my-ip"] === true;
-  if (myIp && command === "destroy") throw new UsageError("--my-ip only applies to up (it changes adminCidrs before the update)");
-  return { command, stack, myIp, pulumiArgs, help };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Preflight
@@ -343,6 +261,8 @@ export interface DeployPlan {
   readonly command: DeployCommand;
   readonly stack: string;
   readonly backendUrl: string;
+  /** The policy pack `pulumi up` enforces (a directory); destroy takes none. */
+  readonly policyPack: string;
   /** The operator's public IPv4, only when --my-ip was given. */
   readonly myIp?: string;
   readonly pulumiArgs: readonly string[];
@@ -360,7 +280,8 @@ export function deployCommands(plan: DeployPlan): string[][] {
   } else {
     commands.push(["pulumi", "stack", "select", stack]); // destroying must not create an empty stack
   }
-  commands.push(["pulumi", command, "--stack", stack, ...plan.pulumiArgs]);
+  const policy = command === "up" ? ["--policy-pack", plan.policyPack] : [];
+  commands.push(["pulumi", command, "--stack", stack, ...policy, ...plan.pulumiArgs]);
   return commands;
 }
 

@@ -2,10 +2,15 @@
  * A machine for tools/deploy.ts that has everything (Pulumi CLI, AWS credentials, passphrase, a
  * deployable stack file) unless a test takes it away, and records what would have run.
  */
+import * as path from "path";
 import type { DeployDeps } from "../../tools/deploy";
 import type { RawStackConfig } from "../../tools/deployPreflight";
+import { PROJECT_ROOT } from "../../tools/stackConfig";
 
 export const HOME = "/home/operator";
+
+/** The file whose presence says `npm ci --prefix policy` has run. */
+export const POLICY_PACK_INSTALLED = path.join(PROJECT_ROOT, "policy", "node_modules", "@pulumi", "policy", "package.json");
 
 /** A stack config that passes every `up` check. */
 export const GOOD_CONFIG: RawStackConfig = {
@@ -35,7 +40,7 @@ export interface Recorded {
 export function fakeMachine(overrides: Partial<FakeMachine> = {}): FakeMachine {
   return {
     env: { PATH: "/usr/bin", AWS_PROFILE: "ops", PULUMI_CONFIG_PASSPHRASE: "correct horse battery staple" },
-    files: new Set<string>(),
+    files: new Set<string>([POLICY_PACK_INSTALLED]),
     stacks: { dev: GOOD_CONFIG, prod: GOOD_CONFIG },
     pulumi: true,
     publicIp: async () => "198.18.0.77",
