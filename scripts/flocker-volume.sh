@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
 # flocker-volume.sh create|delete: the Flocker-backed Docker volume the Spark master mounts (the
 # book: `docker volume create -d flocker -o size=75G -o profile=bronze --name=spark`). Runs on
-# the Spark master node, which has the Flocker Docker plugin.
+# the Spark master's node, which has the Flocker Docker plugin; the dataset itself belongs to the
+# cluster: a replaced node re-runs create (which finds it), never delete.
 #
-#   create  creates it unless a volume of that name exists (with driver flocker: nothing to do;
-#           another driver: an error). Retried: the plugin or the control service may still be
-#           starting. The plugin treats a second create of the same name as success.
+#   create  asks the control service first. A dataset of that name exists: its size and profile
+#           must be the ones asked for — Flocker cannot resize a dataset or change its profile in
+#           place, so a difference is refused with what to do instead, never ignored. None exists,
+#           but the cluster holds datasets no configuration claims (the control service lost its
+#           configuration, e.g. a replaced control node): refused, since creating an empty dataset
+#           would hide the data. Otherwise `docker volume create` (retried: the plugin or the
+#           control service may still be starting; a second create of the same name is a no-op).
 #   delete  Flocker's Docker plugin does NOT delete the dataset (and its EBS volume) on
 #           `docker volume rm`, so this asks the control service's REST API directly: find the
 #           dataset whose metadata name is VOLUME_NAME, delete it, wait (bounded) until the
 #           cluster state no longer lists it (the dataset agent detaches and deletes the EBS
 #           volume), and remove Docker's record of the volume.
 #
-# Failure policy of delete. The goal is never to orphan an EBS volume silently, and still to let a
-# destroy finish:
-#   - the volume is in use by a container: error, before anything is deleted (remove the service
-#     first; the Pulumi program orders spark-master before the volume).
+# Failure policy of delete. The goal is never to delete data in use nor orphan an EBS volume
+# silently, and still to let a destroy finish:
+#   - Docker does not answer on this node: error, nothing deleted (whether a container uses the
+#     volume cannot be checked).
+#   - a container still uses the volume: error naming it, before anything is deleted (remove the
+#     service first; the Pulumi program orders spark-master before the volume).
 #   - the control service does not answer after the retries, or the dataset does not disappear in
 #     time: error (non-zero) with how to find the volume in EC2 by its tags. The operator can let
 #     the rest of the destroy proceed with `pulumi destroy --continue-on-error`, and drop this
@@ -24,8 +31,8 @@
 #     has been wiped): nothing here can have created a dataset or can delete one; exit 0 with a
 #     loud warning that says how to check EC2 for an orphaned volume.
 #
-# Environment: VOLUME_NAME, VOLUME_SIZE, VOLUME_PROFILE (create); FLOCKER_CONTROL_HOST,
-# FLOCKER_ETC (/etc/flocker) (delete); WAIT_TIMEOUT (300), WAIT_INTERVAL, RETRY_*.
+# Environment: VOLUME_NAME, VOLUME_SIZE, VOLUME_PROFILE (create), FLOCKER_CONTROL_HOST,
+# FLOCKER_ETC (/etc/flocker); WAIT_TIMEOUT (300), WAIT_INTERVAL, RETRY_*.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -43,6 +50,67 @@ create_once() {
   docker volume create --driver flocker --opt size="$VOLUME_SIZE" --opt profile="$VOLUME_PROFILE" --name "$VOLUME_NAME" >/dev/null || return 1
 }
 
+# size_bytes SIZE: bytes of a size as Flocker's plugin reads it (75G = 75 GiB, 1024-based).
+size_bytes() {
+  local number=${1%%[!0-9]*} unit power
+  unit=${1#"$number"}
+  case "${unit:0:1}" in
+    "") power=0 ;;
+    [Kk]) power=1 ;;
+    [Mm]) power=2 ;;
+    [Gg]) power=3 ;;
+    [Tt]) power=4 ;;
+  esac
+  printf '%s\n' "$((number * (1 << (10 * power))))"
+}
+
+# human_size BYTES: "75 GiB" when whole GiB, else bytes.
+human_size() {
+  if (($1 % (1 << 30) == 0)); then printf '%s GiB\n' "$(($1 >> 30))"; else printf '%s bytes\n' "$1"; fi
+}
+
+# size_setting BYTES: the same size written as sparkVolumeSize takes it (75G).
+size_setting() {
+  if (($1 % (1 << 30) == 0)); then printf '%sG\n' "$(($1 >> 30))"; else printf '%s\n' "$1"; fi
+}
+
+# require_api: create and delete both talk to the control service.
+require_api() {
+  require_env FLOCKER_CONTROL_HOST
+  require_cmd curl "the install-docker step installs it"
+  require_cmd jq "the install-docker step installs it"
+}
+
+# check_existing DATASET_JSON: the existing dataset must have the size and profile asked for.
+check_existing() {
+  local id have_bytes have_profile want_bytes
+  id=$(jq -r '.dataset_id' <<<"$1")
+  have_bytes=$(jq -r '(.maximum_size // (.metadata.maximum_size // "" | tonumber? ) // "") | tostring' <<<"$1")
+  # Flocker's plugin records a profile only when asked for one; without, the backend's default.
+  have_profile=$(jq -r '.metadata["clusterhq:flocker:profile"] // "bronze"' <<<"$1")
+  want_bytes=$(size_bytes "$VOLUME_SIZE")
+  if [[ -z "$have_bytes" ]]; then
+    warn "Flocker's configuration records no size for dataset $id ($VOLUME_NAME): sparkVolumeSize cannot be checked against it"
+    have_bytes=$want_bytes
+  fi
+  if [[ "$have_bytes" != "$want_bytes" || "$have_profile" != "$VOLUME_PROFILE" ]]; then
+    die "volume $VOLUME_NAME (Flocker dataset $id) has size $(human_size "$have_bytes") and profile $have_profile, but sparkVolumeSize=$VOLUME_SIZE ($(human_size "$want_bytes")) and sparkVolumeProfile=$VOLUME_PROFILE are asked for. Flocker cannot resize a dataset or change its profile in place, so nothing was changed: set sparkVolumeSize/sparkVolumeProfile back to $(size_setting "$have_bytes")/$have_profile, or move the data to a dataset of the new size or profile as docs/operations.md ('Change the Spark volume's size or profile') describes, then re-run pulumi up"
+  fi
+  log "Flocker dataset $id ($VOLUME_NAME) exists with size $(human_size "$have_bytes") and profile $have_profile"
+}
+
+# refuse_unclaimed CONFIG_JSON: no dataset of ours is configured; the cluster must not hold
+# datasets that no configuration claims either.
+refuse_unclaimed() {
+  local state unclaimed
+  state=$(flocker_api_retry GET /v1/state/datasets) ||
+    die "the Flocker control service at $FLOCKER_CONTROL_HOST:4523 did not answer (GET /v1/state/datasets) after $RETRY_ATTEMPTS attempts: start it (its flocker services step), then re-run pulumi up"
+  unclaimed=$(jq -r --argjson config "$1" '($config | map(.dataset_id)) as $known | [.[] | .dataset_id | select(. as $id | $known | index($id) | not)] | unique | join(" ")' <<<"$state") ||
+    die "unexpected answer from the Flocker control service (GET /v1/state/datasets)"
+  [[ -z "$unclaimed" ]] ||
+    die "Flocker has no dataset named $VOLUME_NAME, but the cluster holds dataset(s) $unclaimed that its configuration does not know: the control service has lost its configuration (was the control node replaced?). Creating $VOLUME_NAME now would hide that data behind an empty dataset, so nothing was created: give the dataset its name back as docs/operations.md ('Replace the Flocker control node') describes, or, if that data is garbage, delete its EBS volume, then re-run pulumi up"
+}
+
 create() {
   require_env VOLUME_SIZE VOLUME_PROFILE
   # Flocker's size parser: digits with an optional K/M/G/T unit (75G = 75 GiB); anything else
@@ -50,6 +118,19 @@ create() {
   [[ "$VOLUME_SIZE" =~ ^[0-9]+([KkMmGgTt]([Ii]?[Bb])?)?$ ]] || die "VOLUME_SIZE '$VOLUME_SIZE' is not a size Flocker understands (e.g. 75G): fix sparkVolumeSize"
   [[ "$VOLUME_PROFILE" =~ ^(gold|silver|bronze)$ ]] || die "VOLUME_PROFILE '$VOLUME_PROFILE' is not a Flocker profile (gold, silver, bronze): fix sparkVolumeProfile"
   docker_installed || die "docker is not installed on this node: the install-docker step must run first"
+  require_api
+  local config mine count
+  config=$(flocker_api_retry GET /v1/configuration/datasets) ||
+    die "the Flocker control service at $FLOCKER_CONTROL_HOST:4523 did not answer after $RETRY_ATTEMPTS attempts, so volume $VOLUME_NAME was neither checked nor created: start it (its flocker services step), then re-run pulumi up"
+  mine=$(jq -c --arg n "$VOLUME_NAME" '[.[] | select((.deleted // false) == false and (.metadata.name // "") == $n)]' <<<"$config") ||
+    die "unexpected answer from the Flocker control service (GET /v1/configuration/datasets)"
+  count=$(jq length <<<"$mine")
+  ((count <= 1)) || die "Flocker has $count datasets named $VOLUME_NAME ($(jq -r 'map(.dataset_id) | join(", ")' <<<"$mine")): Docker cannot tell which one the volume is; delete the wrong one through the control service's API, then re-run pulumi up"
+  if ((count == 1)); then
+    check_existing "$(jq -c '.[0]' <<<"$mine")"
+  else
+    refuse_unclaimed "$config"
+  fi
   local driver
   if driver=$(volume_driver); then
     [[ "$driver" == flocker ]] ||
@@ -76,7 +157,7 @@ docker_volume_rm() {
 
 delete() {
   require_env FLOCKER_CONTROL_HOST
-  local etc f have_certs=1
+  local etc f have_certs=1 users
   etc=$(path "$FLOCKER_ETC")
   for f in cluster.crt plugin.crt plugin.key; do
     [[ -s "$etc/$f" ]] || have_certs=0
@@ -88,11 +169,18 @@ delete() {
     fi
     die "Flocker's API certificates ($FLOCKER_ETC/cluster.crt, plugin.crt, plugin.key) are missing on this host, so the dataset of volume $VOLUME_NAME cannot be deleted: re-run the flocker-files step (pulumi up), or, if the cluster is going away, $(flocker_orphan_hint) and continue with 'pulumi destroy --continue-on-error'"
   fi
-  require_cmd curl "the install-docker step installs it"
-  require_cmd jq "the install-docker step installs it"
+  require_api
 
-  # First the Docker side: this refuses while a container still uses the volume, before any data
-  # is deleted.
+  # First the Docker side, before any data is deleted: a daemon that does not answer cannot say
+  # whether a container still uses the volume, and `docker volume rm` refuses while one does.
+  if docker_installed; then
+    swarm_state >/dev/null ||
+      die "Docker does not answer on this node ('docker info' fails), so whether a container still uses volume $VOLUME_NAME cannot be checked: its dataset was NOT deleted. Start Docker ('systemctl start docker'), then re-run the destroy"
+    users=$(docker ps -a --filter "volume=$VOLUME_NAME" --format '{{.Names}}') ||
+      die "cannot list the containers on this node ('docker ps -a'): the dataset of volume $VOLUME_NAME was NOT deleted; re-run the destroy once Docker answers"
+    [[ -z "$users" ]] ||
+      die "volume $VOLUME_NAME is still used by container(s) $(tr '\n' ' ' <<<"$users")on this node: its dataset was NOT deleted. Remove the service or containers using it first ('docker service rm …' on a manager, 'docker rm' here), then re-run the destroy"
+  fi
   if ! docker_volume_rm; then
     die "docker volume rm $VOLUME_NAME failed (still in use?): remove the service or containers using it first ('docker ps -a --filter volume=$VOLUME_NAME'), then re-run the destroy"
   fi

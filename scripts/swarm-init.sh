@@ -1,34 +1,113 @@
 #!/usr/bin/env bash
-# swarm-init.sh create|delete: make this node (the first manager) the founder of the swarm.
+# swarm-init.sh create|delete: make this node (the first manager) a manager of the cluster's one
+# swarm: the founder on the first bring-up, a re-joining manager after it was replaced.
 #
-#   create  inactive -> `docker swarm init --advertise-addr ADVERTISE_ADDR`; already an active
-#           manager -> nothing; anything else -> a clear error (never a silent re-init).
-#   delete  leave the swarm if in one; never fails (the host may be half torn down).
+# Stdin (create): what the other managers' swarm-peer steps printed, one line per manager that is
+# already in the swarm: "ADDR TOKEN CLUSTER_ID" (secret: it holds the manager join token).
+#
+#   create  inactive, no peer line  -> `docker swarm init --advertise-addr ADVERTISE_ADDR`.
+#           inactive, peer lines    -> the swarm exists (this node was replaced): join it as a
+#                                      manager through the first peer that answers, never init a
+#                                      second swarm; then remove the Down entry the old host left.
+#           already an active manager -> nothing, unless the peers belong to another swarm (then a
+#                                      clear error); a Down entry of this hostname is removed.
+#           anything else           -> a clear error (never a silent re-init).
+#   delete  leave the swarm if in one (a manager demotes itself first while the others keep
+#           quorum, and stops with the reason when Docker refuses that); never fails otherwise
+#           (the host may be half torn down, or the swarm already gone).
 #
 # `docker swarm init` prints the worker join command, token included: its stdout is discarded
-# (tokens are read with swarm-token.sh, which Pulumi treats as secret).
+# (tokens are read with swarm-token.sh, which Pulumi treats as secret). Tokens never reach a log.
 #
-# Environment: ADVERTISE_ADDR (this node's private IP).
+# Environment: ADVERTISE_ADDR (this node's private IP), SWARM_PORT (the managers' port, for the
+# join), RETRY_*, WAIT_TIMEOUT (60: a re-joined manager catching up with the raft log).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
+PEER_ADDRS=()
+PEER_TOKENS=()
+PEER_CLUSTERS=()
+
+# read_peers: the peer lines from stdin; a malformed line is an error that never shows the token.
+read_peers() {
+  local addr token cluster extra n=0
+  while read -r addr token cluster extra || [[ -n "${addr:-}" ]]; do
+    n=$((n + 1))
+    [[ -n "$addr" ]] || continue
+    if [[ ! "$addr" =~ ^[0-9A-Fa-f.:]+$ || -z "$token" || -z "$cluster" || -n "${extra:-}" ]]; then
+      die "peer line $n on stdin is not 'ADDR TOKEN CLUSTER_ID' (the Pulumi program pipes the swarm-peer steps' output)"
+    fi
+    PEER_ADDRS+=("$addr")
+    PEER_TOKENS+=("$token")
+    PEER_CLUSTERS+=("$cluster")
+  done
+}
+
+# join_through INDEX: one join attempt through peer INDEX; first clears what a failed earlier
+# attempt left behind.
+join_through() {
+  local i=$1 state
+  state=$(swarm_state) || return 1
+  case "$state" in
+    active) return 0 ;;
+    pending | error)
+      log "an earlier join attempt left the state '$state': leaving before trying again"
+      docker swarm leave --force >/dev/null 2>&1 || return 1
+      ;;
+  esac
+  docker swarm join --token "${PEER_TOKENS[i]}" --advertise-addr "$ADVERTISE_ADDR" "${PEER_ADDRS[i]}:$SWARM_PORT" >&2 || return 1
+}
+
+rejoin() {
+  local i
+  require_env SWARM_PORT
+  for i in "${!PEER_ADDRS[@]}"; do
+    log "the swarm exists (manager ${PEER_ADDRS[i]} answered): joining it as a manager instead of founding a new one"
+    if retry "$RETRY_ATTEMPTS" "$RETRY_DELAY" join_through "$i"; then
+      WAIT_HINT="see 'docker node ls' on ${PEER_ADDRS[i]}" \
+        wait_for "${WAIT_TIMEOUT:-60}" "$WAIT_INTERVAL" "this node to act as a manager (ControlAvailable)" swarm_is_manager
+      log "re-joined swarm ${PEER_CLUSTERS[i]} as a manager"
+      return 0
+    fi
+  done
+  die "the swarm exists (its managers at ${PEER_ADDRS[*]} answered) but this node could not join it after $RETRY_ATTEMPTS attempts each; it will not found a second swarm. Check that $SWARM_PORT/tcp and 7946/tcp+udp are open between the managers, then re-run pulumi up"
+}
+
+found() {
+  log "initialising the swarm (advertise address $ADVERTISE_ADDR)"
+  docker swarm init --advertise-addr "$ADVERTISE_ADDR" >/dev/null ||
+    die "docker swarm init failed: check that $ADVERTISE_ADDR is an address of this node, then re-run pulumi up"
+  local state
+  state=$(swarm_state) || state=unknown
+  [[ "$state" == active ]] || die "after docker swarm init the swarm state is '$state', not active: see 'docker info' and 'journalctl -u docker'"
+  log "swarm initialised"
+}
+
+# check_same_swarm: an active manager must belong to the swarm its peers belong to.
+check_same_swarm() {
+  ((${#PEER_CLUSTERS[@]} > 0)) || return 0
+  local mine c
+  mine=$(docker info --format '{{.Swarm.Cluster.ID}}') || die "cannot read this manager's cluster id (docker info)"
+  for c in "${PEER_CLUSTERS[@]}"; do
+    [[ "$c" != "$mine" ]] || return 0
+  done
+  die "this node is already a manager of another swarm (cluster $mine) than the stack's (cluster ${PEER_CLUSTERS[0]}, managers at ${PEER_ADDRS[*]}): run 'docker swarm leave --force' on it, then re-run pulumi up"
+}
+
 create() {
   require_env ADVERTISE_ADDR
-  local state addr
+  read_peers
+  local state addr self
   state=$(swarm_state_or_die)
   case "$state" in
     inactive)
-      log "initialising the swarm (advertise address $ADVERTISE_ADDR)"
-      docker swarm init --advertise-addr "$ADVERTISE_ADDR" >/dev/null ||
-        die "docker swarm init failed: check that $ADVERTISE_ADDR is an address of this node, then re-run pulumi up"
-      state=$(swarm_state) || state=unknown
-      [[ "$state" == active ]] || die "after docker swarm init the swarm state is '$state', not active: see 'docker info' and 'journalctl -u docker'"
-      log "swarm initialised"
+      if ((${#PEER_ADDRS[@]} > 0)); then rejoin; else found; fi
       ;;
     active)
       swarm_is_manager ||
         die "this node is already in a swarm as a worker: it cannot found one. Run 'docker swarm leave' on it (or pick another first manager), then re-run pulumi up"
+      check_same_swarm
       addr=$(docker info --format '{{.Swarm.NodeAddr}}' 2>/dev/null || true)
       if [[ -n "$addr" && "$addr" != "${ADVERTISE_ADDR%:*}" ]]; then
         warn "this manager advertises $addr, not $ADVERTISE_ADDR: managers must keep their address; check the instance's private IP"
@@ -45,6 +124,8 @@ create() {
       die "unexpected swarm state '$state' (see 'docker info')"
       ;;
   esac
+  self=$(docker info --format '{{.Swarm.NodeID}}') || die "cannot read this node's swarm id (docker info)"
+  swarm_prune_stale "$(hostname)" "$self"
 }
 
 case "${1:-}" in

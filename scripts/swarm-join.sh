@@ -4,9 +4,13 @@
 #   create  reads the join token from stdin (first line). inactive -> `docker swarm join`, retried
 #           (a manager that just joined or a slow network fails transiently; a join that failed
 #           half-way leaves the node 'pending' or 'error', so it leaves before the next attempt).
-#           active -> checks the role matches; promoting or demoting is a manager's job, so a
-#           mismatch is an error. locked/pending/error at the start -> a clear error.
-#   delete  leaves the swarm (a manager demotes itself first); never fails.
+#           active -> checks it is the stack's swarm (MANAGER_ADDR among the managers the node
+#           knows; another swarm is an early, clear error) and that the role matches (promoting or
+#           demoting is a manager's job, so a mismatch is an error). locked/pending/error at the
+#           start -> a clear error.
+#   delete  leaves the swarm (a manager demotes itself first; when Docker refuses that demotion
+#           because the other managers would lose quorum, it stops with the reason instead of
+#           leaving); otherwise never fails (the host may be half torn down).
 #
 # The token is never printed or logged; its only appearance on a command line is the local
 # `docker swarm join --token` call.
@@ -27,6 +31,19 @@ verify_role() {
     die "this node is in the swarm as a manager, but SWARM_ROLE=worker: demote it on a manager ('docker node demote $(hostname)'), or make it leave so that the next pulumi up joins it again"
   fi
   log "in the swarm as a $SWARM_ROLE"
+}
+
+# verify_swarm: an active node must be in the stack's swarm: MANAGER_ADDR among the managers it
+# knows. A node of another swarm would otherwise pass as joined (and its role check too).
+verify_swarm() {
+  local managers
+  managers=$(docker info --format '{{range .Swarm.RemoteManagers}}{{.Addr}} {{end}}' 2>/dev/null || true)
+  if [[ -z "${managers// /}" ]]; then
+    warn "docker info lists no managers for this node: cannot tell which swarm it is in"
+    return 0
+  fi
+  [[ " $managers " == *" $MANAGER_ADDR "* ]] ||
+    die "this node is already in another swarm (its managers: ${managers% }), not the one at $MANAGER_ADDR: run 'docker swarm leave --force' on it, then re-run pulumi up"
 }
 
 # join_once: one join attempt; first clears what a failed earlier attempt left behind.
@@ -68,7 +85,10 @@ create() {
       fi
       verify_role
       ;;
-    active) verify_role ;;
+    active)
+      verify_swarm
+      verify_role
+      ;;
     locked)
       die "swarm is locked (autolock): run docker swarm unlock with the unlock key, then re-run pulumi up"
       ;;

@@ -25,10 +25,11 @@ label_of() {
 if [[ "$ACTION" == remove ]]; then
   docker_installed || { log "docker is not installed here: nothing to remove"; exit 0; }
   state=$(swarm_state) || die "the Docker daemon does not answer 'docker info' on this manager: start it and re-run the destroy"
-  [[ "$state" != inactive ]] || { log "not in a swarm: nothing to remove"; exit 0; }
+  [[ "$state" != inactive ]] || { warn "this manager is not in a swarm any more (the swarm is gone): no label to remove"; exit 0; }
 fi
 require_manager
-ids=$(node_ids_by_hostname "$NODE_NAME") || die "cannot list the swarm's nodes (docker node ls)"
+swarm_read rows docker node ls --filter "name=$NODE_NAME" --format '{{.ID}} {{.Hostname}} {{.Status}}'
+ids=$(awk -v n="$NODE_NAME" '$2 == n { print $1 }' <<<"$rows")
 if [[ -z "$ids" ]]; then
   [[ "$ACTION" == remove ]] && { log "no node named $NODE_NAME: nothing to remove"; exit 0; }
   die "no node named $NODE_NAME in the swarm: its swarm-join step must run first (and its hostname must be $NODE_NAME: see wait-boot)"

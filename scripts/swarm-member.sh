@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# swarm-member.sh ready|remove: the first manager's view of another node (NODE_NAME = its
-# hostname). Its delete runs on a manager, so it works even when that node is already gone.
+# swarm-member.sh ready|remove: a manager's view of another node (NODE_NAME = its hostname). The
+# step belongs to that node's life, not the manager's: it is replaced when the node is, and a
+# replaced manager only re-runs `ready` on its successor. Its delete runs on a manager, so it works
+# even when the node is already gone.
 #
-#   ready   waits (bounded) until the swarm lists NODE_NAME as Ready.
-#   remove  for every swarm node with that exact hostname (a host that re-joined leaves a Down
-#           entry behind): demote it if it is a manager, drain it, wait (bounded) until no task
-#           should run on it, then `docker node rm --force` it. A node that is or becomes absent
-#           is fine.
+#   ready   waits (bounded) until the swarm lists NODE_NAME as Ready, then removes the Down entries
+#           an earlier host of that name left behind (`docker node ls` shows each node once).
+#   remove  for every swarm node with that exact hostname: a manager is demoted — unless the
+#           managers left would lose quorum, which is refused with the counts —, drained, waited
+#           for (bounded) until no task should run on it, then `docker node rm --force`d. A node
+#           that is or becomes absent is fine; a swarm that is already gone is a warning, not an
+#           error; a swarm that lost quorum is an error that says so.
 #
 # Environment: NODE_NAME, WAIT_TIMEOUT (300), WAIT_INTERVAL.
 set -euo pipefail
@@ -42,12 +46,36 @@ gone_or_die() {
   die "$2 failed for node $1 ($NODE_NAME): see 'docker node inspect $1'"
 }
 
+# require_quorum_without ID: removing manager ID must leave a majority of the remaining managers
+# reachable (Leader or Reachable); otherwise refuse with the counts.
+require_quorum_without() {
+  local id=$1 rows nid status total=0 reachable=0 its=0 after need
+  swarm_read rows docker node ls --format '{{.ID}} {{.ManagerStatus}}'
+  while read -r nid status; do
+    [[ -n "${status:-}" ]] || continue
+    total=$((total + 1))
+    if [[ "$status" == Leader || "$status" == Reachable ]]; then
+      reachable=$((reachable + 1))
+      [[ "$nid" != "$id" ]] || its=1
+    fi
+  done <<<"$rows"
+  after=$((total - 1))
+  need=$((after / 2 + 1))
+  if ((after > 0 && reachable - its < need)); then
+    die "refusing to remove manager $NODE_NAME ($id): the swarm has $total managers of which $reachable are reachable; without it $((reachable - its)) of $after would be, below the quorum of $need. Bring the unreachable managers back ('docker node ls' shows them), or remove them first, then re-run pulumi up"
+  fi
+}
+
 remove_node() {
-  local id=$1 role
+  local id=$1 role err
   role=$(docker node inspect -f '{{.Spec.Role}}' "$id" 2>/dev/null) || { log "node $id is gone"; return 0; }
   if [[ "$role" == manager ]]; then
+    require_quorum_without "$id"
     log "demoting manager $NODE_NAME ($id)"
-    docker node demote "$id" >&2 || { gone_or_die "$id" "docker node demote"; return 0; }
+    if ! err=$(docker node demote "$id" 2>&1 >/dev/null); then
+      node_exists "$id" || { log "node $id is gone"; return 0; }
+      swarm_api_die "demoting manager $NODE_NAME ($id)" "$err"
+    fi
   fi
   log "draining $NODE_NAME ($id)"
   docker node update --availability drain "$id" >/dev/null || { gone_or_die "$id" "docker node update --availability drain"; return 0; }
@@ -60,9 +88,14 @@ remove_node() {
 case "$ACTION" in
   ready)
     require_manager
-    WAIT_HINT="check that the node joined (its swarm-join step) and that 2377/tcp and 7946/tcp+udp are open between the nodes; 'docker node ls' on a manager shows what the swarm sees" \
+    # fails at once, saying so, when the managers have lost quorum (rather than at the bound)
+    swarm_read rows docker node ls --filter "name=$NODE_NAME" --format '{{.ID}} {{.Hostname}} {{.Status}}'
+    WAIT_HINT="check that the node joined (its swarm-join step) and that the swarm's ports are open between the nodes; 'docker node ls' on a manager shows what the swarm sees" \
       wait_for "$WAIT_TIMEOUT" "$WAIT_INTERVAL" "node $NODE_NAME to be Ready in the swarm" node_ready
     log "node $NODE_NAME is Ready"
+    swarm_read rows docker node ls --filter "name=$NODE_NAME" --format '{{.ID}} {{.Hostname}} {{.Status}}'
+    ready_id=$(awk -v n="$NODE_NAME" '$2 == n && $3 == "Ready" { print $1; exit }' <<<"$rows")
+    swarm_prune_stale "$NODE_NAME" "$ready_id"
     ;;
   remove)
     if ! docker_installed; then
@@ -71,11 +104,12 @@ case "$ACTION" in
     fi
     state=$(swarm_state) || die "the Docker daemon does not answer 'docker info' on this manager: start it and re-run the destroy"
     if [[ "$state" == inactive ]]; then
-      log "this node is not in a swarm any more: nothing to remove"
+      warn "this manager is not in a swarm any more (the swarm is gone): nothing to remove $NODE_NAME from"
       exit 0
     fi
     require_manager
-    ids=$(node_ids_by_hostname "$NODE_NAME") || die "cannot list the swarm's nodes (docker node ls)"
+    swarm_read rows docker node ls --filter "name=$NODE_NAME" --format '{{.ID}} {{.Hostname}} {{.Status}}'
+    ids=$(awk -v n="$NODE_NAME" '$2 == n { print $1 }' <<<"$rows")
     if [[ -z "$ids" ]]; then
       log "no node named $NODE_NAME in the swarm: nothing to do"
       exit 0

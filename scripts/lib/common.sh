@@ -235,7 +235,7 @@ require_manager() {
 # swarm_leave_if_member: the delete side of swarm-init/swarm-join. Never fails: a node that is
 # gone, has no Docker, or has already left is fine.
 swarm_leave_if_member() {
-  local state id managers
+  local state id managers err
   if ! docker_installed; then
     log "docker is not installed: nothing to leave"
     return 0
@@ -260,7 +260,11 @@ swarm_leave_if_member() {
     id=$(docker info --format '{{.Swarm.NodeID}}' 2>/dev/null || true)
     if [[ -n "$id" ]]; then
       log "demoting this manager ($id) before leaving"
-      docker node demote "$id" >&2 || warn "could not demote this manager; leaving anyway (check quorum with 'docker node ls' on another manager)"
+      if ! err=$(docker node demote "$id" 2>&1 >/dev/null); then
+        # Leaving after a quorum refusal would take the swarm's quorum (or its raft data) with it.
+        [[ "$err" != *quorum* && "$err" != *"does not have a leader"* ]] || swarm_api_die "demoting this manager before it leaves" "$err"
+        warn "could not demote this manager ($err); leaving anyway (check 'docker node ls' on another manager)"
+      fi
     fi
   fi
   log "leaving the swarm (state was $state)"
@@ -268,13 +272,53 @@ swarm_leave_if_member() {
   return 0
 }
 
-# node_ids_by_hostname NAME: IDs of the swarm nodes whose hostname is exactly NAME, one a line
-# (`--filter name=` also matches longer names, and a re-joined host leaves a Down entry behind).
-# Must run on a manager. Fails when the node list cannot be read.
-node_ids_by_hostname() {
-  local rows
-  rows=$(docker node ls --filter "name=$1" --format '{{.ID}} {{.Hostname}} {{.Status}}') || return 1
-  awk -v n="$1" '$2 == n { print $1 }' <<<"$rows"
+# swarm_api_die WHAT ERROR: a call to the swarm's managers failed. Says so plainly when the
+# managers have lost quorum (Docker: "The swarm does not have a leader"), else shows Docker's text.
+swarm_api_die() {
+  if [[ "$2" == *"does not have a leader"* ]]; then
+    die "$1 failed: the swarm has lost quorum (no leader: fewer than half of its managers are reachable), so nothing in it can change. Start the managers that are down; if they are lost for good, run 'docker swarm init --force-new-cluster --advertise-addr <this node's private ip>' on one surviving manager (docs/operations.md, 'A swarm that lost quorum'), then re-run pulumi up"
+  fi
+  if [[ "$2" == *"loss of quorum"* ]]; then
+    die "$1 refused by Docker: it would leave the swarm's managers without quorum. Bring the unreachable managers back (or remove them first), then re-run pulumi up"
+  fi
+  die "$1 failed: ${2:-Docker gave no reason} (see 'docker info' and 'docker node ls' on a manager)"
+}
+
+# swarm_read VAR CMD...: run a read-only Docker call answered by the swarm's managers and put its
+# stdout in VAR; on failure die with swarm_api_die (stderr is kept apart from the output).
+swarm_read() {
+  local into=$1 out
+  shift
+  if [[ -z "${SWARM_ERR_FILE:-}" ]]; then
+    SWARM_ERR_FILE=$(mktemp) || die "cannot create a temporary file"
+    cleanup_add "$SWARM_ERR_FILE"
+  fi
+  out=$("$@" 2>"$SWARM_ERR_FILE") || swarm_api_die "'$1 $2 $3'" "$(<"$SWARM_ERR_FILE")"
+  printf -v "$into" '%s' "$out"
+}
+
+# swarm_prune_stale NAME KEEP_ID: remove the entries a replaced host left behind under hostname
+# NAME (every Down entry but KEEP_ID; a Down manager is demoted first), so that `docker node ls`
+# shows each node once. Entries that are not Down are left alone with a warning. Runs on a manager.
+swarm_prune_stale() {
+  local name=$1 keep=$2 rows id status role err
+  swarm_read rows docker node ls --filter "name=$name" --format '{{.ID}} {{.Hostname}} {{.Status}}'
+  while read -r id status; do
+    [[ -n "$id" && "$id" != "$keep" ]] || continue
+    if [[ "$status" != Down ]]; then
+      warn "node $id also has the hostname $name and is $status, not Down: left alone (remove it with 'docker node rm --force $id' once its host is gone)"
+      continue
+    fi
+    role=$(docker node inspect -f '{{.Spec.Role}}' "$id" 2>/dev/null) || continue
+    if [[ "$role" == manager ]]; then
+      log "demoting the old entry $id of $name (Down)"
+      err=$(docker node demote "$id" 2>&1 >/dev/null) || swarm_api_die "demoting the old entry $id of $name" "$err"
+    fi
+    log "removing the old entry $id of $name (Down) from the swarm"
+    if ! err=$(docker node rm --force "$id" 2>&1 >/dev/null) && docker node inspect "$id" >/dev/null 2>&1; then
+      swarm_api_die "removing the old entry $id of $name" "$err"
+    fi
+  done < <(awk -v n="$name" '$2 == n { print $1, $3 }' <<<"$rows")
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -359,12 +403,20 @@ service_remove() {
   fi
   local state
   state=$(swarm_state) || die "the Docker daemon does not answer 'docker info': start it ('systemctl start docker') and re-run the destroy"
+  if [[ "$state" == inactive ]]; then
+    warn "this node is not in a swarm any more: service $name went with the swarm, nothing to remove"
+    return 0
+  fi
   if [[ "$state" != active ]] || ! swarm_is_manager; then
     die "this node is not an active swarm manager (state: $state): cannot remove service $name from here"
   fi
-  if ! service_exists "$name"; then
-    log "service $name does not exist: nothing to do"
-    return 0
+  local err
+  if ! err=$(docker service inspect "$name" 2>&1 >/dev/null); then
+    if [[ "${err,,}" == *"no such service"* || "${err,,}" == *"not found"* ]]; then
+      log "service $name does not exist: nothing to do"
+      return 0
+    fi
+    swarm_api_die "inspecting service $name" "$err"
   fi
   local spec
   spec=$(docker service inspect --format '{{json .Spec}}' "$name" 2>/dev/null) || spec='{}'

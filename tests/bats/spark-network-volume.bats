@@ -15,9 +15,10 @@ setup() {
   for f in cluster.crt plugin.crt plugin.key; do echo "pem of $f" >"$FS_ROOT/etc/flocker/$f"; done
 }
 
-# a Flocker dataset named spark, in the configuration and in the cluster state
+# a Flocker dataset named spark (75 GiB, bronze, as the plugin records them), in the configuration
+# and in the cluster state
 with_dataset() {
-  stub_set flocker/config.json "[{\"dataset_id\": \"$DS\", \"deleted\": false, \"primary\": \"node-1\", \"metadata\": {\"name\": \"spark\", \"clusterhq:flocker:profile\": \"bronze\"}},
+  stub_set flocker/config.json "[{\"dataset_id\": \"$DS\", \"deleted\": false, \"primary\": \"node-1\", \"maximum_size\": 80530636800, \"metadata\": {\"name\": \"spark\", \"maximum_size\": \"80530636800\", \"clusterhq:flocker:profile\": \"bronze\"}},
  {\"dataset_id\": \"0ther\", \"deleted\": false, \"metadata\": {\"name\": \"other\"}}]"
   stub_set flocker/state.json "[{\"dataset_id\": \"$DS\", \"primary\": \"node-1\", \"path\": \"/flocker/$DS\"}, {\"dataset_id\": \"0ther\"}]"
 }
@@ -119,7 +120,78 @@ EOF2
   assert_no_mutations
 }
 
+@test "volume create: the dataset already exists (a replaced master node) -> no second dataset" {
+  with_dataset
+  run_script flocker-volume create
+  assert_success
+  assert_stderr_contains "Flocker dataset $DS (spark) exists with size 75 GiB and profile bronze"
+  assert_mutations <<<"docker volume create --driver flocker --opt size=75G --opt profile=bronze --name spark"
+  assert_equal "$(jq '[.[] | select(.metadata.name == "spark")] | length' "$STUB_STATE/flocker/config.json")" 1
+  refute_called_matching 'DELETE'
+  clear_logs
+  VOLUME_SIZE=76800M run_script flocker-volume create # the same size, written another way
+  assert_success
+  assert_no_mutations
+}
+
+@test "volume create: a changed size or profile is refused with what to do instead, nothing changed" {
+  stub_set docker/volumes/spark flocker
+  with_dataset
+  VOLUME_SIZE=100G run_script flocker-volume create
+  assert_failure 1
+  assert_stderr_contains "volume spark (Flocker dataset $DS) has size 75 GiB and profile bronze, but sparkVolumeSize=100G (100 GiB) and sparkVolumeProfile=bronze are asked for. Flocker cannot resize a dataset or change its profile in place, so nothing was changed: set sparkVolumeSize/sparkVolumeProfile back to 75G/bronze, or move the data to a dataset of the new size or profile as docs/operations.md ('Change the Spark volume's size or profile') describes"
+  VOLUME_PROFILE=silver run_script flocker-volume create
+  assert_failure 1
+  assert_stderr_contains "has size 75 GiB and profile bronze, but sparkVolumeSize=75G (75 GiB) and sparkVolumeProfile=silver are asked for"
+  assert_no_mutations
+}
+
+@test "volume create: the control service lost its configuration -> refused rather than hiding the data" {
+  stub_set flocker/config.json '[]'
+  stub_set flocker/state.json "[{\"dataset_id\": \"$DS\", \"primary\": \"node-1\", \"path\": \"/flocker/$DS\"}]"
+  run_script flocker-volume create
+  assert_failure 1
+  assert_stderr_contains "Flocker has no dataset named spark, but the cluster holds dataset(s) $DS that its configuration does not know: the control service has lost its configuration (was the control node replaced?)"
+  assert_stderr_contains "docs/operations.md ('Replace the Flocker control node')"
+  assert_no_mutations
+}
+
+@test "volume create: two datasets of that name, or a control service that does not answer -> error" {
+  stub_set flocker/config.json '[{"dataset_id": "a1", "metadata": {"name": "spark"}}, {"dataset_id": "b2", "metadata": {"name": "spark"}}]'
+  run_script flocker-volume create
+  assert_failure 1
+  assert_stderr_contains "Flocker has 2 datasets named spark (a1, b2): Docker cannot tell which one the volume is"
+  stub_fail curl always
+  run_script flocker-volume create
+  assert_failure 1
+  assert_stderr_contains "the Flocker control service at 172.31.10.104:4523 did not answer after 3 attempts, so volume spark was neither checked nor created"
+  assert_no_mutations
+}
+
 # ------------------------------------------------------------------------------------ volume delete
+@test "volume delete: Docker does not answer -> says so and stops, the dataset is not deleted" {
+  stub_set docker/volumes/spark flocker
+  with_dataset
+  stub_fail docker-daemon always
+  run_script flocker-volume delete
+  assert_failure 1
+  assert_stderr_contains "Docker does not answer on this node ('docker info' fails), so whether a container still uses volume spark cannot be checked: its dataset was NOT deleted"
+  refute_called_matching '^curl'
+  assert_no_mutations
+}
+
+@test "volume delete: a container still uses the volume -> names it and stops, nothing deleted" {
+  stub_set docker/volumes/spark flocker
+  with_dataset
+  stub_set docker/containers/spark-master.1.x7.json '{"Name": "/spark-master.1.x7", "HostConfig": {"Binds": ["spark:/data"]}}'
+  stub_set docker/containers/other.json '{"Name": "/other", "HostConfig": {"Binds": ["sparkling:/data"]}}'
+  run_script flocker-volume delete
+  assert_failure 1
+  assert_stderr_contains "volume spark is still used by container(s) spark-master.1.x7 on this node: its dataset was NOT deleted"
+  refute_called_matching '^curl'
+  assert_no_mutations
+}
+
 @test "volume delete: removes Docker's volume, deletes the dataset via the API, waits until gone" {
   stub_set docker/volumes/spark flocker
   with_dataset

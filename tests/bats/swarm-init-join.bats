@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# scripts/swarm-init.sh, swarm-token.sh, swarm-join.sh
+# scripts/swarm-init.sh, swarm-peer.sh, swarm-token.sh, swarm-join.sh
 # shellcheck disable=SC2154 # $stderr is set by `run --separate-stderr`
 
 load helpers
@@ -9,12 +9,27 @@ MANAGER_TOKEN=SWMTKN-1-secretmanagertoken
 
 setup() {
   common_setup
-  export ADVERTISE_ADDR=10.0.1.16 MANAGER_ADDR=10.0.1.10:2377 SWARM_ROLE=worker
+  export ADVERTISE_ADDR=10.0.1.16 MANAGER_ADDR=10.0.1.10:2377 SWARM_ROLE=worker SWARM_PORT=2377
   printf '%s\n' "$WORKER_TOKEN" >"$BATS_TEST_TMPDIR/worker-token"
   printf '%s\n' "$MANAGER_TOKEN" >"$BATS_TEST_TMPDIR/manager-token"
 }
 
 join() { run_script_stdin "$BATS_TEST_TMPDIR/${1}-token" swarm-join create; }
+
+# peers LINE...: what the other managers' swarm-peer steps printed, as swarm-init's stdin
+peers() { printf '%s\n' "$@" >"$BATS_TEST_TMPDIR/peers"; }
+init_with_peers() { ADVERTISE_ADDR=10.0.1.10 run_script_stdin "$BATS_TEST_TMPDIR/peers" swarm-init create; }
+
+# a replaced first manager: the swarm lives on at aws-102/aws-103, aws-101's old entry is Down
+replaced_first_manager() {
+  stub_set hostname aws-101
+  add_node old101 aws-101 Down manager
+  stub_set docker/nodes/old101/manager-status Unreachable
+  add_node n102 aws-102 Ready manager
+  add_node n103 aws-103 Ready manager
+  add_node joinednode1 aws-101 Ready manager # the entry this host gets when it joins
+  peers "10.0.1.11 $MANAGER_TOKEN clust3r0ne" "10.0.1.12 $MANAGER_TOKEN clust3r0ne"
+}
 
 # ------------------------------------------------------------------------------------ swarm-init
 @test "init: inactive -> swarm init; the join command docker prints (with a token) is not shown" {
@@ -33,6 +48,68 @@ join() { run_script_stdin "$BATS_TEST_TMPDIR/${1}-token" swarm-join create; }
   assert_success
   assert_no_mutations
   assert_stderr_contains "already an active swarm manager: nothing to do"
+}
+
+@test "init with peers (a replaced first manager): joins the swarm through a survivor, never inits; its old entry goes" {
+  replaced_first_manager
+  init_with_peers
+  assert_success
+  assert_output ""
+  assert_mutations <<EOF2
+docker swarm join --token $MANAGER_TOKEN --advertise-addr 10.0.1.10 10.0.1.11:2377
+docker node demote old101
+docker node rm --force old101
+EOF2
+  refute_called_matching '^docker swarm init'
+  assert_stderr_contains "the swarm exists (manager 10.0.1.11 answered): joining it as a manager instead of founding a new one"
+  [[ "$stderr" != *"$MANAGER_TOKEN"* ]] || fail "token in stderr"
+  [[ ! -e "$STUB_STATE/docker/nodes/old101" ]]
+  clear_logs
+  init_with_peers
+  assert_success
+  assert_no_mutations
+  assert_stderr_contains "already an active swarm manager: nothing to do"
+}
+
+@test "init with peers: the first survivor does not answer -> the next one is tried" {
+  replaced_first_manager
+  stub_fail swarm-join 3
+  init_with_peers
+  assert_success
+  assert_equal "$(grep -c '10.0.1.11:2377$' "$STUB_STATE/mutations.log")" 3
+  assert_equal "$(grep -c '10.0.1.12:2377$' "$STUB_STATE/mutations.log")" 1
+  refute_called_matching '^docker swarm init'
+}
+
+@test "init with peers: no survivor can be joined -> refuses to found a second swarm" {
+  replaced_first_manager
+  stub_fail swarm-join always
+  init_with_peers
+  assert_failure 1
+  assert_stderr_contains "the swarm exists (its managers at 10.0.1.11 10.0.1.12 answered) but this node could not join it after 3 attempts each; it will not found a second swarm"
+  refute_called_matching '^docker swarm init'
+  [[ "$output$stderr" != *"$MANAGER_TOKEN"* ]] || fail "token shown"
+}
+
+@test "init: an active manager of another swarm than its peers' -> clear error, nothing changed" {
+  swarm_is active manager
+  add_node selfnode01 aws-101 Ready manager
+  stub_set docker/cluster-id 0therclust3r
+  peers "10.0.1.11 $MANAGER_TOKEN clust3r0ne"
+  init_with_peers
+  assert_failure 1
+  assert_stderr_contains "this node is already a manager of another swarm (cluster 0therclust3r) than the stack's (cluster clust3r0ne, managers at 10.0.1.11): run 'docker swarm leave --force' on it"
+  assert_no_mutations
+  refute_anywhere "$MANAGER_TOKEN"
+}
+
+@test "init: a malformed peer line -> error that does not show the token" {
+  peers "10.0.1.11 $MANAGER_TOKEN"
+  init_with_peers
+  assert_failure 1
+  assert_stderr_contains "peer line 1 on stdin is not 'ADDR TOKEN CLUSTER_ID'"
+  refute_anywhere "$MANAGER_TOKEN"
+  assert_no_mutations
 }
 
 @test "init: locked (autolock) -> says to unlock" {
@@ -82,6 +159,51 @@ join() { run_script_stdin "$BATS_TEST_TMPDIR/${1}-token" swarm-join create; }
   run_script swarm-init delete
   assert_success
   assert_stderr_contains "docker is not installed: nothing to leave"
+}
+
+@test "init delete: Docker refuses the demotion (the others would lose quorum) -> stops, does not leave" {
+  swarm_is active manager
+  add_node selfnode01 aws-101 Ready manager
+  add_node n102 aws-102 Down manager
+  stub_fail demote-quorum always
+  run_script swarm-init delete
+  assert_failure 1
+  assert_stderr_contains "demoting this manager before it leaves refused by Docker: it would leave the swarm's managers without quorum"
+  refute_called_matching '^docker swarm leave'
+}
+
+# ------------------------------------------------------------------------------------ swarm-peer
+@test "peer: not in a swarm (first bring-up) -> prints nothing" {
+  run_script swarm-peer
+  assert_success
+  assert_output ""
+  assert_no_mutations
+}
+
+@test "peer: an active manager prints its address, the manager token and the cluster id, nothing else" {
+  swarm_is active manager
+  stub_set docker/addr 10.0.1.11
+  run_script swarm-peer
+  assert_success
+  assert_output "10.0.1.11 $MANAGER_TOKEN clust3r0ne"
+  [[ "$stderr" != *"$MANAGER_TOKEN"* ]] || fail "token in stderr"
+  assert_no_mutations
+}
+
+@test "peer: a worker, a locked node or a silent daemon fails instead of answering 'no swarm'" {
+  swarm_is active worker
+  run_script swarm-peer
+  assert_failure 1
+  assert_output ""
+  assert_stderr_contains "this node is in the swarm as a worker, but the stack makes it a manager"
+  swarm_is locked
+  run_script swarm-peer
+  assert_failure 1
+  assert_stderr_contains "swarm is locked (autolock) on this manager"
+  stub_fail docker-daemon always
+  run_script swarm-peer
+  assert_failure 1
+  assert_stderr_contains "the Docker daemon does not answer 'docker info'"
 }
 
 # ------------------------------------------------------------------------------------ swarm-token
@@ -159,6 +281,16 @@ EOF2
   join worker
   assert_success
   assert_no_mutations
+}
+
+@test "join: a node already in another swarm -> clear, early error, nothing changed" {
+  swarm_is active worker
+  stub_set docker/remote-managers "192.168.7.1:2377 192.168.7.2:2377 "
+  join worker
+  assert_failure 1
+  assert_stderr_contains "this node is already in another swarm (its managers: 192.168.7.1:2377 192.168.7.2:2377), not the one at 10.0.1.10:2377: run 'docker swarm leave --force' on it"
+  assert_no_mutations
+  refute_anywhere "$WORKER_TOKEN"
 }
 
 @test "join: in the swarm with the wrong role -> error saying promote/demote is a manager's job" {

@@ -18,8 +18,36 @@ setup() {
   run_script swarm-member ready
   assert_success
   assert_no_mutations
-  assert_equal "$(grep -c '^docker node ls' "$STUB_STATE/calls.log")" 3
+  # one look first (fails at once on a lost quorum), three polls, one look for old entries
+  assert_equal "$(grep -c '^docker node ls' "$STUB_STATE/calls.log")" 5
   assert_stderr_contains "node aws-105 is Ready"
+}
+
+@test "ready: a replaced node's old Down entry is removed, so the node is listed once" {
+  add_node old105 aws-105 Down worker
+  add_node new105 aws-105 Ready worker
+  add_node n1050 aws-1050 Down worker # another node whose name starts the same
+  run_script swarm-member ready
+  assert_success
+  assert_mutations <<<"docker node rm --force old105"
+  [[ -d "$STUB_STATE/docker/nodes/new105" && -d "$STUB_STATE/docker/nodes/n1050" ]]
+  clear_logs
+  run_script swarm-member ready
+  assert_no_mutations
+}
+
+@test "ready: a replaced manager's old entry is demoted before it is removed; a live twin is left alone" {
+  add_node old102 aws-102 Down manager
+  stub_set docker/nodes/old102/manager-status Unreachable
+  add_node new102 aws-102 Ready manager
+  add_node twin102 aws-102 Unknown worker
+  NODE_NAME=aws-102 run_script swarm-member ready
+  assert_success
+  assert_mutations <<'EOF2'
+docker node demote old102
+docker node rm --force old102
+EOF2
+  assert_stderr_contains "node twin102 also has the hostname aws-102 and is Unknown, not Down: left alone"
 }
 
 @test "ready: never Ready -> fails at the bound saying what to check" {
@@ -48,6 +76,33 @@ docker node rm --force n102
 EOF2
   assert_equal "$(grep -c '^docker node ps n102' "$STUB_STATE/calls.log")" 3
   [[ ! -e "$STUB_STATE/docker/nodes/n102" ]]
+}
+
+@test "remove: a manager whose removal would cost the others their quorum is refused with the counts" {
+  add_node n102 aws-102 Ready manager 1
+  add_node n103 aws-103 Ready manager
+  add_node n104 aws-104 Down manager
+  add_node n106 aws-106 Down manager
+  stub_set docker/nodes/n104/manager-status Unreachable
+  stub_set docker/nodes/n106/manager-status Unreachable
+  stub_set docker/nodes/selfnode01/manager-status Leader
+  NODE_NAME=aws-102 run_script swarm-member remove
+  assert_failure 1
+  assert_stderr_contains "refusing to remove manager aws-102 (n102): the swarm has 5 managers of which 3 are reachable; without it 2 of 4 would be, below the quorum of 3"
+  assert_no_mutations
+}
+
+@test "remove: an unreachable manager goes while the reachable ones keep quorum" {
+  add_node n102 aws-102 Ready manager
+  add_node n103 aws-103 Down manager
+  stub_set docker/nodes/n103/manager-status Unreachable
+  NODE_NAME=aws-103 run_script swarm-member remove
+  assert_success
+  assert_mutations <<'EOF2'
+docker node demote n103
+docker node update --availability drain n103
+docker node rm --force n103
+EOF2
 }
 
 @test "remove: a worker is drained and removed; absent afterwards -> nothing (second run)" {
@@ -98,11 +153,11 @@ EOF2
   refute_called_matching '^docker node rm'
 }
 
-@test "remove: this host out of the swarm or without docker -> nothing to do" {
+@test "remove: the swarm already gone, or no docker -> completes with a warning" {
   swarm_is inactive
   run_script swarm-member remove
   assert_success
-  assert_stderr_contains "not in a swarm any more"
+  assert_stderr_contains "WARNING: this manager is not in a swarm any more (the swarm is gone): nothing to remove aws-105 from"
   uninstall docker
   run_script swarm-member remove
   assert_success
@@ -151,4 +206,8 @@ EOF2
   run_script swarm-label remove
   assert_success
   assert_stderr_contains "no node named aws-105: nothing to remove"
+  swarm_is inactive
+  run_script swarm-label remove
+  assert_success
+  assert_stderr_contains "WARNING: this manager is not in a swarm any more (the swarm is gone): no label to remove"
 }
