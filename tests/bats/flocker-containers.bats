@@ -1,0 +1,225 @@
+#!/usr/bin/env bats
+# scripts/flocker-containers.sh (flockerInstall=containers) and scripts/pull-images.sh
+
+load helpers
+
+CONTROL_REF=clusterhq/flocker-control-service
+DATASET_REF=clusterhq/flocker-dataset-agent
+CONTAINER_REF=clusterhq/flocker-container-agent
+PLUGIN_REF=clusterhq/flocker-docker-plugin
+
+setup() {
+  common_setup
+  mkdir -p "$FS_ROOT/etc/flocker"
+  local f
+  for f in agent.yml cluster.crt node.crt node.key plugin.crt plugin.key control-service.crt control-service.key; do
+    echo "content of $f" >"$FS_ROOT/etc/flocker/$f"
+  done
+  export CONTROL_IMAGE=$CONTROL_REF DATASET_AGENT_IMAGE=$DATASET_REF CONTAINER_AGENT_IMAGE=$CONTAINER_REF PLUGIN_IMAGE=$PLUGIN_REF
+  export FLOCKER_CONTROL_HOST=172.31.0.13 NODE_ADDRESS=172.31.0.15 CONFIG_DIGEST=0123456789abcdef
+  local ref
+  for ref in "$CONTROL_REF" "$DATASET_REF" "$CONTAINER_REF" "$PLUGIN_REF"; do have_image "$ref"; done
+}
+
+# have_image REF [ID]: REF is in the node's image store (as the images step leaves it).
+have_image() {
+  local key=${1//\//_}
+  key=${key//:/_}
+  stub_set "docker/images/${key//@/_}" "${2:-sha256:$(printf '%s' "$1" | sha256sum | cut -c1-64)}"
+}
+
+# container NAME JQ-FILTER: a field of the simulated container.
+container() { jq -r "$2" "$STUB_STATE/docker/containers/$1.json"; }
+
+# ------------------------------------------------------------------------------------ control
+@test "control: the state volume, then the documented control container; waits for 4523 and 4524" {
+  stub_fail ss-not-listening 3
+  # a bound a loaded test machine cannot reach: the polls are what is counted here
+  WAIT_TIMEOUT=60 run_script flocker-containers control
+  assert_success
+  # once before starting (is something else on the ports?), then polled until they listen
+  assert_equal "$(grep -cx 'ss -ltn' "$STUB_STATE/calls.log")" 4
+  assert_equal "$(sed -n 1p "$STUB_STATE/mutations.log")" "docker volume create --name flocker-control-state"
+  assert_equal "$(sed -n 2p "$STUB_STATE/mutations.log" | sed -E 's/spec=[0-9a-f]{16}/spec=X/')" \
+    "docker run --detach --name flocker-control-service --restart always --label swarm-flocker.spec=X --label swarm-flocker.config-digest=0123456789abcdef --net host -v /etc/flocker:/etc/flocker -v flocker-control-state:/var/lib/flocker $CONTROL_REF"
+  assert_equal "$(wc -l <"$STUB_STATE/mutations.log")" 2
+  assert_equal "$(container flocker-control-service '.HostConfig.NetworkMode, .HostConfig.RestartPolicy.Name, .HostConfig.Privileged')" $'host\nalways\nfalse'
+  assert_stderr_contains "flocker-control-service is listening on 4523 and 4524"
+}
+
+@test "control: a second run changes nothing" {
+  run_script flocker-containers control
+  assert_success
+  clear_logs
+  run_script flocker-containers control
+  assert_success
+  assert_no_mutations
+  assert_stderr_contains "flocker-control-service is running"
+}
+
+@test "control: changed certificates replace the container and keep its state volume; then stable" {
+  run_script flocker-containers control
+  clear_logs
+  CONFIG_DIGEST=fedcba9876543210 run_script flocker-containers control
+  assert_success
+  assert_stderr_contains "replacing flocker-control-service: its certificates or agent.yml changed"
+  assert_equal "$(sed -n 1p "$STUB_STATE/mutations.log")" "docker rm --force flocker-control-service"
+  grep -q '^docker run --detach --name flocker-control-service .*config-digest=fedcba9876543210 ' "$STUB_STATE/mutations.log"
+  refute_called_matching '^docker volume (rm|create)'
+  clear_logs
+  CONFIG_DIGEST=fedcba9876543210 run_script flocker-containers control
+  assert_no_mutations
+}
+
+@test "control: another image reference, or the tag now naming another image, replaces the container" {
+  run_script flocker-containers control
+  clear_logs
+  have_image registry.example.com/flocker/control@sha256:1111111111111111111111111111111111111111111111111111111111111111
+  CONTROL_IMAGE=registry.example.com/flocker/control@sha256:1111111111111111111111111111111111111111111111111111111111111111 \
+    run_script flocker-containers control
+  assert_success
+  assert_stderr_contains "replacing flocker-control-service: how it runs changed (image reference, mounts or environment)"
+  assert_equal "$(container flocker-control-service '.Config.Image')" \
+    registry.example.com/flocker/control@sha256:1111111111111111111111111111111111111111111111111111111111111111
+
+  run_script flocker-containers control
+  clear_logs
+  have_image "$CONTROL_REF" sha256:2222222222222222222222222222222222222222222222222222222222222222
+  run_script flocker-containers control
+  assert_success
+  assert_stderr_contains "replacing flocker-control-service: $CONTROL_REF now names another image"
+  assert_equal "$(container flocker-control-service '.Image')" sha256:2222222222222222222222222222222222222222222222222222222222222222
+}
+
+@test "control: a stopped container is started, not replaced" {
+  run_script flocker-containers control
+  local f=$STUB_STATE/docker/containers/flocker-control-service.json
+  jq -c '.State.Running = false' "$f" >"$f.new" && mv "$f.new" "$f"
+  clear_logs
+  run_script flocker-containers control
+  assert_success
+  assert_mutations <<<"docker start flocker-control-service"
+}
+
+@test "control: ports never open -> fails at the bound, pointing at the container's log" {
+  stub_fail control-ports always
+  run_script flocker-containers control
+  assert_failure 1
+  assert_stderr_contains "timed out after 5s waiting for flocker-control-service to listen on 4523/tcp and 4524/tcp: see 'docker logs flocker-control-service'"
+}
+
+@test "control: an image the images step did not pull -> error, nothing pulled or run here" {
+  rm "$STUB_STATE/docker/images/clusterhq_flocker-control-service"
+  run_script flocker-containers control
+  assert_failure 1
+  assert_stderr_contains "image $CONTROL_REF is not on this node: the images step pulls it before this one"
+  refute_called_matching '^docker (run|pull)'
+}
+
+@test "control: certificates missing -> error naming the flocker-files step, nothing started" {
+  rm "$FS_ROOT/etc/flocker/control-service.key"
+  run_script flocker-containers control
+  assert_failure 1
+  assert_stderr_contains "missing /etc/flocker/control-service.key: the flocker-files step must run first"
+  assert_no_mutations
+}
+
+@test "control: Flocker's packaged flocker-control holding the ports -> error saying how to stop it" {
+  stub_set ss/ports "4523 4524"
+  run_script flocker-containers control
+  assert_failure 1
+  assert_stderr_contains "stop it with 'systemctl disable --now flocker-control'"
+  refute_called_matching '^docker run'
+}
+
+# ------------------------------------------------------------------------------------ agents
+@test "agents: the documented dataset agent, container agent and plugin; waits for the socket" {
+  run_script flocker-containers agents
+  assert_success
+  assert_equal "$(sed -E 's/spec=[0-9a-f]{16}/spec=X/' "$STUB_STATE/mutations.log")" \
+    "docker run --detach --name flocker-dataset-agent --restart always --label swarm-flocker.spec=X --label swarm-flocker.config-digest=0123456789abcdef --net host --privileged -v /flocker:/flocker:shared -v /:/host -v /etc/flocker:/etc/flocker -v /dev:/dev $DATASET_REF
+docker run --detach --name flocker-container-agent --restart always --label swarm-flocker.spec=X --label swarm-flocker.config-digest=0123456789abcdef --net host --privileged -v /etc/flocker:/etc/flocker -v /var/run/docker.sock:/var/run/docker.sock $CONTAINER_REF
+docker run --detach --name flocker-docker-plugin --restart always --label swarm-flocker.spec=X --label swarm-flocker.config-digest=0123456789abcdef --net host -e FLOCKER_CONTROL_SERVICE_BASE_URL=https://172.31.0.13:4523/v1 -e MY_NETWORK_IDENTITY=172.31.0.15 -v /etc/flocker:/etc/flocker -v /run/docker:/run/docker $PLUGIN_REF"
+  [[ -S "$FS_ROOT/run/docker/plugins/flocker/flocker.sock" ]]
+  assert_equal "$(container flocker-docker-plugin '.HostConfig.Privileged')" false
+  assert_equal "$(container flocker-dataset-agent '.HostConfig.Privileged')" true
+  # Secrets stay in /etc/flocker: nothing of them on any command line.
+  refute_anywhere "content of node.key"
+  refute_anywhere "content of agent.yml"
+}
+
+@test "agents: a second run changes nothing; another node address replaces only the plugin" {
+  run_script flocker-containers agents
+  clear_logs
+  run_script flocker-containers agents
+  assert_success
+  assert_no_mutations
+  NODE_ADDRESS=172.31.0.16 run_script flocker-containers agents
+  assert_success
+  assert_equal "$(grep -c '^docker rm --force' "$STUB_STATE/mutations.log")" 1
+  assert_called "docker rm --force flocker-docker-plugin"
+}
+
+@test "agents: changed certificates or agent.yml replace all three containers" {
+  run_script flocker-containers agents
+  clear_logs
+  CONFIG_DIGEST=fedcba9876543210 run_script flocker-containers agents
+  assert_success
+  assert_equal "$(grep -c '^docker rm --force' "$STUB_STATE/mutations.log")" 3
+  assert_equal "$(grep -c '^docker run --detach' "$STUB_STATE/mutations.log")" 3
+}
+
+@test "agents: no plugin socket -> fails at the bound, pointing at the plugin's log" {
+  stub_fail plugin-socket always
+  run_script flocker-containers agents
+  assert_failure 1
+  assert_stderr_contains "timed out after 5s waiting for the Flocker Docker plugin socket /run/docker/plugins/flocker/flocker.sock: see 'docker logs flocker-docker-plugin'"
+}
+
+@test "agents: a parameter missing -> error naming it, before anything runs" {
+  unset NODE_ADDRESS
+  run_script flocker-containers agents
+  assert_failure 1
+  assert_stderr_contains "environment variable NODE_ADDRESS is not set"
+  assert_no_mutations
+}
+
+# ------------------------------------------------------------------------------------ removal
+@test "remove-agents: removes the three containers; a second run, or a node without Docker, is fine" {
+  run_script flocker-containers agents
+  clear_logs
+  run_script flocker-containers remove-agents
+  assert_success
+  assert_mutations <<'EOF2'
+docker rm --force flocker-docker-plugin
+docker rm --force flocker-container-agent
+docker rm --force flocker-dataset-agent
+EOF2
+  clear_logs
+  run_script flocker-containers remove-agents
+  assert_success
+  assert_no_mutations
+  uninstall docker
+  run_script flocker-containers remove-agents
+  assert_success
+}
+
+@test "remove-control: removes the container, keeps the state volume unless REMOVE_CONTROL_STATE=1" {
+  run_script flocker-containers control
+  clear_logs
+  run_script flocker-containers remove-control
+  assert_success
+  assert_mutations <<<"docker rm --force flocker-control-service"
+  [[ -f "$STUB_STATE/docker/volumes/flocker-control-state" ]]
+  assert_stderr_contains "keeping the volume flocker-control-state"
+  clear_logs
+  REMOVE_CONTROL_STATE=1 run_script flocker-containers remove-control
+  assert_success
+  assert_mutations <<<"docker volume rm flocker-control-state"
+}
+
+@test "an unknown action is a usage error" {
+  run_script flocker-containers start
+  assert_failure 2
+  assert_stderr_contains "usage: flocker-containers.sh control|agents|remove-control|remove-agents"
+}
