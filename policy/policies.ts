@@ -31,6 +31,11 @@ import {
   TYPES,
   tagValue,
 } from "./support";
+import { exceptionTagsOnlyWhereDesignated } from "./exceptions";
+import { noInternetWideIngress, noPublicNaclIngress, noPublicPrefixLists } from "./exposure";
+import { iamNoAdminAttachments } from "./iamAttachments";
+
+export { exceptionTagsOnlyWhereDesignated, iamNoAdminAttachments, noInternetWideIngress, noPublicNaclIngress, noPublicPrefixLists };
 
 /** Re-exported so that tests build their arguments against the very copy of @pulumi/policy used here. */
 export type {
@@ -278,7 +283,8 @@ export const ebsEncryptionByDefault: StackValidationPolicy = {
 export const imdsv2Required: ResourceValidationPolicy = {
   name: "imdsv2-required",
   description:
-    'Instances require IMDSv2 (metadataOptions.httpTokens "required", or the endpoint disabled). Exception: ' +
+    'Instances and launch templates require IMDSv2 (metadataOptions.httpTokens "required", or the endpoint disabled). ' +
+    "Exception, for instances only: " +
     `instances tagged ${IMDSV1_EXCEPTION.tag}=${IMDSV1_EXCEPTION.reason} (Flocker 1.15 reads the instance id with ` +
     "boto 2, which only speaks IMDSv1); they must still set httpPutResponseHopLimit 1 and httpEndpoint " +
     '"enabled": hop limit 1 keeps containers (one hop further) from getting IMDSv2 tokens. It does not stop ' +
@@ -286,6 +292,16 @@ export const imdsv2Required: ResourceValidationPolicy = {
     "policy can see.",
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
+    if (args.type === TYPES.launchTemplate) {
+      const options = record(args.props.metadataOptions);
+      if (options.httpEndpoint === "disabled" || options.httpTokens === "required") return;
+      reportViolation(
+        `launch template "${args.name}" has metadataOptions.httpTokens ${show(options.httpTokens)}, which allows IMDSv1 on every ` +
+          'instance launched from it. Fix: set metadataOptions { httpTokens: "required" }; the Flocker exception is for the ' +
+          "stack's own node instances only.",
+      );
+      return;
+    }
     if (args.type !== TYPES.instance) return;
     const options = record(args.props.metadataOptions);
     const endpoint = options.httpEndpoint;
@@ -386,6 +402,8 @@ export const noSecretsInUserData: ResourceValidationPolicy = {
 /** A read-only call that IAM cannot scope to a resource: `service:Describe…` (a trailing * allowed). */
 const DESCRIBE_ACTION = /^[a-z0-9-]+:describe[a-z0-9]*\*?$/i;
 const WILDCARD_ACTION = /^(\*|[a-z0-9-]+:\*)$/i;
+/** `*` or `?` anywhere in an action: iam:*AccessKey* matches CreateAccessKey, and whatever AWS adds. */
+const PARTIAL_WILDCARD = /[*?]/;
 
 function checkPolicyDocument(where: string, document: unknown, reportViolation: ReportViolation) {
   let parsed: unknown = document;
@@ -413,6 +431,12 @@ function checkPolicyDocument(where: string, document: unknown, reportViolation: 
     for (const action of actions.filter((a) => WILDCARD_ACTION.test(a))) {
       reportViolation(`${name} allows action ${show(action)}, every action of ${action === "*" ? "every service" : "the service"}. Fix: list the exact actions needed.`);
     }
+    for (const action of actions.filter((a) => PARTIAL_WILDCARD.test(a) && !WILDCARD_ACTION.test(a) && !DESCRIBE_ACTION.test(a))) {
+      reportViolation(
+        `${name} allows actions matching ${show(action)}, a wildcard that grants every action it matches, today's and those AWS adds later. ` +
+          "Fix: list the exact actions needed (only read-only Describe* may end in *).",
+      );
+    }
     const resources = asArray(statement.Resource).map(String);
     if (resources.includes("*")) {
       const scoped = actions.filter((a) => !DESCRIBE_ACTION.test(a));
@@ -430,7 +454,8 @@ export const iamLeastPrivilege: ResourceValidationPolicy = {
   name: "iam-least-privilege",
   description:
     "IAM policy documents (iam.UserPolicy, RolePolicy, GroupPolicy, Policy `policy`; iam.Role inlinePolicies) allow no " +
-    '"*" or "service:*" action and use no NotAction/NotResource in Allow statements; Resource "*" is allowed only when ' +
+    '"*" or "service:*" action, no partial wildcard ("iam:*AccessKey*"; only read-only "service:Describe*" may end in *) ' +
+    'and use no NotAction/NotResource in Allow statements; Resource "*" is allowed only when ' +
     "every action of the statement is a read-only Describe* call, because AWS does not support resource-level " +
     "permissions for those (the Flocker policy's DescribeAvailabilityZones/Instances/Volumes).",
   enforcementLevel: "mandatory",
@@ -488,13 +513,18 @@ export const accessKeysOnlyForFlockerUser: StackValidationPolicy = {
 
 export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   noPublicIngress,
+  noInternetWideIngress,
+  noPublicNaclIngress,
+  noPublicPrefixLists,
   clusterPortsFromSecurityGroups,
   securityGroupDescriptions,
   noMixedSecurityGroupRules,
   encryptedVolumes,
   ebsEncryptionByDefault,
   imdsv2Required,
+  exceptionTagsOnlyWhereDesignated,
   noSecretsInUserData,
   iamLeastPrivilege,
+  iamNoAdminAttachments,
   accessKeysOnlyForFlockerUser,
 ];

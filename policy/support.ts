@@ -36,7 +36,41 @@ export const TYPES = {
   role: "aws:iam/role:Role",
   accessKey: "aws:iam/accessKey:AccessKey",
   user: "aws:iam/user:User",
+  defaultSecurityGroup: "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+  networkAcl: "aws:ec2/networkAcl:NetworkAcl",
+  defaultNetworkAcl: "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl",
+  networkAclRule: "aws:ec2/networkAclRule:NetworkAclRule",
+  managedPrefixList: "aws:ec2/managedPrefixList:ManagedPrefixList",
+  managedPrefixListEntry: "aws:ec2/managedPrefixListEntry:ManagedPrefixListEntry",
+  userPolicyAttachment: "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+  rolePolicyAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+  groupPolicyAttachment: "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+  policyAttachment: "aws:iam/policyAttachment:PolicyAttachment",
+  userPolicyAttachmentsExclusive: "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
+  rolePolicyAttachmentsExclusive: "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+  groupPolicyAttachmentsExclusive: "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive",
 } as const;
+
+/**
+ * The components whose children the stack designates for its two exceptions: the node instances
+ * (IMDSv1 for Flocker) and the Flocker IAM user (a static access key). A URN spells its parents'
+ * types (`…::swarm-flocker:nodes:NodeHost$aws:ec2/instance:Instance::name`), so a resource outside
+ * them cannot claim an exception by copying a tag.
+ */
+export const DESIGNATED_PARENTS = {
+  imdsv1Instance: "swarm-flocker:nodes:NodeHost",
+  flockerUser: "swarm-flocker:storage:FlockerStorage",
+} as const;
+
+/** The resource's type qualified by its parents' types, as the URN spells it. */
+export function qualifiedType(urn: string): string {
+  return urn.split("::")[2] ?? "";
+}
+
+/** True when the URN says the resource of `type` is a direct child of a `parentType` component. */
+export function isChildOf(urn: string, parentType: string, type: string): boolean {
+  return qualifiedType(urn).endsWith(`${parentType}$${type}`);
+}
 
 /** The documented IMDSv1 exception, as the program tags it (lib/imdsException.ts). */
 export const IMDSV1_EXCEPTION = { tag: IMDSV1_EXCEPTION_TAG, reason: IMDSV1_EXCEPTION_REASON } as const;
@@ -242,9 +276,9 @@ export function standaloneRule(type: string, name: string, props: Record<string,
   return undefined;
 }
 
-/** Every rule a resource declares: a standalone rule, or a security group's inline rules. */
+/** Every rule a resource declares: a standalone rule, or a (default) security group's inline rules. */
 export function rulesOf(type: string, name: string, props: Record<string, unknown>): RuleView[] {
-  if (type === TYPES.securityGroup) return inlineRules(name, props);
+  if (type === TYPES.securityGroup || type === TYPES.defaultSecurityGroup) return inlineRules(name, props);
   const rule = standaloneRule(type, name, props);
   return rule ? [rule] : [];
 }
@@ -299,4 +333,52 @@ export function referencedResources(
   const anonymous = (resource.dependencies ?? []).filter((r) => r.type === type && known(() => idOf(r)) === undefined);
   if (anonymous.length > 1 && resource.parent && anonymous.includes(resource.parent)) return [resource.parent];
   return anonymous;
+}
+
+/** One network ACL entry, inline (`ingress`/`egress` of a (default) NetworkAcl) or a NetworkAclRule. */
+export interface NaclEntryView {
+  readonly label: string;
+  readonly direction: "ingress" | "egress";
+  readonly allow: boolean;
+  readonly protocol: Protocol;
+  readonly fromPort?: number;
+  readonly toPort?: number;
+  readonly cidrs: readonly string[];
+}
+
+function naclEntry(label: string, direction: "ingress" | "egress", action: unknown, entry: Record<string, unknown>): NaclEntryView {
+  return {
+    label,
+    direction,
+    allow: String(action ?? "").toLowerCase() === "allow",
+    protocol: normaliseProtocol(entry.protocol),
+    fromPort: port(entry.fromPort),
+    toPort: port(entry.toPort),
+    cidrs: [...strings(entry.cidrBlock), ...strings(entry.ipv6CidrBlock)],
+  };
+}
+
+/** The entries a network ACL resource declares; empty for other types or values unknown in preview. */
+export function naclEntriesOf(type: string, name: string, props: Record<string, unknown>): NaclEntryView[] {
+  if (type === TYPES.networkAclRule) {
+    const direction = props.egress === true ? "egress" : "ingress";
+    return [naclEntry(`network ACL rule "${name}" (${direction})`, direction, props.ruleAction, props)];
+  }
+  if (type !== TYPES.networkAcl && type !== TYPES.defaultNetworkAcl) return [];
+  const entries: NaclEntryView[] = [];
+  for (const direction of ["ingress", "egress"] as const) {
+    if (!(direction in props)) continue;
+    known(() => asArray(props[direction]))?.forEach((raw, index) => {
+      const entry = record(raw);
+      entries.push(naclEntry(`network ACL "${name}" ${direction}[${index}]`, direction, entry.action, entry));
+    });
+  }
+  return entries;
+}
+
+/** The CIDRs a prefix list (or one entry of one) holds, for prefix-list resources. */
+export function prefixListCidrs(type: string, props: Record<string, unknown>): string[] {
+  if (type === TYPES.managedPrefixListEntry) return strings(known(() => props.cidr));
+  if (type !== TYPES.managedPrefixList) return [];
+  return (known(() => asArray(props.entries)) ?? []).flatMap((entry) => strings(record(entry).cidr));
 }

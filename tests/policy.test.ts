@@ -8,7 +8,7 @@
  */
 import * as policyModule from "../policy/policies";
 import { policies } from "../policy/policies";
-import { CLUSTER_PORTS, FLOCKER_API, IMDSV1_EXCEPTION } from "../policy/support";
+import { CLUSTER_PORTS, DESIGNATED_PARENTS, FLOCKER_API, IMDSV1_EXCEPTION, isChildOf } from "../policy/support";
 import { FLOCKER_USER_PURPOSE_TAG } from "../lib/flockerIamPolicy";
 import { RecordedResource, runProgram } from "../tools/mockRuntime";
 import { readStackConfig } from "../tools/stackConfig";
@@ -69,7 +69,22 @@ const TYPE = {
   userPolicy: "aws:iam/userPolicy:UserPolicy",
   accessKey: "aws:iam/accessKey:AccessKey",
   user: "aws:iam/user:User",
+  defaultSg: "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+  nacl: "aws:ec2/networkAcl:NetworkAcl",
+  naclRule: "aws:ec2/networkAclRule:NetworkAclRule",
+  prefixList: "aws:ec2/managedPrefixList:ManagedPrefixList",
+  prefixListEntry: "aws:ec2/managedPrefixListEntry:ManagedPrefixListEntry",
+  launchTemplate: "aws:ec2/launchTemplate:LaunchTemplate",
+  role: "aws:iam/role:Role",
+  roleAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+  userAttachment: "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+  roleAttachmentsExclusive: "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
 } as const;
+
+/** A resource of the stack's own making, at the top level (no component parent). */
+function crafted(type: string, name: string, inputs: Record<string, unknown>, extra: Partial<ResourceLike> = {}): ResourceLike {
+  return { type, name, urn: `urn:pulumi:dev::swarm-flocker::${type}::${name}`, inputs, dependencies: [], ...extra };
+}
 
 const SSH_RULE = "network-node-22-tcp-from-203-0-113-10-32";
 const RAFT_RULE = "network-manager-2377-tcp-from-nodes";
@@ -123,6 +138,7 @@ describe("the pack", () => {
     expect(policies.filter(isStackPolicy).map((p) => p.name).sort()).toEqual([
       "access-keys-only-for-flocker-user",
       "ebs-encryption-by-default",
+      "no-internet-wide-ingress",
       "no-mixed-security-group-rules",
     ]);
   });
@@ -141,6 +157,12 @@ describe("the pack", () => {
     const key = (protocol: string, port?: number) => `${protocol === "50" ? "esp" : protocol}/${port ?? ""}`;
     const known = new Set([...CLUSTER_PORTS, FLOCKER_API].map((p) => key(p.protocol, p.port)));
     expect(internal.map((r) => key(r.protocol, r.port)).filter((k) => !known.has(k))).toEqual([]);
+  });
+
+  test("the components it trusts with the exception tags are the ones that build the nodes and the Flocker user", () => {
+    for (const instance of ofType(TYPE.instance)) expect(isChildOf(instance.urn, DESIGNATED_PARENTS.imdsv1Instance, TYPE.instance)).toBe(true);
+    expect(isChildOf(named(FLOCKER_USER).urn, DESIGNATED_PARENTS.flockerUser, TYPE.user)).toBe(true);
+    expect(isChildOf(named(FLOCKER_KEY).urn, DESIGNATED_PARENTS.flockerUser, TYPE.user)).toBe(false);
   });
 });
 
@@ -588,5 +610,232 @@ describe("access-keys-only-for-flocker-user", () => {
     await expectViolations(stackWith([], [untagged, key]), {
       "access-keys-only-for-flocker-user": [/^access key "named-key" belongs to IAM user "named-user"/],
     });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The internet in pieces, and through NACLs, default security groups and prefix lists.
+
+describe("no-internet-wide-ingress", () => {
+  const sshFrom = (name: string, cidr: string) => variant(named(SSH_RULE), (i) => (i.cidrIpv4 = cidr), { name });
+
+  test("0.0.0.0/1 and 128.0.0.0/1 on one security group: the whole internet without a /0", async () => {
+    const result = await expectViolations(stackWith([sshFrom(SSH_RULE, "0.0.0.0/1")], [sshFrom("ssh-upper-half", "128.0.0.0/1")]), {
+      "no-internet-wide-ingress": [
+        /^security group "network-node" admits ingress from 0\.0\.0\.0\/1, 128\.0\.0\.0\/1, which together cover \d+ public IPv4 addresses \(99\.\d\d% of the IPv4 address space\), more than a \/8 .* though no rule says \/0\. Fix: /,
+      ],
+    });
+    expect(result["no-internet-wide-ingress"]).toHaveLength(1);
+  });
+
+  test("four /2s in one ec2.SecurityGroupRule", async () => {
+    const rule = variant(
+      named(SSH_RULE),
+      (i) => {
+        delete i.cidrIpv4;
+        delete i.ipProtocol;
+        Object.assign(i, { type: "ingress", protocol: "tcp", cidrBlocks: ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2", "192.0.0.0/2"] });
+      },
+      { type: TYPE.sgRule, name: "quarters" },
+    );
+    await expectViolations(stackWith([], [rule]), {
+      "no-internet-wide-ingress": [/^security group "network-node" admits ingress from .*0\.0\.0\.0\/2, 64\.0\.0\.0\/2, 128\.0\.0\.0\/2, 192\.0\.0\.0\/2, which together cover/],
+    });
+  });
+
+  test("IPv6 halves in the inline ingress of a new group", async () => {
+    const sg = crafted(TYPE.sg, "web", {
+      description: "web",
+      ingress: [{ protocol: "tcp", fromPort: 443, toPort: 443, ipv6CidrBlocks: ["::/1", "8000::/1"], description: "HTTPS" }],
+    });
+    await expectViolations(stackWith([], [sg]), {
+      "no-internet-wide-ingress": [/^security group "web" admits ingress from ::\/1, 8000::\/1, which together cover \d+ public IPv6 addresses .* more than a \/32/],
+    });
+  });
+
+  test("a stack prefix list of the internet's halves, referenced by a rule", async () => {
+    const list = crafted(TYPE.prefixList, "everyone", {
+      addressFamily: "IPv4",
+      maxEntries: 2,
+      entries: [{ cidr: "0.0.0.0/1" }, { cidr: "128.0.0.0/1" }],
+    });
+    const rule = variant(named(SSH_RULE), (i) => {
+      delete i.cidrIpv4;
+      i.prefixListId = "pl-everyone";
+    }, { propertyDependencies: { prefixListId: [list.urn], securityGroupId: [named("network-node").urn] } });
+    await expectViolations(stackWith([rule], [list]), {
+      "no-public-prefix-lists": [/^prefix list "everyone" holds 0\.0\.0\.0\/1, 128\.0\.0\.0\/1, which together cover .* every rule that references it admits that share of the internet/],
+      "no-internet-wide-ingress": [/^security group "network-node" admits ingress from 0\.0\.0\.0\/1, 128\.0\.0\.0\/1, which together cover/],
+    });
+  });
+
+  test("a /8 of public addresses and private ranges pass", async () => {
+    await expectClean(stackWith([sshFrom(SSH_RULE, "11.0.0.0/8")], [sshFrom("ssh-private", "10.0.0.0/8"), sshFrom("ssh-vpn", "172.16.0.0/12")]));
+  });
+});
+
+describe("public ingress through a default security group", () => {
+  test("0.0.0.0/0 in the inline ingress of an ec2.DefaultSecurityGroup", async () => {
+    const sg = crafted(TYPE.defaultSg, "default", {
+      vpcId: "vpc-1",
+      ingress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], description: "everything" }],
+    });
+    await expectViolations(stackWith([], [sg]), {
+      "no-public-ingress": [/^security group "default" inline ingress\[0\] admits all traffic from 0\.0\.0\.0\/0, the whole internet/],
+      "cluster-ports-from-security-groups": [
+        /^security group "default" inline ingress\[0\] admits Swarm cluster management/,
+        /^security group "default" inline ingress\[0\] admits Flocker REST API \(4523\/tcp\) from 0\.0\.0\.0\/0/,
+      ],
+    });
+  });
+});
+
+describe("no-public-nacl-ingress", () => {
+  test("a network ACL allowing all traffic from 0.0.0.0/0", async () => {
+    const nacl = crafted(TYPE.nacl, "public", {
+      vpcId: "vpc-1",
+      ingress: [{ ruleNo: 100, action: "allow", protocol: "-1", fromPort: 0, toPort: 0, cidrBlock: "0.0.0.0/0" }],
+      egress: [{ ruleNo: 100, action: "allow", protocol: "-1", fromPort: 0, toPort: 0, cidrBlock: "0.0.0.0/0" }],
+    });
+    await expectViolations(stackWith([], [nacl]), {
+      "no-public-nacl-ingress": [/^network ACL "public" ingress\[0\] allows all traffic from 0\.0\.0\.0\/0, which together cover .*Fix: allow the admin CIDRs only below port 1024/],
+    });
+  });
+
+  test("a NetworkAclRule allowing SSH from ::/0", async () => {
+    const rule = crafted(TYPE.naclRule, "ssh-v6", {
+      networkAclId: "acl-1",
+      ruleNumber: 110,
+      egress: false,
+      ruleAction: "allow",
+      protocol: "6",
+      fromPort: 22,
+      toPort: 22,
+      ipv6CidrBlock: "::/0",
+    });
+    await expectViolations(stackWith([], [rule]), {
+      "no-public-nacl-ingress": [/^network ACL rule "ssh-v6" \(ingress\) allows 22\/tcp from ::\/0/],
+    });
+  });
+
+  test("replies on ephemeral ports, denies and egress are fine", async () => {
+    const base = { networkAclId: "acl-1", ruleNumber: 120, protocol: "tcp", cidrBlock: "0.0.0.0/0" };
+    await expectClean(
+      stackWith([], [
+        crafted(TYPE.naclRule, "replies", { ...base, egress: false, ruleAction: "allow", fromPort: 1024, toPort: 65535 }),
+        crafted(TYPE.naclRule, "deny-ssh", { ...base, egress: false, ruleAction: "deny", fromPort: 22, toPort: 22 }),
+        crafted(TYPE.naclRule, "out", { ...base, egress: true, ruleAction: "allow", fromPort: 0, toPort: 65535 }),
+      ]),
+    );
+  });
+});
+
+describe("no-public-prefix-lists", () => {
+  test("a prefix list entry of 0.0.0.0/0", async () => {
+    await expectViolations(stackWith([], [crafted(TYPE.prefixListEntry, "anyone", { prefixListId: "pl-1", cidr: "0.0.0.0/0" })]), {
+      "no-public-prefix-lists": [/^prefix list entry "anyone" holds 0\.0\.0\.0\/0, which together cover/],
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// IMDSv1 through launch templates, and exception tags applied by hand.
+
+describe("imdsv2-required for launch templates", () => {
+  test("a launch template without metadataOptions", async () => {
+    await expectViolations(stackWith([], [crafted(TYPE.launchTemplate, "workers", { imageId: "ami-1", instanceType: "t2.medium" })]), {
+      "imdsv2-required": [/^launch template "workers" has metadataOptions\.httpTokens unset, which allows IMDSv1 on every instance launched from it\. Fix: /],
+    });
+  });
+
+  test("a launch template with tokens optional, even with the exception tag", async () => {
+    const template = crafted(TYPE.launchTemplate, "workers", {
+      metadataOptions: { httpTokens: "optional", httpPutResponseHopLimit: 1 },
+      tags: { [IMDSV1_EXCEPTION.tag]: IMDSV1_EXCEPTION.reason },
+    });
+    await expectViolations(stackWith([], [template]), {
+      "imdsv2-required": [/^launch template "workers" has metadataOptions\.httpTokens "optional"/],
+      "exception-tags-only-where-designated": [/^aws:ec2\/launchTemplate:LaunchTemplate "workers" carries the tag imdsv1-exception=flocker-1\.15-reads-instance-id-with-boto2, which grants IMDSv1/],
+    });
+  });
+
+  test("tokens required is fine", async () => {
+    await expectClean(stackWith([], [crafted(TYPE.launchTemplate, "workers", { metadataOptions: { httpTokens: "required" } })]));
+  });
+});
+
+describe("exception-tags-only-where-designated", () => {
+  test("an instance outside the node components that copies the IMDSv1 exception tag", async () => {
+    const rogue = variant(named(CONTROL_INSTANCE), () => undefined, {
+      name: "bastion",
+      urn: `urn:pulumi:dev::swarm-flocker::${TYPE.instance}::bastion`,
+      parent: undefined,
+    });
+    await expectViolations(stackWith([], [rogue]), {
+      "exception-tags-only-where-designated": [
+        /^aws:ec2\/instance:Instance "bastion" carries the tag imdsv1-exception=flocker-1\.15-reads-instance-id-with-boto2, which grants IMDSv1 \(imdsv2-required\), but only the node instances the stack builds .* may carry it\. Fix: remove the tag\./,
+      ],
+    });
+  });
+
+  test("a user outside FlockerStorage tagged as the Flocker user, with an access key", async () => {
+    const user = variant(named(FLOCKER_USER), () => undefined, { name: "deployer", urn: `urn:pulumi:dev::swarm-flocker::${TYPE.user}::deployer`, parent: undefined });
+    const key = variant(named(FLOCKER_KEY), (i) => (i.user = "deployer-mock"), { name: "deployer-key", parent: user.urn, dependencies: [user.urn] });
+    await expectViolations(stackWith([], [user, key]), {
+      "exception-tags-only-where-designated": [/^aws:iam\/user:User "deployer" carries the tag Purpose=flocker-ebs-backend, which grants a static access key .*only the Flocker IAM user the stack builds/],
+    });
+  });
+
+  test("the tag in a launch template's tagSpecifications", async () => {
+    const template = crafted(TYPE.launchTemplate, "spot", {
+      metadataOptions: { httpTokens: "required" },
+      tagSpecifications: [{ resourceType: "instance", tags: { [IMDSV1_EXCEPTION.tag]: IMDSV1_EXCEPTION.reason } }],
+    });
+    await expectViolations(stackWith([], [template]), {
+      "exception-tags-only-where-designated": [/"spot" carries the tag imdsv1-exception=.* \(tagSpecifications\[0\], for what it launches\)/],
+    });
+  });
+
+  test("other values of those tag keys grant nothing and pass", async () => {
+    await expectClean(stackWith([], [crafted(TYPE.user, "ops", { tags: { Purpose: "operations" } })]));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// IAM: partial wildcards and administrator attachments.
+
+describe("iam-least-privilege: partial wildcards", () => {
+  const withActions = (actions: string[]) =>
+    changed(FLOCKER_POLICY, (i) => {
+      const document = JSON.parse(i.policy);
+      document.Statement[1].Action = actions;
+      i.policy = JSON.stringify(document);
+    });
+
+  test.each(["iam:*AccessKey*", "ec2:Create*", "ec2:?ttachVolume", "s3:Put*Policy"])("%s", async (action) => {
+    const escaped = action.replace(/[*?]/g, (c) => `\\${c}`);
+    await expectViolations(withActions(["ec2:CreateTags", action]), {
+      "iam-least-privilege": [new RegExp(`statement 1 \\("[A-Za-z]+"\\) allows actions matching "${escaped}", a wildcard that grants every action it matches`)],
+    });
+  });
+});
+
+describe("iam-no-admin-attachments", () => {
+  test.each([
+    [TYPE.roleAttachment, { role: "r", policyArn: "arn:aws:iam::aws:policy/AdministratorAccess" }, /attaches arn:aws:iam::aws:policy\/AdministratorAccess \(policyArn\), which grants administrator access/],
+    [TYPE.userAttachment, { user: "u", policyArn: "arn:aws-us-gov:iam::aws:policy/IAMFullAccess" }, /which grants every action of a service/],
+    [TYPE.role, { assumeRolePolicy: "{}", managedPolicyArns: ["arn:aws:iam::aws:policy/PowerUserAccess"] }, /\(managedPolicyArns\), which grants every action except IAM's/],
+    [TYPE.roleAttachmentsExclusive, { roleName: "r", policyArns: ["arn:aws:iam::aws:policy/job-function/AdministratorAccess-Amplify"] }, /\(policyArns\), which grants administrator access/],
+  ])("%s", async (type, inputs, pattern) => {
+    await expectViolations(stackWith([], [crafted(type, "grant", inputs)]), { "iam-no-admin-attachments": [pattern] });
+  });
+
+  test("a customer managed policy and a narrow AWS managed policy pass", async () => {
+    await expectClean(
+      stackWith([], [
+        crafted(TYPE.roleAttachment, "own", { role: "r", policyArn: "arn:aws:iam::111122223333:policy/AdministratorAccess" }),
+        crafted(TYPE.roleAttachment, "ssm", { role: "r", policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" }),
+      ]),
+    );
   });
 });
