@@ -223,3 +223,57 @@ EOF2
   assert_failure 2
   assert_stderr_contains "usage: flocker-containers.sh control|agents|remove-control|remove-agents"
 }
+
+# ------------------------------------------------------------------------------------ pull-images
+@test "pull-images: every listed image pulled, in parallel, nothing on stdout; a second run pulls nothing" {
+  export IMAGES="sparkMasterImage=fsoppelsa/spark-master sparkWorkerImage=fsoppelsa/spark-worker:latest flockerTestImage=busybox@sha256:3333333333333333333333333333333333333333333333333333333333333333"
+  # each pull waits until all three have started: pulls one after another would fail
+  stub_set docker/pull-barrier 3
+  run_script pull-images
+  assert_success
+  assert_output ""
+  assert_equal "$(sort "$STUB_STATE/mutations.log")" "docker pull busybox@sha256:3333333333333333333333333333333333333333333333333333333333333333
+docker pull fsoppelsa/spark-master
+docker pull fsoppelsa/spark-worker:latest"
+  assert_stderr_contains "3 image(s) on this node"
+  rm "$STUB_STATE/docker/pull-barrier"
+  clear_logs
+  run_script pull-images
+  assert_success
+  assert_no_mutations
+  assert_stderr_contains "fsoppelsa/spark-master (sparkMasterImage) is already on this node"
+}
+
+@test "pull-images: a network error or a hung attempt is retried within the bound" {
+  export IMAGES="flockerPluginImage=$PLUGIN_REF"
+  rm "$STUB_STATE/docker/images/clusterhq_flocker-docker-plugin"
+  stub_fail docker-pull 1
+  run_script pull-images
+  assert_success
+  assert_equal "$(grep -c '^docker pull' "$STUB_STATE/mutations.log")" 2
+  rm "$STUB_STATE/docker/images/clusterhq_flocker-docker-plugin"
+  clear_logs
+  stub_fail timeout 1
+  run_script pull-images
+  assert_success
+  assert_equal "$(grep -c '^timeout 600 docker pull' "$STUB_STATE/calls.log")" 2
+}
+
+@test "pull-images: an image the registry lacks -> error naming the reference and its config key" {
+  stub_set docker/missing-images "clusterhq/flocker-control-servce"
+  export IMAGES="flockerControlImage=clusterhq/flocker-control-servce sparkWorkerImage=fsoppelsa/spark-worker"
+  run_script pull-images
+  assert_failure 1
+  assert_stderr_contains "pull access denied for clusterhq/flocker-control-servce"
+  assert_stderr_contains "could not pull clusterhq/flocker-control-servce (flockerControlImage) after 3 attempt(s) each"
+  assert_equal "$(grep -c '^docker pull clusterhq/flocker-control-servce$' "$STUB_STATE/mutations.log")" 3
+  # the other pull is not held back by the failing one
+  assert_called "docker pull fsoppelsa/spark-worker"
+}
+
+@test "pull-images: an entry that is not KEY=REFERENCE is refused before any pull" {
+  IMAGES="fsoppelsa/spark-worker" run_script pull-images
+  assert_failure 1
+  assert_stderr_contains "IMAGES entry 'fsoppelsa/spark-worker' is not KEY=REFERENCE"
+  assert_no_mutations
+}
