@@ -521,14 +521,14 @@ describe("iam-least-privilege", () => {
   test("a policy statement with ec2:*", async () => {
     await expectViolations(
       withDocument((s) => (s[1].Action = ["ec2:*"])),
-      { "iam-least-privilege": [new RegExp(`${where.source} 1 \\("CreateAndTagVolumes"\\) allows action "ec2:\\*", every action of the service\\. Fix: list the exact actions`)] },
+      { "iam-least-privilege": [new RegExp(`${where.source} 1 \\("CreateVolumesOfFlockerProfilesOnly"\\) allows action "ec2:\\*", every action of the service\\. Fix: list the exact actions`)] },
     );
   });
 
   test('action "*" (document given as an object)', async () => {
     await expectViolations(
       withDocument((s) => (s[1].Action = "*"), true),
-      { "iam-least-privilege": [/statement 1 \("CreateAndTagVolumes"\) allows action "\*", every action of every service/] },
+      { "iam-least-privilege": [/statement 1 \("CreateVolumesOfFlockerProfilesOnly"\) allows action "\*", every action of every service/] },
     );
   });
 
@@ -545,7 +545,7 @@ describe("iam-least-privilege", () => {
         delete s[1].Action;
         s[1].NotAction = ["iam:*"];
       }),
-      { "iam-least-privilege": [/statement 1 \("CreateAndTagVolumes"\) uses NotAction \["iam:\*"\], which allows everything not listed/] },
+      { "iam-least-privilege": [/statement 1 \("CreateVolumesOfFlockerProfilesOnly"\) uses NotAction \["iam:\*"\], which allows everything not listed/] },
     );
   });
 

@@ -7,7 +7,6 @@ import { renderAgentYml } from "../lib/agentYml";
 import { renderCloudConfig } from "../lib/cloudConfig";
 import { flockerFilesPayload, flockerNodeFiles } from "../lib/flockerFiles";
 import { flockerPackageEnv, remoteDebDir } from "../lib/flockerPackages";
-import { flockerPolicyDocument } from "../lib/flockerIamPolicy";
 import { cidrToken, portMatrix } from "../lib/ports";
 import { digestFiles, scriptCommand, scriptDigest } from "../lib/scripts";
 import { planNodes, topology } from "../lib/topology";
@@ -197,19 +196,6 @@ describe("port matrix", () => {
         expect(rule.peer).toEqual({ kind: "group", group: "node" });
       }
     }
-  });
-});
-
-describe("Flocker IAM policy", () => {
-  test("scoped to the region, the account and the cluster's tag", () => {
-    const doc = flockerPolicyDocument({ partition: "aws-us-gov", region: "us-gov-west-1", accountId: "111122223333", clusterId: "c-1" });
-    expect(doc.Statement.map((s) => s.Resource)).toEqual([
-      "*",
-      "arn:aws-us-gov:ec2:us-gov-west-1:111122223333:volume/*",
-      ["arn:aws-us-gov:ec2:us-gov-west-1:111122223333:volume/*", "arn:aws-us-gov:ec2:us-gov-west-1:111122223333:instance/*"],
-    ]);
-    expect(doc.Statement[0].Condition).toEqual({ StringEquals: { "aws:RequestedRegion": "us-gov-west-1" } });
-    expect(doc.Statement[2].Condition).toEqual({ StringEquals: { "ec2:ResourceTag/flocker-cluster-id": "c-1" } });
   });
 });
 
