@@ -1,6 +1,17 @@
 #!/usr/bin/env bash
-# install-docker.sh: install Docker (plus jq and curl, which the later steps use), make sure the
-# daemon is enabled and answering, and stop containers from reaching the EC2 metadata service.
+# install-docker.sh: point apt at the configured Ubuntu archive, install Docker (plus jq and curl,
+# which the later steps use), make sure the daemon is enabled and answering, and stop containers
+# from reaching the EC2 metadata service.
+#
+# The archive: an end-of-life release leaves archive.ubuntu.com for old-releases.ubuntu.com some
+# time after its support ends. UBUNTU_ARCHIVE_MIRROR rewrites the Ubuntu lines of
+# /etc/apt/sources.list to it (from a copy of the image's own file, so that a changed or removed
+# mirror is applied exactly); an archive that no longer serves the release fails here, on the first
+# apt run, with what to set.
+#
+# The Docker floor: with an encrypted overlay, Docker older than MIN_DOCKER_VERSION (20.10.24)
+# may send the overlay's traffic unencrypted (CVE-2023-28840/28841/28842); the engine to install
+# (pinned, already installed, or the archive's candidate) is refused below it.
 #
 # Why the metadata block: Flocker 1.15 reads the instance id with boto 2 over IMDSv1, so Flocker
 # nodes must allow IMDSv1 (httpTokens: optional). IMDSv1 GETs ignore the hop limit, so without a
@@ -8,7 +19,9 @@
 # DOCKER-USER chain and is re-applied by a systemd drop-in every time Docker starts.
 #
 # Environment: DOCKER_PACKAGE (docker.io), DOCKER_VERSION (exact apt version; empty = any),
-# BLOCK_CONTAINER_IMDS (1), WAIT_TIMEOUT (seconds for the daemon to answer, 120), RETRY_*.
+# UBUNTU_ARCHIVE_MIRROR (archive URL; empty = the image's own), MIN_DOCKER_VERSION (e.g. 20.10.24;
+# empty = no floor), BLOCK_CONTAINER_IMDS (1), WAIT_TIMEOUT (seconds for the daemon to answer,
+# 120), DOCKER_CLI_TIMEOUT (seconds one docker call may take, 60), RETRY_*.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -18,10 +31,17 @@ DOCKER_PACKAGE=${DOCKER_PACKAGE:-docker.io}
 DOCKER_VERSION=${DOCKER_VERSION:-}
 BLOCK_CONTAINER_IMDS=${BLOCK_CONTAINER_IMDS:-1}
 WAIT_TIMEOUT=${WAIT_TIMEOUT:-120}
+UBUNTU_ARCHIVE_MIRROR=${UBUNTU_ARCHIVE_MIRROR:-}
+UBUNTU_ARCHIVE_MIRROR=${UBUNTU_ARCHIVE_MIRROR%/}
+MIN_DOCKER_VERSION=${MIN_DOCKER_VERSION:-}
 [[ "$BLOCK_CONTAINER_IMDS" == 0 || "$BLOCK_CONTAINER_IMDS" == 1 ]] ||
   die "BLOCK_CONTAINER_IMDS must be 0 or 1, not '$BLOCK_CONTAINER_IMDS'"
 [[ "$DOCKER_PACKAGE" =~ ^[a-z0-9][a-z0-9+.-]+$ ]] || die "DOCKER_PACKAGE '$DOCKER_PACKAGE' is not a Debian package name: fix dockerPackage"
 [[ -z "$DOCKER_VERSION" || "$DOCKER_VERSION" =~ ^[A-Za-z0-9.+~:-]+$ ]] || die "DOCKER_VERSION '$DOCKER_VERSION' is not a Debian version: fix dockerVersion"
+# No #, & or \ in the URL: it goes into a sed replacement.
+[[ -z "$UBUNTU_ARCHIVE_MIRROR" || "$UBUNTU_ARCHIVE_MIRROR" =~ ^https?://[A-Za-z0-9.:@%_~/+-]+$ ]] ||
+  die "UBUNTU_ARCHIVE_MIRROR '$UBUNTU_ARCHIVE_MIRROR' is not an http(s) archive URL: fix ubuntuArchiveMirror"
+[[ -z "$MIN_DOCKER_VERSION" || "$MIN_DOCKER_VERSION" =~ ^[0-9]+(\.[0-9]+)*$ ]] || die "MIN_DOCKER_VERSION '$MIN_DOCKER_VERSION' is not a version such as 20.10.24"
 
 IMDS_RULE=(DOCKER-USER -d 169.254.169.254/32 -j REJECT)
 DROPIN=$(path /etc/systemd/system/docker.service.d/10-block-container-imds.conf)
@@ -32,14 +52,96 @@ ExecStartPost=/bin/sh -c 'iptables -C DOCKER-USER -d 169.254.169.254/32 -j REJEC
 # DPkg::Lock::Timeout makes apt >= 1.9.11 wait for the dpkg lock; older apt (16.04/18.04)
 # ignores the option, and the retry around the install covers lock contention there.
 APT_INSTALL=(apt-get install -y -o DPkg::Lock::Timeout=300)
+OLD_RELEASES=http://old-releases.ubuntu.com/ubuntu
+SOURCES_LIST=$(path /etc/apt/sources.list)
+# The image's own sources.list, kept at the first rewrite (apt reads no file of this name).
+SOURCES_ORIGINAL=$SOURCES_LIST.swarm-flocker-original
+APT_SOURCES_CHANGED=0
+
+# apply_archive_mirror: sources.list = the image's file with its Ubuntu archive URLs (regional EC2
+# mirrors, archive.ubuntu.com, security.ubuntu.com) replaced by UBUNTU_ARCHIVE_MIRROR; with no
+# mirror, the image's file again.
+apply_archive_mirror() {
+  if [[ -z "$UBUNTU_ARCHIVE_MIRROR" ]]; then
+    [[ -f "$SOURCES_ORIGINAL" ]] || return 0
+    if write_if_changed "$SOURCES_LIST" 644 <"$SOURCES_ORIGINAL"; then
+      log "ubuntuArchiveMirror is empty: apt uses the image's own archive again"
+      APT_SOURCES_CHANGED=1
+    fi
+    rm -f -- "$SOURCES_ORIGINAL"
+    return 0
+  fi
+  [[ -f "$SOURCES_LIST" ]] || die "cannot apply ubuntuArchiveMirror: $SOURCES_LIST does not exist on this node"
+  [[ -f "$SOURCES_ORIGINAL" ]] || cp -p -- "$SOURCES_LIST" "$SOURCES_ORIGINAL" || die "cannot keep a copy of $SOURCES_LIST"
+  if write_if_changed "$SOURCES_LIST" 644 < <(sed -E \
+    "s#^(deb(-src)?[[:space:]]+(\[[^]]*\][[:space:]]+)?)https?://([A-Za-z0-9.-]+\.)?(archive|security)\.ubuntu\.com/ubuntu/?([[:space:]])#\1$UBUNTU_ARCHIVE_MIRROR/\6#" \
+    "$SOURCES_ORIGINAL"); then
+    log "apt now uses $UBUNTU_ARCHIVE_MIRROR for the Ubuntu archive"
+    APT_SOURCES_CHANGED=1
+  fi
+  grep -qF " $UBUNTU_ARCHIVE_MIRROR/ " "$SOURCES_LIST" ||
+    die "ubuntuArchiveMirror is set, but no line of $SOURCES_LIST names an Ubuntu archive to replace (see the file on this node)"
+}
+
+# release_gone OUTPUT: apt said an Ubuntu archive of sources.list has no Release file for this
+# release (404): the release has left that archive. Other repositories fail the ordinary way.
+release_gone() {
+  local repo uri suite
+  repo=$(grep -oE "repository '[^']+' does not have a Release file" <<<"$1" | head -n 1 | cut -d "'" -f 2) || true
+  [[ -n "$repo" ]] || return 1
+  read -r uri suite _ <<<"$repo"
+  grep -qE "^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?${uri//./\\.}/?[[:space:]]" "$SOURCES_LIST" 2>/dev/null || return 1
+  if [[ -n "$UBUNTU_ARCHIVE_MIRROR" ]]; then
+    die "ubuntuArchiveMirror $UBUNTU_ARCHIVE_MIRROR does not serve ${suite} (apt: no dists/${suite}/Release there): set it to an archive that holds this release (an end-of-life release is on $OLD_RELEASES: pulumi config set ubuntuArchiveMirror $OLD_RELEASES), then run pulumi up again"
+  fi
+  die "the Ubuntu archive $uri no longer serves ${suite} (apt: no dists/${suite}/Release there; an end-of-life release moves to old-releases): pulumi config set ubuntuArchiveMirror $OLD_RELEASES, then run pulumi up again"
+}
+
+# apt_update: apt-get update; an archive that dropped the release stops the script at once (no retry
+# brings it back).
+apt_update() {
+  local out rc=0
+  out=$(apt-get update 2>&1) || rc=$?
+  printf '%s\n' "$out" >&2
+  if [[ "$out" == *"does not have a Release file"* ]]; then release_gone "$out" || true; fi
+  return "$rc"
+}
+
+# version_at_least VERSION FLOOR: the leading dotted numbers of VERSION's upstream part (no epoch,
+# no revision) are at least FLOOR's, as config/checks/software.ts compares them.
+version_at_least() {
+  local version=${1#*:} have want i
+  [[ "$1" == *:* ]] || version=$1
+  version=${version%-*}
+  [[ "$version" =~ ^[0-9]+(\.[0-9]+)* ]] || return 1
+  IFS=. read -r -a have <<<"${BASH_REMATCH[0]}"
+  IFS=. read -r -a want <<<"$2"
+  for ((i = 0; i < ${#have[@]} || i < ${#want[@]}; i++)); do
+    ((10#${have[i]:-0} == 10#${want[i]:-0})) || return $((10#${have[i]:-0} < 10#${want[i]:-0}))
+  done
+  return 0
+}
+
+# require_docker_floor VERSION WHAT: die when an encrypted overlay is wanted and VERSION is too old.
+require_docker_floor() {
+  [[ -n "$MIN_DOCKER_VERSION" ]] || return 0
+  version_at_least "$1" "$MIN_DOCKER_VERSION" && return 0
+  die "$DOCKER_PACKAGE $1 ($2) is older than $MIN_DOCKER_VERSION, and overlayEncrypted is true: Docker before $MIN_DOCKER_VERSION may send the encrypted overlay's traffic unencrypted (CVE-2023-28840/28841/28842). Pin a newer engine with dockerVersion (see 'apt-cache policy $DOCKER_PACKAGE' on this node), point ubuntuArchiveMirror at an archive that has one, or set overlayEncrypted to false"
+}
+
+# archive_candidate: the version apt would install now (after apt-get update).
+archive_candidate() { apt-cache policy "$DOCKER_PACKAGE" 2>/dev/null | sed -n 's/^ *Candidate: //p'; }
 
 install_packages() {
   local -a want=()
-  local have
+  local have check_candidate=0
   have=$(pkg_installed_version "$DOCKER_PACKAGE" || true)
+  [[ -z "$DOCKER_VERSION" ]] || require_docker_floor "$DOCKER_VERSION" "pinned by dockerVersion"
   if [[ -n "$have" && (-z "$DOCKER_VERSION" || "$have" == "$DOCKER_VERSION") ]]; then
     log "$DOCKER_PACKAGE $have is installed"
+    require_docker_floor "$have" "installed on this node"
   else
+    [[ -n "$DOCKER_VERSION" || -z "$MIN_DOCKER_VERSION" ]] || check_candidate=1
     [[ -z "$have" ]] || log "$DOCKER_PACKAGE $have is installed but $DOCKER_VERSION is wanted"
     want+=("$DOCKER_PACKAGE${DOCKER_VERSION:+=$DOCKER_VERSION}")
   fi
@@ -47,12 +149,23 @@ install_packages() {
   for p in jq curl; do
     pkg_installed_version "$p" >/dev/null || want+=("$p")
   done
-  ((${#want[@]} > 0)) || return 0
+  if ((${#want[@]} == 0)); then
+    # A new archive is proven at once, not at the next step's apt run.
+    if ((APT_SOURCES_CHANGED)); then
+      retry "$RETRY_ATTEMPTS" "$RETRY_DELAY" apt_update || die "apt-get update failed after $RETRY_ATTEMPTS attempts: check the node's outbound access to the Ubuntu archive"
+    fi
+    return 0
+  fi
 
   local -a opts=()
   [[ -z "$DOCKER_VERSION" ]] || opts+=(--allow-downgrades)
   _apt_install() {
-    apt-get update >&2 || return 1
+    apt_update || return 1
+    if ((check_candidate)); then
+      local candidate
+      candidate=$(archive_candidate)
+      [[ -z "$candidate" || "$candidate" == "(none)" ]] || require_docker_floor "$candidate" "the archive's candidate"
+    fi
     "${APT_INSTALL[@]}" ${opts[@]+"${opts[@]}"} "${want[@]}" >&2 || return 1
   }
   log "installing ${want[*]}"
@@ -60,7 +173,7 @@ install_packages() {
     die "could not install ${want[*]} after $RETRY_ATTEMPTS attempts: check the node's outbound access to the Ubuntu archive and 'apt-cache policy $DOCKER_PACKAGE' (is dockerVersion '${DOCKER_VERSION}' available?), then re-run pulumi up"
 }
 
-docker_answers() { docker info >/dev/null 2>&1; }
+docker_answers() { docker_cli info >/dev/null 2>&1; }
 
 block_metadata_service() {
   if [[ "$BLOCK_CONTAINER_IMDS" == 1 ]]; then
@@ -88,6 +201,7 @@ block_metadata_service() {
 }
 
 require_cmd systemctl "this script needs systemd (Ubuntu 16.04 or later)"
+apply_archive_mirror
 install_packages
 systemd_ensure_running docker
 WAIT_HINT="see 'systemctl status docker' and 'journalctl -u docker' on this node" \

@@ -15,6 +15,8 @@ FS_ROOT=${FS_ROOT:-}
 WAIT_INTERVAL=${WAIT_INTERVAL:-5}
 RETRY_ATTEMPTS=${RETRY_ATTEMPTS:-5}
 RETRY_DELAY=${RETRY_DELAY:-10}
+# Seconds a single docker CLI call may take (docker_cli); pulls and runs pass their own.
+DOCKER_CLI_TIMEOUT=${DOCKER_CLI_TIMEOUT:-60}
 # Owner ("uid:gid") of the files and directories the scripts create under /etc; tests that do
 # not run as root point it at their own user.
 FILE_OWNER=${FILE_OWNER:-0:0}
@@ -24,6 +26,8 @@ export DEBIAN_FRONTEND=noninteractive LC_ALL=C
 # Logging: everything goes to stderr so that stdout carries only a script's documented output.
 
 log() { printf '[%s] %s\n' "$SCRIPT_NAME" "$*" >&2; }
+# The script's own stderr, for messages that must show where a caller silences a command's.
+exec {SCRIPT_STDERR}>&2
 warn() { log "WARNING: $*"; }
 die() {
   log "ERROR: $*"
@@ -73,7 +77,14 @@ _cleanup() {
 }
 trap _cleanup EXIT
 trap 'exit 130' INT
-trap 'exit 143' TERM HUP
+# TERM is what the step's wall-clock bound sends (`timeout` on the command line, lib/scripts.ts):
+# say so, since the step then only shows exit code 124.
+_on_term() {
+  log "ERROR: stopped by SIGTERM, most likely because this step ran past its wall-clock bound (the timeout on its command line): the lines above show what it was doing; fix that on the node and re-run pulumi up" 2>&"$SCRIPT_STDERR"
+  exit 143
+}
+trap _on_term TERM
+trap 'exit 143' HUP
 
 cleanup_add() { _CLEANUP+=("$1"); }
 
@@ -209,6 +220,21 @@ systemd_restart() {
 # Docker and Swarm.
 
 docker_installed() { command -v docker >/dev/null 2>&1; }
+
+# docker_cli ARGS...: the docker CLI, stopped after DOCKER_CLI_TIMEOUT seconds (KILL 10 s later):
+# a daemon that hangs instead of refusing would otherwise hold the step until its own bound.
+# --foreground keeps it in the step's process group, so the step's own bound stops it too.
+# Returns the CLI's status, or 124 when it was stopped, and says so on the script's stderr even
+# when the caller silences the call's (only the subcommand is named: arguments may hold secrets).
+docker_cli() {
+  local rc=0
+  timeout --foreground --kill-after=10 "$DOCKER_CLI_TIMEOUT" docker "$@" || rc=$?
+  if ((rc == 124 || rc == 137)); then
+    log "'docker ${1:-}' did not return within ${DOCKER_CLI_TIMEOUT}s: the Docker daemon is hung (see 'systemctl status docker' and 'journalctl -u docker'; 'systemctl restart docker' usually clears it)" 2>&"$SCRIPT_STDERR"
+    return 124
+  fi
+  return "$rc"
+}
 
 # swarm_state: this node's LocalNodeState (inactive|pending|active|error|locked).
 swarm_state() { docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null; }

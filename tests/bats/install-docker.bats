@@ -119,3 +119,154 @@ EOF2
   assert_stderr_contains "'systemctl' is not installed on this node: this script needs systemd"
   assert_no_mutations
 }
+
+# ---------------------------------------------------------------------------------- Ubuntu archive
+
+XENIAL_SOURCES="deb http://us-east-1.ec2.archive.ubuntu.com/ubuntu/ xenial main restricted
+deb-src http://us-east-1.ec2.archive.ubuntu.com/ubuntu/ xenial main restricted
+deb http://us-east-1.ec2.archive.ubuntu.com/ubuntu/ xenial-updates main restricted universe
+deb http://security.ubuntu.com/ubuntu xenial-security main restricted
+# deb http://archive.canonical.com/ubuntu xenial partner
+deb [arch=amd64] https://download.docker.com/linux/ubuntu xenial stable"
+
+OLD_RELEASES_SOURCES="deb http://old-releases.ubuntu.com/ubuntu/ xenial main restricted
+deb-src http://old-releases.ubuntu.com/ubuntu/ xenial main restricted
+deb http://old-releases.ubuntu.com/ubuntu/ xenial-updates main restricted universe
+deb http://old-releases.ubuntu.com/ubuntu/ xenial-security main restricted
+# deb http://archive.canonical.com/ubuntu xenial partner
+deb [arch=amd64] https://download.docker.com/linux/ubuntu xenial stable"
+
+image_sources() {
+  mkdir -p "$FS_ROOT/etc/apt"
+  printf '%s\n' "$XENIAL_SOURCES" >"$FS_ROOT/etc/apt/sources.list"
+}
+
+@test "a mirror: the Ubuntu lines of sources.list point at it, others stay; a second run changes nothing" {
+  image_sources
+  UBUNTU_ARCHIVE_MIRROR=http://old-releases.ubuntu.com/ubuntu/ run_script install-docker
+  assert_success
+  assert_equal "$(cat "$FS_ROOT/etc/apt/sources.list")" "$OLD_RELEASES_SOURCES"
+  assert_equal "$(cat "$FS_ROOT/etc/apt/sources.list.swarm-flocker-original")" "$XENIAL_SOURCES"
+  assert_stderr_contains "apt now uses http://old-releases.ubuntu.com/ubuntu for the Ubuntu archive"
+  clear_logs
+  UBUNTU_ARCHIVE_MIRROR=http://old-releases.ubuntu.com/ubuntu run_script install-docker
+  assert_success
+  assert_no_mutations
+  assert_equal "$(cat "$FS_ROOT/etc/apt/sources.list")" "$OLD_RELEASES_SOURCES"
+}
+
+@test "a changed mirror is applied to the image's own file; no mirror restores it" {
+  image_sources
+  UBUNTU_ARCHIVE_MIRROR=http://mirror.one.internal/ubuntu run_script install-docker
+  assert_success
+  UBUNTU_ARCHIVE_MIRROR=http://old-releases.ubuntu.com/ubuntu run_script install-docker
+  assert_success
+  assert_equal "$(cat "$FS_ROOT/etc/apt/sources.list")" "$OLD_RELEASES_SOURCES"
+  clear_logs
+  run_script install-docker
+  assert_success
+  assert_equal "$(cat "$FS_ROOT/etc/apt/sources.list")" "$XENIAL_SOURCES"
+  [[ ! -e "$FS_ROOT/etc/apt/sources.list.swarm-flocker-original" ]]
+  # Docker is installed already: the restored archive is still proven by an update.
+  assert_mutations <<<"apt-get update"
+}
+
+@test "the release has left the image's archive: fails on the first apt run naming ubuntuArchiveMirror and old-releases" {
+  image_sources
+  stub_set apt/gone-archives "http://us-east-1.ec2.archive.ubuntu.com/ubuntu"
+  run_script install-docker
+  assert_failure 1
+  assert_stderr_contains "the Ubuntu archive http://us-east-1.ec2.archive.ubuntu.com/ubuntu no longer serves xenial (apt: no dists/xenial/Release there; an end-of-life release moves to old-releases): pulumi config set ubuntuArchiveMirror http://old-releases.ubuntu.com/ubuntu, then run pulumi up again"
+  # No retry: a 404 Release file does not come back.
+  assert_mutations <<<"apt-get update"
+}
+
+@test "a mirror that does not serve the release is named as the cause" {
+  image_sources
+  stub_set apt/gone-archives "http://mirror.one.internal/ubuntu"
+  UBUNTU_ARCHIVE_MIRROR=http://mirror.one.internal/ubuntu run_script install-docker
+  assert_failure 1
+  assert_stderr_contains "ubuntuArchiveMirror http://mirror.one.internal/ubuntu does not serve xenial (apt: no dists/xenial/Release there): set it to an archive that holds this release"
+  refute_called_matching '^apt-get install'
+}
+
+@test "old-releases as the mirror gets past an archive that dropped the release" {
+  image_sources
+  stub_set apt/gone-archives "http://us-east-1.ec2.archive.ubuntu.com/ubuntu
+http://security.ubuntu.com/ubuntu"
+  UBUNTU_ARCHIVE_MIRROR=http://old-releases.ubuntu.com/ubuntu run_script install-docker
+  assert_success
+  assert_called "apt-get install -y -o DPkg::Lock::Timeout=300 docker.io jq curl"
+}
+
+@test "a mirror with no Ubuntu line to replace is an error, not a silent no-op" {
+  mkdir -p "$FS_ROOT/etc/apt"
+  echo "deb https://download.docker.com/linux/ubuntu xenial stable" >"$FS_ROOT/etc/apt/sources.list"
+  UBUNTU_ARCHIVE_MIRROR=http://old-releases.ubuntu.com/ubuntu run_script install-docker
+  assert_failure 1
+  assert_stderr_contains "ubuntuArchiveMirror is set, but no line of $FS_ROOT/etc/apt/sources.list names an Ubuntu archive to replace"
+  assert_no_mutations
+}
+
+# ---------------------------------------------------------------------------------- Docker floor
+
+@test "floor: the archive's candidate older than MIN_DOCKER_VERSION is refused before it is installed" {
+  stub_set apt/archive "docker.io 20.10.21-0ubuntu1~18.04.3
+jq 1.5
+curl 7.58"
+  MIN_DOCKER_VERSION=20.10.24 run_script install-docker
+  assert_failure 1
+  assert_stderr_contains "docker.io 20.10.21-0ubuntu1~18.04.3 (the archive's candidate) is older than 20.10.24, and overlayEncrypted is true"
+  assert_stderr_contains "Pin a newer engine with dockerVersion"
+  refute_called_matching '^apt-get install'
+}
+
+@test "floor: a pinned older version and an installed older engine are refused" {
+  MIN_DOCKER_VERSION=20.10.24 DOCKER_VERSION=18.09.7-0ubuntu1~16.04.7 run_script install-docker
+  assert_failure 1
+  assert_stderr_contains "docker.io 18.09.7-0ubuntu1~16.04.7 (pinned by dockerVersion) is older than 20.10.24"
+  assert_no_mutations
+
+  installed docker.io 18.09.7-0ubuntu1~16.04.5
+  MIN_DOCKER_VERSION=20.10.24 run_script install-docker
+  assert_failure 1
+  assert_stderr_contains "docker.io 18.09.7-0ubuntu1~16.04.5 (installed on this node) is older than 20.10.24"
+  assert_no_mutations
+}
+
+@test "floor: versions at or above it install, Docker's own epoch-and-tilde form included" {
+  stub_set apt/archive "docker-ce 5:20.10.24~3-0~ubuntu-bionic
+jq 1.5
+curl 7.58"
+  DOCKER_PACKAGE=docker-ce MIN_DOCKER_VERSION=20.10.24 run_script install-docker
+  assert_success
+  assert_equal "$(cat "$STUB_STATE/dpkg/docker-ce")" "5:20.10.24~3-0~ubuntu-bionic"
+  clear_logs
+  DOCKER_PACKAGE=docker-ce MIN_DOCKER_VERSION=20.10.24 run_script install-docker
+  assert_success
+  assert_no_mutations
+}
+
+# ---------------------------------------------------------------------------------- bounds
+
+@test "a daemon that hangs: each docker call is cut off at DOCKER_CLI_TIMEOUT and the wait fails with what hung" {
+  stub_fail docker-hang always
+  local started=$SECONDS
+  DOCKER_CLI_TIMEOUT=1 WAIT_TIMEOUT=2 run_script install-docker
+  assert_failure 1
+  assert_stderr_contains "'docker info' did not return within 1s: the Docker daemon is hung"
+  assert_stderr_contains "timed out after 2s waiting for the Docker daemon to answer 'docker info'"
+  assert_called "timeout --foreground --kill-after=10 1 docker info"
+  # The stub daemon sleeps 30 s per call: only the bound ends the script this soon.
+  ((SECONDS - started < 15))
+  refute_called_matching '^iptables -I'
+}
+
+@test "the step's own bound: TERM from timeout stops the script with a message, exit 124" {
+  stub_fail docker-hang always
+  local started=$SECONDS
+  run --separate-stderr timeout --kill-after=5 2 env DOCKER_CLI_TIMEOUT=30 bash "$SCRIPTS/install-docker.sh" </dev/null
+  assert_failure 124
+  assert_stderr_contains "[install-docker] ERROR: stopped by SIGTERM, most likely because this step ran past its wall-clock bound"
+  ((SECONDS - started < 15))
+}
