@@ -7,7 +7,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClusterNetwork } from "./components/network";
 import { ClusterNodes } from "./components/nodes";
 import { Flocker } from "./components/flocker";
+import { FlockerPluginOffer } from "./components/flockerPlugin";
 import { FlockerPki } from "./components/pki";
+import { FlockerSnapshots } from "./components/snapshots";
 import { Spark } from "./components/spark";
 import { FlockerStorage } from "./components/storage";
 import { Swarm } from "./components/swarm";
@@ -73,6 +75,13 @@ export = async (): Promise<StackOutputs> => {
     workers: layout.workers.map((n) => host(n.name)),
     sparkMasterHost: host(layout.sparkMaster.name),
   });
+  const pluginOffer = new FlockerPluginOffer("flocker-plugin", {
+    hosts: layout.nodes.filter((n) => n.swarmRole !== undefined).map((n) => host(n.name)),
+    agentsReady: flocker.agentsReady,
+  });
+  if (config.snapshots) {
+    new FlockerSnapshots("snapshots", { clusterId: pki.clusterId, clusterName: config.clusterName, schedule: config.snapshots, tags });
+  }
   const spark = new Spark("spark", {
     manager: host(layout.initialManager.name),
     sparkMasterHost: host(layout.sparkMaster.name),
@@ -88,7 +97,7 @@ export = async (): Promise<StackOutputs> => {
     workerMemory: config.sparkWorkerMemory,
     smokeTest: config.smokeTest,
     swarmInitialized: swarm.initialized,
-    swarmReady: [...Object.values(swarm.membersReady), swarm.sparkMasterLabel],
+    swarmReady: [...Object.values(swarm.membersReady), swarm.sparkMasterLabel, pluginOffer.offered[layout.sparkMaster.name]],
     flockerReady: [flocker.controlReady, flocker.agentsReady[layout.sparkMaster.name]],
   });
 

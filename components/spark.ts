@@ -20,7 +20,10 @@ export const SMOKE_TEST_SKIPPED = "skipped (smokeTest is false)";
 export interface SparkArgs {
   /** Where cluster-wide Docker commands run. */
   readonly manager: NodeHost;
-  /** The node labelled for the master; it creates the Flocker volume so no move is needed. */
+  /**
+   * The node labelled for the master; it creates the Flocker volume so no move is needed. The
+   * volume does not follow this node's life: replacing the node keeps the dataset.
+   */
   readonly sparkMasterHost: NodeHost;
   readonly overlaySubnet: string;
   readonly overlayEncrypted: boolean;
@@ -86,9 +89,13 @@ export class Spark extends pulumi.ComponentResource {
           FLOCKER_CONTROL_HOST: args.flockerControlHost,
           FLOCKER_ETC: "/etc/flocker",
         },
-        // Deleting the dataset destroys its data: never after a replacement was created.
+        // The dataset is the cluster's, not this node's: a replaced node re-runs the create (which
+        // finds the dataset; Flocker moves it to wherever the master runs next) and never the
+        // delete, which only an explicit destroy runs. Deleting it destroys its data, so it never
+        // runs after a replacement was created either.
         deleteAction: "delete",
         deleteBeforeReplace: true,
+        lifecycle: "cluster",
         dependsOn: args.flockerReady,
       },
       this,

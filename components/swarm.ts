@@ -5,9 +5,8 @@ import { SPARK_MASTER_LABEL } from "../lib/topology";
 import { NodeHost } from "./nodeHost";
 import { scriptStep } from "./remoteStep";
 
-
 export interface SwarmArgs {
-  /** The manager that runs `docker swarm init`. */
+  /** The manager that runs `docker swarm init` (or, once replaced, re-joins through the others). */
   readonly initialManager: NodeHost;
   /** Further managers, joined one after the other in this order. */
   readonly joiningManagers: readonly NodeHost[];
@@ -22,9 +21,18 @@ export interface SwarmArgs {
  * as secrets, the other managers joining one at a time (so the Raft group grows by one member at
  * a time), the workers joining in parallel, and the Spark master's node labelled.
  *
- * Every joined node has a membership step on the first manager: its create waits until the node
- * is Ready, and its delete drains the node, demotes it if it is a manager and removes it from the
- * swarm — before the node's own delete leaves the swarm and before its instance goes.
+ * Replacing any node keeps the one swarm (docs/operations.md, "Replace a node"):
+ * - Every other manager has a peer step, re-run whenever the first manager's instance changes: on
+ *   that manager it prints (secret) its address, the manager join token and the swarm's id when it
+ *   already is a manager, else nothing. The first manager's init reads those lines: none (the
+ *   first bring-up) means `swarm init`; some mean the swarm lives on, so a replaced first manager
+ *   joins it through a survivor instead of founding a second one.
+ * - Every joined node has a membership step on the first manager that belongs to the member's
+ *   life, not the manager's (`lifecycle: "cluster"`, the member's instance id as its trigger): its
+ *   create waits until the node is Ready and removes the Down entry an earlier host of that name
+ *   left; its delete — run only when the member goes — drains the node, demotes a manager (refused
+ *   when the other managers would lose quorum) and removes it. Replacing the first manager only
+ *   re-runs the creates on its successor: nobody is removed.
  */
 export class Swarm extends pulumi.ComponentResource {
   /** Secret. */
@@ -34,7 +42,7 @@ export class Swarm extends pulumi.ComponentResource {
   /** Every joined node is Ready, per node name (the first manager: its init). */
   public readonly membersReady: Readonly<Record<string, command.remote.Command>>;
   public readonly sparkMasterLabel: command.remote.Command;
-  /** `docker swarm init` has run on the first manager. */
+  /** `docker swarm init` (or the re-join) has run on the first manager. */
   public readonly initialized: command.remote.Command;
   public readonly managerAddresses: readonly string[];
 
@@ -43,16 +51,31 @@ export class Swarm extends pulumi.ComponentResource {
     const first = args.initialManager;
     const managerAddress = `${first.node.privateIp}:${SWARM_MANAGEMENT_PORT}`;
 
+    const peers = args.joiningManagers.map((host) =>
+      scriptStep(
+        `${name}-peer-${host.node.name}`,
+        {
+          target: host.target,
+          script: "swarm-peer.sh",
+          secretOutput: true,
+          // Re-read from the survivors whenever the first manager is a new instance.
+          triggers: [first.target.instanceId],
+          dependsOn: [host.dockerReady],
+        },
+        this,
+      ),
+    );
     const init = scriptStep(
       `${name}-init`,
       {
         target: first.target,
         script: "swarm-init.sh",
         action: "create",
-        env: { ADVERTISE_ADDR: first.node.privateIp },
+        env: { ADVERTISE_ADDR: first.node.privateIp, SWARM_PORT: SWARM_MANAGEMENT_PORT },
+        stdin: peers.length === 0 ? undefined : pulumi.all(peers.map((p) => p.stdout)).apply(peerLines),
         deleteAction: "delete",
         deleteBeforeReplace: true,
-        dependsOn: [first.dockerReady],
+        dependsOn: [first.dockerReady, ...peers],
       },
       this,
     );
@@ -99,6 +122,7 @@ export class Swarm extends pulumi.ComponentResource {
           env: { NODE_NAME: host.node.name },
           deleteAction: "remove",
           deleteBeforeReplace: true,
+          lifecycle: "cluster",
           triggers: [host.target.instanceId],
           dependsOn: [joined],
         },
@@ -123,6 +147,10 @@ export class Swarm extends pulumi.ComponentResource {
         action: "add",
         env: { NODE_NAME: sparkNode.node.name, LABEL_KEY: SPARK_MASTER_LABEL.key, LABEL_VALUE: SPARK_MASTER_LABEL.value },
         deleteAction: "remove",
+        // The old label goes before the new node gets it: removing it afterwards, by hostname,
+        // would take it from the new node too.
+        deleteBeforeReplace: true,
+        lifecycle: "cluster",
         triggers: [sparkNode.target.instanceId],
         dependsOn: [membersReady[sparkNode.node.name]],
       },
@@ -136,4 +164,13 @@ export class Swarm extends pulumi.ComponentResource {
       managerAddresses: this.managerAddresses,
     });
   }
+}
+
+/** The peers' answers as swarm-init reads them: one line per manager already in the swarm. */
+function peerLines(answers: string[]): string {
+  return answers
+    .map((answer) => answer.trim())
+    .filter((line) => line !== "")
+    .map((line) => `${line}\n`)
+    .join("");
 }

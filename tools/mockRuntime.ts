@@ -100,6 +100,8 @@ function mockState(type: string, name: string, inputs: Record<string, any>): { i
       return { id: name, state: { ...state, keyName: `${name}-mock` } };
     case "aws:iam/user:User":
       return { id: name, state: { ...state, name: `${name}-mock`, arn: `arn:aws:iam::123456789012:user/${name}` } };
+    case "aws:iam/role:Role":
+      return { id: name, state: { ...state, name: `${name}-mock`, arn: `arn:aws:iam::123456789012:role${inputs.path ?? "/"}${name}-mock` } };
     case "aws:iam/accessKey:AccessKey":
       return { id: `AKIA${fakeId("", name, 16).toUpperCase()}`, state: { ...state, secret: `${MOCK_AWS_SECRET_PREFIX}${name}` } };
     case "tls:index/privateKey:PrivateKey": {

@@ -1,0 +1,96 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { SnapshotSchedule } from "../config/schema";
+import { FLOCKER_CLUSTER_TAG } from "../lib/flockerIamPolicy";
+
+/** AWS's managed policy for Data Lifecycle Manager's snapshot policies (create, tag, delete). */
+export const DLM_SERVICE_POLICY = "policy/service-role/AWSDataLifecycleManagerServiceRole";
+
+/**
+ * Tags Flocker's EBS driver puts on every volume it creates (ClusterHQ/flocker
+ * `flocker/node/agents/ebs.py`, `create_volume`): the cluster's UUID (CLUSTER_ID_LABEL, the CA's
+ * OU), the dataset's id (DATASET_ID_LABEL) and `Name=flocker-<dataset id>`. Snapshots copy them,
+ * which is how a restore finds a dataset's snapshots and how Flocker recognises the restored volume.
+ */
+export const FLOCKER_VOLUME_TAGS = { clusterId: FLOCKER_CLUSTER_TAG, datasetId: "flocker-dataset-id" } as const;
+
+export interface FlockerSnapshotsArgs {
+  /** The Flocker cluster UUID: the policy targets the EBS volumes Flocker tagged with it. */
+  readonly clusterId: pulumi.Input<string>;
+  /** For the policy's description. */
+  readonly clusterName: string;
+  readonly schedule: SnapshotSchedule;
+  /** Tags for the role and the policy, also added to every snapshot. @default {} */
+  readonly tags?: Record<string, pulumi.Input<string>>;
+}
+
+/**
+ * Scheduled EBS snapshots of this cluster's Flocker datasets: a Data Lifecycle Manager policy that
+ * targets the volumes carrying this cluster's `flocker-cluster-id` tag (Flocker tags its volumes;
+ * the stack creates none of them), every `intervalHours` from `time` (UTC), keeping the newest
+ * `retainCount` per volume, with the volume's tags copied so that each snapshot names its dataset.
+ * DLM runs the policy with a role of its own holding AWS's managed DLM policy.
+ *
+ * Snapshots outlive the stack: deleting the policy keeps them, and when a dataset's volume is
+ * deleted DLM keeps its newest snapshot (docs/operations.md, "Snapshots and restoring a dataset").
+ */
+export class FlockerSnapshots extends pulumi.ComponentResource {
+  public readonly policyId: pulumi.Output<string>;
+  public readonly roleArn: pulumi.Output<string>;
+
+  constructor(name: string, args: FlockerSnapshotsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("swarm-flocker:snapshots:FlockerSnapshots", name, {}, opts);
+    const tags = args.tags ?? {};
+    const partition = aws.getPartitionOutput({}, { parent: this });
+
+    const role = new aws.iam.Role(
+      `${name}-dlm-role`,
+      {
+        path: "/swarm-flocker/",
+        description: `Data Lifecycle Manager: snapshots of the Flocker datasets of ${args.clusterName}`,
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Service: "dlm.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        }),
+        tags: { ...tags, Name: `${name}-dlm-role` },
+      },
+      { parent: this },
+    );
+    const access = new aws.iam.RolePolicyAttachment(
+      `${name}-dlm-access`,
+      { role: role.name, policyArn: pulumi.interpolate`arn:${partition.partition}:iam::aws:${DLM_SERVICE_POLICY}` },
+      { parent: role },
+    );
+
+    const { intervalHours, time, retainCount } = args.schedule;
+    const policy = new aws.dlm.LifecyclePolicy(
+      `${name}-policy`,
+      {
+        // DLM allows only letters, digits, spaces, '_' and '-' here (cluster names qualify).
+        description: `Snapshots of the Flocker datasets of ${args.clusterName}`,
+        executionRoleArn: role.arn,
+        state: "ENABLED",
+        policyDetails: {
+          policyType: "EBS_SNAPSHOT_MANAGEMENT",
+          resourceTypes: ["VOLUME"],
+          targetTags: { [FLOCKER_VOLUME_TAGS.clusterId]: args.clusterId },
+          schedules: [
+            {
+              name: `Every ${intervalHours}h keep ${retainCount}`,
+              createRule: { interval: intervalHours, intervalUnit: "HOURS", times: time },
+              retainRule: { count: retainCount },
+              copyTags: true,
+              tagsToAdd: tags,
+            },
+          ],
+        },
+        tags: { ...tags, Name: `${name}-policy` },
+      },
+      { parent: this, dependsOn: [access] },
+    );
+
+    this.policyId = policy.id;
+    this.roleArn = role.arn;
+    this.registerOutputs({ policyId: this.policyId, roleArn: this.roleArn });
+  }
+}
