@@ -1,31 +1,28 @@
 #!/usr/bin/env bash
-# The Debian packages the test suite needs (bats and its helpers, shellcheck, jq, a Docker CLI
-# whose parser checks the scripts' docker commands). When one is missing and this user may
-# install packages (root, or passwordless sudo), it is installed; otherwise the exact command to
-# run is printed and the tests do not start.
+# The test tools that only exist as system packages: shellcheck (the shell lint step), and for the
+# bats step jq (the scripts use it) and a Docker CLI (its parser checks every docker command the
+# scripts emit; tests/bats/stubs/docker). bats and its helpers come from node_modules.
+#
+# Prints the missing tools, one per line, and exits 0 so that npm test can skip the steps that
+# need them (tests/run-all.sh). With CI=true a missing tool is an error instead: exit 1 with the
+# command that installs it. Installs nothing: npm test needs no root.
 set -euo pipefail
 
-missing=()
-command -v bats >/dev/null || missing+=(bats)
-[[ -f /usr/lib/bats/bats-support/load.bash ]] || missing+=(bats-support)
-[[ -f /usr/lib/bats/bats-assert/load.bash ]] || missing+=(bats-assert)
-command -v shellcheck >/dev/null || missing+=(shellcheck)
-command -v jq >/dev/null || missing+=(jq)
-command -v docker >/dev/null || missing+=(docker.io)
-((${#missing[@]} == 0)) && exit 0
+# tool → the Debian/Ubuntu package that provides it
+declare -A package_of=([shellcheck]=shellcheck [jq]=jq [docker]=docker.io)
 
-install=(apt-get install -y -qq --no-install-recommends "${missing[@]}")
-if [[ $(id -u) -eq 0 ]]; then
-  sudo=()
-elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
-  sudo=(sudo)
-else
-  echo "npm test needs these Debian packages: ${missing[*]}" >&2
-  echo "install them with: sudo apt-get update && sudo ${install[*]}" >&2
+missing=()
+for tool in shellcheck jq docker; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+((${#missing[@]} > 0)) || exit 0
+
+packages=()
+for tool in "${missing[@]}"; do packages+=("${package_of[$tool]}"); done
+install="sudo apt-get update && sudo apt-get install -y ${packages[*]}"
+
+if [[ "${CI:-}" == "true" ]]; then
+  echo "npm test under CI needs ${missing[*]}: install with: $install (.ci/run does)" >&2
   exit 1
 fi
-command -v apt-get >/dev/null || { echo "npm test needs: ${missing[*]} (no apt-get here to install them)" >&2; exit 1; }
-echo "== installing test tools: ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-${sudo[@]+"${sudo[@]}"} apt-get update -qq
-${sudo[@]+"${sudo[@]}"} "${install[@]}" >/dev/null
+printf '%s\n' "${missing[@]}"

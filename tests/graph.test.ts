@@ -1,5 +1,5 @@
-/** Waves, critical path and diagram of a dependency graph. */
-import { criticalPath, mermaid, stepGraph, waves } from "../tools/graph";
+/** Waves and critical path of a dependency graph. */
+import { criticalPath, stepGraph, waves } from "../tools/graph";
 import type { RecordedResource } from "../tools/mockRuntime";
 import { collapseNodeNames } from "../tools/planReport";
 
@@ -34,6 +34,12 @@ test("components are not steps, and dependencies on them are dropped", () => {
   expect(graph.get("urn:c")!.dependsOn).toEqual(["urn:a"]);
 });
 
+test("each step knows its top-level component", () => {
+  const graph = stepGraph(sample);
+  expect(graph.get("urn:a")!.component).toBe("group");
+  expect(graph.get("urn:b")!.component).toBe("(stack)");
+});
+
 test("waves group steps that can run at once", () => {
   expect(waves(stepGraph(sample)).map((w) => w.map((s) => s.name))).toEqual([["a", "e"], ["b", "c"], ["d"]]);
 });
@@ -49,15 +55,6 @@ test("the critical path by count and by weight", () => {
 
 test("a cycle is reported, not looped on", () => {
   expect(() => waves(stepGraph([resource("x", ["y"]), resource("y", ["x"])]))).toThrow(/cycle/);
-});
-
-test("the Mermaid diagram draws each step once and leaves out edges implied by others", () => {
-  const text = mermaid(stepGraph(sample));
-  expect(text.startsWith("flowchart LR\n")).toBe(true);
-  const edges = text.split("\n").filter((l) => l.includes("-->"));
-  // d→a is implied by d→b→a, so only four edges remain.
-  expect(edges).toHaveLength(4);
-  expect(text.match(/\["[a-e]"\]/g)).toHaveLength(5);
 });
 
 test("per-node step names collapse into one line per kind of step", () => {

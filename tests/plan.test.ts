@@ -3,49 +3,91 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parsePlanArgs } from "../tools/plan";
+import { UsageError } from "../tools/cli";
+import { outputBaseName, parsePlanArgs } from "../tools/plan";
 
 const root = path.join(__dirname, "..");
+const tsx = path.join(root, "node_modules/tsx/dist/cli.mjs");
+const plan = (args: string[]) => spawnSync(process.execPath, [tsx, "tools/plan.ts", ...args], { cwd: root, encoding: "utf8" });
 
-test("arguments: stack, overrides with the project namespace added, output directory", () => {
+test("arguments: the stack in either form, overrides with the project namespace added, output directory", () => {
   expect(parsePlanArgs(["--stack", "prod", "--set", "nodeCount=30", "--set", "aws:region=eu-west-1", "--out", "/tmp/x"])).toEqual({
+    help: false,
     stack: "prod",
+    stackDefaulted: false,
     overrides: { "swarm-flocker:nodeCount": "30", "aws:region": "eu-west-1" },
     outDir: "/tmp/x",
   });
-  expect(parsePlanArgs([]).stack).toBe("dev");
-  expect(() => parsePlanArgs(["--set", "nodeCount"])).toThrow(/key=value/);
-  expect(() => parsePlanArgs(["--bogus"])).toThrow();
+  expect(parsePlanArgs(["prod"]).stack).toBe("prod");
+  expect(parsePlanArgs([])).toMatchObject({ stack: "dev", stackDefaulted: true });
+  expect(() => parsePlanArgs(["--set", "nodeCount"])).toThrow('--set takes KEY=VALUE, got "nodeCount" (e.g. --set nodeCount=30)');
+  expect(() => parsePlanArgs(["--bogus"])).toThrow(UsageError);
+  expect(() => parsePlanArgs(["--stack", "nope"])).toThrow('no stack "nope": Pulumi.nope.yaml does not exist (stacks: dev, prod)');
 });
 
-test("prints nodes, resources, waves and the critical path, and writes the diagram", () => {
+test("outputs are named per stack and per set of overrides, so runs do not overwrite each other", () => {
+  expect(outputBaseName("dev", {})).toBe("dev");
+  const a = outputBaseName("dev", { "swarm-flocker:nodeCount": "30", "aws:region": "us-west-2" });
+  expect(a).toMatch(/^dev-[0-9a-f]{8}$/);
+  expect(outputBaseName("dev", { "aws:region": "us-west-2", "swarm-flocker:nodeCount": "30" })).toBe(a);
+  expect(outputBaseName("dev", { "swarm-flocker:nodeCount": "31", "aws:region": "us-west-2" })).not.toBe(a);
+  expect(outputBaseName("prod", { "swarm-flocker:nodeCount": "30", "aws:region": "us-west-2" })).not.toBe(a);
+});
+
+test("prints nodes, resources, waves, paths and the cost estimate; writes the picture and the report", () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
-  const result = spawnSync(process.execPath, [path.join(root, "node_modules/tsx/dist/cli.mjs"), "tools/plan.ts", "--stack", "dev", "--out", out], {
-    cwd: root,
-    encoding: "utf8",
-  });
+  const result = plan(["dev", "--set", "nodeCount=12", "--out", out]);
   expect(result.stderr).toBe("");
   expect(result.status).toBe(0);
   const text = result.stdout;
+  expect(text).toMatch(/^Offline plan of stack "dev", with swarm-flocker:nodeCount=12 — Pulumi mocks: no cloud, no CLI\n/);
   expect(text).toMatch(/aws-101 +manager +manager +172\.31\.0\.10/);
   expect(text).toMatch(/aws-104 +control +- +172\.31\.0\.13/);
-  expect(text).toMatch(/Bring-up in \d+ waves/);
-  expect(text).toContain("nodes-*-boot ×10");
+  expect(text).toContain("nodes-*-boot ×12");
   expect(text).toMatch(/Critical path: \d+ sequential steps/);
   expect(text).toMatch(/Slowest path: \d+ steps, ≈ [\d.]+ min/);
-  const diagram = fs.readFileSync(path.join(out, "dev.mmd"), "utf8");
-  expect(diagram).toContain('["swarm-join-aws-103"]');
-  const json = JSON.parse(fs.readFileSync(path.join(out, "dev.json"), "utf8"));
-  expect(json.nodes).toHaveLength(10);
+  expect(text).toMatch(/Monthly cost estimate in us-east-1: ≈ \$\d+\.\d\d/);
+  expect(text).toMatch(/t2\.medium instances \(on-demand, Linux\) +12 × 730 h/);
+
+  const base = path.join(out, outputBaseName("dev", { "swarm-flocker:nodeCount": "12" }));
+  expect(text).toContain(`Wrote ${path.relative(root, `${base}.svg`)}`);
+  const svg = fs.readFileSync(`${base}.svg`, "utf8").replace(/&#45;/g, "-");
+  expect(svg).toContain("<svg");
+  expect(svg).toContain("Bring-up of stack dev (--set nodeCount=12)");
+  expect(svg).toMatch(/aws-10\d…aws-112 \(\d+ workers\)/);
+  const json = JSON.parse(fs.readFileSync(`${base}.json`, "utf8"));
+  expect(json.nodes).toHaveLength(12);
+  expect(json.overrides).toEqual({ "swarm-flocker:nodeCount": "12" });
   expect(json.criticalPath.steps.at(-1)).toBe("spark-smoke");
+  expect(json.cost.lines[0].item).toBe("t2.medium instances (on-demand, Linux)");
   fs.rmSync(out, { recursive: true, force: true });
 });
 
-test("an unknown stack is a clear error", () => {
-  const result = spawnSync(process.execPath, [path.join(root, "node_modules/tsx/dist/cli.mjs"), "tools/plan.ts", "--stack", "nope"], {
-    cwd: root,
-    encoding: "utf8",
-  });
-  expect(result.status).toBe(1);
-  expect(result.stderr).toContain('no stack "nope": Pulumi.nope.yaml does not exist (stacks: dev, prod)');
+test("the default stack is said, not silent; piping into head ends quietly", () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
+  const piped = spawnSync("bash", ["-c", `set -o pipefail; node ${tsx} tools/plan.ts --out ${out} | head -1`], { cwd: root, encoding: "utf8" });
+  expect(piped.stdout).toBe('Offline plan of stack "dev" (the default; --stack NAME for another: dev, prod) — Pulumi mocks: no cloud, no CLI\n');
+  expect(piped.stderr).toBe("");
+  expect(piped.status).toBe(0);
+  fs.rmSync(out, { recursive: true, force: true });
+});
+
+test("an unknown stack or a bad option is a usage error: exit 2, the right form, nothing run", () => {
+  const unknown = plan(["--stack", "prd"]);
+  expect(unknown.status).toBe(2);
+  expect(unknown.stderr).toBe(
+    'plan: no stack "prd": Pulumi.prd.yaml does not exist (stacks: dev, prod); did you mean prod?\n' +
+      "Usage: npm run plan -- [--stack NAME] [--set KEY=VALUE ...] [--out DIR]\n(npm run plan -- --help for more)\n",
+  );
+  const typo = plan(["--sett", "nodeCount=3"]);
+  expect(typo.status).toBe(2);
+  expect(typo.stderr).toMatch(/^plan: unknown option --sett: did you mean --set\?\n/);
+});
+
+test("--help: options, examples, exit codes", () => {
+  const help = plan(["--help"]);
+  expect(help.status).toBe(0);
+  expect(help.stdout).toMatch(/^Usage: npm run plan -- \[--stack NAME\] \[--set KEY=VALUE \.\.\.\] \[--out DIR\]\n/);
+  expect(help.stdout).toContain("npm run plan -- dev --set nodeCount=100");
+  expect(help.stdout).toMatch(/Exit codes:\n {2}0 +the plan was printed.*\n {2}1 +the program failed under mocks.*\n {2}2 +usage error or unknown stack/);
 });

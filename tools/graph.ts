@@ -9,6 +9,8 @@ export interface Step {
   readonly urn: string;
   readonly name: string;
   readonly type: string;
+  /** The top-level component the step belongs to ("network", "nodes", …; "(stack)" for none). */
+  readonly component: string;
   /** URNs of the custom resources this one waits for. */
   readonly dependsOn: readonly string[];
 }
@@ -17,13 +19,21 @@ export type StepGraph = ReadonlyMap<string, Step>;
 
 /** Custom resources only: components are groupings, they take no time of their own. */
 export function stepGraph(resources: readonly RecordedResource[]): StepGraph {
+  const byUrn = new Map(resources.map((r) => [r.urn, r]));
   const custom = new Map(resources.filter((r) => r.custom).map((r) => [r.urn, r]));
   const graph = new Map<string, Step>();
   for (const r of custom.values()) {
     const dependsOn = [...new Set(r.dependencies.filter((urn) => custom.has(urn) && urn !== r.urn))];
-    graph.set(r.urn, { urn: r.urn, name: r.name, type: r.type, dependsOn });
+    graph.set(r.urn, { urn: r.urn, name: r.name, type: r.type, component: topLevelComponent(r, byUrn), dependsOn });
   }
   return graph;
+}
+
+/** The top-level component a resource belongs to ("network", "nodes", …). */
+export function topLevelComponent(resource: RecordedResource, byUrn: ReadonlyMap<string, RecordedResource>): string {
+  let current = resource;
+  while (current.parent && byUrn.has(current.parent)) current = byUrn.get(current.parent)!;
+  return current.custom ? "(stack)" : current.name;
 }
 
 /** Depth of every step: 0 for steps that wait for nothing. Throws on a cycle. */
@@ -88,22 +98,6 @@ export function criticalPath(graph: StepGraph, weight: (step: Step) => number = 
   const steps: Step[] = [];
   for (let urn = end; urn !== undefined; urn = best.get(urn)!.previous) steps.unshift(graph.get(urn)!);
   return { steps, total };
-}
-
-/** A Mermaid flowchart of the graph, one node per step, without transitive shortcuts. */
-export function mermaid(graph: StepGraph): string {
-  const ids = new Map([...graph.keys()].map((urn, i) => [urn, `s${i}`]));
-  const ancestors = ancestorSets(graph);
-  const lines = ["flowchart LR"];
-  for (const step of graph.values()) lines.push(`  ${ids.get(step.urn)}["${step.name}"]`);
-  for (const step of graph.values()) {
-    // An edge that another dependency already implies adds nothing to the picture.
-    const direct = step.dependsOn.filter(
-      (dep) => !step.dependsOn.some((other) => other !== dep && ancestors.get(other)!.has(dep)),
-    );
-    for (const dep of direct) lines.push(`  ${ids.get(dep)} --> ${ids.get(step.urn)}`);
-  }
-  return lines.join("\n") + "\n";
 }
 
 /** Every step's transitive dependencies. */

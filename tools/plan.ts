@@ -1,61 +1,145 @@
 /**
- * `npm run plan [-- --stack S] [--set key=value …] [--out DIR]`: runs the program under Pulumi's
+ * `npm run plan -- [--stack S] [--set key=value …] [--out DIR]`: runs the program under Pulumi's
  * mocks with a stack's configuration and prints what it would build — nodes and addresses,
- * resources per component, bring-up waves and the critical path — and writes a Mermaid diagram
- * of the dependency graph plus the report as JSON. No cloud account, no Pulumi CLI.
+ * resources per component, bring-up waves, the critical and slowest paths, a monthly cost
+ * estimate — and draws the bring-up as an SVG. No cloud account, no Pulumi CLI.
  */
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { parseArgs } from "util";
-import { mermaid } from "./graph";
+import { validateConfig } from "../config/validate";
+import { volumeRequestFor } from "../lib/ebsProfiles";
+import { bringUpModel } from "./bringUpModel";
+import { bringUpDot, renderSvg } from "./bringUpSvg";
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, helpText, parseCommandLine, runAsProcess, unknownStackMessage, type ToolSpec } from "./cli";
+import { costInputFrom, estimateMonthlyCost, formatCostEstimate, type CostEstimate, type CostInput } from "./costEstimate";
 import { runProgram } from "./mockRuntime";
-import { buildPlanReport, formatPlanReport } from "./planReport";
-import { PROJECT_ROOT, qualifiedConfigKey, readStackConfig } from "./stackConfig";
+import { buildPlanReport, formatPlanReport, type PlanReport } from "./planReport";
+import { PROJECT_ROOT, availableStacks, projectName, qualifiedConfigKey, readStackConfig } from "./stackConfig";
+
+export const PLAN_SPEC: ToolSpec = {
+  name: "plan",
+  summary: "The offline plan: runs the program under Pulumi's mocks (no cloud account, no Pulumi CLI) and shows what it would build.",
+  description: [
+    "Prints the nodes, resources per component, bring-up waves, the critical and slowest paths and a",
+    "monthly cost estimate; writes the bring-up picture (SVG) and the report (JSON) named after the",
+    "stack and, with --set, a hash of the overrides, so runs with different settings keep their files.",
+  ],
+  stack: { required: false, default: "dev" },
+  options: {
+    set: { type: "string", multiple: true, value: "KEY=VALUE", description: "override a config key for this run (repeatable), e.g. nodeCount=30" },
+    out: { type: "string", value: "DIR", description: "where to write the SVG and JSON (default: plan-output/)" },
+  },
+  examples: [
+    "npm run plan                                     # the dev stack",
+    "npm run plan -- --stack prod",
+    "npm run plan -- dev --set nodeCount=100          # writes plan-output/dev-<hash>.svg",
+    "npm run plan -- --stack dev | head -20",
+  ],
+  exitCodes: [
+    [EXIT_OK, "the plan was printed and its files written"],
+    [EXIT_FAILED, "the program failed under mocks (e.g. invalid configuration: the message names each key)"],
+    [EXIT_USAGE, "usage error or unknown stack: nothing was run"],
+  ],
+};
 
 export interface PlanArgs {
+  readonly help: boolean;
   readonly stack: string;
+  readonly stackDefaulted: boolean;
   readonly overrides: Record<string, string>;
   readonly outDir: string;
 }
 
-export function parsePlanArgs(argv: readonly string[]): PlanArgs {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      stack: { type: "string", short: "s", default: "dev" },
-      set: { type: "string", multiple: true, default: [] },
-      out: { type: "string", default: path.join(PROJECT_ROOT, "plan-output") },
-    },
-    strict: true,
-  });
+export function parsePlanArgs(argv: readonly string[], knownStacks: readonly string[] = availableStacks()): PlanArgs {
+  const line = parseCommandLine(PLAN_SPEC, argv, knownStacks);
   const overrides: Record<string, string> = {};
-  for (const assignment of values.set ?? []) {
+  for (const assignment of (line.values.set as string[] | undefined) ?? []) {
     const match = /^([^=]+)=(.*)$/.exec(assignment);
-    if (!match) throw new Error(`--set takes key=value, got "${assignment}"`);
-    overrides[qualifiedConfigKey(match[1])] = match[2];
+    if (!match) throw new UsageError(`--set takes KEY=VALUE, got "${assignment}" (e.g. --set nodeCount=30)`);
+    overrides[qualifiedConfigKey(match[1].trim())] = match[2];
   }
-  return { stack: values.stack!, overrides, outDir: values.out! };
+  if (!line.help && !knownStacks.includes(line.stack)) throw new UsageError(unknownStackMessage(line.stack, knownStacks));
+  const outDir = typeof line.values.out === "string" ? line.values.out : path.join(PROJECT_ROOT, "plan-output");
+  return { help: line.help, stack: line.stack, stackDefaulted: line.stackDefaulted, overrides, outDir };
 }
 
-async function main(): Promise<void> {
-  const args = parsePlanArgs(process.argv.slice(2));
+/** `dev` without overrides; `dev-1a2b3c4d` with them (the same overrides give the same name). */
+export function outputBaseName(stack: string, overrides: Readonly<Record<string, string>>): string {
+  const keys = Object.keys(overrides).sort();
+  if (keys.length === 0) return stack;
+  const canonical = JSON.stringify(keys.map((k) => [k, overrides[k]]));
+  return `${stack}-${crypto.createHash("sha256").update(canonical).digest("hex").slice(0, 8)}`;
+}
+
+/** The Flocker volume as Flocker will request it, from the validated configuration. */
+function flockerVolumeOf(stack: string, config: Record<string, string>): CostInput["flockerVolume"] {
+  const project = projectName();
+  const values = Object.fromEntries(
+    Object.entries(config)
+      .filter(([key]) => key.startsWith(`${project}:`))
+      .map(([key, value]) => [key.slice(project.length + 1), value]),
+  );
+  const { config: valid } = validateConfig({ project, stack, region: config["aws:region"], values });
+  if (!valid) return undefined;
+  const request = volumeRequestFor(valid.sparkVolumeProfile, valid.sparkVolumeSizeGiB);
+  return { profile: valid.sparkVolumeProfile, gib: valid.sparkVolumeSizeGiB, volumeType: request.volumeType, iops: request.iops };
+}
+
+export interface PlanFiles {
+  readonly svg: string;
+  readonly json: string;
+}
+
+/** Writes the picture and the JSON report; returns their paths. */
+export async function writePlanFiles(report: PlanReport, cost: CostEstimate, args: PlanArgs, evaluationMs: number): Promise<PlanFiles> {
+  const model = bringUpModel({ graph: report.graph, nodes: report.nodes, criticalPath: report.criticalPath.steps, slowestPath: report.slowestPath.steps });
+  const dot = bringUpDot(model, {
+    stack: report.stack,
+    nodeCount: report.nodes.length,
+    resourceCount: report.resourceCount,
+    criticalSteps: report.criticalPath.stepCount,
+    slowestMinutes: (report.slowestPath.estimatedSeconds / 60).toFixed(1),
+    cost: `≈ $${cost.totalUsd.toFixed(0)}/month${cost.unpriced.length ? " + unpriced items" : ""} (estimate, tools/prices.ts ${cost.tableDate})`,
+    overrides: args.overrides,
+  });
+  const svg = await renderSvg(dot);
+  fs.mkdirSync(args.outDir, { recursive: true });
+  const base = path.join(args.outDir, outputBaseName(args.stack, args.overrides));
+  fs.writeFileSync(`${base}.svg`, svg);
+  const { graph: _graph, ...json } = report;
+  const document = { ...json, overrides: args.overrides, cost, evaluationMs: Math.round(evaluationMs) };
+  fs.writeFileSync(`${base}.json`, JSON.stringify(document, null, 2) + "\n");
+  return { svg: `${base}.svg`, json: `${base}.json` };
+}
+
+export async function runPlan(argv: readonly string[], out: (text: string) => void): Promise<number> {
+  const args = parsePlanArgs(argv);
+  if (args.help) {
+    out(helpText(PLAN_SPEC, availableStacks()));
+    return EXIT_OK;
+  }
   const config = { ...readStackConfig(args.stack), ...args.overrides };
   const run = await runProgram({ stack: args.stack, config });
   const report = buildPlanReport(args.stack, run);
-  process.stdout.write(formatPlanReport(report));
+  const cost = estimateMonthlyCost(costInputFrom(run.resources, config["aws:region"] ?? "", flockerVolumeOf(args.stack, config)));
 
-  fs.mkdirSync(args.outDir, { recursive: true });
-  const diagram = path.join(args.outDir, `${args.stack}.mmd`);
-  fs.writeFileSync(diagram, mermaid(report.graph));
-  const { graph: _graph, ...json } = report;
-  const jsonFile = path.join(args.outDir, `${args.stack}.json`);
-  fs.writeFileSync(jsonFile, JSON.stringify({ ...json, evaluationMs: Math.round(run.elapsedMs) }, null, 2) + "\n");
-  process.stdout.write(`\nProgram evaluated in ${Math.round(run.elapsedMs)} ms. Wrote ${path.relative(process.cwd(), diagram)} and ${path.relative(process.cwd(), jsonFile)}.\n`);
+  const heading = args.stackDefaulted ? ` (the default; --stack NAME for another: ${availableStacks().join(", ")})` : "";
+  const overrides = Object.keys(args.overrides).length ? `, with ${Object.entries(args.overrides).map(([k, v]) => `${k}=${v}`).join(" ")}` : "";
+  out(formatPlanReport(report, `${heading}${overrides}`));
+  out("\n" + formatCostEstimate(cost));
+
+  const drawing = process.hrtime.bigint();
+  const files = await writePlanFiles(report, cost, args, run.elapsedMs);
+  const drawMs = Number(process.hrtime.bigint() - drawing) / 1e6;
+  const shown = (file: string) => path.relative(process.cwd(), file) || file;
+  out(
+    `\nProgram evaluated in ${Math.round(run.elapsedMs)} ms, picture drawn in ${Math.round(drawMs)} ms.\n` +
+      `Wrote ${shown(files.svg)} (open it in a browser: steps have tooltips) and ${shown(files.json)}.\n`,
+  );
+  return EXIT_OK;
 }
 
 if (require.main === module) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`plan failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  });
+  runAsProcess(PLAN_SPEC, () => runPlan(process.argv.slice(2), (text) => process.stdout.write(text)));
 }

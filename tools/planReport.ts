@@ -2,8 +2,8 @@
  * The offline plan's report, built from a recorded program run: nodes, resources per component,
  * bring-up waves, the critical path.
  */
-import { criticalPath, CriticalPath, StepGraph, stepGraph, waves } from "./graph";
-import type { ProgramRun, RecordedResource } from "./mockRuntime";
+import { criticalPath, CriticalPath, StepGraph, stepGraph, topLevelComponent, waves } from "./graph";
+import type { ProgramRun } from "./mockRuntime";
 import { assumedSeconds } from "./stepDurations";
 
 export interface PlanReport {
@@ -17,13 +17,6 @@ export interface PlanReport {
   readonly slowestPath: { readonly steps: readonly string[]; readonly stepCount: number; readonly estimatedSeconds: number };
   readonly resourceCount: number;
   readonly graph: StepGraph;
-}
-
-/** The top-level component a resource belongs to ("network", "nodes", …). */
-function topLevelComponent(resource: RecordedResource, byUrn: ReadonlyMap<string, RecordedResource>): string {
-  let current = resource;
-  while (current.parent && byUrn.has(current.parent)) current = byUrn.get(current.parent)!;
-  return current.custom ? "(stack)" : current.name;
 }
 
 /** Node names in step names become `*`, so ten identical per-node steps read as one line. */
@@ -70,9 +63,10 @@ export function buildPlanReport(stack: string, run: ProgramRun): PlanReport {
   };
 }
 
-export function formatPlanReport(report: PlanReport): string {
+/** The report as text; `about` follows the stack's name (why this stack, which overrides). */
+export function formatPlanReport(report: PlanReport, about = ""): string {
   const lines: string[] = [];
-  lines.push(`Offline plan of stack "${report.stack}" (Pulumi mocks: no cloud, no CLI)`, "");
+  lines.push(`Offline plan of stack "${report.stack}"${about} — Pulumi mocks: no cloud, no CLI`, "");
   lines.push("Nodes");
   lines.push(`  ${"name".padEnd(12)}${"role".padEnd(13)}${"swarm".padEnd(9)}private ip`);
   for (const n of report.nodes) lines.push(`  ${n.name.padEnd(12)}${n.role.padEnd(13)}${n.swarmRole.padEnd(9)}${n.privateIp}`);

@@ -13,8 +13,9 @@ bats_require_minimum_version 1.5.0
 # The libraries' load.bash files run `dirname` once per sourced file, for every test: a
 # fork-free stand-in while they load saves about a quarter of the suite's processes.
 dirname() { local d=${1%/*}; [[ "$1" == */* ]] || d=.; printf '%s\n' "${d:-/}"; }
-load /usr/lib/bats/bats-support/load.bash
-load /usr/lib/bats/bats-assert/load.bash
+# The pinned npm copies (package.json devDependencies), so that no system package is needed.
+load "$BATS_TEST_DIRNAME/../../node_modules/bats-support/load.bash"
+load "$BATS_TEST_DIRNAME/../../node_modules/bats-assert/load.bash"
 unset -f dirname
 
 REPO_ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)

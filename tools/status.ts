@@ -1,0 +1,132 @@
+/**
+ * `npm run status -- --stack S [--node MANAGER]`: one screen of the cluster's health, asked of a
+ * Swarm manager over SSH — nodes, services (running/desired), Spark workers registered at the
+ * master, Flocker nodes and datasets. The manager runs scripts/cluster-status.sh (copied to every
+ * node with the other scripts), which exits non-zero when something is unhealthy; this tool
+ * passes that on. The stack's outputs come from `pulumi stack output --json --show-secrets`.
+ */
+import { quote } from "shell-quote";
+import { remoteScriptsDir } from "../lib/remotePaths";
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, helpText, parseCommandLine, runAsProcess, unknownStackMessage, usageMessage, type ToolSpec } from "./cli";
+import { projectBackendUrl } from "./deployPreflight";
+import { EXIT_UNREACHABLE, accessProblems, formatAccessProblems, findNode, readOutputs, sshCommand, systemAccess, writeTemporaryKey, type AccessDeps, type AccessOutputs } from "./stackAccess";
+import { PROJECT_ROOT, availableStacks } from "./stackConfig";
+
+/** The script the manager runs (the repository's copy is what `pulumi up` put on the nodes). */
+export const STATUS_SCRIPT = "cluster-status.sh";
+
+/** ssh's own exit code for a connection it could not make. */
+const SSH_FAILED = 255;
+
+export const STATUS_SPEC: ToolSpec = {
+  name: "status",
+  summary: "One screen of a deployed cluster's health, from a Swarm manager over SSH.",
+  description: [
+    "Shows the Swarm nodes (role, state, availability), the services with running/desired tasks, the",
+    "Spark workers registered at the master and the Flocker nodes and datasets. Reads the stack's",
+    "outputs with `pulumi stack output --json --show-secrets` (needs the Pulumi CLI and the stack's",
+    "passphrase); the SSH key goes to a 0600 temporary file that is removed when the tool ends.",
+  ],
+  stack: { required: true },
+  options: {
+    node: { type: "string", value: "MANAGER", description: "the manager to ask (default: each manager in turn until one answers)" },
+  },
+  examples: ["npm run status -- --stack dev", "npm run status -- prod --node aws-102", "npm run status -- --stack dev || echo unhealthy"],
+  exitCodes: [
+    [EXIT_OK, "healthy: every node Ready, every service at its desired tasks, the Spark workers and Flocker datasets in place"],
+    [EXIT_FAILED, "unhealthy: the screen marks what (lines starting with !!)"],
+    [EXIT_USAGE, "usage error or a missing prerequisite (Pulumi CLI, passphrase, ssh): nothing was run"],
+    [EXIT_UNREACHABLE, "the health is unknown: the outputs could not be read or no manager answered over SSH"],
+  ],
+};
+
+/** The managers to ask, the chosen one alone when --node names it. */
+export function managersToAsk(outputs: AccessOutputs, chosen?: string): string[] {
+  if (chosen !== undefined) {
+    const node = findNode(outputs, chosen);
+    if (node.swarmRole !== "manager") throw new UsageError(`${chosen} is not a Swarm manager (its role: ${node.role}); --node takes a manager: ${managersToAsk(outputs).join(", ")}`);
+    return [chosen];
+  }
+  return Object.entries(outputs.nodes)
+    .filter(([, node]) => node.swarmRole === "manager")
+    .map(([name]) => name);
+}
+
+/** What the manager runs: the deployed status script with what it needs to know about the cluster. */
+export function remoteStatusCommand(outputs: AccessOutputs, stack: string): string[] {
+  const nodes = Object.values(outputs.nodes);
+  const controlHost = outputs.flockerControlEndpoint ? new URL(outputs.flockerControlEndpoint).hostname : "";
+  const script = `${remoteScriptsDir(outputs.sshUser)}/${STATUS_SCRIPT}`;
+  const env = Object.entries({
+    EXPECTED_SWARM_NODES: String(nodes.filter((n) => n.swarmRole !== undefined).length),
+    EXPECTED_FLOCKER_NODES: String(nodes.length),
+    FLOCKER_CONTROL_HOST: controlHost,
+    FLOCKER_ETC: "/etc/flocker",
+  }).map(([name, value]) => `${name}=${quote([value])}`);
+  const missing = `${STATUS_SCRIPT} is not on this node yet: deploy the current scripts with npm run deploy -- --stack ${stack}`;
+  // One string for the remote shell: ssh joins its arguments with spaces.
+  return [`if [ -f ${quote([script])} ]; then sudo env ${env.join(" ")} bash ${quote([script])}; else echo ${quote([missing])} >&2; exit ${EXIT_UNREACHABLE}; fi`];
+}
+
+export async function runStatus(argv: readonly string[], deps: AccessDeps): Promise<number> {
+  let stack: string;
+  let chosen: string | undefined;
+  try {
+    const line = parseCommandLine(STATUS_SPEC, argv, deps.knownStacks);
+    if (line.help) {
+      deps.stdout(helpText(STATUS_SPEC, deps.knownStacks));
+      return EXIT_OK;
+    }
+    if (!deps.knownStacks.includes(line.stack)) throw new UsageError(unknownStackMessage(line.stack, deps.knownStacks));
+    stack = line.stack;
+    chosen = typeof line.values.node === "string" ? line.values.node : undefined;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    deps.stderr(usageMessage(STATUS_SPEC, error));
+    return EXIT_USAGE;
+  }
+  const problems = accessProblems(deps, ["pulumi", "ssh"]);
+  if (problems.length > 0) {
+    deps.stderr(formatAccessProblems(`read the status of stack ${stack}`, problems));
+    return EXIT_USAGE;
+  }
+
+  let outputs: AccessOutputs;
+  let managers: string[];
+  try {
+    outputs = readOutputs(stack, deps);
+    managers = managersToAsk(outputs, chosen);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      deps.stderr(usageMessage(STATUS_SPEC, error));
+      return EXIT_USAGE;
+    }
+    deps.stderr(`status: ${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT_UNREACHABLE;
+  }
+
+  const key = writeTemporaryKey(outputs.sshPrivateKey, deps.tmpDir);
+  try {
+    for (const manager of managers) {
+      const node = outputs.nodes[manager];
+      deps.stdout(`Cluster status of stack ${stack}, asked of ${manager} (${node.publicIp})\n`);
+      const code = deps.interact(sshCommand(key, outputs.sshUser, node.publicIp, remoteStatusCommand(outputs, stack)));
+      if (code === SSH_FAILED) {
+        deps.stderr(`status: ssh to ${manager} (${node.publicIp}) failed${managers.length > 1 ? "; asking the next manager" : ""}.\n`);
+        continue;
+      }
+      if (code === EXIT_OK) return EXIT_OK;
+      if (code === EXIT_UNREACHABLE) return EXIT_UNREACHABLE;
+      deps.stderr(`status: stack ${stack} is unhealthy (${STATUS_SCRIPT} exited with ${code}).\n`);
+      return EXIT_FAILED;
+    }
+    deps.stderr(`status: no manager answered over SSH (${managers.join(", ")}): is port 22 open to this machine (adminCidrs)?\n`);
+    return EXIT_UNREACHABLE;
+  } finally {
+    key.remove();
+  }
+}
+
+if (require.main === module) {
+  runAsProcess(STATUS_SPEC, () => runStatus(process.argv.slice(2), systemAccess(availableStacks(), projectBackendUrl(PROJECT_ROOT))));
+}
