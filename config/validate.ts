@@ -32,6 +32,7 @@ import {
   checkUbuntuRelease,
 } from "./checks/software";
 import { checkSmokeTest, checkSparkVolume, checkWorkerMemory, MAX_VOLUME_GIB } from "./checks/spark";
+import { checkMachineLimits } from "./checks/machine";
 import { CONFIG_SCHEMA, type ClusterConfig, type ConfigKey, type ConfigKeySpec } from "./schema";
 
 export interface RawConfig {
@@ -178,6 +179,7 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
   const sparkWorkerReplicas = integer("sparkWorkerReplicas");
   const sparkWorkerCores = integer("sparkWorkerCores");
   const sparkWorkerMemory = checkWorkerMemory(text("sparkWorkerMemory"), report);
+  checkMachineLimits({ instanceType, workerCores: sparkWorkerCores, workerMemory: sparkWorkerMemory }, report);
   const sparkMasterImage = checkImage("sparkMasterImage", text("sparkMasterImage"), report);
   const sparkWorkerImage = checkImage("sparkWorkerImage", text("sparkWorkerImage"), report);
   const smokeTest = checkSmokeTest(text("smokeTest"), sparkWorkerReplicas, report);

@@ -1,4 +1,12 @@
-import { instanceFamily, isPlausibleInstanceType, isXenInstanceType } from "../lib/instanceTypes";
+import { validateConfig } from "../config/validate";
+import {
+  instanceFamily,
+  instanceSize,
+  isPlausibleInstanceType,
+  isXenInstanceType,
+  knownXenInstanceTypes,
+  MIN_NODE_MEMORY_MIB,
+} from "../lib/instanceTypes";
 
 describe("isXenInstanceType", () => {
   test.each([
@@ -81,4 +89,68 @@ test("instanceFamily", () => {
   expect(instanceFamily("t2.medium")).toBe("t2");
   expect(instanceFamily("i3en.large")).toBe("i3en");
   expect(instanceFamily("nonsense")).toBeUndefined();
+});
+
+describe("the table of Xen instance sizes", () => {
+  test("holds only Xen types, with the numbers AWS publishes", () => {
+    for (const type of knownXenInstanceTypes()) expect([type, isXenInstanceType(type)]).toEqual([type, true]);
+    expect(instanceSize("t2.medium")).toEqual({ vcpus: 2, memoryMiB: 4096 });
+    expect(instanceSize("m4.large")).toEqual({ vcpus: 2, memoryMiB: 8192 });
+    expect(instanceSize("c4.8xlarge")).toEqual({ vcpus: 36, memoryMiB: 61440 });
+    expect(instanceSize("r4.large")).toEqual({ vcpus: 2, memoryMiB: 15616 });
+    expect(instanceSize("t1.micro")).toEqual({ vcpus: 1, memoryMiB: 628 });
+    expect(instanceSize("t3.medium")).toBeUndefined();
+  });
+
+  test("the smallest types come first, and t2.small is the first that holds Docker and Flocker", () => {
+    const types = knownXenInstanceTypes();
+    expect(types.slice(0, 3)).toEqual(["t2.nano", "t1.micro", "t2.micro"]);
+    expect(types.find((t) => instanceSize(t)!.memoryMiB >= MIN_NODE_MEMORY_MIB)).toBe("t2.small");
+  });
+});
+
+describe("the validator holds the Spark workers and Flocker to the instance type", () => {
+  const problems = (values: Record<string, string>) =>
+    validateConfig({ project: "swarm-flocker", stack: "dev", region: "us-east-1", values: { adminCidrs: '["203.0.113.10/32"]', ...values } }).problems.map(
+      (p) => p.message,
+    );
+
+  test("the book's t2.medium with 1 core and 1g, prod's m4.large with 2 cores and 6g, and t2.small with the defaults pass", () => {
+    expect(problems({ instanceType: "t2.medium", sparkWorkerCores: "1", sparkWorkerMemory: "1g" })).toEqual([]);
+    expect(problems({ instanceType: "m4.large", sparkWorkerCores: "2", sparkWorkerMemory: "6g" })).toEqual([]);
+    expect(problems({ instanceType: "t2.small" })).toEqual([]);
+  });
+
+  test.each([
+    ["t2.micro", "1 GiB"],
+    ["t2.nano", "512 MiB (0.50 GiB)"],
+    ["m1.small", "1741 MiB (1.70 GiB)"],
+  ])("%s is too small for Docker and Flocker, and the message names the minimum", (type, memory) => {
+    expect(problems({ instanceType: type, sparkWorkerMemory: "512m" })).toEqual([
+      `instanceType: "${type}" is too small: it has ${memory} of memory, and Ubuntu, Docker, the Flocker agents and plugin and a Spark worker ` +
+        "need at least 2 GiB; use t2.small or larger (the book's t2.medium has 4 GiB)",
+    ]);
+  });
+
+  test("more worker cores than the instance has vCPUs", () => {
+    expect(problems({ instanceType: "t2.medium", sparkWorkerCores: "4" })).toEqual([
+      'sparkWorkerCores: "4" is more than one node has: instanceType t2.medium has 2 vCPUs; use at most 2, or a larger instance type',
+    ]);
+  });
+
+  test("more worker memory than the instance has, after what Ubuntu, Docker and Flocker keep", () => {
+    expect(problems({ instanceType: "t2.medium", sparkWorkerMemory: "4g" })).toEqual([
+      'sparkWorkerMemory: "4g" (4096 MiB) does not fit one node: instanceType t2.medium has 4096 MiB, of which 1024 MiB stay with ' +
+        "Ubuntu, Docker and Flocker; use at most 3072m, or a larger instance type",
+    ]);
+    expect(problems({ instanceType: "t2.medium", sparkWorkerMemory: "3072m" })).toEqual([]);
+    expect(problems({ instanceType: "m4.large", sparkWorkerMemory: "8g" })[0]).toMatch(/use at most 7168m/);
+  });
+
+  test("a Xen type EC2 no longer launches is not in the table", () => {
+    expect(problems({ instanceType: "cc2.8xlarge" })).toEqual([
+      'instanceType: "cc2.8xlarge" is not a Xen instance type EC2 still launches (the table in lib/instanceTypes.ts has their vCPUs and memory): ' +
+        "use e.g. t2.small, t2.medium, m4.large or r4.large",
+    ]);
+  });
 });
