@@ -2,7 +2,10 @@
  * .github/workflows: parsed with `yaml` and checked against what the deploy needs — triggers, a
  * matrix over every stack in the repository, only real inputs of pulumi/actions, previews on pull
  * requests with a comment, `up` only on main behind an environment, one update per stack at a time,
- * and secrets referenced by name and documented.
+ * and secrets referenced by name and documented — and against what keeps secrets from untrusted
+ * code: no trigger that runs a fork's code with secrets, secrets only in environments (a pull
+ * request's only in `preview-<stack>`, which has required reviewers), never for forks, least token
+ * permissions per job, checkout without persisted credentials, every action pinned to a commit.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -12,10 +15,29 @@ import { readRawStackConfig } from "../tools/deployPreflight";
 import { PROJECT_ROOT, availableStacks, projectName } from "../tools/stackConfig";
 
 /**
- * Every input of pulumi/actions v6 (action.yml of the v6 line; v7's README lists the same names). A name outside this list is silently ignored by the action, e.g. `configMap` (v3's
- * spelling) or `stack` instead of `stack-name`.
+ * The actions the workflows may use, each pinned to the commit its release tag pointed to when it
+ * was pinned (read from the action's repository: `git rev-parse <tag>^{commit}`). A tag can be
+ * moved by whoever controls the action's repository; a commit cannot.
+ */
+const PINNED_ACTIONS: Readonly<Record<string, { sha: string; tag: string }>> = {
+  "actions/checkout": { sha: "11d5960a326750d5838078e36cf38b85af677262", tag: "v4.4.0" },
+  "actions/setup-node": { sha: "49933ea5288caeca8642d1e84afbd3f7d6820020", tag: "v4.4.0" },
+  "aws-actions/configure-aws-credentials": { sha: "7474bc4690e29a8392af63c5b98e7449536d5c3a", tag: "v4.3.1" },
+  "pulumi/actions": { sha: "8582a9e8cc630786854029b4e09281acd6794b58", tag: "v6.6.1" },
+};
+
+/**
+ * Every input of pulumi/actions v6.6.1 (its action.yml). A name outside this list is silently
+ * ignored by the action, e.g. `configMap` (v3's spelling) or `stack` instead of `stack-name`.
  */
 const PULUMI_ACTION_INPUTS = new Set([
+  "exclude",
+  "exclude-dependents",
+  "continue-on-error",
+  "log-verbosity",
+  "log-flow",
+  "debug",
+  "output",
   "command",
   "stack-name",
   "pulumi-version",
@@ -49,6 +71,7 @@ const PULUMI_ACTION_INPUTS = new Set([
   "always-include-summary",
 ]);
 const PULUMI_ACTION_COMMANDS = new Set(["up", "update", "preview", "refresh", "destroy", "output"]);
+/** The inputs of aws-actions/configure-aws-credentials v4.3.1 this repository may use (no stored keys). */
 const CONFIGURE_AWS_INPUTS = new Set([
   "aws-region",
   "role-to-assume",
@@ -74,6 +97,7 @@ interface Step {
 interface Job {
   name?: string;
   if?: string;
+  env?: Record<string, string>;
   needs?: string | string[];
   environment?: string | { name: string };
   permissions?: Record<string, string>;
@@ -157,7 +181,7 @@ describe.each(["preview", "up"])("every %s job", (command) => {
       const pulumi = job.steps.indexOf(step);
       const npmCi = at((s) => /^npm ci\b(?!.*--prefix)/.test(s.run ?? ""));
       const policyCi = at((s) => /^npm ci\b.*--prefix policy\b/.test(s.run ?? ""));
-      const aws = at((s) => s.uses === "aws-actions/configure-aws-credentials@v4");
+      const aws = at((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@") === true);
       expect(npmCi).toBeGreaterThanOrEqual(0);
       expect(policyCi).toBeGreaterThanOrEqual(0);
       expect(aws).toBeGreaterThanOrEqual(0);
@@ -195,7 +219,6 @@ describe.each(["preview", "up"])("every %s job", (command) => {
 test("pulumi/actions steps pass only real inputs, and a real command", () => {
   expect(pulumiSteps.length).toBeGreaterThan(0);
   for (const { file, id, step } of pulumiSteps) {
-    expect(step.uses).toMatch(/^pulumi\/actions@v[67]$/);
     for (const key of Object.keys(step.with ?? {})) expect([file, id, key, PULUMI_ACTION_INPUTS.has(key)]).toEqual([file, id, key, true]);
     expect(PULUMI_ACTION_COMMANDS.has(String(step.with?.command))).toBe(true);
     expect(step.with?.["stack-name"]).toBeTruthy();
@@ -209,7 +232,7 @@ test("previews run only on pull requests from this repository, and comment on th
     expect(step.with?.["comment-on-pr"]).toBe(true);
     expect(step.with?.["edit-pr-comment"]).toBe(true);
     expect(job.permissions?.["pull-requests"]).toBe("write");
-    expect(job.environment).toBeUndefined();
+    expect(job.environment).toBe("preview-${{ matrix.stack }}");
   }
 });
 
@@ -227,8 +250,8 @@ test("up runs only on a push to main, behind the environment named after the sta
   expect(pulumiSteps.every(({ step }) => ["preview", "up"].includes(String(step.with?.command)))).toBe(true);
 });
 
-test("the workflow token is read-only unless a job asks for more", () => {
-  for (const wf of Object.values(workflows)) expect(wf.permissions).toEqual({ contents: "read" });
+test("the workflow token has no rights unless a job asks for them", () => {
+  for (const wf of Object.values(workflows)) expect(wf.permissions).toEqual({});
 });
 
 test("secrets are referenced by name, and every one is documented in the header comment", () => {
@@ -270,4 +293,96 @@ describe("the secrets check that opens every Pulumi job", () => {
     expect(local.stdout).toContain("must name a shared backend");
     expect(run(script, { AWS_ROLE_ARN: "arn", PULUMI_BACKEND_URL: "s3://state", PULUMI_CONFIG_PASSPHRASE: "p" }).status).toBe(0);
   });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Secrets and untrusted code.
+
+/** Every `uses:` line of a workflow, with what follows `@` and the comment after it. */
+function usesLines(source: string): { action: string; ref: string; comment: string }[] {
+  return [...source.matchAll(/^\s*(?:-\s+)?uses:\s*([^@\s]+)@(\S+)[ \t]*(?:#[ \t]*(.*))?$/gm)].map((m) => ({
+    action: m[1],
+    ref: m[2],
+    comment: (m[3] ?? "").trim(),
+  }));
+}
+
+const referencesSecrets = (value: unknown) => /\$\{\{\s*secrets\./.test(JSON.stringify(value ?? {}));
+const runsOnPullRequests = (job: Job) => !/github\.event_name == 'push'/.test(job.if ?? "");
+
+test("no trigger runs a fork's code with this repository's secrets", () => {
+  for (const wf of Object.values(workflows)) {
+    for (const trigger of ["pull_request_target", "workflow_run", "issue_comment"]) expect([trigger, trigger in wf.on]).toEqual([trigger, false]);
+  }
+});
+
+test("every action is pinned to a full commit SHA, with its release tag in a comment, as listed in PINNED_ACTIONS", () => {
+  const all = Object.values(sources).flatMap(usesLines);
+  expect(all.length).toBe(allJobs.reduce((n, { job }) => n + job.steps.filter((s) => s.uses !== undefined).length, 0));
+  for (const { action, ref, comment } of all) {
+    expect([action, ref]).toEqual([action, PINNED_ACTIONS[action]?.sha]);
+    expect([action, comment]).toEqual([action, PINNED_ACTIONS[action].tag]);
+    expect(ref).toMatch(/^[0-9a-f]{40}$/);
+  }
+});
+
+test("actions/checkout never leaves the token in .git/config", () => {
+  const checkouts = allJobs.flatMap(({ job }) => job.steps.filter((s) => s.uses?.startsWith("actions/checkout@")));
+  expect(checkouts.length).toBe(allJobs.length);
+  for (const step of checkouts) expect(step.with?.["persist-credentials"]).toBe(false);
+});
+
+describe("every job asks for the least token permissions", () => {
+  test.each(allJobs.map(({ id, job }) => [id, job] as const))("%s", (_id, job) => {
+    const logsInToAws = job.steps.some((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@") && s.with?.["role-to-assume"]);
+    const commentsOnPr = job.steps.some((s) => s.uses?.startsWith("pulumi/actions@") && s.with?.["comment-on-pr"] === true);
+    const expected: Record<string, string> = { contents: "read" };
+    if (logsInToAws) expected["id-token"] = "write";
+    if (commentsOnPr) expected["pull-requests"] = "write";
+    expect(job.permissions).toEqual(expected);
+  });
+});
+
+describe("secrets reach only jobs in an environment, and only the steps that need them", () => {
+  test.each(allJobs.filter(({ job }) => referencesSecrets(job)).map(({ id, job }) => [id, job] as const))("%s", (_id, job) => {
+    expect(job.environment).toBeDefined();
+    expect(referencesSecrets(job.env)).toBe(false);
+    for (const step of job.steps.filter((s) => s.run !== undefined && /\bnpm\b|\.ci\/run/.test(s.run))) {
+      expect([step.run, referencesSecrets(step.env)]).toEqual([step.run, false]);
+    }
+  });
+
+  test("the test job, which runs every pull request's code (forks included), gets no secrets", () => {
+    const tests = allJobs.filter(({ job }) => job.steps.some((s) => s.run?.trim() === "bash .ci/run"));
+    expect(tests.length).toBeGreaterThan(0);
+    for (const { job } of tests) {
+      expect(referencesSecrets(job)).toBe(false);
+      expect(job.environment).toBeUndefined();
+    }
+  });
+});
+
+test("a pull request's code gets secrets only from preview-<stack> (required reviewers), never for forks, never a deploy environment", () => {
+  const prJobs = allJobs.filter(({ job }) => referencesSecrets(job) && runsOnPullRequests(job));
+  expect(prJobs.length).toBeGreaterThan(0);
+  for (const { file, job } of prJobs) {
+    expect(job.if).toMatch(/github\.event\.pull_request\.head\.repo\.full_name == github\.repository/);
+    expect(job.environment).toBe("preview-${{ matrix.stack }}");
+    // The header tells the maintainer to protect each of those environments with required reviewers.
+    const header = sources[file].slice(0, sources[file].search(/^name:/m));
+    const environments = matrixRows(job).map((row) => `preview-${row.stack}`);
+    const line = header.split("\n").find((l) => environments.every((e) => l.includes(e)));
+    expect(line).toMatch(/required reviewers/);
+  }
+  // Deployments (the stack's own environment) run on pushes to main only, i.e. on merged code.
+  const deployments = allJobs.filter(({ job }) => job.environment === "${{ matrix.stack }}");
+  expect(deployments.length).toBeGreaterThan(0);
+  for (const { job } of deployments) expect(runsOnPullRequests(job)).toBe(false);
+});
+
+test("the instructions rule out repository-level secrets: each is an environment secret", () => {
+  for (const source of Object.values(sources)) {
+    const header = source.slice(0, source.search(/^name:/m));
+    expect(header).toMatch(/as ENVIRONMENT\s+#\s+secrets\. Do not add them as repository secrets/);
+  }
 });
