@@ -152,7 +152,7 @@ describe("npm run status", () => {
     expect(argv.slice(0, 10)).toEqual(["ssh", "-i", keyFile, ...SSH_OPTIONS, "ubuntu@54.0.0.1"]);
     expect(argv[10]).toBe(
       "if [ -f /home/ubuntu/.swarm-flocker/scripts/cluster-status.sh ]; then " +
-        "sudo env EXPECTED_SWARM_NODES=3 EXPECTED_FLOCKER_NODES=4 FLOCKER_CONTROL_HOST=172.31.0.13 FLOCKER_ETC=/etc/flocker bash /home/ubuntu/.swarm-flocker/scripts/cluster-status.sh; " +
+        "sudo env EXPECTED_FLOCKER_NODES=4 FLOCKER_CONTROL_HOST=172.31.0.13 FLOCKER_ETC=/etc/flocker SPARK_UI_URL=http://127.0.0.1:8080 bash /home/ubuntu/.swarm-flocker/scripts/cluster-status.sh; " +
         "else echo 'cluster-status.sh is not on this node yet: deploy the current scripts with npm run deploy -- --stack dev' >&2; exit 3; fi",
     );
     expect(keyMode).toBe(0o600);
@@ -166,14 +166,18 @@ describe("npm run status", () => {
     expect(machine.err()).toBe("status: stack dev is unhealthy (cluster-status.sh exited with 1).\n");
   });
 
-  test("a manager that does not answer is skipped for the next; none answering is exit 3", async () => {
+  test("a manager that does not answer, or cannot tell, is skipped for the next; none telling is exit 3", async () => {
     const next = fakeMachine({ exitCodes: [255, 0] });
     expect(await runStatus(["--stack", "dev"], next.deps)).toBe(0);
     expect(next.ssh.map((c) => c.argv[9])).toEqual(["ubuntu@54.0.0.1", "ubuntu@54.0.0.2"]);
     expect(next.err()).toBe("status: ssh to aws-101 (54.0.0.1) failed; asking the next manager.\n");
-    const none = fakeMachine({ exitCodes: [255, 255] });
+    const none = fakeMachine({ exitCodes: [2, 255] });
     expect(await runStatus(["--stack", "dev"], none.deps)).toBe(3);
-    expect(none.err()).toContain("status: no manager answered over SSH (aws-101, aws-102): is port 22 open to this machine (adminCidrs)?");
+    expect(none.err()).toBe(
+      "status: aws-101 cannot tell (see above); asking the next manager.\n" +
+        "status: ssh to aws-102 (54.0.0.2) failed.\n" +
+        "status: no manager could tell (aws-101, aws-102): is port 22 open to this machine (adminCidrs), and is a manager of the swarm up?\n",
+    );
     expect(none.leftovers()).toEqual([]);
   });
 

@@ -73,7 +73,7 @@ export function outputBaseName(stack: string, overrides: Readonly<Record<string,
 }
 
 /** The Flocker volume as Flocker will request it, from the validated configuration. */
-function flockerVolumeOf(stack: string, config: Record<string, string>): CostInput["flockerVolume"] {
+export function flockerVolumeOf(stack: string, config: Record<string, string>): CostInput["flockerVolume"] {
   const project = projectName();
   const values = Object.fromEntries(
     Object.entries(config)

@@ -2,13 +2,13 @@
  * `npm run status -- --stack S [--node MANAGER]`: one screen of the cluster's health, asked of a
  * Swarm manager over SSH — nodes, services (running/desired), Spark workers registered at the
  * master, Flocker nodes and datasets. The manager runs scripts/cluster-status.sh (copied to every
- * node with the other scripts), which exits non-zero when something is unhealthy; this tool
- * passes that on. The stack's outputs come from `pulumi stack output --json --show-secrets`.
+ * node with the other scripts): 0 healthy, 1 unhealthy, 2 cannot tell (e.g. not an active manager,
+ * then the next manager is asked). The stack's outputs come from
+ * `pulumi stack output --json --show-secrets`.
  */
-import { quote } from "shell-quote";
 import { remoteScriptsDir } from "../lib/remotePaths";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, helpText, parseCommandLine, runAsProcess, unknownStackMessage, usageMessage, type ToolSpec } from "./cli";
-import { projectBackendUrl } from "./deployPreflight";
+import { displayCommand, projectBackendUrl } from "./deployPreflight";
 import { EXIT_UNREACHABLE, accessProblems, formatAccessProblems, findNode, readOutputs, sshCommand, systemAccess, writeTemporaryKey, type AccessDeps, type AccessOutputs } from "./stackAccess";
 import { PROJECT_ROOT, availableStacks } from "./stackConfig";
 
@@ -17,6 +17,10 @@ export const STATUS_SCRIPT = "cluster-status.sh";
 
 /** ssh's own exit code for a connection it could not make. */
 const SSH_FAILED = 255;
+/** The status script's "cannot tell on this node" (Docker down, not an active manager). */
+const CANNOT_TELL = 2;
+/** The Spark master's UI as a manager reaches it: through the swarm's routing mesh. */
+const SPARK_UI_FROM_A_MANAGER = "http://127.0.0.1:8080";
 
 export const STATUS_SPEC: ToolSpec = {
   name: "status",
@@ -36,7 +40,7 @@ export const STATUS_SPEC: ToolSpec = {
     [EXIT_OK, "healthy: every node Ready, every service at its desired tasks, the Spark workers and Flocker datasets in place"],
     [EXIT_FAILED, "unhealthy: the screen marks what (lines starting with !!)"],
     [EXIT_USAGE, "usage error or a missing prerequisite (Pulumi CLI, passphrase, ssh): nothing was run"],
-    [EXIT_UNREACHABLE, "the health is unknown: the outputs could not be read or no manager answered over SSH"],
+    [EXIT_UNREACHABLE, "the health is unknown: the outputs could not be read, or no manager answered over SSH or could tell"],
   ],
 };
 
@@ -58,14 +62,15 @@ export function remoteStatusCommand(outputs: AccessOutputs, stack: string): stri
   const controlHost = outputs.flockerControlEndpoint ? new URL(outputs.flockerControlEndpoint).hostname : "";
   const script = `${remoteScriptsDir(outputs.sshUser)}/${STATUS_SCRIPT}`;
   const env = Object.entries({
-    EXPECTED_SWARM_NODES: String(nodes.filter((n) => n.swarmRole !== undefined).length),
     EXPECTED_FLOCKER_NODES: String(nodes.length),
     FLOCKER_CONTROL_HOST: controlHost,
     FLOCKER_ETC: "/etc/flocker",
-  }).map(([name, value]) => `${name}=${quote([value])}`);
+    SPARK_UI_URL: SPARK_UI_FROM_A_MANAGER,
+  }).map(([name, value]) => `${name}=${displayCommand([value])}`);
   const missing = `${STATUS_SCRIPT} is not on this node yet: deploy the current scripts with npm run deploy -- --stack ${stack}`;
   // One string for the remote shell: ssh joins its arguments with spaces.
-  return [`if [ -f ${quote([script])} ]; then sudo env ${env.join(" ")} bash ${quote([script])}; else echo ${quote([missing])} >&2; exit ${EXIT_UNREACHABLE}; fi`];
+  const word = (text: string) => displayCommand([text]);
+  return [`if [ -f ${word(script)} ]; then sudo env ${env.join(" ")} bash ${word(script)}; else echo ${word(missing)} >&2; exit ${EXIT_UNREACHABLE}; fi`];
 }
 
 export async function runStatus(argv: readonly string[], deps: AccessDeps): Promise<number> {
@@ -111,8 +116,9 @@ export async function runStatus(argv: readonly string[], deps: AccessDeps): Prom
       const node = outputs.nodes[manager];
       deps.stdout(`Cluster status of stack ${stack}, asked of ${manager} (${node.publicIp})\n`);
       const code = deps.interact(sshCommand(key, outputs.sshUser, node.publicIp, remoteStatusCommand(outputs, stack)));
-      if (code === SSH_FAILED) {
-        deps.stderr(`status: ssh to ${manager} (${node.publicIp}) failed${managers.length > 1 ? "; asking the next manager" : ""}.\n`);
+      if (code === SSH_FAILED || code === CANNOT_TELL) {
+        const why = code === SSH_FAILED ? `ssh to ${manager} (${node.publicIp}) failed` : `${manager} cannot tell (see above)`;
+        deps.stderr(`status: ${why}${manager !== managers.at(-1) ? "; asking the next manager" : ""}.\n`);
         continue;
       }
       if (code === EXIT_OK) return EXIT_OK;
@@ -120,7 +126,7 @@ export async function runStatus(argv: readonly string[], deps: AccessDeps): Prom
       deps.stderr(`status: stack ${stack} is unhealthy (${STATUS_SCRIPT} exited with ${code}).\n`);
       return EXIT_FAILED;
     }
-    deps.stderr(`status: no manager answered over SSH (${managers.join(", ")}): is port 22 open to this machine (adminCidrs)?\n`);
+    deps.stderr(`status: no manager could tell (${managers.join(", ")}): is port 22 open to this machine (adminCidrs), and is a manager of the swarm up?\n`);
     return EXIT_UNREACHABLE;
   } finally {
     key.remove();
