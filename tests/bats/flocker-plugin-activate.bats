@@ -43,7 +43,9 @@ docker_restarted() { rm -f "$STUB_STATE/docker/plugin-activated"; }
 }
 
 @test "activate: a socket appearing late is waited for" {
-  # the socket shows up while the script sleeps between polls
+  # the socket shows up while the script sleeps between polls (bin/sleep is a link to the shared
+  # stub: replace the link, never write through it)
+  rm -f "$BIN/sleep"
   cat >"$BIN/sleep" <<EOF
 #!/usr/bin/env bash
 printf '%s\n' "\$*" >>"$STUB_STATE/sleep.log"
