@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClusterNetwork } from "./components/network";
 import { ClusterNodes } from "./components/nodes";
 import { Flocker } from "./components/flocker";
+import { NodeImages } from "./components/images";
 import { FlockerPluginOffer } from "./components/flockerPlugin";
 import { FlockerPki } from "./components/pki";
 import { FlockerSnapshots } from "./components/snapshots";
@@ -17,6 +18,7 @@ import { loadConfig } from "./config/load";
 import { checkBeforeBillable } from "./preflight";
 import { FLOCKER_API_PORT } from "./lib/ports";
 import { FLOCKER_CLUSTER_TAG } from "./lib/flockerIamPolicy";
+import { flockerTestNode, nodeImageLists } from "./lib/nodeImages";
 import { StackOutputs } from "./lib/stackOutputs";
 import { topology } from "./lib/topology";
 
@@ -58,6 +60,10 @@ export = async (): Promise<StackOutputs> => {
   });
   const host = (name: string) => nodes.hosts[name];
 
+  // Pulled right after Docker, alongside Flocker and Swarm; `images.imagesPulled[node]` is what a
+  // service step on that node waits for.
+  const images = new NodeImages("images", { hosts: layout.nodes.map((n) => host(n.name)), lists: nodeImageLists(layout, config) });
+  const testNode = flockerTestNode(layout).name;
   const flocker = new Flocker("flocker", {
     hosts: layout.nodes.map((n) => host(n.name)),
     controlHost: host(layout.control.name),
@@ -68,6 +74,10 @@ export = async (): Promise<StackOutputs> => {
     secretAccessKey: storage.secretAccessKey,
     source: config.flocker,
     sshUser: config.sshUser,
+    flockerImagesPulled: images.flockerImagesPulled,
+    test: config.flockerTest
+      ? { host: host(testNode), image: config.flockerTestImage, imagePulled: images.imagesPulled[testNode] }
+      : undefined,
   });
   const swarm = new Swarm("swarm", {
     initialManager: host(layout.initialManager.name),
@@ -119,6 +129,7 @@ export = async (): Promise<StackOutputs> => {
     flockerCaCert: pki.caCertPem,
     flockerClientCert: pki.client.certPem,
     flockerClientKey: pki.client.keyPem,
+    flockerStatus: flocker.status,
     sparkMasterUrl: spark.masterUrl,
     sparkUiUrl: spark.uiUrl,
     swarmWorkerJoinToken: swarm.workerJoinToken,

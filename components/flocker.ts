@@ -1,13 +1,25 @@
 import * as command from "@pulumi/command";
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { FlockerSource } from "../config/schema";
+import { FlockerImages, FlockerSource } from "../config/schema";
 import { renderAgentYml } from "../lib/agentYml";
 import { FlockerNodeCredentials, flockerFilesPayload, flockerNodeFiles } from "../lib/flockerFiles";
 import { flockerPackageEnv } from "../lib/flockerPackages";
+import { FlockerStatus, parseFlockerStatus } from "../lib/flockerStatus";
 import { NodeHost } from "./nodeHost";
 import { FlockerPki } from "./pki";
 import { scriptStep } from "./remoteStep";
+
+/** The Docker volume (and Flocker dataset) the Flocker test writes through and then removes. */
+export const FLOCKER_TEST_VOLUME = "flocker-test";
+
+export interface FlockerTestArgs {
+  /** A Swarm worker (lib/nodeImages.ts, flockerTestNode). */
+  readonly host: NodeHost;
+  readonly image: string;
+  /** The pull of `image` on `host` (components/images.ts). */
+  readonly imagePulled: pulumi.Resource;
+}
 
 export interface FlockerArgs {
   /** Every node of the cluster: all run the dataset and container agents and the Docker plugin. */
@@ -23,27 +35,46 @@ export interface FlockerArgs {
   /** ClusterHQ's images (containers mode) or Flocker 1.15 packages (packages mode). */
   readonly source: FlockerSource;
   readonly sshUser: string;
+  /** Containers mode: per node name, the pull of the node's Flocker images (components/images.ts). */
+  readonly flockerImagesPulled: Readonly<Record<string, pulumi.Resource>>;
+  /** The book's Flocker test; undefined when flockerTest is false. */
+  readonly test?: FlockerTestArgs;
+}
+
+/** What one node's Flocker services need before they start. */
+interface NodePrerequisites {
+  /** The packages (packages mode) or the images (containers mode) are on the node. */
+  readonly software: pulumi.Resource;
+  /** The certificates and agent.yml are in /etc/flocker. */
+  readonly files: command.remote.Command;
+  /** A digest of those files: the services are restarted when it changes. */
+  readonly digest: pulumi.Output<string>;
 }
 
 /**
- * Flocker on every node: packages, then certificates and agent.yml into /etc/flocker, then the
- * control service on the control node, then the agents and the Docker plugin everywhere (they
- * connect to the control service). Nodes proceed in parallel; the only cross-node edge is
- * "agents after the control service".
+ * Flocker on every node: the software (packages, or ClusterHQ's images pulled by NodeImages),
+ * certificates and agent.yml into /etc/flocker, then the control service on the control node,
+ * then the agents and the Docker plugin everywhere (they connect to the control service); then
+ * the book's Flocker test from a worker and the cluster's Flocker status. Nodes proceed in
+ * parallel; the only cross-node edges are "agents after the control service" and the status
+ * waiting for every node's agents.
  */
 export class Flocker extends pulumi.ComponentResource {
   /** Agents and plugin running, per node name. */
   public readonly agentsReady: Readonly<Record<string, command.remote.Command>>;
   public readonly controlReady: command.remote.Command;
+  /** The nodes and datasets the control service knows, as of the status step's last run. */
+  public readonly status: pulumi.Output<FlockerStatus>;
 
   constructor(name: string, args: FlockerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("swarm-flocker:flocker:Flocker", name, {}, opts);
     const controlName = args.controlHost.node.name;
+    const controlAddress = args.controlHost.node.privateIp;
     const agentYml = pulumi
       .all([args.accessKeyId, args.secretAccessKey])
       .apply(([accessKeyId, secretAccessKey]) =>
         renderAgentYml({
-          controlHost: args.controlHost.node.privateIp,
+          controlHost: controlAddress,
           region: args.region,
           zone: args.availabilityZone,
           accessKeyId,
@@ -51,23 +82,9 @@ export class Flocker extends pulumi.ComponentResource {
         }),
       );
 
-    const installed: Record<string, { packages: pulumi.Resource; files: command.remote.Command; digest: pulumi.Output<string> }> = {};
+    const prerequisites: Record<string, NodePrerequisites> = {};
     for (const host of args.hosts) {
       const nodeName = host.node.name;
-      const packages =
-        args.source.kind === "packages"
-          ? scriptStep(
-              `${name}-${nodeName}-install`,
-              {
-                target: host.target,
-                script: "flocker-packages.sh",
-                action: "install",
-                env: flockerPackageEnv(args.source.packages, args.sshUser),
-                dependsOn: [host.dockerReady],
-              },
-              this,
-            )
-          : host.dockerReady;
       const payload = filesPayload(args, nodeName, nodeName === controlName, agentYml);
       const files = scriptStep(
         `${name}-${nodeName}-files`,
@@ -80,17 +97,18 @@ export class Flocker extends pulumi.ComponentResource {
         },
         this,
       );
-      installed[nodeName] = { packages, files, digest: filesDigest(payload) };
+      prerequisites[nodeName] = { software: this.software(name, args, host), files, digest: filesDigest(payload) };
     }
 
+    const control = prerequisites[controlName];
+    const controlService = services(args.source, "control", {});
     this.controlReady = scriptStep(
       `${name}-${controlName}-control`,
       {
         target: args.controlHost.target,
-        script: "flocker-services.sh",
-        action: "control",
-        env: { CONFIG_DIGEST: installed[controlName].digest },
-        dependsOn: [installed[controlName].packages, installed[controlName].files],
+        ...controlService,
+        env: { ...controlService.env, CONFIG_DIGEST: control.digest },
+        dependsOn: [control.software, control.files],
       },
       this,
     );
@@ -98,21 +116,95 @@ export class Flocker extends pulumi.ComponentResource {
     const agentsReady: Record<string, command.remote.Command> = {};
     for (const host of args.hosts) {
       const nodeName = host.node.name;
+      const node = prerequisites[nodeName];
+      const agents = services(args.source, "agents", { FLOCKER_CONTROL_HOST: controlAddress, NODE_ADDRESS: host.node.privateIp });
       agentsReady[nodeName] = scriptStep(
         `${name}-${nodeName}-agents`,
         {
           target: host.target,
-          script: "flocker-services.sh",
-          action: "agents",
-          env: { CONFIG_DIGEST: installed[nodeName].digest },
-          dependsOn: [installed[nodeName].packages, installed[nodeName].files, this.controlReady],
+          ...agents,
+          env: { ...agents.env, CONFIG_DIGEST: node.digest },
+          dependsOn: [node.software, node.files, this.controlReady],
         },
         this,
       );
     }
     this.agentsReady = agentsReady;
-    this.registerOutputs({});
+
+    const test = args.test
+      ? scriptStep(
+          `${name}-test`,
+          {
+            target: args.test.host.target,
+            script: "flocker-test.sh",
+            env: { TEST_IMAGE: args.test.image, FLOCKER_CONTROL_HOST: controlAddress, VOLUME_NAME: FLOCKER_TEST_VOLUME },
+            dependsOn: [agentsReady[args.test.host.node.name], this.controlReady, args.test.imagePulled],
+            createTimeout: "30m",
+          },
+          this,
+        )
+      : undefined;
+
+    const status = scriptStep(
+      `${name}-status`,
+      {
+        target: args.controlHost.target,
+        script: "flocker-status.sh",
+        env: { FLOCKER_CONTROL_HOST: controlAddress, EXPECTED_ADDRESSES: args.hosts.map((h) => h.node.privateIp).join(" ") },
+        dependsOn: [this.controlReady, ...Object.values(agentsReady), ...(test ? [test] : [])],
+      },
+      this,
+    );
+    this.status = status.stdout.apply(parseFlockerStatus);
+    this.registerOutputs({ status: this.status });
   }
+
+  /** What the node's Flocker services wait for besides their files: packages, or their images. */
+  private software(name: string, args: FlockerArgs, host: NodeHost): pulumi.Resource {
+    const nodeName = host.node.name;
+    if (args.source.kind === "packages") {
+      return scriptStep(
+        `${name}-${nodeName}-install`,
+        {
+          target: host.target,
+          script: "flocker-packages.sh",
+          action: "install",
+          env: flockerPackageEnv(args.source.packages, args.sshUser),
+          dependsOn: [host.dockerReady],
+        },
+        this,
+      );
+    }
+    const pulled = args.flockerImagesPulled[nodeName];
+    if (pulled === undefined) throw new Error(`containers mode: no pull of the Flocker images on ${nodeName}`);
+    return pulled;
+  }
+}
+
+type ServicesStep = { script: string; action: string; deleteAction?: string; env: Record<string, string> };
+
+/**
+ * How the control service or the agents start in each mode. Packages mode starts systemd units
+ * (and, as before, has no delete). Containers mode runs the containers, and removes them when the
+ * step goes — e.g. when flockerInstall switches to packages, whose units need the same ports; the
+ * control service's state volume stays (scripts/flocker-containers.sh).
+ */
+function services(source: FlockerSource, role: "control" | "agents", agentEnv: Record<string, string>): ServicesStep {
+  if (source.kind === "packages") return { script: "flocker-services.sh", action: role, env: {} };
+  return {
+    script: "flocker-containers.sh",
+    action: role,
+    deleteAction: `remove-${role}`,
+    env: role === "control" ? { CONTROL_IMAGE: source.images.control } : { ...agentImages(source.images), ...agentEnv },
+  };
+}
+
+function agentImages(images: FlockerImages): Record<string, string> {
+  return {
+    DATASET_AGENT_IMAGE: images.datasetAgent,
+    CONTAINER_AGENT_IMAGE: images.containerAgent,
+    PLUGIN_IMAGE: images.plugin,
+  };
 }
 
 /**

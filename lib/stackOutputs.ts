@@ -3,6 +3,7 @@
  * a StackReference. Renaming or removing a field breaks consumers; add fields instead.
  */
 import type { Output } from "@pulumi/pulumi";
+import type { FlockerStatus } from "./flockerStatus";
 import type { SecurityGroupRole } from "./ports";
 import type { NodeRole, SwarmRole } from "./topology";
 
@@ -34,6 +35,8 @@ export interface StackOutputValues {
   readonly flockerClientCert: string;
   /** Secret. PEM of the `user-client` API key. */
   readonly flockerClientKey: string;
+  /** Nodes and datasets the Flocker control service knew at bring-up (`flockerctl status`/`list`). */
+  readonly flockerStatus: FlockerStatus;
   /** `spark://<public ip>:7077` through the routing mesh. */
   readonly sparkMasterUrl: string;
   /** `http://<public ip>:8080`. */

@@ -29,6 +29,7 @@ const CLUSTER: StackOutputValues = {
   flockerCaCert: CA,
   flockerClientCert: CLIENT_CERT,
   flockerClientKey: CLIENT_KEY,
+  flockerStatus: { nodes: [{ uuid: "aaaa0000-0000-4000-8000-000000000101", address: "172.31.0.10" }], datasets: [] },
   sparkMasterUrl: "spark://54.0.0.105:7077",
   sparkUiUrl: "http://54.0.0.105:8080",
   swarmWorkerJoinToken: "SWMTKN-1-mock-worker",

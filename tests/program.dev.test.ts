@@ -7,14 +7,19 @@ import * as fs from "fs";
 import * as path from "path";
 import { runProgram, ProgramRun, isSecretWire, MOCK_SMOKE_RESULT } from "../tools/mockRuntime";
 import { readStackConfig } from "../tools/stackConfig";
-import { createOf, envOf, named, ofType, TYPES, waitsFor, waitsTransitivelyFor } from "./helpers/program";
+import { createOf, envOf, maybeNamed, named, ofType, TYPES, waitsFor, waitsTransitivelyFor } from "./helpers/program";
+import { runIsolated } from "./helpers/isolatedRun";
 
 const NODES = Array.from({ length: 10 }, (_, i) => `aws-${101 + i}`);
 const WORKERS = ["aws-105", "aws-106", "aws-107", "aws-108", "aws-109", "aws-110"];
 let run: ProgramRun;
+/** The dev stack with Flocker from packages (the prod stack's mode), for the packages-mode steps. */
+let packagesRun: ProgramRun;
+const PACKAGES_APT_SOURCE = "deb [trusted=yes] https://flocker-packages.invalid/ubuntu/16.04/amd64 /";
 
 beforeAll(async () => {
   run = await runProgram({ stack: "dev", config: readStackConfig("dev") });
+  packagesRun = await runIsolated("dev", { flockerInstall: "packages", flockerAptSource: PACKAGES_APT_SOURCE });
 });
 
 describe("network", () => {
@@ -252,34 +257,61 @@ describe("remote steps", () => {
     for (const step of commands()) expect((step.inputs.triggers as unknown[]).length).toBeGreaterThanOrEqual(1);
   });
 
-  test("per node: boot, then the Flocker package preflight, then Docker", () => {
+  test("packages mode: per node, boot, then the Flocker package preflight, then Docker", () => {
     for (const node of NODES) {
-      expect(waitsFor(run, `nodes-${node}-flocker-preflight`, `nodes-${node}-boot`)).toBe(true);
-      expect(waitsFor(run, `nodes-${node}-docker`, `nodes-${node}-flocker-preflight`)).toBe(true);
+      expect(waitsFor(packagesRun, `nodes-${node}-flocker-preflight`, `nodes-${node}-boot`)).toBe(true);
+      expect(waitsFor(packagesRun, `nodes-${node}-docker`, `nodes-${node}-flocker-preflight`)).toBe(true);
+      expect(envOf(createOf(packagesRun, `nodes-${node}-boot`)).NODE_NAME).toBe(node);
+      expect(envOf(createOf(packagesRun, `nodes-${node}-flocker-preflight`)).FLOCKER_APT_SOURCE).toBe(PACKAGES_APT_SOURCE);
+      expect(createOf(packagesRun, `nodes-${node}-docker`)).toContain("BLOCK_CONTAINER_IMDS=1");
+    }
+  });
+
+  test("containers mode (dev): per node, boot, then Docker; no package source to prove", () => {
+    for (const node of NODES) {
+      expect(maybeNamed(run, `nodes-${node}-flocker-preflight`)).toBeUndefined();
+      expect(waitsFor(run, `nodes-${node}-docker`, `nodes-${node}-boot`)).toBe(true);
       expect(envOf(createOf(run, `nodes-${node}-boot`)).NODE_NAME).toBe(node);
-      expect(envOf(createOf(run, `nodes-${node}-flocker-preflight`)).FLOCKER_APT_SOURCE).toBe(
-        "deb [trusted=yes] https://flocker-packages.invalid/ubuntu/16.04/amd64 /",
-      );
       expect(createOf(run, `nodes-${node}-docker`)).toContain("BLOCK_CONTAINER_IMDS=1");
     }
   });
 
-  test("Flocker: packages and files after Docker, the control service first, agents everywhere after it", () => {
+  test("packages mode: Flocker packages and files after Docker, the control service first, agents everywhere after it", () => {
     for (const node of NODES) {
-      expect(waitsFor(run, `flocker-${node}-install`, `nodes-${node}-docker`)).toBe(true);
-      expect(waitsFor(run, `flocker-${node}-files`, `nodes-${node}-docker`)).toBe(true);
-      expect(waitsFor(run, `flocker-${node}-agents`, `flocker-aws-104-control`)).toBe(true);
-      expect(waitsFor(run, `flocker-${node}-agents`, `flocker-${node}-install`)).toBe(true);
-      expect(waitsFor(run, `flocker-${node}-agents`, `flocker-${node}-files`)).toBe(true);
+      expect(waitsFor(packagesRun, `flocker-${node}-install`, `nodes-${node}-docker`)).toBe(true);
+      expect(waitsFor(packagesRun, `flocker-${node}-files`, `nodes-${node}-docker`)).toBe(true);
+      expect(waitsFor(packagesRun, `flocker-${node}-agents`, `flocker-aws-104-control`)).toBe(true);
+      expect(waitsFor(packagesRun, `flocker-${node}-agents`, `flocker-${node}-install`)).toBe(true);
+      expect(waitsFor(packagesRun, `flocker-${node}-agents`, `flocker-${node}-files`)).toBe(true);
     }
     // Services restart when their files change: the step carries a digest of this node's files,
     // in the clear (a hash of key material), so previews stay readable.
+    const digests = NODES.map((node) => envOf(createOf(packagesRun, `flocker-${node}-agents`)).CONFIG_DIGEST);
+    for (const digest of digests) expect(digest).toMatch(/^[0-9a-f]{16}$/);
+    expect(new Set(digests).size).toBe(NODES.length);
+    expect(isSecretWire(named(packagesRun, "flocker-aws-105-agents").wireInputs.create)).toBe(false);
+    expect(envOf(createOf(packagesRun, "flocker-aws-104-control")).CONFIG_DIGEST).toBe(digests[3]);
+    expect(waitsFor(packagesRun, "flocker-aws-104-control", "flocker-aws-104-install")).toBe(true);
+    expect(waitsFor(packagesRun, "flocker-aws-104-control", "flocker-aws-104-files")).toBe(true);
+    expect(ofType(packagesRun, TYPES.command).filter((c) => c.name.endsWith("-control"))).toHaveLength(1);
+  });
+
+  test("containers mode (dev): Flocker's images pulled and files written after Docker, the control container first, agents everywhere after it", () => {
+    for (const node of NODES) {
+      expect(maybeNamed(run, `flocker-${node}-install`)).toBeUndefined();
+      expect(waitsFor(run, `images-${node}-flocker`, `nodes-${node}-docker`)).toBe(true);
+      expect(waitsFor(run, `flocker-${node}-files`, `nodes-${node}-docker`)).toBe(true);
+      expect(waitsFor(run, `flocker-${node}-agents`, `flocker-aws-104-control`)).toBe(true);
+      expect(waitsFor(run, `flocker-${node}-agents`, `images-${node}-flocker`)).toBe(true);
+      expect(waitsFor(run, `flocker-${node}-agents`, `flocker-${node}-files`)).toBe(true);
+      expect(createOf(run, `flocker-${node}-agents`)).toMatch(/flocker-containers\.sh agents$/);
+    }
     const digests = NODES.map((node) => envOf(createOf(run, `flocker-${node}-agents`)).CONFIG_DIGEST);
     for (const digest of digests) expect(digest).toMatch(/^[0-9a-f]{16}$/);
     expect(new Set(digests).size).toBe(NODES.length);
-    expect(isSecretWire(named(run, "flocker-aws-105-agents").wireInputs.create)).toBe(false);
     expect(envOf(createOf(run, "flocker-aws-104-control")).CONFIG_DIGEST).toBe(digests[3]);
-    expect(waitsFor(run, "flocker-aws-104-control", "flocker-aws-104-install")).toBe(true);
+    expect(createOf(run, "flocker-aws-104-control")).toMatch(/flocker-containers\.sh control$/);
+    expect(waitsFor(run, "flocker-aws-104-control", "images-aws-104-flocker")).toBe(true);
     expect(waitsFor(run, "flocker-aws-104-control", "flocker-aws-104-files")).toBe(true);
     expect(ofType(run, TYPES.command).filter((c) => c.name.endsWith("-control"))).toHaveLength(1);
   });
@@ -384,6 +416,9 @@ describe("remote steps", () => {
         "swarm-init",
         "swarm-label-aws-105",
         ...["aws-102", "aws-103", ...WORKERS].flatMap((n) => [`swarm-join-${n}`, `swarm-member-${n}`]),
+        // containers mode: Flocker's containers go with their step (the control state volume stays)
+        "flocker-aws-104-control",
+        ...NODES.map((n) => `flocker-${n}-agents`),
       ].sort(),
     );
     for (const name of ["spark-master", "spark-volume", "spark-worker", "swarm-init", "swarm-join-aws-106", "swarm-member-aws-106"]) {
@@ -402,6 +437,7 @@ describe("outputs", () => {
         "flockerClientKey",
         "flockerControlEndpoint",
         "flockerControlPublicEndpoint",
+        "flockerStatus",
         "managerAddresses",
         "nodes",
         "securityGroupIds",

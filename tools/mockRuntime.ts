@@ -137,7 +137,15 @@ function mockCommandStdout(create: string): string {
     return `${MOCK_TOKEN_PREFIX}-${role}-token`;
   }
   if (create.includes("spark-smoke.sh")) return MOCK_SMOKE_RESULT;
+  if (create.includes("flocker-status.sh")) return mockFlockerStatus(create);
   return "";
+}
+
+/** flocker-status.sh's document: every expected node known, no dataset yet (Spark's volume comes later). */
+function mockFlockerStatus(create: string): string {
+  const match = /EXPECTED_ADDRESSES=(?:'([^']*)'|(\S+))/.exec(create);
+  const addresses = (match?.[1] ?? match?.[2] ?? "").split(" ").filter((a) => a !== "");
+  return JSON.stringify({ nodes: addresses.map((address) => ({ uuid: fakeUuid(`flocker-node-${address}`), address })), datasets: [] });
 }
 
 function mockCall(token: string): Record<string, unknown> {
