@@ -14,6 +14,7 @@ import { FlockerSnapshots } from "./components/snapshots";
 import { Spark } from "./components/spark";
 import { FlockerStorage } from "./components/storage";
 import { Swarm } from "./components/swarm";
+import { ENCRYPTED_OVERLAY_MIN_DOCKER_VERSION } from "./config/checks/software";
 import { loadConfig } from "./config/load";
 import { checkBeforeBillable } from "./preflight";
 import { FLOCKER_API_PORT } from "./lib/ports";
@@ -24,7 +25,7 @@ import { topology } from "./lib/topology";
 
 export = async (): Promise<StackOutputs> => {
   const config = loadConfig();
-  await checkBeforeBillable(config);
+  const checked = await checkBeforeBillable(config);
   const layout = topology(config);
   const tags = { Project: config.project, Stack: config.stack, Cluster: config.clusterName };
 
@@ -48,13 +49,13 @@ export = async (): Promise<StackOutputs> => {
     securityGroupIds: network.securityGroupIds,
     instanceType: config.instanceType,
     rootVolumeSizeGiB: config.rootVolumeSizeGiB,
-    ami: config.ami,
-    ubuntuRelease: config.ubuntuRelease,
+    image: checked.image,
     sshUser: config.sshUser,
     flocker: config.flocker,
     ubuntuArchiveMirror: config.ubuntuArchiveMirror,
     dockerPackage: config.dockerPackage,
     dockerVersion: config.dockerVersion,
+    minDockerVersion: config.overlayEncrypted ? ENCRYPTED_OVERLAY_MIN_DOCKER_VERSION : undefined,
     tags: { ...tags, [FLOCKER_CLUSTER_TAG]: pki.clusterId },
     networkReady: [network.internetRoute],
   });

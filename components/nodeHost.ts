@@ -36,6 +36,8 @@ export interface NodeHostArgs {
   readonly dockerPackage: string;
   /** @default the archive's current version */
   readonly dockerVersion?: string;
+  /** install-docker.sh refuses an older engine (overlayEncrypted needs 20.10.24). @default no floor */
+  readonly minDockerVersion?: string;
   readonly tags: Record<string, pulumi.Input<string>>;
   /** Resources SSH needs besides the instance (the subnet's internet route). @default [] */
   readonly networkReady?: pulumi.Resource[];
@@ -91,7 +93,9 @@ export class NodeHost extends pulumi.ComponentResource {
         // Not volumeTags: it would claim the tags of the EBS volumes Flocker attaches later.
         tags: { ...args.tags, Name: node.name, Role: node.role, [IMDSV1_EXCEPTION_TAG]: IMDSV1_EXCEPTION_REASON },
       },
-      { parent: this, ignoreChanges: args.ignoreAmiChanges ? ["ami"] : undefined },
+      // deleteBeforeReplace: the replacement asks for the same fixed privateIp, which EC2 refuses
+      // while the old instance holds it (InvalidIPAddress.InUse).
+      { parent: this, ignoreChanges: args.ignoreAmiChanges ? ["ami"] : undefined, deleteBeforeReplace: true },
     );
     this.publicIp = this.instance.publicIp;
 
@@ -164,6 +168,7 @@ export class NodeHost extends pulumi.ComponentResource {
           DOCKER_VERSION: args.dockerVersion ?? "",
           BLOCK_CONTAINER_IMDS: 1,
           UBUNTU_ARCHIVE_MIRROR: args.ubuntuArchiveMirror,
+          MIN_DOCKER_VERSION: args.minDockerVersion ?? "",
         },
         dependsOn: [preflight ?? boot],
       },

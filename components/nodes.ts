@@ -4,7 +4,7 @@ import * as tls from "@pulumi/tls";
 import { FlockerSource } from "../config/schema";
 import { SecurityGroupRole } from "../lib/ports";
 import { NodeRole, NodeSpec } from "../lib/topology";
-import { CANONICAL_OWNER_ID, ubuntuAmiNamePattern } from "../lib/ubuntuAmi";
+import type { NodeImage } from "../preflight/ubuntuImage";
 import { NodeHost } from "./nodeHost";
 
 /** Which security groups each role's instances carry (see lib/ports.ts for what each admits). */
@@ -21,9 +21,11 @@ export interface ClusterNodesArgs {
   readonly securityGroupIds: Readonly<Record<SecurityGroupRole, pulumi.Input<string>>>;
   readonly instanceType: string;
   readonly rootVolumeSizeGiB: number;
-  /** A pinned AMI id. @default the newest Canonical image of `ubuntuRelease`, not followed later */
-  readonly ami?: string;
-  readonly ubuntuRelease: string;
+  /**
+   * The image the preflight resolved (preflight/ubuntuImage.ts): a pinned `ami`, or the newest
+   * Canonical image of `ubuntuRelease`, which later `pulumi up`s do not follow to newer builds.
+   */
+  readonly image: NodeImage;
   readonly sshUser: string;
   /** How Flocker gets onto the nodes (packages mode checks and copies its package source). */
   readonly flocker: FlockerSource;
@@ -32,6 +34,8 @@ export interface ClusterNodesArgs {
   readonly dockerPackage: string;
   /** @default the archive's current version */
   readonly dockerVersion?: string;
+  /** Oldest Docker engine the nodes may run (overlayEncrypted needs 20.10.24). @default no floor */
+  readonly minDockerVersion?: string;
   /** Resources SSH to the nodes needs besides the instances (the subnet's internet route). */
   readonly networkReady: pulumi.Resource[];
   /** Tags for every instance, e.g. the Flocker cluster tag its IAM policy checks. */
@@ -61,22 +65,7 @@ export class ClusterNodes extends pulumi.ComponentResource {
       { parent: sshKey },
     );
 
-    this.amiId = args.ami
-      ? pulumi.output(args.ami)
-      : aws.ec2
-          .getAmiOutput(
-            {
-              mostRecent: true,
-              owners: [CANONICAL_OWNER_ID],
-              filters: [
-                { name: "name", values: [ubuntuAmiNamePattern(args.ubuntuRelease)] },
-                { name: "architecture", values: ["x86_64"] },
-                { name: "virtualization-type", values: ["hvm"] },
-              ],
-            },
-            { parent: this },
-          )
-          .apply((image) => image.id);
+    this.amiId = pulumi.output(args.image.id);
 
     const hosts: Record<string, NodeHost> = {};
     for (const node of args.nodes) {
@@ -84,8 +73,8 @@ export class ClusterNodes extends pulumi.ComponentResource {
         `${name}-${node.name}`,
         {
           node,
-          ami: this.amiId,
-          ignoreAmiChanges: !args.ami,
+          ami: args.image.id,
+          ignoreAmiChanges: !args.image.pinned,
           instanceType: args.instanceType,
           rootVolumeSizeGiB: args.rootVolumeSizeGiB,
           subnetId: args.subnetId,
@@ -97,6 +86,7 @@ export class ClusterNodes extends pulumi.ComponentResource {
           ubuntuArchiveMirror: args.ubuntuArchiveMirror,
           dockerPackage: args.dockerPackage,
           dockerVersion: args.dockerVersion,
+          minDockerVersion: args.minDockerVersion,
           tags: args.tags,
           networkReady: args.networkReady,
         },

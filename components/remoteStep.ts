@@ -3,12 +3,13 @@
  *
  * Every step of the stack goes through here so that they all behave the same way: parameters in
  * the command's environment assignments, secrets on stdin only, the script's digest in the command
- * (a changed script re-runs the step), no previous output sent back over SSH, and — for steps whose
+ * (a changed script re-runs the step), no previous output sent back over SSH, a wall-clock bound
+ * inside the command (`timeout`, which Pulumi's customTimeouts are not), and — for steps whose
  * output is secret — no logging and secret outputs.
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { scriptCommand } from "../lib/scripts";
+import { durationSeconds, scriptCommand } from "../lib/scripts";
 
 /** Where a step runs: an SSH connection and the resource that put the scripts there. */
 export interface StepTarget {
@@ -56,23 +57,29 @@ export interface ScriptStepArgs {
    * what the new create just did (e.g. leaving the swarm after re-joining it). @default false
    */
   readonly deleteBeforeReplace?: boolean;
-  /** @default "20m" */
+  /** Bound of the create (and update) run, inside the command as well as in customTimeouts. @default "20m" */
   readonly createTimeout?: string;
 }
+
+/** Wall-clock bound of a step's run unless it says otherwise (and of every delete). */
+export const DEFAULT_STEP_TIMEOUT = "20m";
 
 /** Where the target's instance id sits among a step's triggers. */
 export const TARGET_INSTANCE_TRIGGER = "triggers[0]";
 
 export function scriptStep(name: string, args: ScriptStepArgs, parent: pulumi.Resource): command.remote.Command {
   const env = pulumi.output(args.env ?? {});
-  const commandLine = (action: string | undefined) =>
-    env.apply((values) => scriptCommand({ user: args.target.sshUser, script: args.script, env: values, action }));
+  const createTimeout = args.createTimeout ?? DEFAULT_STEP_TIMEOUT;
+  const commandLine = (action: string | undefined, timeout: string) =>
+    env.apply((values) =>
+      scriptCommand({ user: args.target.sshUser, script: args.script, env: values, action, timeoutSeconds: durationSeconds(timeout) }),
+    );
   return new command.remote.Command(
     name,
     {
       connection: args.target.connection,
-      create: commandLine(args.action),
-      delete: args.deleteAction ? commandLine(args.deleteAction) : undefined,
+      create: commandLine(args.action, createTimeout),
+      delete: args.deleteAction ? commandLine(args.deleteAction, DEFAULT_STEP_TIMEOUT) : undefined,
       stdin: args.stdin === undefined ? undefined : pulumi.secret(args.stdin),
       triggers: [args.target.instanceId, ...(args.triggers ?? [])],
       addPreviousOutputInEnv: false,
@@ -84,7 +91,8 @@ export function scriptStep(name: string, args: ScriptStepArgs, parent: pulumi.Re
       deleteBeforeReplace: args.deleteBeforeReplace,
       ignoreChanges: args.lifecycle === "cluster" ? [TARGET_INSTANCE_TRIGGER] : undefined,
       additionalSecretOutputs: args.secretOutput ? ["stdout", "stderr"] : undefined,
-      customTimeouts: { create: args.createTimeout ?? "20m", update: args.createTimeout ?? "20m", delete: "20m" },
+      // These only bound the SSH dial; the `timeout` in the command line bounds the run itself.
+      customTimeouts: { create: createTimeout, update: createTimeout, delete: DEFAULT_STEP_TIMEOUT },
     },
   );
 }

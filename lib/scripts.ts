@@ -39,6 +39,23 @@ export interface ScriptInvocation {
   readonly action?: string;
   /** Non-secret parameters. */
   readonly env?: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * Wall-clock bound of the whole run, seconds: `timeout` stops the script (TERM, then KILL after
+   * STEP_KILL_AFTER_SECONDS) and the step fails with exit 124. Pulumi's customTimeouts cannot do
+   * this: they bound the SSH dial, not a command that hangs. @default no bound
+   */
+  readonly timeoutSeconds?: number;
+}
+
+/** How long a stopped script gets to exit on TERM before `timeout` sends KILL. */
+export const STEP_KILL_AFTER_SECONDS = 30;
+
+/** A Pulumi custom timeout ("20m", "1h30m", "90s") in seconds. */
+export function durationSeconds(duration: string): number {
+  const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(duration);
+  if (!match || duration === "") throw new Error(`not a duration such as 20m or 1h30m: "${duration}"`);
+  const [, hours = "0", minutes = "0", seconds = "0"] = match;
+  return Number(hours) * 3600 + Number(minutes) * 60 + Number(seconds);
 }
 
 /** `KEY=value` with only the value quoted, so the command line stays readable in diffs. */
@@ -48,10 +65,16 @@ function assignment(key: string, value: string | number | boolean): string {
   return `${key}=${text === "" ? "''" : quote([text])}`;
 }
 
-/** `sudo env K=V … SCRIPT_DIGEST=… bash ~/.swarm-flocker/scripts/<script> [action]` */
+/**
+ * `sudo timeout --kill-after=30s <N>s env K=V … SCRIPT_DIGEST=… bash ~/.swarm-flocker/scripts/<script> [action]`
+ * (`sudo env …` without a bound). timeout runs as root, so it can stop whatever the script started.
+ */
 export function scriptCommand(invocation: ScriptInvocation): string {
   const env = { ...invocation.env, SCRIPT_DIGEST: scriptDigest(invocation.script) };
   const assignments = Object.entries(env).map(([key, value]) => assignment(key, value));
   const script = quote([`${remoteScriptsDir(invocation.user)}/${invocation.script}`, ...(invocation.action ? [invocation.action] : [])]);
-  return ["sudo env", ...assignments, "bash", script].join(" ");
+  const bound = invocation.timeoutSeconds;
+  if (bound !== undefined && (!Number.isInteger(bound) || bound <= 0)) throw new Error(`a step's bound must be a whole number of seconds, got ${bound}`);
+  const runner = bound === undefined ? "sudo env" : `sudo timeout --kill-after=${STEP_KILL_AFTER_SECONDS}s ${bound}s env`;
+  return [runner, ...assignments, "bash", script].join(" ");
 }

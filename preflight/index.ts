@@ -1,14 +1,114 @@
 /**
  * What must hold outside the stack before anything billable exists: every check runs (all of them,
  * problems gathered) before the program registers its first resource, at preview as at update.
+ *
+ * - the repository's placeholders are gone (./placeholders.ts);
+ * - the Ubuntu image exists today (./ubuntuImage.ts), and its id is what the nodes get;
+ * - zone, instance type, vCPU quota and node memory fit (./capacity.ts);
+ * - the Flocker images or package source and the Spark images answer (./artefacts.ts).
+ *
+ * docs/preflight.md lists every message.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig } from "../config/schema";
+import { FLOCKER_IMAGE_KEYS } from "../config/checks/flocker";
+import { checkArtefacts, uncheckedHostsFrom } from "./artefacts";
+import { providerLookups, type AwsLookups, type LookupFailure } from "./awsLookups";
+import { checkCapacity } from "./capacity";
+import { offlineHarness } from "./harness";
+import { nodeHttp, type HttpClient } from "./http";
+import { describePlaceholder, findPlaceholders, type Placeholder } from "./placeholders";
+import { resolveNodeImage, type NodeImage } from "./ubuntuImage";
 
-/** Throws a RunError listing every problem found; resolves when the world agrees with the config. */
-export async function checkBeforeBillable(_config: ClusterConfig): Promise<void> {
-  const problems: string[] = [];
-  if (problems.length > 0) {
-    throw new pulumi.RunError(`Checked before creating anything:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+export type { NodeImage } from "./ubuntuImage";
+
+/** What the checks learnt that the program builds with. */
+export interface BillableFacts {
+  readonly image: NodeImage;
+}
+
+export interface PreflightDependencies {
+  readonly aws: AwsLookups;
+  readonly http: HttpClient;
+  /** Hosts only the nodes reach, whose images and indexes are not fetched from here. */
+  readonly uncheckedHosts: ReadonlySet<string>;
+  /** Placeholders found; "refuse" stops the program, a function records them and goes on. */
+  readonly placeholders: "refuse" | ((found: readonly Placeholder[]) => void);
+}
+
+/** A real deployment's dependencies, or an offline run's (tools/mockRuntime.ts) when there is one. */
+export function defaultDependencies(env: NodeJS.ProcessEnv = process.env): PreflightDependencies {
+  const harness = offlineHarness();
+  const uncheckedHosts = uncheckedHostsFrom(env);
+  if (harness === undefined) return { aws: providerLookups, http: nodeHttp, uncheckedHosts, placeholders: "refuse" };
+  return {
+    aws: providerLookups,
+    http: harness.http,
+    uncheckedHosts,
+    placeholders: harness.placeholders === "refuse" ? "refuse" : (found) => harness.recorded.push(...found),
+  };
+}
+
+/** The program's own placeholder candidates. */
+export function placeholdersIn(config: ClusterConfig): Placeholder[] {
+  const images: Record<string, string> = {
+    sparkMasterImage: config.sparkMasterImage,
+    sparkWorkerImage: config.sparkWorkerImage,
+    flockerTestImage: config.flockerTestImage,
+  };
+  if (config.flocker.kind === "containers") {
+    for (const [part, key] of Object.entries(FLOCKER_IMAGE_KEYS)) images[key] = config.flocker.images[part as keyof typeof FLOCKER_IMAGE_KEYS];
   }
+  const packages = config.flocker.kind === "packages" ? config.flocker.packages : undefined;
+  return findPlaceholders(
+    {
+      adminCidrs: config.adminCidrs,
+      flockerAptSource: packages?.kind === "apt" ? packages.aptSource : undefined,
+      ubuntuArchiveMirror: config.ubuntuArchiveMirror,
+      images,
+    },
+    config.stack,
+  );
+}
+
+/** One line per distinct refusal: with bad credentials every look-up fails the same way. */
+function failureProblems(failures: readonly LookupFailure[]): string[] {
+  const byError = new Map<string, string[]>();
+  for (const failure of failures) byError.set(failure.error, [...(byError.get(failure.error) ?? []), failure.what]);
+  return [...byError].map(
+    ([error, whats]) =>
+      `AWS refused to describe ${whats.join(", ")}: ${error} (check the credentials and region this stack runs with: aws sts get-caller-identity; ` +
+      "the identity needs ec2:Describe* and servicequotas:GetServiceQuota)",
+  );
+}
+
+/** Throws a RunError listing every problem found; resolves with the facts when the world agrees with the config. */
+export async function checkBeforeBillable(
+  config: ClusterConfig,
+  dependencies: PreflightDependencies = defaultDependencies(),
+): Promise<BillableFacts> {
+  const placeholders = placeholdersIn(config);
+  const problems: string[] = [];
+  if (dependencies.placeholders === "refuse") {
+    problems.push(...placeholders.map(describePlaceholder));
+  } else {
+    dependencies.placeholders(placeholders);
+  }
+  const [image, capacity, artefacts] = await Promise.all([
+    resolveNodeImage(config, dependencies.aws),
+    checkCapacity(config, dependencies.aws),
+    checkArtefacts(config, {
+      http: dependencies.http,
+      uncheckedHosts: dependencies.uncheckedHosts,
+      placeholderKeys: new Set(placeholders.map((p) => p.key)),
+    }),
+  ]);
+  problems.push(...image.problems, ...capacity.problems, ...artefacts, ...failureProblems([...image.failures, ...capacity.failures]));
+  if (problems.length > 0 || image.image === undefined) {
+    throw new pulumi.RunError(
+      `Stack ${config.stack} cannot be deployed as configured (checked before creating anything; nothing was created):\n` +
+        problems.map((p) => `  - ${p}`).join("\n"),
+    );
+  }
+  return { image: image.image };
 }

@@ -232,7 +232,7 @@ describe("remote steps", () => {
       expect(script).toBeDefined();
       const file = path.join(__dirname, "..", "scripts", script!);
       expect(fs.existsSync(file)).toBe(true);
-      expect(create.startsWith("sudo env ")).toBe(true);
+      expect(create).toMatch(/^sudo timeout --kill-after=30s \d+s env /);
       const digest = crypto
         .createHash("sha256")
         .update(fs.readFileSync(file))

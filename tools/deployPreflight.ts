@@ -6,9 +6,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { Address4, Address6 } from "ip-address";
+import { Address4 } from "ip-address";
 import * as YAML from "yaml";
-import { isCidr, isIpv6Cidr } from "../lib/cidr";
+import { isDocumentationCidr, isPlaceholderAptSource } from "../preflight/placeholders";
 
 export type DeployCommand = "up" | "destroy";
 
@@ -146,20 +146,9 @@ function checkPassphrase(input: PreflightInput): Problem[] {
   ];
 }
 
-/** Hosts under names reserved for documentation or guaranteed not to resolve (RFC 2606, RFC 6761). */
-const PLACEHOLDER_HOST = /(^|\.)(invalid|example|test|localhost)$|(^|\.)example\.(com|net|org)$/i;
-
-/** The host names in an apt source line (`deb [opts] https://host/path suite …`). */
-function hostsOf(line: string): string[] {
-  const hosts: string[] = [];
-  for (const match of line.matchAll(/\b[a-z][a-z0-9+.-]*:\/\/([^/\s:\]]+)/gi)) hosts.push(match[1]);
-  return hosts;
-}
-
-/** True when an apt source line points at a placeholder host such as the repository's `flocker-packages.invalid`. */
-export function isPlaceholderAptSource(line: string): boolean {
-  return hostsOf(line).some((host) => PLACEHOLDER_HOST.test(host));
-}
+// The placeholder tests are the program's own (preflight/placeholders.ts), so that this wrapper and
+// `pulumi up` refuse exactly the same values.
+export { isDocumentationCidr, isPlaceholderAptSource };
 
 function isSecure(value: unknown): boolean {
   return typeof value === "object" && value !== null && "secure" in value;
@@ -182,18 +171,6 @@ function checkFlockerPackages(input: PreflightInput, config: RawStackConfig): Pr
     return [{ problem: `flockerAptSource of stack ${stack} is still the placeholder "${line}" (that host never resolves).`, fix }];
   }
   return [];
-}
-
-/** Networks reserved for documentation (RFC 5737, RFC 3849): never a real operator's address. */
-const DOCUMENTATION_NETWORKS_V4 = ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"].map((cidr) => new Address4(cidr));
-const DOCUMENTATION_NETWORK_V6 = new Address6("2001:db8::/32");
-
-/** True when a CIDR lies inside a documentation range, like the repository's 203.0.113.10/32. */
-export function isDocumentationCidr(cidr: string): boolean {
-  if (!isCidr(cidr)) return false;
-  if (isIpv6Cidr(cidr)) return new Address6(cidr).isInSubnet(DOCUMENTATION_NETWORK_V6);
-  const address = new Address4(cidr);
-  return DOCUMENTATION_NETWORKS_V4.some((network) => address.isInSubnet(network) && address.subnetMask >= network.subnetMask);
 }
 
 function checkAdminCidrs(input: PreflightInput, config: RawStackConfig): Problem[] {

@@ -5,6 +5,10 @@
  */
 import * as crypto from "crypto";
 import * as path from "path";
+import { installOfflineHarness, removeOfflineHarness } from "../preflight/harness";
+import { offlineWorld, type OfflineWorldOptions } from "../preflight/offlineWorld";
+import type { Placeholder } from "../preflight/placeholders";
+import { instanceSize, isXenInstanceType } from "../lib/instanceTypes";
 import { PROJECT_ROOT, projectName } from "./stackConfig";
 
 /** Pulumi's wire marker of a secret value. */
@@ -44,7 +48,12 @@ export interface ProgramRun {
   readonly secretOutputs: ReadonlySet<string>;
   /** Wall time of the program's evaluation, ms. */
   readonly elapsedMs: number;
+  /** The repository's placeholders the configuration still holds (a deployment refuses them). */
+  readonly placeholders: readonly Placeholder[];
 }
+
+/** An invoke's answer from its inputs (`{ region, instanceType, ... }`); throw to fail it as AWS would. */
+export type InvokeAnswer = (inputs: Record<string, any>) => Record<string, unknown>;
 
 export interface RunOptions {
   readonly stack: string;
@@ -57,6 +66,15 @@ export interface RunOptions {
    * program throws (e.g. invalid configuration). @default a new list
    */
   readonly record?: RecordedResource[];
+  /** Answers that replace the defaults of mockCall, by invoke token (e.g. a quota of 8 vCPUs). */
+  readonly invokes?: Readonly<Record<string, InvokeAnswer>>;
+  /** What the registries and apt repositories hold (preflight/offlineWorld.ts). @default everything */
+  readonly world?: OfflineWorldOptions;
+  /**
+   * "record" (the offline plan) notes the repository's placeholders in the result; "refuse" stops
+   * the program on them, as a deployment does. @default "record"
+   */
+  readonly placeholders?: "record" | "refuse";
 }
 
 /** True when a wire value is Pulumi's secret wrapper. */
@@ -148,10 +166,40 @@ function mockFlockerStatus(create: string): string {
   return JSON.stringify({ nodes: addresses.map((address) => ({ uuid: fakeUuid(`flocker-node-${address}`), address })), datasets: [] });
 }
 
-function mockCall(token: string): Record<string, unknown> {
+/** Six zones a–f, as most regions have; instance types offered in every one of them. */
+const MOCK_ZONE_LETTERS = ["a", "b", "c", "d", "e", "f"];
+/** A paid account whose quota was raised: enough for any nodeCount the validator allows (200 × 8 vCPUs). */
+export const MOCK_VCPU_QUOTA = 2048;
+
+/** Default answers to the invokes the program makes, shaped as AWS answers them today. */
+function mockCall(token: string, inputs: Record<string, any>, region: string): Record<string, unknown> {
+  const where = String(inputs.region ?? region);
+  const zones = MOCK_ZONE_LETTERS.map((letter) => `${where}${letter}`);
   switch (token) {
-    case "aws:ec2/getAmi:getAmi":
-      return { id: "ami-0mockubuntu00001", name: "ubuntu/images/hvm-ssd/ubuntu-xenial-16.04-amd64-server-mock" };
+    case "aws:ec2/getAmi:getAmi": {
+      const filters = (inputs.filters ?? []) as { name: string; values: string[] }[];
+      const pinned = filters.find((f) => f.name === "image-id")?.values[0];
+      if (pinned !== undefined) return { id: pinned, name: `pinned-${pinned}` };
+      const pattern = filters.find((f) => f.name === "name")?.values[0] ?? "";
+      // Canonical's xenial and bionic images are all deprecated: AWS hides them unless asked.
+      if (/ubuntu-(xenial|bionic)/.test(pattern) && inputs.includeDeprecated !== true) {
+        throw new Error("Your query returned no results. Please change your search criteria and try again.");
+      }
+      return { id: "ami-0mockubuntu00001", name: pattern.replace("*", "20210429"), deprecationTime: "2023-04-29T00:00:00.000Z" };
+    }
+    case "aws:index/getAvailabilityZones:getAvailabilityZones":
+      return { id: where, names: zones, zoneIds: zones.map((_, i) => `use1-az${i + 1}`), groupNames: zones.map(() => where), region: where };
+    case "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings": {
+      const type = ((inputs.filters ?? []) as { name: string; values: string[] }[]).find((f) => f.name === "instance-type")?.values[0] ?? "";
+      return { id: where, instanceTypes: zones.map(() => type), locations: zones, locationTypes: zones.map(() => "availability-zone"), region: where };
+    }
+    case "aws:ec2/getInstanceType:getInstanceType": {
+      const type = String(inputs.instanceType);
+      const size = instanceSize(type) ?? { vcpus: 2, memoryMiB: 8192 };
+      return { id: type, instanceType: type, defaultVcpus: size.vcpus, memorySize: size.memoryMiB, hypervisor: isXenInstanceType(type) ? "xen" : "nitro" };
+    }
+    case "aws:servicequotas/getServiceQuota:getServiceQuota":
+      return { id: String(inputs.quotaCode), quotaCode: inputs.quotaCode, quotaName: "Running On-Demand instances", serviceCode: "ec2", value: MOCK_VCPU_QUOTA, region: where };
     case "aws:index/getCallerIdentity:getCallerIdentity":
       return { accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/mock", userId: "AIDAMOCK", id: "123456789012" };
     case "aws:index/getPartition:getPartition":
@@ -227,7 +275,16 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => mockState(args.type, args.name, args.inputs),
-      call: (args) => mockCall(args.token),
+      call: (args) => {
+        const override = options.invokes?.[args.token];
+        try {
+          return override ? override(args.inputs) : mockCall(args.token, args.inputs, options.config["aws:region"] ?? "us-east-1");
+        } catch (error) {
+          // The SDK reads a failed invoke's text from `details`, as the engine sends it over gRPC.
+          const message = error instanceof Error ? error.message : String(error);
+          throw Object.assign(new Error(message), { details: `invocation of ${args.token} returned an error: ${message}` });
+        }
+      },
     },
     project,
     options.stack,
@@ -236,9 +293,17 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
 
   const started = process.hrtime.bigint();
   const programPath = options.program ?? path.join(PROJECT_ROOT, "index.ts");
-  // The program exports an async function (Pulumi awaits it); older shapes export the outputs.
-  const program = require(programPath) as Record<string, unknown> | (() => Promise<Record<string, unknown>>);
-  const exported = typeof program === "function" ? await program() : program;
+  // Only this function marks a run as offline (preflight/harness.ts): a real `pulumi up` cannot.
+  const placeholders: Placeholder[] = [];
+  installOfflineHarness({ http: offlineWorld(options.world), placeholders: options.placeholders ?? "record", recorded: placeholders });
+  let exported: Record<string, unknown>;
+  try {
+    // The program exports an async function (Pulumi awaits it); older shapes export the outputs.
+    const program = require(programPath) as Record<string, unknown> | (() => Promise<Record<string, unknown>>);
+    exported = typeof program === "function" ? await program() : program;
+  } finally {
+    removeOfflineHarness();
+  }
   const outputs: Record<string, unknown> = {};
   const secretOutputs = new Set<string>();
   for (const [key, value] of Object.entries(exported)) {
@@ -248,5 +313,5 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
   }
   await settings.waitForRPCs();
   const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
-  return { resources, outputs, secretOutputs, elapsedMs };
+  return { resources, outputs, secretOutputs, elapsedMs, placeholders };
 }

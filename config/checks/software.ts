@@ -86,6 +86,41 @@ export function checkDockerVersion(version: string, report: Report): string | un
   return undefined;
 }
 
+/**
+ * The first Docker release whose encrypted overlay is safe: 20.10.24 (and 23.0.3) fixed
+ * CVE-2023-28840/28841/28842, where the overlay's traffic could go out unencrypted.
+ */
+export const ENCRYPTED_OVERLAY_MIN_DOCKER_VERSION = "20.10.24";
+
+/**
+ * True when a Debian version's upstream part (no epoch, no revision; its leading dotted numbers)
+ * is at least `floor`: 5:20.10.24~3-0~ubuntu-bionic and 24.0.7-0ubuntu2~18.04.1 are, 20.10.21-0ubuntu1~18.04.3 is not.
+ * (dpkg's own ordering would put 20.10.24~3 below 20.10.24.)
+ */
+export function dockerVersionAtLeast(version: string, floor: string): boolean {
+  const upstream = version.replace(/^\d+:/, "").replace(/-[^-]*$/, "");
+  const numbers = (text: string) => (/^\d+(?:\.\d+)*/.exec(text)?.[0] ?? "0").split(".").map(Number);
+  const have = numbers(upstream);
+  const want = numbers(floor);
+  for (let i = 0; i < Math.max(have.length, want.length); i++) {
+    const difference = (have[i] ?? 0) - (want[i] ?? 0);
+    if (difference !== 0) return difference > 0;
+  }
+  return true;
+}
+
+/** With overlayEncrypted, a pinned dockerVersion below the floor is refused (install-docker.sh checks an unpinned one). */
+export function checkDockerFloor(dockerVersion: string | undefined, overlayEncrypted: boolean | undefined, report: Report): void {
+  if (overlayEncrypted !== true || dockerVersion === undefined || dockerVersion === "") return;
+  if (dockerVersionAtLeast(dockerVersion, ENCRYPTED_OVERLAY_MIN_DOCKER_VERSION)) return;
+  report(
+    "dockerVersion",
+    dockerVersion,
+    `is older than ${ENCRYPTED_OVERLAY_MIN_DOCKER_VERSION}, and overlayEncrypted is true: Docker before ${ENCRYPTED_OVERLAY_MIN_DOCKER_VERSION} can send an ` +
+      `encrypted overlay's traffic unencrypted (CVE-2023-28840/28841/28842); pin ${ENCRYPTED_OVERLAY_MIN_DOCKER_VERSION} or later, or set overlayEncrypted to false`,
+  );
+}
+
 function checkAptSource(line: string, report: Report): string | undefined {
   const parsed = parseAptSourceLine(line);
   if ("line" in parsed) {
