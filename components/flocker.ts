@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { FlockerImages, FlockerSource } from "../config/schema";
 import { renderAgentYml } from "../lib/agentYml";
 import { FlockerNodeCredentials, flockerFilesPayload, flockerNodeFiles } from "../lib/flockerFiles";
-import { flockerPackageEnv } from "../lib/flockerPackages";
+import { flockerPackageEnv, flockerPackageStdin } from "../lib/flockerPackages";
 import { FlockerStatus, parseFlockerStatus } from "../lib/flockerStatus";
 import { NodeHost } from "./nodeHost";
 import { FlockerPki } from "./pki";
@@ -70,17 +70,15 @@ export class Flocker extends pulumi.ComponentResource {
     super("swarm-flocker:flocker:Flocker", name, {}, opts);
     const controlName = args.controlHost.node.name;
     const controlAddress = args.controlHost.node.privateIp;
-    const agentYml = pulumi
-      .all([args.accessKeyId, args.secretAccessKey])
-      .apply(([accessKeyId, secretAccessKey]) =>
-        renderAgentYml({
-          controlHost: controlAddress,
-          region: args.region,
-          zone: args.availabilityZone,
-          accessKeyId,
-          secretAccessKey,
-        }),
-      );
+    const agentYml = pulumi.all([args.accessKeyId, args.secretAccessKey]).apply(([accessKeyId, secretAccessKey]) =>
+      renderAgentYml({
+        controlHost: controlAddress,
+        region: args.region,
+        zone: args.availabilityZone,
+        accessKeyId,
+        secretAccessKey,
+      }),
+    );
 
     const prerequisites: Record<string, NodePrerequisites> = {};
     for (const host of args.hosts) {
@@ -170,6 +168,8 @@ export class Flocker extends pulumi.ComponentResource {
           script: "flocker-packages.sh",
           action: "install",
           env: flockerPackageEnv(args.source.packages, args.sshUser),
+          // The apt source may carry credentials: stdin, never the command line.
+          stdin: flockerPackageStdin(args.source.packages),
           dependsOn: [host.dockerReady],
         },
         this,

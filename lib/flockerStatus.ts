@@ -35,7 +35,9 @@ export function parseFlockerStatus(stdout: string): FlockerStatus {
   }
   const status = value as Partial<FlockerStatus> | null;
   if (status === null || typeof status !== "object" || !Array.isArray(status.nodes) || !Array.isArray(status.datasets)) {
-    throw new Error(`flocker-status.sh printed JSON without "nodes" and "datasets" lists: ${JSON.stringify(stdout.slice(0, 200))}`);
+    throw new Error(
+      `flocker-status.sh printed JSON without "nodes" and "datasets" lists: ${JSON.stringify(stdout.slice(0, 200))}`,
+    );
   }
   return { nodes: status.nodes, datasets: status.datasets };
 }

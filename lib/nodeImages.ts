@@ -25,7 +25,10 @@ export interface NodeImageLists {
   readonly services: readonly ImageRef[];
 }
 
-export type NodeImageConfig = Pick<ClusterConfig, "flocker" | "sparkMasterImage" | "sparkWorkerImage" | "flockerTest" | "flockerTestImage">;
+export type NodeImageConfig = Pick<
+  ClusterConfig,
+  "flocker" | "sparkMasterImage" | "sparkWorkerImage" | "flockerTest" | "flockerTestImage"
+>;
 
 /** The node that runs the book's Flocker test: a plain Swarm worker, else the Spark master's. */
 export function flockerTestNode(layout: Topology): NodeSpec {
@@ -33,7 +36,9 @@ export function flockerTestNode(layout: Topology): NodeSpec {
 }
 
 function flockerImageRefs(images: FlockerImages, withControl: boolean): ImageRef[] {
-  const parts: (keyof FlockerImages)[] = withControl ? ["control", "datasetAgent", "containerAgent", "plugin"] : ["datasetAgent", "containerAgent", "plugin"];
+  const parts: (keyof FlockerImages)[] = withControl
+    ? ["control", "datasetAgent", "containerAgent", "plugin"]
+    : ["datasetAgent", "containerAgent", "plugin"];
   return parts.map((part) => ({ key: FLOCKER_IMAGE_KEYS[part], image: images[part] }));
 }
 
@@ -47,7 +52,8 @@ export function nodeImageLists(layout: Topology, config: NodeImageConfig): Recor
   const testNode = config.flockerTest ? flockerTestNode(layout).name : undefined;
   return Object.fromEntries(
     layout.nodes.map((node) => {
-      const flocker = config.flocker.kind === "containers" ? flockerImageRefs(config.flocker.images, node.name === layout.control.name) : [];
+      const flocker =
+        config.flocker.kind === "containers" ? flockerImageRefs(config.flocker.images, node.name === layout.control.name) : [];
       const services: ImageRef[] = [];
       if (node.swarmRole !== undefined) {
         services.push(

@@ -17,6 +17,14 @@ export const FLOCKER_IMAGE_KEYS = {
   plugin: "flockerPluginImage",
 } as const satisfies Record<keyof FlockerImages, string>;
 
+/** ClusterHQ's repository of each image, for the example in a message about its key. */
+const FLOCKER_IMAGE_EXAMPLES: Readonly<Record<keyof FlockerImages, string>> = {
+  control: "clusterhq/flocker-control-service",
+  datasetAgent: "clusterhq/flocker-dataset-agent",
+  containerAgent: "clusterhq/flocker-container-agent",
+  plugin: "clusterhq/flocker-docker-plugin",
+};
+
 export type FlockerImageKey = (typeof FLOCKER_IMAGE_KEYS)[keyof FlockerImages];
 
 /** A Docker image reference, or a problem naming the key. */
@@ -38,10 +46,14 @@ export interface FlockerSourceTexts {
   readonly debDir: string;
 }
 
-export function checkFlockerSource(texts: FlockerSourceTexts, files: FileProbe | undefined, report: Report): FlockerSource | undefined {
+export function checkFlockerSource(
+  texts: FlockerSourceTexts,
+  files: FileProbe | undefined,
+  report: Report,
+): FlockerSource | undefined {
   const images: Partial<Record<keyof FlockerImages, string>> = {};
   for (const [part, key] of Object.entries(FLOCKER_IMAGE_KEYS) as [keyof FlockerImages, FlockerImageKey][]) {
-    images[part] = checkImageReference(key, texts.images[part], `clusterhq/${key === "flockerPluginImage" ? "flocker-docker-plugin" : "flocker-dataset-agent"}@sha256:<digest>`, report);
+    images[part] = checkImageReference(key, texts.images[part], `${FLOCKER_IMAGE_EXAMPLES[part]}@sha256:<digest>`, report);
   }
   if (texts.install === "containers") {
     for (const key of ["flockerAptSource", "flockerDebDir"] as const) {
@@ -55,7 +67,8 @@ export function checkFlockerSource(texts: FlockerSourceTexts, files: FileProbe |
       }
     }
     const { control, datasetAgent, containerAgent, plugin } = images;
-    if (control === undefined || datasetAgent === undefined || containerAgent === undefined || plugin === undefined) return undefined;
+    if (control === undefined || datasetAgent === undefined || containerAgent === undefined || plugin === undefined)
+      return undefined;
     if (texts.aptSource !== "" || texts.debDir !== "") return undefined;
     return { kind: "containers", images: { control, datasetAgent, containerAgent, plugin } };
   }
