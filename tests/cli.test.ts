@@ -24,7 +24,7 @@ const offline: ToolSpec = {
     [2, "usage error"],
   ],
 };
-const live: ToolSpec = { ...offline, name: "ssh", stack: { required: true }, options: {}, operands: { synopsis: "NODE", min: 1, max: 1 }, passThrough: "the command" };
+const live: ToolSpec = { ...offline, name: "ssh", stack: { required: true }, options: {}, operands: { synopsis: "NODE", min: 1, max: 1 }, passThrough: { to: "the node", synopsis: "COMMAND...", description: "run on the node" } };
 
 describe("the stack", () => {
   test.each([[["--stack", "prod"]], [["-s", "prod"]], [["--stack=prod"]], [["prod"]], [["--stack", "prod", "prod"]]])("%j names prod", (argv) => {

@@ -100,7 +100,7 @@ describe("npm run ssh", () => {
     const machine = fakeMachine();
     expect(await runSsh(argv, machine.deps)).toBe(2);
     expect(machine.err()).toContain(message);
-    expect(machine.err()).toContain("Usage: npm run ssh -- --stack NAME NODE [-- THE_COMMAND_TO_RUN_ON_THE_NODE_ARGS...]");
+    expect(machine.err()).toContain("Usage: npm run ssh -- --stack NAME NODE [-- COMMAND...]");
     expect(machine.captured).toEqual([]);
     expect(machine.ssh).toEqual([]);
   });

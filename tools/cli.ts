@@ -38,8 +38,8 @@ export interface ToolSpec {
   readonly options: Readonly<Record<string, OptionSpec>>;
   /** Words after the stack (ssh: NODE [COMMAND...]). @default none */
   readonly operands?: { readonly synopsis: string; readonly min: number; readonly max: number };
-  /** What everything after `--` is passed to, e.g. "pulumi up". @default nothing may follow `--` */
-  readonly passThrough?: string;
+  /** What the words after `--` are: `to` names their receiver in messages ("pulumi up"). @default nothing may follow `--` */
+  readonly passThrough?: { readonly to: string; readonly synopsis: string; readonly description: string };
   readonly description: readonly string[];
   readonly examples: readonly string[];
   readonly exitCodes: ReadonlyArray<readonly [number | string, string]>;
@@ -63,7 +63,7 @@ function synopsis(spec: ToolSpec): string {
   const stack = spec.stack.required ? "--stack NAME" : "[--stack NAME]";
   const options = Object.entries(spec.options).map(([name, o]) => `[--${name}${o.type === "string" ? ` ${o.value ?? "VALUE"}` : ""}${o.multiple ? " ..." : ""}]`);
   const operands = spec.operands ? [spec.operands.synopsis] : [];
-  const passThrough = spec.passThrough ? [`[-- ${spec.passThrough.toUpperCase().replace(/\s+/g, "_")}_ARGS...]`] : [];
+  const passThrough = spec.passThrough ? [`[-- ${spec.passThrough.synopsis}]`] : [];
   return `npm run ${spec.name} -- ${[stack, ...options, ...operands, ...passThrough].join(" ")}`;
 }
 
@@ -80,13 +80,13 @@ export function helpText(spec: ToolSpec, knownStacks: readonly string[]): string
     ]),
     ["-h, --help", HELP_OPTION.description],
   ];
-  if (spec.passThrough) rows.push(["-- ARGS...", `everything after \`--\` goes to \`${spec.passThrough}\` unchanged`]);
+  if (spec.passThrough) rows.push([`-- ${spec.passThrough.synopsis}`, spec.passThrough.description]);
   const width = Math.max(...rows.map(([left]) => left.length)) + 2;
   return [
     `Usage: ${synopsis(spec)}`,
     "",
     spec.summary,
-    ...spec.description,
+    ...(spec.description.length > 0 ? ["", ...spec.description] : []),
     "",
     "Options:",
     ...rows.map(([left, right]) => `  ${left.padEnd(width)}${right}`),
@@ -127,7 +127,7 @@ function explainParseError(spec: ToolSpec, error: unknown, knownStacks: readonly
     }
     if (guess !== undefined) return new UsageError(`unknown option ${unknown}: did you mean --${guess}?`);
     if (spec.passThrough) {
-      return new UsageError(`unknown option ${unknown}: options for ${spec.passThrough} go after a second \`--\`, as in npm run ${spec.name} -- --stack dev -- ${unknown}`);
+      return new UsageError(`unknown option ${unknown}: options for ${spec.passThrough.to} go after a second \`--\`, as in npm run ${spec.name} -- --stack dev -- ${unknown}`);
     }
     return new UsageError(`unknown option ${unknown} (options: ${names.map((n) => `--${n}`).join(", ")})`);
   }
@@ -184,7 +184,7 @@ export function parseCommandLine(spec: ToolSpec, argv: readonly string[], knownS
     throw new UsageError(
       named !== undefined
         ? `one stack at a time: got --stack ${named} and ${words.map((w) => `"${w}"`).join(", ")}${spec.passThrough ? `; arguments for ${spec.passThrough} go after \`--\`` : ""}`
-        : `one stack at a time: got ${[stack, ...words].map((w) => `"${w}"`).join(", ")}${spec.passThrough ? `; arguments for ${spec.passThrough} go after \`--\`` : ""}`,
+        : `one stack at a time: got ${[stack, ...words].map((w) => `"${w}"`).join(", ")}${spec.passThrough ? `; arguments for ${spec.passThrough.to} go after \`--\`` : ""}`,
     );
   }
   let stackDefaulted = false;

@@ -9,19 +9,15 @@ import { CHECKIP_URL, PREFLIGHT_EXIT_CODE, type DeployCommand } from "./deployPr
 /** Where the policy pack lives, relative to the project root (the deploy runs there). */
 export const POLICY_PACK_DIR = "policy";
 
-const PREFLIGHT_DESCRIPTION = [
-  "Checks first, all at once, and exits with code 2 before running anything if one fails: the",
-  "Pulumi CLI, AWS credentials (present, not validated), a secrets passphrase",
-  "(PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE), the stack file",
-];
-
 export const DEPLOY_SPEC: ToolSpec = {
   name: "deploy",
   summary: "Deploys a stack: `pulumi up` with the policy pack, after checking every prerequisite.",
   description: [
-    ...PREFLIGHT_DESCRIPTION.slice(0, 2),
-    `${PREFLIGHT_DESCRIPTION[2]}, the policy pack's dependencies (npm ci --prefix ${POLICY_PACK_DIR}) and that`,
-    "flockerAptSource and adminCidrs are not the repository's placeholders.",
+    "Checks first, all at once, and exits with code 2 before running anything if one fails: the",
+    "Pulumi CLI, AWS credentials (present, not validated), a secrets passphrase",
+    "(PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE), the stack file, the policy pack's",
+    `dependencies (npm ci --prefix ${POLICY_PACK_DIR}), and that flockerAptSource and adminCidrs are not`,
+    "the repository's placeholders.",
     "Then: pulumi login <PULUMI_BACKEND_URL, else Pulumi.yaml's backend.url>; pulumi stack select",
     "(created with the passphrase provider if new: commit the encryptionsalt it writes into",
     `Pulumi.STACK.yaml); with --my-ip, pulumi config set --path 'adminCidrs[0]'; pulumi up --policy-pack ${POLICY_PACK_DIR}.`,
@@ -30,7 +26,7 @@ export const DEPLOY_SPEC: ToolSpec = {
   options: {
     "my-ip": { type: "boolean", description: `set adminCidrs[0] to this machine's public IPv4/32 (from ${CHECKIP_URL})` },
   },
-  passThrough: "pulumi up",
+  passThrough: { to: "pulumi up", synopsis: "PULUMI_UP_ARGS...", description: "passed to `pulumi up` unchanged (e.g. --yes)" },
   examples: [
     "npm run deploy -- --stack dev --my-ip",
     "npm run deploy -- dev                            # the same stack, bare name",
@@ -46,10 +42,15 @@ export const DEPLOY_SPEC: ToolSpec = {
 export const DESTROY_SPEC: ToolSpec = {
   name: "destroy",
   summary: "Destroys a stack's resources: `pulumi destroy`, after checking the prerequisites.",
-  description: [...PREFLIGHT_DESCRIPTION.slice(0, 2), `${PREFLIGHT_DESCRIPTION[2]}.`, "Then: pulumi login; pulumi stack select (never creates one); pulumi destroy."],
+  description: [
+    "Checks first, all at once, and exits with code 2 before running anything if one fails: the",
+    "Pulumi CLI, AWS credentials (present, not validated), a secrets passphrase",
+    "(PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE) and the stack file.",
+    "Then: pulumi login; pulumi stack select (never creates one); pulumi destroy.",
+  ],
   stack: { required: true },
   options: {},
-  passThrough: "pulumi destroy",
+  passThrough: { to: "pulumi destroy", synopsis: "PULUMI_DESTROY_ARGS...", description: "passed to `pulumi destroy` unchanged (e.g. --yes)" },
   examples: ["npm run destroy -- --stack dev", "npm run destroy -- dev -- --yes"],
   exitCodes: DEPLOY_SPEC.exitCodes.map(([code, meaning]): [number | string, string] => [code, meaning.replace("pulumi up", "pulumi destroy")]),
 };

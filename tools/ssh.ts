@@ -20,7 +20,7 @@ export const SSH_SPEC: ToolSpec = {
   stack: { required: true },
   options: {},
   operands: { synopsis: "NODE", min: 1, max: 1 },
-  passThrough: "the command to run on the node",
+  passThrough: { to: "the node", synopsis: "COMMAND...", description: "run this command on the node instead of a shell" },
   examples: ["npm run ssh -- --stack dev aws-105", "npm run ssh -- dev aws-101 -- docker node ls", "npm run ssh -- --stack prod aws-104 -- sudo journalctl -u flocker-control --since -1h"],
   exitCodes: [
     [EXIT_OK, "the shell or command ended with 0"],

@@ -38,7 +38,7 @@ export const STATUS_SPEC: ToolSpec = {
   examples: ["npm run status -- --stack dev", "npm run status -- prod --node aws-102", "npm run status -- --stack dev || echo unhealthy"],
   exitCodes: [
     [EXIT_OK, "healthy: every node Ready, every service at its desired tasks, the Spark workers and Flocker datasets in place"],
-    [EXIT_FAILED, "unhealthy: the screen marks what (lines starting with !!)"],
+    [EXIT_FAILED, "unhealthy: the screen ends with \"health: UNHEALTHY\" and one line per problem"],
     [EXIT_USAGE, "usage error or a missing prerequisite (Pulumi CLI, passphrase, ssh): nothing was run"],
     [EXIT_UNREACHABLE, "the health is unknown: the outputs could not be read, or no manager answered over SSH or could tell"],
   ],
