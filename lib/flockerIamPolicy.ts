@@ -1,6 +1,6 @@
 /**
- * The least-privilege IAM policy of the Flocker dataset agents (flocker.md §4: the EC2 calls its
- * EBS driver makes, and nothing else). What it allows, and what a leaked key could still do:
+ * The least-privilege IAM policy of the Flocker dataset agents (the EC2 calls its EBS driver
+ * makes, listed in docs/flocker.md, and nothing else). What it allows, and what a leaked key could still do:
  *
  * - Describe* on "*": these calls support no resource-level permissions; read-only, one region.
  * - CreateVolume only of the three types Flocker's profiles use (io1, gp2, standard), at most the
