@@ -88,7 +88,7 @@ describe("preflight: each missing prerequisite is reported with what to do, and 
     },
     {
       what: "no Flocker packages at all",
-      machine: { stacks: { dev: { "swarm-flocker:adminCidrs": ["198.18.7.1/32"] } } },
+      machine: { stacks: { dev: { "swarm-flocker:adminCidrs": ["198.18.7.1/32"], "swarm-flocker:flockerInstall": "packages" } } },
       message: /flockerAptSource and flockerDebDir are both empty/,
       fix: /pulumi config set flockerDebDir .* --stack dev/,
     },
@@ -123,7 +123,13 @@ describe("preflight: each missing prerequisite is reported with what to do, and 
       fakeMachine({
         pulumi: false,
         env: NO_CREDENTIALS,
-        stacks: { dev: { "swarm-flocker:adminCidrs": ["203.0.113.10/32"], "swarm-flocker:flockerAptSource": "deb https://flocker-packages.invalid/ /" } },
+        stacks: {
+          dev: {
+            "swarm-flocker:adminCidrs": ["203.0.113.10/32"],
+            "swarm-flocker:flockerInstall": "packages",
+            "swarm-flocker:flockerAptSource": "deb https://flocker-packages.invalid/ /",
+          },
+        },
       }),
     );
     expect(await runDeploy(["up", "dev"], rec.deps)).toBe(2);
@@ -148,8 +154,9 @@ describe("preflight: each missing prerequisite is reported with what to do, and 
       fileExists: () => false,
       readStackConfig: (stack) => readRawStackConfig(PROJECT_ROOT, stack),
     };
+    // dev installs Flocker from containers: no package source to check.
     const dev = preflight({ ...base, stack: "dev" }).map((p) => p.problem);
-    expect(dev).toEqual([expect.stringMatching(/flockerAptSource of stack dev is still the placeholder/), expect.stringMatching(/adminCidrs\[0\] of stack dev is 203\.0\.113\.10\/32/)]);
+    expect(dev).toEqual([expect.stringMatching(/adminCidrs\[0\] of stack dev is 203\.0\.113\.10\/32/)]);
     const prod = preflight({ ...base, stack: "prod" }).map((p) => p.problem);
     expect(prod).toEqual([
       expect.stringMatching(/flockerAptSource of stack prod/),
@@ -200,6 +207,13 @@ describe("preflight: what counts as present", () => {
   test("a readable passphrase file is enough", () => {
     const env = { AWS_PROFILE: "ops", PULUMI_CONFIG_PASSPHRASE_FILE: "/run/secrets/pulumi" };
     expect(preflight(input({ env, fileExists: (f) => f === "/run/secrets/pulumi" }))).toEqual([]);
+  });
+
+  test("Flocker from containers (flockerInstall's default) needs no package source", () => {
+    const config = { "swarm-flocker:adminCidrs": ["198.18.7.1/32"] };
+    expect(preflight(input({ readStackConfig: () => config }))).toEqual([]);
+    const placeholder = { ...config, "swarm-flocker:flockerInstall": "containers", "swarm-flocker:flockerAptSource": "deb https://flocker-packages.invalid/ /" };
+    expect(preflight(input({ readStackConfig: () => placeholder }))).toEqual([]);
   });
 
   test("flockerDebDir replaces the apt source, placeholder or not", () => {

@@ -80,7 +80,8 @@ export function preflight(input: PreflightInput): Problem[] {
     });
   }
   if (config !== undefined && input.command === "up") {
-    problems.push(...checkFlockerPackages(input, config));
+    // Only the packages install needs a package source; containers (the default) pulls images.
+    if (config[`${input.projectName}:flockerInstall`] === "packages") problems.push(...checkFlockerPackages(input, config));
     problems.push(...checkAdminCidrs(input, config));
   }
   return problems;

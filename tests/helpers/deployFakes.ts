@@ -12,10 +12,11 @@ export const HOME = "/home/operator";
 /** The file whose presence says `npm ci --prefix policy` has run. */
 export const POLICY_PACK_INSTALLED = path.join(PROJECT_ROOT, "policy", "node_modules", "@pulumi", "policy", "package.json");
 
-/** A stack config that passes every `up` check. */
+/** A stack config that passes every `up` check, with Flocker from packages (the mode that needs a source). */
 export const GOOD_CONFIG: RawStackConfig = {
   "aws:region": "us-east-1",
   "swarm-flocker:adminCidrs": ["198.18.7.1/32"],
+  "swarm-flocker:flockerInstall": "packages",
   "swarm-flocker:flockerAptSource": "deb [trusted=yes] https://flocker.repo.internal.corp/ubuntu/16.04/amd64 /",
 };
 
