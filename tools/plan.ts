@@ -15,6 +15,7 @@ import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, helpText, parseCommandLin
 import { costInputFrom, estimateMonthlyCost, formatCostEstimate, type CostEstimate, type CostInput } from "./costEstimate";
 import { runProgram } from "./mockRuntime";
 import { buildPlanReport, formatPlanReport, type PlanReport } from "./planReport";
+import { formatPlaceholders } from "../preflight/placeholders";
 import { PROJECT_ROOT, availableStacks, projectName, qualifiedConfigKey, readStackConfig } from "./stackConfig";
 
 export const PLAN_SPEC: ToolSpec = {
@@ -127,6 +128,7 @@ export async function runPlan(argv: readonly string[], out: (text: string) => vo
   const heading = args.stackDefaulted ? ` (the default; --stack NAME for another: ${availableStacks().join(", ")})` : "";
   const overrides = Object.keys(args.overrides).length ? `, with ${Object.entries(args.overrides).map(([k, v]) => `${k}=${v}`).join(" ")}` : "";
   out(formatPlanReport(report, `${heading}${overrides}`));
+  out(formatPlaceholders(run.placeholders));
   out("\n" + formatCostEstimate(cost));
 
   const drawing = process.hrtime.bigint();
