@@ -60,7 +60,7 @@ export interface BadReference {
 }
 
 /** Repository-relative paths of every file, sorted, without installed packages and build output. */
-export function repositoryFiles(root: string): string[] {
+function repositoryFiles(root: string): string[] {
   const files: string[] = [];
   const walk = (dir: string) => {
     for (const entry of fs.readdirSync(path.join(root, dir), { withFileTypes: true })) {
