@@ -1,10 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
 import * as path from "path";
 import { FlockerSource } from "../config/schema";
 import { renderCloudConfig } from "../lib/cloudConfig";
-import { flockerPackageEnv } from "../lib/flockerPackages";
+import { flockerPackageEnv, flockerPackageStdin, remoteDebDir, selectFlockerDebs } from "../lib/flockerPackages";
 import { IMDSV1_EXCEPTION_REASON, IMDSV1_EXCEPTION_TAG } from "../lib/imdsException";
 import { remoteBaseDir } from "../lib/remotePaths";
 import { LOCAL_SCRIPTS_DIR } from "../lib/scripts";
@@ -122,19 +123,24 @@ export class NodeHost extends pulumi.ComponentResource {
     const copies: pulumi.Resource[] = [scripts];
     const flockerPackages = args.flocker.kind === "packages" ? args.flocker.packages : undefined;
     if (flockerPackages?.kind === "debs") {
-      copies.push(
-        new command.remote.CopyToRemote(
-          `${name}-flocker-debs`,
+      // Exactly the three Flocker .deb files, each copied on its own into a fixed directory beside
+      // scripts/ (lib/flockerPackages.ts): nothing else of the operator's directory leaves the
+      // machine, and no directory name can land over the node scripts.
+      let previous: pulumi.Resource = scripts;
+      for (const { pkg, file } of selectFlockerDebs(fs.readdirSync(flockerPackages.debDir))) {
+        previous = new command.remote.CopyToRemote(
+          `${name}-flocker-deb-${pkg}`,
           {
             connection,
-            source: new pulumi.asset.FileArchive(path.resolve(flockerPackages.debDir)),
-            remotePath: remoteBaseDir(args.sshUser),
+            source: new pulumi.asset.FileAsset(path.join(flockerPackages.debDir, file)),
+            remotePath: `${remoteDebDir(args.sshUser)}/${file}`,
             triggers: [this.instance.id],
           },
-          // Both copies create the base directory if missing: one after the other.
-          { parent: this, dependsOn: [scripts] },
-        ),
-      );
+          // One after the other: each creates the directory if it is missing.
+          { parent: this, dependsOn: [previous] },
+        );
+        copies.push(previous);
+      }
     }
     this.target = { nodeName: node.name, sshUser: args.sshUser, connection, scripts, instanceId: this.instance.id };
 
@@ -154,6 +160,8 @@ export class NodeHost extends pulumi.ComponentResource {
               script: "flocker-packages.sh",
               action: "preflight",
               env: flockerPackageEnv(flockerPackages, args.sshUser),
+              // The apt source may carry credentials: stdin, never the command line.
+              stdin: flockerPackageStdin(flockerPackages),
               dependsOn: [boot, ...copies],
             },
             this,

@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_SCHEMA, type ClusterConfig, type ConfigKey } from "./schema";
 import { formatProblems, validateConfig, type FileProbe } from "./validate";
+import { plaintextCredentialsProblem, redactSecrets, secretConfigKeys } from "./secretConfig";
 
 /** The validator's view of the local file system: a directory listing, or undefined on any error. */
 const localFiles: FileProbe = {
@@ -27,6 +28,9 @@ export function loadConfig(): ClusterConfig {
     if (value !== undefined) values[key] = value;
   }
   const stack = pulumi.getStack();
+  // A secret's value (e.g. an apt line with a password) must not reach an error message.
+  const secretKeys = secretConfigKeys(pulumi.getProject(), Object.keys(values));
+  const secretValues = [...secretKeys].map((key) => values[key as ConfigKey] ?? "");
   const result = validateConfig(
     {
       project: pulumi.getProject(),
@@ -37,8 +41,10 @@ export function loadConfig(): ClusterConfig {
     },
     localFiles,
   );
-  if (result.config === undefined) {
-    throw new pulumi.RunError(`Invalid configuration for stack ${stack}:\n${formatProblems(result.problems)}`);
+  const credentials = plaintextCredentialsProblem(values.flockerAptSource, secretKeys.has("flockerAptSource"));
+  if (result.config === undefined || credentials !== undefined) {
+    const problems = [formatProblems(result.problems), credentials === undefined ? "" : `  - ${credentials}`].filter((p) => p !== "");
+    throw new pulumi.RunError(redactSecrets(`Invalid configuration for stack ${stack}:\n${problems.join("\n")}`, secretValues));
   }
   return result.config;
 }

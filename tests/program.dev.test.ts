@@ -262,7 +262,9 @@ describe("remote steps", () => {
       expect(waitsFor(packagesRun, `nodes-${node}-flocker-preflight`, `nodes-${node}-boot`)).toBe(true);
       expect(waitsFor(packagesRun, `nodes-${node}-docker`, `nodes-${node}-flocker-preflight`)).toBe(true);
       expect(envOf(createOf(packagesRun, `nodes-${node}-boot`)).NODE_NAME).toBe(node);
-      expect(envOf(createOf(packagesRun, `nodes-${node}-flocker-preflight`)).FLOCKER_APT_SOURCE).toBe(PACKAGES_APT_SOURCE);
+      // The source may hold credentials: on stdin (secret), never in the command line.
+      expect(envOf(createOf(packagesRun, `nodes-${node}-flocker-preflight`)).FLOCKER_PACKAGE_SOURCE).toBe("apt");
+      expect(named(packagesRun, `nodes-${node}-flocker-preflight`).inputs.stdin).toBe(`${PACKAGES_APT_SOURCE}\n`);
       expect(createOf(packagesRun, `nodes-${node}-docker`)).toContain("BLOCK_CONTAINER_IMDS=1");
     }
   });

@@ -47,7 +47,7 @@ test("an encrypted overlay, with IPsec ESP open between nodes only", () => {
 test("its own admin networks and Ubuntu 18.04", () => {
   const ssh = ofType(run, TYPES.ingress).filter((r) => r.inputs.fromPort === 22);
   expect(ssh.map((r) => r.inputs.cidrIpv4).sort()).toEqual(["192.0.2.44/32", "198.51.100.0/24"]);
-  expect(envOf(createOf(run, "nodes-aws-101-flocker-preflight")).FLOCKER_APT_SOURCE).toContain("/18.04/");
+  expect(String(named(run, "nodes-aws-101-flocker-preflight").inputs.stdin)).toContain("/18.04/");
   expect((named(run, "pki-ca-cert").inputs.subject as Record<string, string>).commonName).toBe("spark-prod");
 });
 

@@ -6,7 +6,6 @@ import * as YAML from "yaml";
 import { renderAgentYml } from "../lib/agentYml";
 import { renderCloudConfig } from "../lib/cloudConfig";
 import { flockerFilesPayload, flockerNodeFiles } from "../lib/flockerFiles";
-import { flockerPackageEnv, remoteDebDir } from "../lib/flockerPackages";
 import { cidrToken, portMatrix } from "../lib/ports";
 import { digestFiles, scriptCommand, scriptDigest } from "../lib/scripts";
 import { planNodes, topology } from "../lib/topology";
@@ -76,19 +75,6 @@ describe("Flocker files per node", () => {
 
   test("the stdin payload is JSON the script's jq reads", () => {
     expect(JSON.parse(flockerFilesPayload({ "a.crt": "x\ny" }))).toEqual({ files: { "a.crt": "x\ny" } });
-  });
-});
-
-describe("Flocker package source", () => {
-  test("an apt line, or a .deb directory copied next to the scripts", () => {
-    expect(flockerPackageEnv({ kind: "apt", aptSource: "deb http://r /" }, "ubuntu")).toEqual({
-      FLOCKER_APT_SOURCE: "deb http://r /",
-      FLOCKER_PACKAGES: "clusterhq-python-flocker clusterhq-flocker-node clusterhq-flocker-docker-plugin",
-    });
-    expect(flockerPackageEnv({ kind: "debs", debDir: "/tmp/flocker-debs/" }, "ubuntu").FLOCKER_DEB_DIR).toBe(
-      "/home/ubuntu/.swarm-flocker/flocker-debs",
-    );
-    expect(remoteDebDir("./debs", "root")).toBe("/root/.swarm-flocker/debs");
   });
 });
 

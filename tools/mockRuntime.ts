@@ -66,6 +66,8 @@ export interface RunOptions {
    * program throws (e.g. invalid configuration). @default a new list
    */
   readonly record?: RecordedResource[];
+  /** Keys of `config` set as secrets (`pulumi config set --secret`), namespace included. @default none */
+  readonly secretKeys?: readonly string[];
   /** Answers that replace the defaults of mockCall, by invoke token (e.g. a quota of 8 vCPUs). */
   readonly invokes?: Readonly<Record<string, InvokeAnswer>>;
   /** What the registries and apt repositories hold (preflight/offlineWorld.ts). @default everything */
@@ -271,7 +273,7 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
   };
 
   const project = projectName();
-  pulumi.runtime.setAllConfig(options.config);
+  pulumi.runtime.setAllConfig(options.config, options.secretKeys === undefined ? undefined : [...options.secretKeys]);
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => mockState(args.type, args.name, args.inputs),

@@ -12,7 +12,7 @@ import {
   isPosixUserName,
   parseAptSourceLine,
 } from "../formats";
-import { FLOCKER_PACKAGES } from "../../lib/flockerPackages";
+import { aptSourceTrustProblem, FLOCKER_PACKAGES } from "../../lib/flockerPackages";
 import type { Report } from "./report";
 
 const FLOCKER_PACKAGES_HINT = 'see the README section "Flocker packages"';
@@ -127,7 +127,12 @@ function checkAptSource(line: string, report: Report): string | undefined {
     // ClusterHQ never signed its packages ("packages aren't signed", docs/flocker.md), and the
     // nodes hold no key for a private archive: apt refuses the source unless told to trust it.
     const trusted = parsed.line.options.some((option) => option === "trusted=yes" || option.startsWith("signed-by="));
-    if (trusted) return line;
+    const untrustworthy = aptSourceTrustProblem(parsed.line);
+    if (trusted && untrustworthy === undefined) return line;
+    if (untrustworthy !== undefined) {
+      report("flockerAptSource", line, `${untrustworthy}; e.g. ${APT_SOURCE_EXAMPLE}`);
+      return undefined;
+    }
     report(
       "flockerAptSource",
       line,

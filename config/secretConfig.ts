@@ -1,0 +1,51 @@
+/**
+ * Configuration values that are Pulumi secrets (`pulumi config set --secret`): which keys they
+ * are, keeping their values out of error messages, and refusing credentials stored in plain text.
+ * The validator itself stays free of Pulumi; config/load.ts applies these around it.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { splitAptCredentials } from "../lib/flockerPackages";
+
+/**
+ * The SDK's own record of which keys were set with --secret. It is exported at runtime but left
+ * out of the SDK's typings, hence the lookup; without it no key counts as secret, and the
+ * credentials check below still refuses a URL with a password in plain text.
+ */
+const isConfigSecret: (fullKey: string) => boolean =
+  (pulumi.runtime as unknown as { isConfigSecret?: (fullKey: string) => boolean }).isConfigSecret ?? (() => false);
+
+/** The keys of `keys` (unqualified) whose values in the project's namespace are secrets. */
+export function secretConfigKeys(project: string, keys: readonly string[]): Set<string> {
+  return new Set(keys.filter((key) => isConfigSecret(`${project}:${key}`)));
+}
+
+/** What a message may show instead of a secret value. */
+export const REDACTED = "[secret]";
+
+/**
+ * `message` with every secret value taken out: the whole value (also as JSON shows it) and each
+ * URL in it, since a validator message may quote just the URI of an apt line.
+ */
+export function redactSecrets(message: string, secretValues: readonly string[]): string {
+  const fragments = secretValues.flatMap((value) => [
+    JSON.stringify(value),
+    value,
+    ...value.split(/\s+/).filter((token) => token.includes("://")),
+  ]);
+  return fragments
+    .filter((fragment) => fragment.length > 0)
+    .sort((a, b) => b.length - a.length)
+    .reduce((text, fragment) => text.split(fragment).join(REDACTED), message);
+}
+
+/**
+ * A problem when flockerAptSource carries a password but is stored in plain text: the stack file
+ * (committed to git) and every preview would show it.
+ */
+export function plaintextCredentialsProblem(aptSource: string | undefined, secret: boolean): string | undefined {
+  if (aptSource === undefined || secret || splitAptCredentials(aptSource).auth === undefined) return undefined;
+  return (
+    "flockerAptSource holds credentials in its URL but is stored in plain text: set it as a secret, " +
+    "pulumi config set --secret flockerAptSource '<the same line>' (value not shown)"
+  );
+}
