@@ -124,7 +124,7 @@ export function checkDockerFloor(dockerVersion: string | undefined, overlayEncry
 function checkAptSource(line: string, report: Report): string | undefined {
   const parsed = parseAptSourceLine(line);
   if ("line" in parsed) {
-    // ClusterHQ never signed its packages ("packages aren't signed", docs/flocker.md), and the
+    // ClusterHQ never signed its packages ("packages aren't signed", docs/security.md), and the
     // nodes hold no key for a private archive: apt refuses the source unless told to trust it.
     const trusted = parsed.line.options.some((option) => option === "trusted=yes" || option.startsWith("signed-by="));
     const untrustworthy = aptSourceTrustProblem(parsed.line);
