@@ -310,6 +310,21 @@ describe("the Docker floor of an encrypted overlay", () => {
   });
 });
 
+describe("unknown keys in the project's namespace", () => {
+  const validate = (givenKeys: string[]) =>
+    validateConfig({ project: "swarm-flocker", stack: "t", region: "us-east-1", values: { adminCidrs: '["52.95.110.1/32"]' }, givenKeys }).problems.map(
+      (p) => p.message,
+    );
+
+  test("a misspelling names the key meant; a stranger is to be removed; other namespaces are not this stack's business", () => {
+    expect(validate(["swarm-flocker:nodecount", "swarm-flocker:instanceTyp", "swarm-flocker:colour", "aws:profile", "swarm-flocker:nodeCount"])).toEqual([
+      "nodecount is not a setting of this stack: did you mean nodeCount? (pulumi config rm nodecount && pulumi config set nodeCount ...)",
+      "instanceTyp is not a setting of this stack: did you mean instanceType? (pulumi config rm instanceTyp && pulumi config set instanceType ...)",
+      "colour is not a setting of this stack: remove it (pulumi config rm colour); the keys this stack reads are listed in the README's configuration table",
+    ]);
+  });
+});
+
 describe("a step's wall-clock bound", () => {
   test.each([
     ["20m", 1200],
