@@ -15,12 +15,24 @@ function step(name: string, component: string, dependsOn: string[] = [], type = 
       inputs: {},
       wireInputs: {},
       dependencies: dependsOn.map((d) => `urn:${d}`),
-      options: { deleteBeforeReplace: false, additionalSecretOutputs: [], ignoreChanges: [], replaceOnChanges: [], retainOnDelete: false, protect: false },
+      options: {
+        deleteBeforeReplace: false,
+        additionalSecretOutputs: [],
+        ignoreChanges: [],
+        replaceOnChanges: [],
+        retainOnDelete: false,
+        protect: false,
+      },
     },
   ];
 }
 
-const component = (name: string): RecordedResource => ({ ...step(name, "none")[0], urn: `urn:${name}`, parent: undefined, custom: false });
+const component = (name: string): RecordedResource => ({
+  ...step(name, "none")[0],
+  urn: `urn:${name}`,
+  parent: undefined,
+  custom: false,
+});
 
 /** A cluster shaped like the stack's: a VPC with three rules, a manager that inits, workers that join. */
 function cluster(workers: number) {
@@ -29,14 +41,23 @@ function cluster(workers: number) {
   const resources: RecordedResource[] = ["network", "nodes", "swarm"].map(component);
   resources.push(...step("network-vpc", "network", [], "aws:ec2/vpc:Vpc"));
   resources.push(...step("network-node", "network", ["network-vpc"], "aws:ec2/securityGroup:SecurityGroup"));
-  for (const port of ["22", "2377", "7946"]) resources.push(...step(`network-node-${port}-tcp`, "network", ["network-node"], "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"));
+  for (const port of ["22", "2377", "7946"])
+    resources.push(
+      ...step(
+        `network-node-${port}-tcp`,
+        "network",
+        ["network-node"],
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+      ),
+    );
   for (const { name } of nodes) {
     resources.push(...step(`nodes-${name}-instance`, "nodes", ["network-node", "network-vpc"], "aws:ec2/instance:Instance"));
     resources.push(...step(`nodes-${name}-boot`, "nodes", [`nodes-${name}-instance`]));
   }
   resources.push(...step("swarm-init", "swarm", ["nodes-aws-101-boot"]));
   resources.push(...step("swarm-token", "swarm", ["swarm-init"]));
-  for (const { name } of nodes.slice(1)) resources.push(...step(`swarm-join-${name}`, "swarm", [`nodes-${name}-boot`, "swarm-token", `nodes-${name}-instance`]));
+  for (const { name } of nodes.slice(1))
+    resources.push(...step(`swarm-join-${name}`, "swarm", [`nodes-${name}-boot`, "swarm-token", `nodes-${name}-instance`]));
   const graph = stepGraph(resources);
   const path = criticalPath(graph).steps.map((s) => s.name);
   return { graph, nodes, path };
@@ -67,7 +88,9 @@ test("the picture has the same size at 10 and at 100 nodes: identical nodes are 
   const at100 = bringUpModel({ graph: large.graph, nodes: large.nodes, criticalPath: large.path, slowestPath: [] });
   expect(at100.vertices.length).toBe(at10.vertices.length);
   expect(at100.edges.length).toBe(at10.edges.length);
-  expect(at100.vertices.map((v) => v.label)).toEqual(expect.arrayContaining(["nodes-*-boot ×99", "swarm-join-* ×99", "nodes-aws-101-boot"]));
+  expect(at100.vertices.map((v) => v.label)).toEqual(
+    expect.arrayContaining(["nodes-*-boot ×99", "swarm-join-* ×99", "nodes-aws-101-boot"]),
+  );
   const joins = at100.vertices.find((v) => v.label === "swarm-join-* ×99")!;
   expect(joins.steps).toHaveLength(99);
   expect(joins.steps[0]).toBe("swarm-join-aws-102");
@@ -83,11 +106,25 @@ test("a security group's rules merge into one vertex; edges implied by others ar
   expect(edges).toContain("network-node -> nodes-aws-101-instance");
   expect(edges).not.toContain("network-vpc -> nodes-aws-101-instance");
   // a join waits for its instance, implied by its boot.
-  expect(edges.filter((e) => e.endsWith(":swarm-join-*"))).toEqual(["lane-aws-102:nodes-*-boot -> lane-aws-102:swarm-join-*", "swarm-token -> lane-aws-102:swarm-join-*"]);
+  expect(edges.filter((e) => e.endsWith(":swarm-join-*"))).toEqual([
+    "lane-aws-102:nodes-*-boot -> lane-aws-102:swarm-join-*",
+    "swarm-token -> lane-aws-102:swarm-join-*",
+  ]);
 });
 
 test("transitive reduction keeps only edges no longer path implies", () => {
-  expect(transitiveReduction(["a", "b", "c", "d"], [["a", "b"], ["b", "c"], ["a", "c"], ["c", "d"], ["a", "d"]])).toEqual([
+  expect(
+    transitiveReduction(
+      ["a", "b", "c", "d"],
+      [
+        ["a", "b"],
+        ["b", "c"],
+        ["a", "c"],
+        ["c", "d"],
+        ["a", "d"],
+      ],
+    ),
+  ).toEqual([
     ["a", "b"],
     ["b", "c"],
     ["c", "d"],
@@ -96,8 +133,21 @@ test("transitive reduction keeps only edges no longer path implies", () => {
 
 test("the critical and slowest paths are marked on their vertices and edges", () => {
   const { graph, nodes, path } = cluster(4);
-  expect(path).toEqual(["network-vpc", "network-node", "nodes-aws-101-instance", "nodes-aws-101-boot", "swarm-init", "swarm-token", "swarm-join-aws-102"]);
-  const model = bringUpModel({ graph, nodes, criticalPath: path, slowestPath: ["network-vpc", "network-node", "network-node-22-tcp"] });
+  expect(path).toEqual([
+    "network-vpc",
+    "network-node",
+    "nodes-aws-101-instance",
+    "nodes-aws-101-boot",
+    "swarm-init",
+    "swarm-token",
+    "swarm-join-aws-102",
+  ]);
+  const model = bringUpModel({
+    graph,
+    nodes,
+    criticalPath: path,
+    slowestPath: ["network-vpc", "network-node", "network-node-22-tcp"],
+  });
   expect(model.vertices.filter((v) => v.critical).map((v) => v.id)).toEqual(
     expect.arrayContaining(["network-vpc", "swarm-init", "lane-aws-102:swarm-join-*"]),
   );
@@ -109,7 +159,15 @@ test("the critical and slowest paths are marked on their vertices and edges", ()
 describe("DOT and SVG", () => {
   const { graph, nodes, path } = cluster(9);
   const model = bringUpModel({ graph, nodes, criticalPath: path, slowestPath: [] });
-  const title = { stack: "dev", nodeCount: 10, resourceCount: 42, criticalSteps: path.length, slowestMinutes: "1.5", cost: "≈ $350/month", overrides: { "swarm-flocker:nodeCount": "10" } };
+  const title = {
+    stack: "dev",
+    nodeCount: 10,
+    resourceCount: 42,
+    criticalSteps: path.length,
+    slowestMinutes: "1.5",
+    cost: "≈ $350/month",
+    overrides: { "swarm-flocker:nodeCount": "10" },
+  };
   const dot = bringUpDot(model, title);
 
   test("one box per role holding its lanes, one per phase for cluster-wide steps, one column per wave", () => {
@@ -123,7 +181,9 @@ describe("DOT and SVG", () => {
 
   test("critical edges are red and thick", () => {
     expect(dot).toContain('"swarm-init" -> "swarm-token" [color="#d62728", penwidth=2.4, arrowsize=0.7];');
-    expect(dot).toMatch(/"network-node-\* ×3" \[label="network-node-\* ×3", shape=box, style="filled", fillcolor="#dbe9f6", color="#7f7f7f"/);
+    expect(dot).toMatch(
+      /"network-node-\* ×3" \[label="network-node-\* ×3", shape=box, style="filled", fillcolor="#dbe9f6", color="#7f7f7f"/,
+    );
   });
 
   test("Graphviz (WebAssembly) renders it to SVG", async () => {

@@ -17,19 +17,32 @@ const offline: ToolSpec = {
   summary: "An offline tool.",
   description: [],
   stack: { required: false, default: "dev" },
-  options: { set: { type: "string", multiple: true, value: "KEY=VALUE", description: "override" }, quiet: { type: "boolean", description: "less" } },
+  options: {
+    set: { type: "string", multiple: true, value: "KEY=VALUE", description: "override" },
+    quiet: { type: "boolean", description: "less" },
+  },
   examples: ["npm run plan -- --stack prod"],
   exitCodes: [
     [0, "done"],
     [2, "usage error"],
   ],
 };
-const live: ToolSpec = { ...offline, name: "ssh", stack: { required: true }, options: {}, operands: { synopsis: "NODE", min: 1, max: 1 }, passThrough: { to: "the node", synopsis: "COMMAND...", description: "run on the node" } };
+const live: ToolSpec = {
+  ...offline,
+  name: "ssh",
+  stack: { required: true },
+  options: {},
+  operands: { synopsis: "NODE", min: 1, max: 1 },
+  passThrough: { to: "the node", synopsis: "COMMAND...", description: "run on the node" },
+};
 
 describe("the stack", () => {
-  test.each([[["--stack", "prod"]], [["-s", "prod"]], [["--stack=prod"]], [["prod"]], [["--stack", "prod", "prod"]]])("%j names prod", (argv) => {
-    expect(parseCommandLine(offline, argv, STACKS)).toMatchObject({ stack: "prod", stackDefaulted: false });
-  });
+  test.each([[["--stack", "prod"]], [["-s", "prod"]], [["--stack=prod"]], [["prod"]], [["--stack", "prod", "prod"]]])(
+    "%j names prod",
+    (argv) => {
+      expect(parseCommandLine(offline, argv, STACKS)).toMatchObject({ stack: "prod", stackDefaulted: false });
+    },
+  );
 
   test("an offline tool defaults, and says that it did", () => {
     expect(parseCommandLine(offline, [], STACKS)).toMatchObject({ stack: "dev", stackDefaulted: true });
@@ -48,8 +61,12 @@ describe("the stack", () => {
   });
 
   test("an unknown stack lists the stacks and the nearest name", () => {
-    expect(unknownStackMessage("prdo", STACKS)).toBe('no stack "prdo": Pulumi.prdo.yaml does not exist (stacks: dev, prod); did you mean prod?');
-    expect(unknownStackMessage("staging", STACKS)).toBe('no stack "staging": Pulumi.staging.yaml does not exist (stacks: dev, prod)');
+    expect(unknownStackMessage("prdo", STACKS)).toBe(
+      'no stack "prdo": Pulumi.prdo.yaml does not exist (stacks: dev, prod); did you mean prod?',
+    );
+    expect(unknownStackMessage("staging", STACKS)).toBe(
+      'no stack "staging": Pulumi.staging.yaml does not exist (stacks: dev, prod)',
+    );
   });
 });
 
@@ -116,10 +133,15 @@ test("a closed pipe ends a tool quietly, where Node alone prints an EPIPE stack 
 });
 
 describe("a missing or stale `npm ci` is named as such", () => {
-  const { installProblem } = require("../tools/checkInstall.js") as { installProblem: (projectRoot: string) => string | undefined };
+  const { installProblem } = require("../tools/checkInstall.js") as {
+    installProblem: (projectRoot: string) => string | undefined;
+  };
   const project = (installed: Record<string, string> | undefined) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "install-"));
-    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ dependencies: { yaml: "2.9.1" }, devDependencies: { tsx: "4.23.15", "@pulumi/policy": "1.21.0" } }));
+    fs.writeFileSync(
+      path.join(dir, "package.json"),
+      JSON.stringify({ dependencies: { yaml: "2.9.1" }, devDependencies: { tsx: "4.23.15", "@pulumi/policy": "1.21.0" } }),
+    );
     if (installed) {
       for (const [name, version] of Object.entries(installed)) {
         fs.mkdirSync(path.join(dir, "node_modules", name), { recursive: true });
@@ -130,7 +152,9 @@ describe("a missing or stale `npm ci` is named as such", () => {
   };
 
   test("no node_modules", () => {
-    expect(installProblem(project(undefined))).toBe("node_modules does not exist: run `npm ci` first (it installs the pinned versions from package-lock.json).");
+    expect(installProblem(project(undefined))).toBe(
+      "node_modules does not exist: run `npm ci` first (it installs the pinned versions from package-lock.json).",
+    );
   });
 
   test("a package missing or at another version", () => {
@@ -145,14 +169,29 @@ describe("a missing or stale `npm ci` is named as such", () => {
   });
 
   test("as a command: exit 2 and the hint on stderr, before tsx or tsc would fail", () => {
-    const result = spawnSync(process.execPath, [path.join(root, "tools/checkInstall.js"), project(undefined)], { encoding: "utf8" });
+    const result = spawnSync(process.execPath, [path.join(root, "tools/checkInstall.js"), project(undefined)], {
+      encoding: "utf8",
+    });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("run `npm ci` first");
   });
 
   test("every npm script that needs node_modules runs the check first", () => {
-    const { scripts } = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { scripts: Record<string, string> };
-    for (const name of ["plan", "deploy", "destroy", "status", "ssh", "figures", "typecheck", "test:unit", "test:scripts", "sync:project-file"]) {
+    const { scripts } = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as {
+      scripts: Record<string, string>;
+    };
+    for (const name of [
+      "plan",
+      "deploy",
+      "destroy",
+      "status",
+      "ssh",
+      "figures",
+      "typecheck",
+      "test:unit",
+      "test:scripts",
+      "sync:project-file",
+    ]) {
       expect([name, scripts[name]]).toEqual([name, expect.stringMatching(/^node tools\/checkInstall\.js && /)]);
     }
     expect(fs.readFileSync(path.join(root, "tests/run-all.sh"), "utf8")).toContain("node tools/checkInstall.js");

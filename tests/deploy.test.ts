@@ -30,7 +30,13 @@ const STACKS = ["dev", "prod"];
 const NO_CREDENTIALS = { PATH: "/usr/bin" };
 
 describe("preflight: each missing prerequisite is reported with what to do, and nothing runs", () => {
-  const cases: Array<{ what: string; machine: Parameters<typeof fakeMachine>[0]; args?: string[]; message: RegExp; fix: RegExp }> = [
+  const cases: Array<{
+    what: string;
+    machine: Parameters<typeof fakeMachine>[0];
+    args?: string[];
+    message: RegExp;
+    fix: RegExp;
+  }> = [
     {
       what: "no Pulumi CLI",
       machine: { pulumi: false },
@@ -82,7 +88,14 @@ describe("preflight: each missing prerequisite is reported with what to do, and 
     },
     {
       what: "the placeholder Flocker apt source",
-      machine: { stacks: { dev: { ...GOOD_CONFIG, "swarm-flocker:flockerAptSource": "deb [trusted=yes] https://flocker-packages.invalid/ubuntu/16.04/amd64 /" } } },
+      machine: {
+        stacks: {
+          dev: {
+            ...GOOD_CONFIG,
+            "swarm-flocker:flockerAptSource": "deb [trusted=yes] https://flocker-packages.invalid/ubuntu/16.04/amd64 /",
+          },
+        },
+      },
       message: /flockerAptSource of stack dev is still the placeholder/,
       fix: /pulumi config set flockerAptSource '.*' --stack dev .*README, "Flocker packages"/,
     },
@@ -135,7 +148,9 @@ describe("preflight: each missing prerequisite is reported with what to do, and 
     expect(await runDeploy(["up", "dev"], rec.deps)).toBe(2);
     const err = rec.err();
     expect(err).toMatch(/^Cannot run pulumi up on stack dev: 5 problems \(nothing was run\)\./);
-    const order = [/Pulumi CLI/, /AWS credentials/, /passphrase/, /flockerAptSource/, /adminCidrs\[0\]/].map((re) => err.search(re));
+    const order = [/Pulumi CLI/, /AWS credentials/, /passphrase/, /flockerAptSource/, /adminCidrs\[0\]/].map((re) =>
+      err.search(re),
+    );
     expect(order.every((at) => at >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     for (let i = 1; i <= 5; i++) expect(err).toContain(`  ${i}. `);
@@ -187,7 +202,9 @@ describe("preflight: what counts as present", () => {
     ...over,
   });
   const awsProblems = (env: Record<string, string>, files: string[] = []) =>
-    preflight(input({ env: { PULUMI_CONFIG_PASSPHRASE: "p", ...env }, fileExists: (f) => files.includes(f) })).filter((p) => /AWS/.test(p.problem));
+    preflight(input({ env: { PULUMI_CONFIG_PASSPHRASE: "p", ...env }, fileExists: (f) => files.includes(f) })).filter((p) =>
+      /AWS/.test(p.problem),
+    );
 
   test.each([
     ["an access key pair", { AWS_ACCESS_KEY_ID: "AKIA", AWS_SECRET_ACCESS_KEY: "s" }, []],
@@ -212,12 +229,20 @@ describe("preflight: what counts as present", () => {
   test("Flocker from containers (flockerInstall's default) needs no package source", () => {
     const config = { "swarm-flocker:adminCidrs": ["198.18.7.1/32"] };
     expect(preflight(input({ readStackConfig: () => config }))).toEqual([]);
-    const placeholder = { ...config, "swarm-flocker:flockerInstall": "containers", "swarm-flocker:flockerAptSource": "deb https://flocker-packages.invalid/ /" };
+    const placeholder = {
+      ...config,
+      "swarm-flocker:flockerInstall": "containers",
+      "swarm-flocker:flockerAptSource": "deb https://flocker-packages.invalid/ /",
+    };
     expect(preflight(input({ readStackConfig: () => placeholder }))).toEqual([]);
   });
 
   test("flockerDebDir replaces the apt source, placeholder or not", () => {
-    const config = { ...GOOD_CONFIG, "swarm-flocker:flockerAptSource": "deb https://flocker-packages.invalid/ /", "swarm-flocker:flockerDebDir": "/srv/flocker-debs" };
+    const config = {
+      ...GOOD_CONFIG,
+      "swarm-flocker:flockerAptSource": "deb https://flocker-packages.invalid/ /",
+      "swarm-flocker:flockerDebDir": "/srv/flocker-debs",
+    };
     expect(preflight(input({ readStackConfig: () => config }))).toEqual([]);
   });
 
@@ -227,7 +252,11 @@ describe("preflight: what counts as present", () => {
   });
 
   test("config keys are read in the project's namespace", () => {
-    const config = { "other:flockerAptSource": "deb https://flocker-packages.invalid/ /", "other:adminCidrs": ["203.0.113.10/32"], ...GOOD_CONFIG };
+    const config = {
+      "other:flockerAptSource": "deb https://flocker-packages.invalid/ /",
+      "other:adminCidrs": ["203.0.113.10/32"],
+      ...GOOD_CONFIG,
+    };
     expect(preflight(input({ readStackConfig: () => config }))).toEqual([]);
   });
 
@@ -273,10 +302,17 @@ describe("--my-ip", () => {
   });
 
   test("a failed look-up stops with exit code 2 before anything runs", async () => {
-    const rec = record(fakeMachine({ stacks: DOC_DEV, publicIp: async () => Promise.reject(new Error("The operation was aborted due to timeout")) }));
+    const rec = record(
+      fakeMachine({
+        stacks: DOC_DEV,
+        publicIp: async () => Promise.reject(new Error("The operation was aborted due to timeout")),
+      }),
+    );
     expect(await runDeploy(["up", "--stack", "dev", "--my-ip"], rec.deps)).toBe(2);
     expect(rec.ran).toEqual([]);
-    expect(rec.err()).toMatch(/could not learn this machine's public IPv4 from https:\/\/checkip\.amazonaws\.com \(The operation was aborted due to timeout\)/);
+    expect(rec.err()).toMatch(
+      /could not learn this machine's public IPv4 from https:\/\/checkip\.amazonaws\.com \(The operation was aborted due to timeout\)/,
+    );
     expect(rec.err()).toMatch(/pulumi config set --path 'adminCidrs\[0\]' <your-ip>\/32 --stack dev/);
   });
 
@@ -306,13 +342,16 @@ describe("--my-ip", () => {
     expect(CHECKIP_TIMEOUT_MS).toBe(10_000);
     expect(calls[0][1]?.signal).toBeInstanceOf(AbortSignal);
 
-    const failing = (async () => new Response("busy", { status: 503, statusText: "Service Unavailable" })) as unknown as typeof fetch;
+    const failing = (async () =>
+      new Response("busy", { status: 503, statusText: "Service Unavailable" })) as unknown as typeof fetch;
     await expect(fetchPublicIpv4(failing)).rejects.toThrow("HTTP 503 Service Unavailable");
   });
 
   test("the timeout aborts a look-up that hangs", async () => {
     const hanging = ((_url: string, init?: RequestInit) =>
-      new Promise((_resolve, reject) => init?.signal?.addEventListener("abort", () => reject(init.signal?.reason)))) as unknown as typeof fetch;
+      new Promise((_resolve, reject) =>
+        init?.signal?.addEventListener("abort", () => reject(init.signal?.reason)),
+      )) as unknown as typeof fetch;
     await expect(fetchPublicIpv4(hanging, 20)).rejects.toThrow(/timeout|aborted/i);
   });
 });
@@ -320,7 +359,13 @@ describe("--my-ip", () => {
 describe("the commands", () => {
   test("up: login to Pulumi.yaml's backend, select-or-create with the passphrase provider, up with the policy pack and pass-through args", () => {
     expect(
-      deployCommands({ command: "up", stack: "prod", backendUrl: resolveBackendUrl({}, "file://~"), policyPack: "policy", pulumiArgs: ["--yes", "--skip-preview"] }),
+      deployCommands({
+        command: "up",
+        stack: "prod",
+        backendUrl: resolveBackendUrl({}, "file://~"),
+        policyPack: "policy",
+        pulumiArgs: ["--yes", "--skip-preview"],
+      }),
     ).toEqual([
       ["pulumi", "login", "file://~"],
       ["pulumi", "stack", "select", "--create", "prod", "--secrets-provider", "passphrase"],
@@ -329,7 +374,9 @@ describe("the commands", () => {
   });
 
   test("destroy: selects without creating, never touches config, no policy pack (pulumi destroy takes none)", () => {
-    expect(deployCommands({ command: "destroy", stack: "dev", backendUrl: "file://~", policyPack: "policy", pulumiArgs: [] })).toEqual([
+    expect(
+      deployCommands({ command: "destroy", stack: "dev", backendUrl: "file://~", policyPack: "policy", pulumiArgs: [] }),
+    ).toEqual([
       ["pulumi", "login", "file://~"],
       ["pulumi", "stack", "select", "dev"],
       ["pulumi", "destroy", "--stack", "dev"],
@@ -337,7 +384,9 @@ describe("the commands", () => {
   });
 
   test("PULUMI_BACKEND_URL wins over Pulumi.yaml, which wins over the default", () => {
-    expect(resolveBackendUrl({ PULUMI_BACKEND_URL: "s3://state-bucket?region=us-east-1" }, "file://~")).toBe("s3://state-bucket?region=us-east-1");
+    expect(resolveBackendUrl({ PULUMI_BACKEND_URL: "s3://state-bucket?region=us-east-1" }, "file://~")).toBe(
+      "s3://state-bucket?region=us-east-1",
+    );
     expect(resolveBackendUrl({ PULUMI_BACKEND_URL: "  " }, "file:///srv/pulumi")).toBe("file:///srv/pulumi");
     expect(resolveBackendUrl({}, undefined)).toBe("file://~");
     expect(projectBackendUrl(PROJECT_ROOT)).toBe("file://~");
@@ -348,21 +397,28 @@ describe("the commands", () => {
     ["up", "s3://state-bucket", ["up", "--stack", "prod", "--", "--yes"], "s3://state-bucket"],
     ["destroy", undefined, ["destroy", "prod", "--", "--yes"], "file://~"],
     ["destroy", "s3://state-bucket", ["destroy", "-s", "dev"], "s3://state-bucket"],
-  ] as const)("runDeploy %s with PULUMI_BACKEND_URL=%s runs the planned commands in order", async (command, backend, argv, url) => {
-    const machine = fakeMachine();
-    if (backend) machine.env.PULUMI_BACKEND_URL = backend;
-    const rec = record(machine);
-    expect(await runDeploy(argv, rec.deps)).toBe(0);
-    const args = parseDeployArgs(argv, STACKS);
-    expect(rec.ran).toEqual(deployCommands({ command, stack: args.stack, backendUrl: url, policyPack: "policy", pulumiArgs: args.pulumiArgs }));
-    expect(rec.ran[0]).toEqual(["pulumi", "login", url]);
-    const policy = command === "up" ? ["--policy-pack", "policy"] : [];
-    expect(rec.ran.at(-1)).toEqual(["pulumi", command, "--stack", args.stack, ...policy, ...args.pulumiArgs]);
-    for (const line of rec.ran) expect(rec.out()).toContain(`$ ${displayCommand(line)}\n`);
-  });
+  ] as const)(
+    "runDeploy %s with PULUMI_BACKEND_URL=%s runs the planned commands in order",
+    async (command, backend, argv, url) => {
+      const machine = fakeMachine();
+      if (backend) machine.env.PULUMI_BACKEND_URL = backend;
+      const rec = record(machine);
+      expect(await runDeploy(argv, rec.deps)).toBe(0);
+      const args = parseDeployArgs(argv, STACKS);
+      expect(rec.ran).toEqual(
+        deployCommands({ command, stack: args.stack, backendUrl: url, policyPack: "policy", pulumiArgs: args.pulumiArgs }),
+      );
+      expect(rec.ran[0]).toEqual(["pulumi", "login", url]);
+      const policy = command === "up" ? ["--policy-pack", "policy"] : [];
+      expect(rec.ran.at(-1)).toEqual(["pulumi", command, "--stack", args.stack, ...policy, ...args.pulumiArgs]);
+      for (const line of rec.ran) expect(rec.out()).toContain(`$ ${displayCommand(line)}\n`);
+    },
+  );
 
   test("commands are shown as an operator would type them", () => {
-    expect(displayCommand(["pulumi", "config", "set", "--path", "adminCidrs[0]", "198.18.0.77/32"])).toBe("pulumi config set --path 'adminCidrs[0]' 198.18.0.77/32");
+    expect(displayCommand(["pulumi", "config", "set", "--path", "adminCidrs[0]", "198.18.0.77/32"])).toBe(
+      "pulumi config set --path 'adminCidrs[0]' 198.18.0.77/32",
+    );
     expect(displayCommand(["pulumi", "login", "file://~"])).toBe("pulumi login file://~");
     expect(displayCommand(["pulumi", "up", "--message", "it's ~"])).toBe("pulumi up --message 'it'\\''s ~'");
   });
@@ -377,12 +433,27 @@ describe("the commands", () => {
 
 describe("arguments", () => {
   test("the stack is required (deploy and destroy act on real infrastructure), as --stack NAME, -s NAME or a bare name", () => {
-    for (const argv of [["up", "--stack", "prod"], ["up", "-s", "prod"], ["up", "--stack=prod"], ["up", "prod"]]) {
+    for (const argv of [
+      ["up", "--stack", "prod"],
+      ["up", "-s", "prod"],
+      ["up", "--stack=prod"],
+      ["up", "prod"],
+    ]) {
       expect(parseDeployArgs(argv, STACKS)).toEqual({ command: "up", stack: "prod", myIp: false, pulumiArgs: [], help: false });
     }
-    expect(parseDeployArgs(["destroy", "dev"], STACKS)).toEqual({ command: "destroy", stack: "dev", myIp: false, pulumiArgs: [], help: false });
-    expect(() => parseDeployArgs(["up"], STACKS)).toThrow("which stack? Name it: npm run deploy -- --stack dev (stacks in this repository: dev, prod)");
-    expect(() => parseDeployArgs(["destroy", "--", "--yes"], STACKS)).toThrow(/which stack\? Name it: npm run destroy -- --stack dev/);
+    expect(parseDeployArgs(["destroy", "dev"], STACKS)).toEqual({
+      command: "destroy",
+      stack: "dev",
+      myIp: false,
+      pulumiArgs: [],
+      help: false,
+    });
+    expect(() => parseDeployArgs(["up"], STACKS)).toThrow(
+      "which stack? Name it: npm run deploy -- --stack dev (stacks in this repository: dev, prod)",
+    );
+    expect(() => parseDeployArgs(["destroy", "--", "--yes"], STACKS)).toThrow(
+      /which stack\? Name it: npm run destroy -- --stack dev/,
+    );
   });
 
   test("what npm run passes: npm run deploy -- --stack prod --my-ip -- --yes --target 'urn:a b'", () => {
@@ -400,7 +471,10 @@ describe("arguments", () => {
   });
 
   test.each([
-    [["up", "dev", "--yes"], "unknown option --yes: options for pulumi up go after a second `--`, as in npm run deploy -- --stack dev -- --yes"],
+    [
+      ["up", "dev", "--yes"],
+      "unknown option --yes: options for pulumi up go after a second `--`, as in npm run deploy -- --stack dev -- --yes",
+    ],
     [["up", "--stak", "dev"], "unknown option --stak: did you mean --stack?"],
     [["up", "--dev"], "unknown option --dev: name a stack with --stack dev (or just dev)"],
     [["up", "--stack"], "--stack needs a value, as in --stack dev"],
@@ -426,12 +500,17 @@ describe("arguments", () => {
     expect(bad.ran).toEqual([]);
     const missing = record(fakeMachine());
     expect(await runDeploy(["destroy"], missing.deps)).toBe(2);
-    expect(missing.err()).toMatch(/^destroy: which stack\? Name it: npm run destroy -- --stack dev \(stacks in this repository: dev, prod\)\nUsage: npm run destroy -- --stack NAME \[-- PULUMI_DESTROY_ARGS...\]/);
+    expect(missing.err()).toMatch(
+      /^destroy: which stack\? Name it: npm run destroy -- --stack dev \(stacks in this repository: dev, prod\)\nUsage: npm run destroy -- --stack NAME \[-- PULUMI_DESTROY_ARGS...\]/,
+    );
     expect(missing.ran).toEqual([]);
   });
 
   test("--help (with or without a stack) prints options, examples and exit codes and runs nothing", async () => {
-    for (const argv of [["up", "--help"], ["up", "-h", "prod"]]) {
+    for (const argv of [
+      ["up", "--help"],
+      ["up", "-h", "prod"],
+    ]) {
       const help = record(fakeMachine());
       expect(await runDeploy(argv, help.deps)).toBe(0);
       expect(help.out()).toMatch(/^Usage: npm run deploy -- --stack NAME \[--my-ip\] \[-- PULUMI_UP_ARGS\.\.\.\]\n/);
@@ -460,7 +539,9 @@ describe("the policy pack", () => {
   test("up needs the pack's dependencies installed: reported with the command that installs them", async () => {
     const rec = record(fakeMachine({ files: new Set() }));
     expect(await runDeploy(["up", "dev"], rec.deps)).toBe(2);
-    expect(rec.err()).toContain("The policy pack's dependencies are not installed (policy/node_modules/@pulumi/policy is missing)");
+    expect(rec.err()).toContain(
+      "The policy pack's dependencies are not installed (policy/node_modules/@pulumi/policy is missing)",
+    );
     expect(rec.err()).toContain("→ npm ci --prefix policy");
     expect(rec.ran).toEqual([]);
   });

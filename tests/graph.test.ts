@@ -13,7 +13,14 @@ function resource(name: string, dependsOn: string[] = [], custom = true, parent?
     inputs: {},
     wireInputs: {},
     dependencies: dependsOn.map((d) => `urn:${d}`),
-    options: { deleteBeforeReplace: false, additionalSecretOutputs: [], ignoreChanges: [], replaceOnChanges: [], retainOnDelete: false, protect: false },
+    options: {
+      deleteBeforeReplace: false,
+      additionalSecretOutputs: [],
+      ignoreChanges: [],
+      replaceOnChanges: [],
+      retainOnDelete: false,
+      protect: false,
+    },
   };
 }
 
@@ -58,9 +65,7 @@ test("a cycle is reported, not looped on", () => {
 });
 
 test("per-node step names collapse into one line per kind of step", () => {
-  expect(collapseNodeNames(["nodes-aws-101-boot", "nodes-aws-102-boot", "swarm-init", "nodes-aws-1010-boot"], ["aws-101", "aws-102"])).toEqual([
-    "nodes-*-boot ×2",
-    "nodes-aws-1010-boot",
-    "swarm-init",
-  ]);
+  expect(
+    collapseNodeNames(["nodes-aws-101-boot", "nodes-aws-102-boot", "swarm-init", "nodes-aws-1010-boot"], ["aws-101", "aws-102"]),
+  ).toEqual(["nodes-*-boot ×2", "nodes-aws-1010-boot", "swarm-init"]);
 });

@@ -29,7 +29,9 @@ interface SshCall {
   readonly keyFile: string;
 }
 
-function fakeMachine(options: { tools?: string[]; env?: Record<string, string>; outputs?: CapturedRun; exitCodes?: number[] } = {}) {
+function fakeMachine(
+  options: { tools?: string[]; env?: Record<string, string>; outputs?: CapturedRun; exitCodes?: number[] } = {},
+) {
   const captured: Array<{ argv: string[]; backend?: string }> = [];
   const ssh: SshCall[] = [];
   const exitCodes = [...(options.exitCodes ?? [0])];
@@ -47,7 +49,12 @@ function fakeMachine(options: { tools?: string[]; env?: Record<string, string>; 
     },
     interact: (argv) => {
       const keyFile = argv[argv.indexOf("-i") + 1];
-      ssh.push({ argv: [...argv], keyFile, keyMode: fs.statSync(keyFile).mode & 0o777, keyText: fs.readFileSync(keyFile, "utf8") });
+      ssh.push({
+        argv: [...argv],
+        keyFile,
+        keyMode: fs.statSync(keyFile).mode & 0o777,
+        keyText: fs.readFileSync(keyFile, "utf8"),
+      });
       return exitCodes.shift() ?? 0;
     },
     tmpDir,
@@ -68,7 +75,9 @@ describe("npm run ssh", () => {
   test("opens a shell on the node with the stack's key, in a 0600 file that is gone afterwards", async () => {
     const machine = fakeMachine({ exitCodes: [0] });
     expect(await runSsh(["--stack", "dev", "aws-105"], machine.deps)).toBe(0);
-    expect(machine.captured).toEqual([{ argv: ["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", "dev"], backend: "file://~" }]);
+    expect(machine.captured).toEqual([
+      { argv: ["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", "dev"], backend: "file://~" },
+    ]);
     expect(machine.ssh).toHaveLength(1);
     const [call] = machine.ssh;
     expect(call.argv).toEqual(["ssh", "-i", call.keyFile, ...SSH_OPTIONS, "ubuntu@54.0.0.5"]);
@@ -92,7 +101,10 @@ describe("npm run ssh", () => {
   });
 
   test.each([
-    [["aws-105"], 'ssh: which stack? Name it ("aws-105" is not a stack): npm run ssh -- --stack dev NODE (stacks in this repository: dev, prod)'],
+    [
+      ["aws-105"],
+      'ssh: which stack? Name it ("aws-105" is not a stack): npm run ssh -- --stack dev NODE (stacks in this repository: dev, prod)',
+    ],
     [["--stack", "dev"], "ssh: missing NODE: npm run ssh -- --stack dev NODE"],
     [["--stack", "qa", "aws-105"], 'ssh: no stack "qa": Pulumi.qa.yaml does not exist (stacks: dev, prod)'],
     [["--stack", "dev", "aws-105", "aws-106"], "ssh: too many words: aws-105 aws-106 (expected NODE)"],
@@ -108,7 +120,9 @@ describe("npm run ssh", () => {
   test("an unknown node lists the nodes and the nearest name; no key is written", async () => {
     const machine = fakeMachine();
     expect(await runSsh(["--stack", "dev", "aws-15"], machine.deps)).toBe(2);
-    expect(machine.err()).toContain('ssh: no node "aws-15" in this stack (nodes: aws-101, aws-102, aws-104, aws-105); did you mean aws-105?');
+    expect(machine.err()).toContain(
+      'ssh: no node "aws-15" in this stack (nodes: aws-101, aws-102, aws-104, aws-105); did you mean aws-105?',
+    );
     expect(machine.ssh).toEqual([]);
     expect(machine.leftovers()).toEqual([]);
   });
@@ -129,7 +143,9 @@ describe("npm run ssh", () => {
     expect(machine.err()).toBe(
       "ssh: pulumi stack output --stack dev failed: error: no stack named 'dev' found. Has the stack been deployed (npm run deploy -- --stack dev)?\n",
     );
-    const notSecret = fakeMachine({ outputs: { status: 0, stdout: JSON.stringify({ ...OUTPUTS, sshPrivateKey: "[secret]" }), stderr: "" } });
+    const notSecret = fakeMachine({
+      outputs: { status: 0, stdout: JSON.stringify({ ...OUTPUTS, sshPrivateKey: "[secret]" }), stderr: "" },
+    });
     expect(await runSsh(["--stack", "dev", "aws-105"], notSecret.deps)).toBe(3);
     expect(notSecret.err()).toContain("the sshPrivateKey output is not a private key (was it read without --show-secrets?)");
   });
@@ -187,14 +203,18 @@ describe("npm run status", () => {
     expect(chosen.ssh.map((c) => c.argv[9])).toEqual(["ubuntu@54.0.0.2"]);
     const worker = fakeMachine();
     expect(await runStatus(["--stack", "dev", "--node", "aws-104"], worker.deps)).toBe(2);
-    expect(worker.err()).toContain("status: aws-104 is not a Swarm manager (its role: control); --node takes a manager: aws-101, aws-102");
+    expect(worker.err()).toContain(
+      "status: aws-104 is not a Swarm manager (its role: control); --node takes a manager: aws-101, aws-102",
+    );
     expect(worker.ssh).toEqual([]);
   });
 
   test("the stack is required: no silent default to dev", async () => {
     const machine = fakeMachine();
     expect(await runStatus([], machine.deps)).toBe(2);
-    expect(machine.err()).toMatch(/^status: which stack\? Name it: npm run status -- --stack dev \(stacks in this repository: dev, prod\)\n/);
+    expect(machine.err()).toMatch(
+      /^status: which stack\? Name it: npm run status -- --stack dev \(stacks in this repository: dev, prod\)\n/,
+    );
     expect(machine.captured).toEqual([]);
   });
 
@@ -213,6 +233,8 @@ describe("npm run status", () => {
   test("--help shows the exit codes: 0 healthy, 1 unhealthy, 2 usage, 3 unknown", async () => {
     const machine = fakeMachine();
     expect(await runStatus(["-h"], machine.deps)).toBe(0);
-    expect(machine.out()).toMatch(/Exit codes:\n {2}0 +healthy.*\n {2}1 +unhealthy.*\n {2}2 +usage error.*\n {2}3 +the health is unknown/);
+    expect(machine.out()).toMatch(
+      /Exit codes:\n {2}0 +healthy.*\n {2}1 +unhealthy.*\n {2}2 +usage error.*\n {2}3 +the health is unknown/,
+    );
   });
 });

@@ -11,18 +11,22 @@ const tsx = path.join(root, "node_modules/tsx/dist/cli.mjs");
 const plan = (args: string[]) => spawnSync(process.execPath, [tsx, "tools/plan.ts", ...args], { cwd: root, encoding: "utf8" });
 
 test("arguments: the stack in either form, overrides with the project namespace added, output directory", () => {
-  expect(parsePlanArgs(["--stack", "prod", "--set", "nodeCount=30", "--set", "aws:region=eu-west-1", "--out", "/tmp/x"])).toEqual({
-    help: false,
-    stack: "prod",
-    stackDefaulted: false,
-    overrides: { "swarm-flocker:nodeCount": "30", "aws:region": "eu-west-1" },
-    outDir: "/tmp/x",
-  });
+  expect(parsePlanArgs(["--stack", "prod", "--set", "nodeCount=30", "--set", "aws:region=eu-west-1", "--out", "/tmp/x"])).toEqual(
+    {
+      help: false,
+      stack: "prod",
+      stackDefaulted: false,
+      overrides: { "swarm-flocker:nodeCount": "30", "aws:region": "eu-west-1" },
+      outDir: "/tmp/x",
+    },
+  );
   expect(parsePlanArgs(["prod"]).stack).toBe("prod");
   expect(parsePlanArgs([])).toMatchObject({ stack: "dev", stackDefaulted: true });
   expect(() => parsePlanArgs(["--set", "nodeCount"])).toThrow('--set takes KEY=VALUE, got "nodeCount" (e.g. --set nodeCount=30)');
   expect(() => parsePlanArgs(["--bogus"])).toThrow(UsageError);
-  expect(() => parsePlanArgs(["--stack", "nope"])).toThrow('no stack "nope": Pulumi.nope.yaml does not exist (stacks: dev, prod)');
+  expect(() => parsePlanArgs(["--stack", "nope"])).toThrow(
+    'no stack "nope": Pulumi.nope.yaml does not exist (stacks: dev, prod)',
+  );
 });
 
 test("outputs are named per stack and per set of overrides, so runs do not overwrite each other", () => {
@@ -65,8 +69,13 @@ test("prints nodes, resources, waves, paths and the cost estimate; writes the pi
 
 test("the default stack is said, not silent; piping into head ends quietly", () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
-  const piped = spawnSync("bash", ["-c", `set -o pipefail; node ${tsx} tools/plan.ts --out ${out} | head -1`], { cwd: root, encoding: "utf8" });
-  expect(piped.stdout).toBe('Offline plan of stack "dev" (the default; --stack NAME for another: dev, prod) — Pulumi mocks: no cloud, no CLI\n');
+  const piped = spawnSync("bash", ["-c", `set -o pipefail; node ${tsx} tools/plan.ts --out ${out} | head -1`], {
+    cwd: root,
+    encoding: "utf8",
+  });
+  expect(piped.stdout).toBe(
+    'Offline plan of stack "dev" (the default; --stack NAME for another: dev, prod) — Pulumi mocks: no cloud, no CLI\n',
+  );
   expect(piped.stderr).toBe("");
   expect(piped.status).toBe(0);
   fs.rmSync(out, { recursive: true, force: true });
@@ -89,5 +98,7 @@ test("--help: options, examples, exit codes", () => {
   expect(help.status).toBe(0);
   expect(help.stdout).toMatch(/^Usage: npm run plan -- \[--stack NAME\] \[--set KEY=VALUE \.\.\.\] \[--out DIR\]\n/);
   expect(help.stdout).toContain("npm run plan -- dev --set nodeCount=100");
-  expect(help.stdout).toMatch(/Exit codes:\n {2}0 +the plan was printed.*\n {2}1 +the program failed under mocks.*\n {2}2 +usage error or unknown stack/);
+  expect(help.stdout).toMatch(
+    /Exit codes:\n {2}0 +the plan was printed.*\n {2}1 +the program failed under mocks.*\n {2}2 +usage error or unknown stack/,
+  );
 });

@@ -14,7 +14,10 @@ const read = (file: string) => fs.readFileSync(path.join(root, file), "utf8");
 function ensureTools(tools: string[], env: Record<string, string> = {}) {
   const bin = fs.mkdtempSync(path.join(os.tmpdir(), "ensure-tools-"));
   for (const tool of tools) fs.symlinkSync(process.execPath, path.join(bin, tool));
-  const result = spawnSync("/bin/bash", [path.join(root, "tests/ensure-tools.sh")], { encoding: "utf8", env: { PATH: bin, ...env } });
+  const result = spawnSync("/bin/bash", [path.join(root, "tests/ensure-tools.sh")], {
+    encoding: "utf8",
+    env: { PATH: bin, ...env },
+  });
   fs.rmSync(bin, { recursive: true, force: true });
   return result;
 }
@@ -31,7 +34,9 @@ test("outside CI a missing tool is listed for run-all.sh to skip its steps; noth
 test("under CI=true a missing tool fails, with the command that installs it", () => {
   const result = ensureTools(["shellcheck"], { CI: "true" });
   expect(result.status).toBe(1);
-  expect(result.stderr).toBe("npm test under CI needs jq docker: install with: sudo apt-get update && sudo apt-get install -y jq docker.io (.ci/run does)\n");
+  expect(result.stderr).toBe(
+    "npm test under CI needs jq docker: install with: sudo apt-get update && sudo apt-get install -y jq docker.io (.ci/run does)\n",
+  );
 });
 
 test("run-all.sh checks the install, skips only the steps a missing tool stops, and reports them once with the install command", () => {

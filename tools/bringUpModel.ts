@@ -76,7 +76,11 @@ export function ownerOf(stepName: string, nodeNames: readonly string[]): string 
 const asPattern = (stepName: string, node: string) => stepName.replace(new RegExp(`${escapeRegExp(node)}(?![0-9])`, "g"), "*");
 
 /** Nodes grouped into lanes: same role and same shape (step kinds and what each waits for, own node abstracted). */
-export function lanesOf(graph: StepGraph, nodes: readonly PlanNode[], minGroup = 2): { lanes: Lane[]; laneOfNode: Map<string, string> } {
+export function lanesOf(
+  graph: StepGraph,
+  nodes: readonly PlanNode[],
+  minGroup = 2,
+): { lanes: Lane[]; laneOfNode: Map<string, string> } {
   const nodeNames = nodes.map((n) => n.name);
   const byOwner = new Map<string, Step[]>();
   for (const step of graph.values()) {
@@ -85,7 +89,13 @@ export function lanesOf(graph: StepGraph, nodes: readonly PlanNode[], minGroup =
   }
   const shapeOf = (node: string): string =>
     (byOwner.get(node) ?? [])
-      .map((step) => `${asPattern(step.name, node)}<-${step.dependsOn.map((urn) => asPattern(graph.get(urn)!.name, node)).sort().join(",")}`)
+      .map(
+        (step) =>
+          `${asPattern(step.name, node)}<-${step.dependsOn
+            .map((urn) => asPattern(graph.get(urn)!.name, node))
+            .sort()
+            .join(",")}`,
+      )
       .sort()
       .join(";");
 
@@ -114,7 +124,10 @@ export function laneTitle(lane: Lane): string {
 }
 
 /** Keeps only edges that no longer path implies (the graph must be acyclic). */
-export function transitiveReduction(ids: readonly string[], edges: ReadonlyArray<readonly [string, string]>): Array<[string, string]> {
+export function transitiveReduction(
+  ids: readonly string[],
+  edges: ReadonlyArray<readonly [string, string]>,
+): Array<[string, string]> {
   const succ = new Map(ids.map((id) => [id, new Set<string>()]));
   for (const [from, to] of edges) if (from !== to) succ.get(from)!.add(to);
   const reachable = new Map<string, Set<string>>();
@@ -181,8 +194,18 @@ export function bringUpModel(input: ModelInput): BringUpModel {
 
   // 2. Cluster-wide steps of one type that wait for the same things and that nothing waits for
   // differently (a security group's rules) become one vertex.
-  const inputsOf = (id: string) => [...edgePairs.values()].filter(([, to]) => to === id).map(([from]) => from).sort().join(",");
-  const outputsOf = (id: string) => [...edgePairs.values()].filter(([from]) => from === id).map(([, to]) => to).sort().join(",");
+  const inputsOf = (id: string) =>
+    [...edgePairs.values()]
+      .filter(([, to]) => to === id)
+      .map(([from]) => from)
+      .sort()
+      .join(",");
+  const outputsOf = (id: string) =>
+    [...edgePairs.values()]
+      .filter(([from]) => from === id)
+      .map(([, to]) => to)
+      .sort()
+      .join(",");
   const siblings = new Map<string, string[]>();
   for (const [id, steps] of members) {
     if (laneOfVertex.get(id) !== undefined || steps.length !== 1) continue;

@@ -49,7 +49,9 @@ function vertexLine(v: Vertex): string {
 }
 
 function legend(title: DiagramTitle, model: BringUpModel): string {
-  const overrides = Object.entries(title.overrides).map(([k, v]) => `${k.replace(/^[^:]+:/, "")}=${v}`).join(", ");
+  const overrides = Object.entries(title.overrides)
+    .map(([k, v]) => `${k.replace(/^[^:]+:/, "")}=${v}`)
+    .join(", ");
   const phases = Object.entries(PHASE_COLOURS)
     .map(([phase, colour]) => `<td bgcolor="${colour}" border="1" color="#7f7f7f">&nbsp;${phase}&nbsp;</td>`)
     .join("");
@@ -65,7 +67,9 @@ function legend(title: DiagramTitle, model: BringUpModel): string {
     row(`<font point-size="14">Bring-up of stack ${html(title.stack)}${overrides ? html(` (--set ${overrides})`) : ""}</font>`),
     row(html(facts.join(" · "))),
     row(`<font color="${CRITICAL}">critical path (red): ${title.criticalSteps} sequential steps</font>`),
-    row(`<font color="${SLOWEST}">slowest path (orange): about ${html(title.slowestMinutes)} min with the assumed step durations of tools/stepDurations.ts</font>`),
+    row(
+      `<font color="${SLOWEST}">slowest path (orange): about ${html(title.slowestMinutes)} min with the assumed step durations of tools/stepDurations.ts</font>`,
+    ),
     row("rounded: a remote step over SSH · square: a cloud or local resource · ×N: N identical steps of the nodes in one lane"),
     `<tr><td align="left">phase:</td>${phases}</tr>`,
     `</table>>`,

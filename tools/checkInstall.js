@@ -36,7 +36,9 @@ function installProblem(projectRoot) {
   if (wrong.length === 0) return undefined;
   const shown = wrong
     .slice(0, 3)
-    .map((m) => `${m.name} ${m.installed === "MISSING" ? "is not installed" : `is ${m.installed}`} (package.json pins ${m.wanted})`)
+    .map(
+      (m) => `${m.name} ${m.installed === "MISSING" ? "is not installed" : `is ${m.installed}`} (package.json pins ${m.wanted})`,
+    )
     .join("; ");
   const more = wrong.length > 3 ? `; and ${wrong.length - 3} more` : "";
   return `node_modules does not match package.json: ${shown}${more}. Run \`npm ci\` to install the pinned versions.`;

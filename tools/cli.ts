@@ -61,7 +61,9 @@ const HELP_OPTION: OptionSpec = { type: "boolean", short: "h", description: "thi
 
 function synopsis(spec: ToolSpec): string {
   const stack = spec.stack.required ? "--stack NAME" : "[--stack NAME]";
-  const options = Object.entries(spec.options).map(([name, o]) => `[--${name}${o.type === "string" ? ` ${o.value ?? "VALUE"}` : ""}${o.multiple ? " ..." : ""}]`);
+  const options = Object.entries(spec.options).map(
+    ([name, o]) => `[--${name}${o.type === "string" ? ` ${o.value ?? "VALUE"}` : ""}${o.multiple ? " ..." : ""}]`,
+  );
   const operands = spec.operands ? [spec.operands.synopsis] : [];
   const passThrough = spec.passThrough ? [`[-- ${spec.passThrough.synopsis}]`] : [];
   return `npm run ${spec.name} -- ${[stack, ...options, ...operands, ...passThrough].join(" ")}`;
@@ -127,7 +129,9 @@ function explainParseError(spec: ToolSpec, error: unknown, knownStacks: readonly
     }
     if (guess !== undefined) return new UsageError(`unknown option ${unknown}: did you mean --${guess}?`);
     if (spec.passThrough) {
-      return new UsageError(`unknown option ${unknown}: options for ${spec.passThrough.to} go after a second \`--\`, as in npm run ${spec.name} -- --stack dev -- ${unknown}`);
+      return new UsageError(
+        `unknown option ${unknown}: options for ${spec.passThrough.to} go after a second \`--\`, as in npm run ${spec.name} -- --stack dev -- ${unknown}`,
+      );
     }
     return new UsageError(`unknown option ${unknown} (options: ${names.map((n) => `--${n}`).join(", ")})`);
   }
@@ -151,7 +155,10 @@ export function parseCommandLine(spec: ToolSpec, argv: readonly string[], knownS
     parsed = parseArgs({
       args: [...argv],
       options: Object.fromEntries(
-        Object.entries(options).map(([name, o]) => [name, { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) }]),
+        Object.entries(options).map(([name, o]) => [
+          name,
+          { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) },
+        ]),
       ),
       allowPositionals: true,
       strict: true,
@@ -191,7 +198,9 @@ export function parseCommandLine(spec: ToolSpec, argv: readonly string[], knownS
   if (stack === undefined) {
     if (spec.stack.required) {
       const hint = takesOperands && words.length > 0 && !knownStacks.includes(words[0]) ? ` ("${words[0]}" is not a stack)` : "";
-      throw new UsageError(`which stack? Name it${hint}: ${example} (stacks in this repository: ${knownStacks.join(", ") || "none"})`);
+      throw new UsageError(
+        `which stack? Name it${hint}: ${example} (stacks in this repository: ${knownStacks.join(", ") || "none"})`,
+      );
     }
     stack = spec.stack.default;
     stackDefaulted = true;

@@ -11,7 +11,12 @@ export interface CostInput {
   readonly region: string;
   readonly instances: ReadonlyArray<{ readonly instanceType: string; readonly rootGiB: number; readonly rootVolumeType: string }>;
   /** The Flocker volume: size and the EBS type its profile maps to. */
-  readonly flockerVolume?: { readonly profile: string; readonly gib: number; readonly volumeType: string; readonly iops?: number };
+  readonly flockerVolume?: {
+    readonly profile: string;
+    readonly gib: number;
+    readonly volumeType: string;
+    readonly iops?: number;
+  };
 }
 
 export interface CostLine {
@@ -36,12 +41,20 @@ export interface CostEstimate {
 }
 
 /** What the estimate needs from a recorded program run. */
-export function costInputFrom(resources: readonly RecordedResource[], region: string, flockerVolume?: CostInput["flockerVolume"]): CostInput {
+export function costInputFrom(
+  resources: readonly RecordedResource[],
+  region: string,
+  flockerVolume?: CostInput["flockerVolume"],
+): CostInput {
   const instances = resources
     .filter((r) => r.type === "aws:ec2/instance:Instance")
     .map((r) => {
       const root = (r.inputs.rootBlockDevice ?? {}) as { volumeSize?: number; volumeType?: string };
-      return { instanceType: String(r.inputs.instanceType), rootGiB: Number(root.volumeSize ?? 8), rootVolumeType: root.volumeType ?? "gp2" };
+      return {
+        instanceType: String(r.inputs.instanceType),
+        rootGiB: Number(root.volumeSize ?? 8),
+        rootVolumeType: root.volumeType ?? "gp2",
+      };
     });
   return { region, instances, flockerVolume };
 }
@@ -66,7 +79,13 @@ export function estimateMonthlyCost(input: CostInput): CostEstimate {
   const byType = new Map<string, number>();
   for (const i of input.instances) byType.set(i.instanceType, (byType.get(i.instanceType) ?? 0) + 1);
   for (const [type, count] of [...byType].sort()) {
-    priced(`${type} instances (on-demand, Linux)`, `${count} × ${HOURS_PER_MONTH} h`, regionPrices?.instances[type], count * HOURS_PER_MONTH, "h");
+    priced(
+      `${type} instances (on-demand, Linux)`,
+      `${count} × ${HOURS_PER_MONTH} h`,
+      regionPrices?.instances[type],
+      count * HOURS_PER_MONTH,
+      "h",
+    );
   }
   const byVolume = new Map<string, number>();
   for (const i of input.instances) byVolume.set(i.rootVolumeType, (byVolume.get(i.rootVolumeType) ?? 0) + i.rootGiB);
@@ -76,25 +95,47 @@ export function estimateMonthlyCost(input: CostInput): CostEstimate {
   const flocker = input.flockerVolume;
   if (flocker) {
     const iops = flocker.iops === undefined ? "" : `, ${flocker.iops} provisioned IOPS not priced`;
-    priced(`Flocker volume (${flocker.profile}: ${flocker.volumeType}${iops})`, `${flocker.gib} GiB`, regionPrices?.volumes[flocker.volumeType], flocker.gib, "GB-month");
-    if (flocker.iops !== undefined && !unpriced.includes(`${flocker.volumeType} provisioned IOPS`)) unpriced.push(`${flocker.volumeType} provisioned IOPS`);
+    priced(
+      `Flocker volume (${flocker.profile}: ${flocker.volumeType}${iops})`,
+      `${flocker.gib} GiB`,
+      regionPrices?.volumes[flocker.volumeType],
+      flocker.gib,
+      "GB-month",
+    );
+    if (flocker.iops !== undefined && !unpriced.includes(`${flocker.volumeType} provisioned IOPS`))
+      unpriced.push(`${flocker.volumeType} provisioned IOPS`);
   }
   const totalUsd = lines.reduce((sum, l) => sum + (l.monthlyUsd ?? 0), 0);
-  return { region: input.region, pricedAs: regionPrices?.sameAs, lines, totalUsd, unpriced, tableDate: TABLE_DATE, sources: [...sources] };
+  return {
+    region: input.region,
+    pricedAs: regionPrices?.sameAs,
+    lines,
+    totalUsd,
+    unpriced,
+    tableDate: TABLE_DATE,
+    sources: [...sources],
+  };
 }
 
 /** The estimate as the plan prints it. */
 export function formatCostEstimate(estimate: CostEstimate): string {
   const out: string[] = [];
-  const as = estimate.pricedAs ? ` (priced with ${estimate.pricedAs}'s figures: the table has none of its own for ${estimate.region})` : "";
-  out.push(`Monthly cost estimate in ${estimate.region}${as}: ≈ ${money(estimate.totalUsd)}${estimate.unpriced.length ? " + unpriced items" : ""}`);
+  const as = estimate.pricedAs
+    ? ` (priced with ${estimate.pricedAs}'s figures: the table has none of its own for ${estimate.region})`
+    : "";
+  out.push(
+    `Monthly cost estimate in ${estimate.region}${as}: ≈ ${money(estimate.totalUsd)}${estimate.unpriced.length ? " + unpriced items" : ""}`,
+  );
   const width = Math.max(...estimate.lines.map((l) => l.item.length)) + 2;
   for (const line of estimate.lines) {
-    const cost = line.monthlyUsd === undefined ? "no price in the table" : `${money(line.monthlyUsd).padStart(9)}  (${line.unitPrice})`;
+    const cost =
+      line.monthlyUsd === undefined ? "no price in the table" : `${money(line.monthlyUsd).padStart(9)}  (${line.unitPrice})`;
     out.push(`  ${line.item.padEnd(width)}${line.quantity.padEnd(14)}${cost}`);
   }
   if (estimate.unpriced.length) out.push(`  not included (no sourced price): ${estimate.unpriced.join(", ")}`);
-  out.push(`  An estimate from the price table in tools/prices.ts (compiled ${estimate.tableDate}; sources and their dates are listed there),`);
+  out.push(
+    `  An estimate from the price table in tools/prices.ts (compiled ${estimate.tableDate}; sources and their dates are listed there),`,
+  );
   out.push("  on-demand for a whole month; data transfer, snapshots and public IPv4 addresses are not included.");
   return out.join("\n") + "\n";
 }

@@ -50,9 +50,16 @@ export const DESTROY_SPEC: ToolSpec = {
   ],
   stack: { required: true },
   options: {},
-  passThrough: { to: "pulumi destroy", synopsis: "PULUMI_DESTROY_ARGS...", description: "passed to `pulumi destroy` unchanged (e.g. --yes)" },
+  passThrough: {
+    to: "pulumi destroy",
+    synopsis: "PULUMI_DESTROY_ARGS...",
+    description: "passed to `pulumi destroy` unchanged (e.g. --yes)",
+  },
   examples: ["npm run destroy -- --stack dev", "npm run destroy -- dev -- --yes"],
-  exitCodes: DEPLOY_SPEC.exitCodes.map(([code, meaning]): [number | string, string] => [code, meaning.replace("pulumi up", "pulumi destroy")]),
+  exitCodes: DEPLOY_SPEC.exitCodes.map(([code, meaning]): [number | string, string] => [
+    code,
+    meaning.replace("pulumi up", "pulumi destroy"),
+  ]),
 };
 
 export interface DeployArgs {
@@ -70,7 +77,9 @@ export const specFor = (command: DeployCommand): ToolSpec => (command === "up" ?
 export function parseDeployArgs(argv: readonly string[], knownStacks: readonly string[]): DeployArgs {
   const [command, ...rest] = argv;
   if (command !== "up" && command !== "destroy") {
-    throw new UsageError(`the first argument must be "up" or "destroy" (package.json passes it), got ${command === undefined ? "nothing" : `"${command}"`}`);
+    throw new UsageError(
+      `the first argument must be "up" or "destroy" (package.json passes it), got ${command === undefined ? "nothing" : `"${command}"`}`,
+    );
   }
   const terminator = rest.indexOf("--");
   if (command === "destroy" && (terminator === -1 ? rest : rest.slice(0, terminator)).includes("--my-ip")) {

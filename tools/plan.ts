@@ -11,7 +11,17 @@ import { validateConfig } from "../config/validate";
 import { volumeRequestFor } from "../lib/ebsProfiles";
 import { bringUpModel } from "./bringUpModel";
 import { bringUpDot, renderSvg } from "./bringUpSvg";
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, helpText, parseCommandLine, runAsProcess, unknownStackMessage, type ToolSpec } from "./cli";
+import {
+  EXIT_FAILED,
+  EXIT_OK,
+  EXIT_USAGE,
+  UsageError,
+  helpText,
+  parseCommandLine,
+  runAsProcess,
+  unknownStackMessage,
+  type ToolSpec,
+} from "./cli";
 import { costInputFrom, estimateMonthlyCost, formatCostEstimate, type CostEstimate, type CostInput } from "./costEstimate";
 import { runProgram } from "./mockRuntime";
 import { buildPlanReport, formatPlanReport, type PlanReport } from "./planReport";
@@ -20,7 +30,8 @@ import { PROJECT_ROOT, availableStacks, projectName, qualifiedConfigKey, readSta
 
 export const PLAN_SPEC: ToolSpec = {
   name: "plan",
-  summary: "The offline plan: runs the program under Pulumi's mocks (no cloud account, no Pulumi CLI) and shows what it would build.",
+  summary:
+    "The offline plan: runs the program under Pulumi's mocks (no cloud account, no Pulumi CLI) and shows what it would build.",
   description: [
     "Prints the nodes, resources per component, bring-up waves, the critical and slowest paths and a",
     "monthly cost estimate; writes the bring-up picture (SVG) and the report (JSON) named after the",
@@ -28,7 +39,12 @@ export const PLAN_SPEC: ToolSpec = {
   ],
   stack: { required: false, default: "dev" },
   options: {
-    set: { type: "string", multiple: true, value: "KEY=VALUE", description: "override a config key for this run (repeatable), e.g. nodeCount=30" },
+    set: {
+      type: "string",
+      multiple: true,
+      value: "KEY=VALUE",
+      description: "override a config key for this run (repeatable), e.g. nodeCount=30",
+    },
     out: { type: "string", value: "DIR", description: "where to write the SVG and JSON (default: plan-output/)" },
   },
   examples: [
@@ -93,8 +109,18 @@ export interface PlanFiles {
 }
 
 /** Writes the picture and the JSON report; returns their paths. */
-export async function writePlanFiles(report: PlanReport, cost: CostEstimate, args: PlanArgs, evaluationMs: number): Promise<PlanFiles> {
-  const model = bringUpModel({ graph: report.graph, nodes: report.nodes, criticalPath: report.criticalPath.steps, slowestPath: report.slowestPath.steps });
+export async function writePlanFiles(
+  report: PlanReport,
+  cost: CostEstimate,
+  args: PlanArgs,
+  evaluationMs: number,
+): Promise<PlanFiles> {
+  const model = bringUpModel({
+    graph: report.graph,
+    nodes: report.nodes,
+    criticalPath: report.criticalPath.steps,
+    slowestPath: report.slowestPath.steps,
+  });
   const dot = bringUpDot(model, {
     stack: report.stack,
     nodeCount: report.nodes.length,
@@ -126,7 +152,11 @@ export async function runPlan(argv: readonly string[], out: (text: string) => vo
   const cost = estimateMonthlyCost(costInputFrom(run.resources, config["aws:region"] ?? "", flockerVolumeOf(args.stack, config)));
 
   const heading = args.stackDefaulted ? ` (the default; --stack NAME for another: ${availableStacks().join(", ")})` : "";
-  const overrides = Object.keys(args.overrides).length ? `, with ${Object.entries(args.overrides).map(([k, v]) => `${k}=${v}`).join(" ")}` : "";
+  const overrides = Object.keys(args.overrides).length
+    ? `, with ${Object.entries(args.overrides)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(" ")}`
+    : "";
   out(formatPlanReport(report, `${heading}${overrides}`));
   out(formatPlaceholders(run.placeholders));
   out("\n" + formatCostEstimate(cost));

@@ -55,7 +55,12 @@ export function buildPlanReport(stack: string, run: ProgramRun): PlanReport {
     stack,
     nodes,
     resourcesByComponent: [...counts.entries()].map(([component, resources]) => ({ component, resources })),
-    waves: waves(graph).map((wave) => collapseNodeNames(wave.map((s) => s.name), nodeNames)),
+    waves: waves(graph).map((wave) =>
+      collapseNodeNames(
+        wave.map((s) => s.name),
+        nodeNames,
+      ),
+    ),
     criticalPath: { steps: path.steps.map((s) => s.name), stepCount: path.total, estimatedSeconds },
     slowestPath: { steps: slowest.steps.map((s) => s.name), stepCount: slowest.steps.length, estimatedSeconds: slowest.total },
     resourceCount: custom.length,
@@ -78,7 +83,10 @@ export function formatPlanReport(report: PlanReport, about = ""): string {
   const { criticalPath: cp, slowestPath: slow } = report;
   lines.push("", `Critical path: ${cp.stepCount} sequential steps`);
   lines.push(`  ${cp.steps.join(" → ")}`);
-  lines.push("", `Slowest path: ${slow.stepCount} steps, ≈ ${minutes(slow.estimatedSeconds)} min (assumed step durations, tools/stepDurations.ts)`);
+  lines.push(
+    "",
+    `Slowest path: ${slow.stepCount} steps, ≈ ${minutes(slow.estimatedSeconds)} min (assumed step durations, tools/stepDurations.ts)`,
+  );
   lines.push(`  ${slow.steps.join(" → ")}`);
   return lines.join("\n") + "\n";
 }

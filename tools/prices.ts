@@ -25,7 +25,8 @@ export interface Price {
 
 const EC2_LINUX_TABLE = {
   source: "https://gist.github.com/franc3000/cfa43461aeb2e7bd4c2c53cb89f808a8",
-  sourceNote: "a copy of AWS's on-demand Linux price table, last changed 2017-10-31; the region is not stated (the pricing page opens on US East, N. Virginia)",
+  sourceNote:
+    "a copy of AWS's on-demand Linux price table, last changed 2017-10-31; the region is not stated (the pricing page opens on US East, N. Virginia)",
 };
 const GP3 = {
   source: "https://www.saisci.com/aws/gp2-vs-gp3-cost-comparison-ebs-volumes/",

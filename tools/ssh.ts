@@ -3,9 +3,29 @@
  * stack, with the stack's own SSH key — read from `pulumi stack output --json --show-secrets`,
  * written to a 0600 temporary file and removed when ssh ends.
  */
-import { EXIT_OK, EXIT_USAGE, UsageError, helpText, parseCommandLine, runAsProcess, unknownStackMessage, usageMessage, type ToolSpec } from "./cli";
+import {
+  EXIT_OK,
+  EXIT_USAGE,
+  UsageError,
+  helpText,
+  parseCommandLine,
+  runAsProcess,
+  unknownStackMessage,
+  usageMessage,
+  type ToolSpec,
+} from "./cli";
 import { projectBackendUrl } from "./deployPreflight";
-import { EXIT_UNREACHABLE, accessProblems, findNode, formatAccessProblems, readOutputs, sshCommand, systemAccess, writeTemporaryKey, type AccessDeps } from "./stackAccess";
+import {
+  EXIT_UNREACHABLE,
+  accessProblems,
+  findNode,
+  formatAccessProblems,
+  readOutputs,
+  sshCommand,
+  systemAccess,
+  writeTemporaryKey,
+  type AccessDeps,
+} from "./stackAccess";
 import { PROJECT_ROOT, availableStacks } from "./stackConfig";
 
 export const SSH_SPEC: ToolSpec = {
@@ -21,7 +41,11 @@ export const SSH_SPEC: ToolSpec = {
   options: {},
   operands: { synopsis: "NODE", min: 1, max: 1 },
   passThrough: { to: "the node", synopsis: "COMMAND...", description: "run this command on the node instead of a shell" },
-  examples: ["npm run ssh -- --stack dev aws-105", "npm run ssh -- dev aws-101 -- docker node ls", "npm run ssh -- --stack prod aws-104 -- sudo journalctl -u flocker-control --since -1h"],
+  examples: [
+    "npm run ssh -- --stack dev aws-105",
+    "npm run ssh -- dev aws-101 -- docker node ls",
+    "npm run ssh -- --stack prod aws-104 -- sudo journalctl -u flocker-control --since -1h",
+  ],
   exitCodes: [
     [EXIT_OK, "the shell or command ended with 0"],
     [EXIT_USAGE, "usage error, unknown node or a missing prerequisite (Pulumi CLI, passphrase, ssh): nothing was run"],

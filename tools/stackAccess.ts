@@ -59,12 +59,16 @@ export function accessProblems(deps: AccessDeps, needs: readonly ("pulumi" | "ss
   const passphraseFile = deps.env.PULUMI_CONFIG_PASSPHRASE_FILE ?? "";
   if (needs.includes("pulumi") && passphrase === "" && passphraseFile === "") {
     problems.push({
-      problem: "No secrets passphrase: the SSH key is a secret output, and the self-managed backend decrypts it with the stack's passphrase.",
+      problem:
+        "No secrets passphrase: the SSH key is a secret output, and the self-managed backend decrypts it with the stack's passphrase.",
       fix: "export PULUMI_CONFIG_PASSPHRASE='…' (or PULUMI_CONFIG_PASSPHRASE_FILE), the one the stack was created with.",
     });
   }
   if (needs.includes("ssh") && !deps.hasCommand("ssh")) {
-    problems.push({ problem: "ssh is not on PATH.", fix: "Install an OpenSSH client (Debian/Ubuntu: sudo apt-get install openssh-client)." });
+    problems.push({
+      problem: "ssh is not on PATH.",
+      fix: "Install an OpenSSH client (Debian/Ubuntu: sudo apt-get install openssh-client).",
+    });
   }
   return problems;
 }
@@ -88,17 +92,23 @@ export function readOutputs(stack: string, deps: AccessDeps): AccessOutputs {
   if (result.status !== 0) {
     const why = result.stderr.trim().split("\n").filter(Boolean).slice(-3).join(" / ") || `exit code ${result.status}`;
     const login = backend === DEFAULT_BACKEND_URL ? "" : ` (backend ${backend})`;
-    throw new Error(`pulumi stack output --stack ${stack} failed${login}: ${why}. Has the stack been deployed (npm run deploy -- --stack ${stack})?`);
+    throw new Error(
+      `pulumi stack output --stack ${stack} failed${login}: ${why}. Has the stack been deployed (npm run deploy -- --stack ${stack})?`,
+    );
   }
   let outputs: Partial<AccessOutputs>;
   try {
     outputs = JSON.parse(result.stdout) as Partial<AccessOutputs>;
   } catch {
-    throw new Error(`pulumi stack output --json printed something that is not JSON: ${JSON.stringify(result.stdout.slice(0, 80))}`);
+    throw new Error(
+      `pulumi stack output --json printed something that is not JSON: ${JSON.stringify(result.stdout.slice(0, 80))}`,
+    );
   }
   const missing = (["nodes", "sshUser", "sshPrivateKey"] as const).filter((key) => outputs[key] === undefined);
   if (missing.length > 0) {
-    throw new Error(`stack ${stack} has no ${missing.join(", ")} output${missing.length > 1 ? "s" : ""}: deploy it first (npm run deploy -- --stack ${stack})`);
+    throw new Error(
+      `stack ${stack} has no ${missing.join(", ")} output${missing.length > 1 ? "s" : ""}: deploy it first (npm run deploy -- --stack ${stack})`,
+    );
   }
   if (!String(outputs.sshPrivateKey).includes("PRIVATE KEY")) {
     throw new Error("the sshPrivateKey output is not a private key (was it read without --show-secrets?)");
@@ -111,7 +121,10 @@ export function findNode(outputs: AccessOutputs, name: string): NodeOutput {
   const node = outputs.nodes[name];
   if (node) return node;
   const names = Object.keys(outputs.nodes);
-  const guess = names.reduce<{ name?: string; d: number }>((best, n) => (distance(n, name) < best.d ? { name: n, d: distance(n, name) } : best), { d: 3 }).name;
+  const guess = names.reduce<{ name?: string; d: number }>(
+    (best, n) => (distance(n, name) < best.d ? { name: n, d: distance(n, name) } : best),
+    { d: 3 },
+  ).name;
   throw new Error(`no node "${name}" in this stack (nodes: ${names.join(", ")})${guess ? `; did you mean ${guess}?` : ""}`);
 }
 
@@ -182,11 +195,23 @@ export function systemAccess(knownStacks: readonly string[], projectBackendUrl: 
       return !result.error && result.status === 0;
     },
     capture: (argv, env) => {
-      const result = spawnSync(argv[0], argv.slice(1), { env: { ...env } as NodeJS.ProcessEnv, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-      return { status: result.error ? 127 : (result.status ?? 1), stdout: result.stdout ?? "", stderr: result.error ? result.error.message : (result.stderr ?? "") };
+      const result = spawnSync(argv[0], argv.slice(1), {
+        env: { ...env } as NodeJS.ProcessEnv,
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      return {
+        status: result.error ? 127 : (result.status ?? 1),
+        stdout: result.stdout ?? "",
+        stderr: result.error ? result.error.message : (result.stderr ?? ""),
+      };
     },
     interact: (argv, input) => {
-      const result = spawnSync(argv[0], argv.slice(1), input === undefined ? { stdio: "inherit" } : { input, stdio: ["pipe", "inherit", "inherit"] });
+      const result = spawnSync(
+        argv[0],
+        argv.slice(1),
+        input === undefined ? { stdio: "inherit" } : { input, stdio: ["pipe", "inherit", "inherit"] },
+      );
       if (result.error) return 127;
       if (result.signal) return 128 + (os.constants.signals[result.signal] ?? 0);
       return result.status ?? 1;

@@ -7,9 +7,31 @@
  * `pulumi stack output --json --show-secrets`.
  */
 import { remoteScriptsDir } from "../lib/remotePaths";
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, helpText, parseCommandLine, runAsProcess, unknownStackMessage, usageMessage, type ToolSpec } from "./cli";
+import {
+  EXIT_FAILED,
+  EXIT_OK,
+  EXIT_USAGE,
+  UsageError,
+  helpText,
+  parseCommandLine,
+  runAsProcess,
+  unknownStackMessage,
+  usageMessage,
+  type ToolSpec,
+} from "./cli";
 import { displayCommand, projectBackendUrl } from "./deployPreflight";
-import { EXIT_UNREACHABLE, accessProblems, formatAccessProblems, findNode, readOutputs, sshCommand, systemAccess, writeTemporaryKey, type AccessDeps, type AccessOutputs } from "./stackAccess";
+import {
+  EXIT_UNREACHABLE,
+  accessProblems,
+  formatAccessProblems,
+  findNode,
+  readOutputs,
+  sshCommand,
+  systemAccess,
+  writeTemporaryKey,
+  type AccessDeps,
+  type AccessOutputs,
+} from "./stackAccess";
 import { PROJECT_ROOT, availableStacks } from "./stackConfig";
 
 /** The script the manager runs (the repository's copy is what `pulumi up` put on the nodes). */
@@ -33,12 +55,20 @@ export const STATUS_SPEC: ToolSpec = {
   ],
   stack: { required: true },
   options: {
-    node: { type: "string", value: "MANAGER", description: "the manager to ask (default: each manager in turn until one answers)" },
+    node: {
+      type: "string",
+      value: "MANAGER",
+      description: "the manager to ask (default: each manager in turn until one answers)",
+    },
   },
-  examples: ["npm run status -- --stack dev", "npm run status -- prod --node aws-102", "npm run status -- --stack dev || echo unhealthy"],
+  examples: [
+    "npm run status -- --stack dev",
+    "npm run status -- prod --node aws-102",
+    "npm run status -- --stack dev || echo unhealthy",
+  ],
   exitCodes: [
     [EXIT_OK, "healthy: every node Ready, every service at its desired tasks, the Spark workers and Flocker datasets in place"],
-    [EXIT_FAILED, "unhealthy: the screen ends with \"health: UNHEALTHY\" and one line per problem"],
+    [EXIT_FAILED, 'unhealthy: the screen ends with "health: UNHEALTHY" and one line per problem'],
     [EXIT_USAGE, "usage error or a missing prerequisite (Pulumi CLI, passphrase, ssh): nothing was run"],
     [EXIT_UNREACHABLE, "the health is unknown: the outputs could not be read, or no manager answered over SSH or could tell"],
   ],
@@ -48,7 +78,10 @@ export const STATUS_SPEC: ToolSpec = {
 export function managersToAsk(outputs: AccessOutputs, chosen?: string): string[] {
   if (chosen !== undefined) {
     const node = findNode(outputs, chosen);
-    if (node.swarmRole !== "manager") throw new UsageError(`${chosen} is not a Swarm manager (its role: ${node.role}); --node takes a manager: ${managersToAsk(outputs).join(", ")}`);
+    if (node.swarmRole !== "manager")
+      throw new UsageError(
+        `${chosen} is not a Swarm manager (its role: ${node.role}); --node takes a manager: ${managersToAsk(outputs).join(", ")}`,
+      );
     return [chosen];
   }
   return Object.entries(outputs.nodes)
@@ -70,7 +103,9 @@ export function remoteStatusCommand(outputs: AccessOutputs, stack: string): stri
   const missing = `${STATUS_SCRIPT} is not on this node yet: deploy the current scripts with npm run deploy -- --stack ${stack}`;
   // One string for the remote shell: ssh joins its arguments with spaces.
   const word = (text: string) => displayCommand([text]);
-  return [`if [ -f ${word(script)} ]; then sudo env ${env.join(" ")} bash ${word(script)}; else echo ${word(missing)} >&2; exit ${EXIT_UNREACHABLE}; fi`];
+  return [
+    `if [ -f ${word(script)} ]; then sudo env ${env.join(" ")} bash ${word(script)}; else echo ${word(missing)} >&2; exit ${EXIT_UNREACHABLE}; fi`,
+  ];
 }
 
 export async function runStatus(argv: readonly string[], deps: AccessDeps): Promise<number> {
@@ -126,7 +161,9 @@ export async function runStatus(argv: readonly string[], deps: AccessDeps): Prom
       deps.stderr(`status: stack ${stack} is unhealthy (${STATUS_SCRIPT} exited with ${code}).\n`);
       return EXIT_FAILED;
     }
-    deps.stderr(`status: no manager could tell (${managers.join(", ")}): is port 22 open to this machine (adminCidrs), and is a manager of the swarm up?\n`);
+    deps.stderr(
+      `status: no manager could tell (${managers.join(", ")}): is port 22 open to this machine (adminCidrs), and is a manager of the swarm up?\n`,
+    );
     return EXIT_UNREACHABLE;
   } finally {
     key.remove();
@@ -134,5 +171,7 @@ export async function runStatus(argv: readonly string[], deps: AccessDeps): Prom
 }
 
 if (require.main === module) {
-  runAsProcess(STATUS_SPEC, () => runStatus(process.argv.slice(2), systemAccess(availableStacks(), projectBackendUrl(PROJECT_ROOT))));
+  runAsProcess(STATUS_SPEC, () =>
+    runStatus(process.argv.slice(2), systemAccess(availableStacks(), projectBackendUrl(PROJECT_ROOT))),
+  );
 }
