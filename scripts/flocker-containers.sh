@@ -101,13 +101,34 @@ ensure_container() {
       return 0
     fi
     log "replacing $name: $reason"
-    docker rm --force "$name" >/dev/null || die "could not remove $name: see 'docker inspect $name' on this node"
+    stop_and_remove "$name"
   else
     log "starting $name ($image)"
   fi
+  [[ "$name" != "$PLUGIN" ]] || clear_stale_plugin_sockets
   docker run --detach --name "$name" --restart always \
     --label "$SPEC_LABEL=$spec" --label "$CONFIG_LABEL=$CONFIG_DIGEST" "$@" "$image" >/dev/null ||
     die "docker run of $name ($image) failed: see the message above and 'docker logs $name' on this node"
+}
+
+# stop_and_remove NAME: a graceful stop first, so that a service finishes what it is doing (an
+# agent may be attaching a volume) and removes its socket, then the removal.
+stop_and_remove() {
+  docker stop --time 30 "$1" >/dev/null || die "could not stop $1: see 'docker inspect $1' on this node"
+  docker rm "$1" >/dev/null || die "could not remove $1: see 'docker inspect $1' on this node"
+}
+
+# clear_stale_plugin_sockets: a plugin killed without shutting down leaves its socket behind; a new
+# one could not listen there, and the readiness wait would take the old socket for the new one.
+# Called only when no plugin container runs.
+clear_stale_plugin_sockets() {
+  local s
+  for s in "${PLUGIN_SOCKETS[@]}"; do
+    if [[ -S "$s" ]]; then
+      log "removing the stale plugin socket $s"
+      rm -f -- "$s"
+    fi
+  done
 }
 
 # remove_container NAME: gone, whether it ran or not. A node without Docker has none.
@@ -121,7 +142,7 @@ remove_container() {
     return 0
   fi
   log "removing $1"
-  docker rm --force "$1" >/dev/null || die "could not remove $1: see 'docker inspect $1' on this node"
+  stop_and_remove "$1"
 }
 
 plugin_socket_exists() {

@@ -63,7 +63,7 @@ container() { jq -r "$2" "$STUB_STATE/docker/containers/$1.json"; }
   CONFIG_DIGEST=fedcba9876543210 run_script flocker-containers control
   assert_success
   assert_stderr_contains "replacing flocker-control-service: its certificates or agent.yml changed"
-  assert_equal "$(sed -n 1p "$STUB_STATE/mutations.log")" "docker rm --force flocker-control-service"
+  assert_equal "$(sed -n 1,2p "$STUB_STATE/mutations.log")" $'docker stop --time 30 flocker-control-service\ndocker rm flocker-control-service'
   grep -q '^docker run --detach --name flocker-control-service .*config-digest=fedcba9876543210 ' "$STUB_STATE/mutations.log"
   refute_called_matching '^docker volume (rm|create)'
   clear_logs
@@ -156,8 +156,8 @@ docker run --detach --name flocker-docker-plugin --restart always --label swarm-
   assert_no_mutations
   NODE_ADDRESS=172.31.0.16 run_script flocker-containers agents
   assert_success
-  assert_equal "$(grep -c '^docker rm --force' "$STUB_STATE/mutations.log")" 1
-  assert_called "docker rm --force flocker-docker-plugin"
+  assert_equal "$(grep -c '^docker rm' "$STUB_STATE/mutations.log")" 1
+  assert_called "docker rm flocker-docker-plugin"
 }
 
 @test "agents: changed certificates or agent.yml replace all three containers" {
@@ -165,7 +165,8 @@ docker run --detach --name flocker-docker-plugin --restart always --label swarm-
   clear_logs
   CONFIG_DIGEST=fedcba9876543210 run_script flocker-containers agents
   assert_success
-  assert_equal "$(grep -c '^docker rm --force' "$STUB_STATE/mutations.log")" 3
+  assert_equal "$(grep -c '^docker stop --time 30' "$STUB_STATE/mutations.log")" 3
+  assert_equal "$(grep -c '^docker rm' "$STUB_STATE/mutations.log")" 3
   assert_equal "$(grep -c '^docker run --detach' "$STUB_STATE/mutations.log")" 3
 }
 
@@ -174,6 +175,17 @@ docker run --detach --name flocker-docker-plugin --restart always --label swarm-
   run_script flocker-containers agents
   assert_failure 1
   assert_stderr_contains "timed out after 5s waiting for the Flocker Docker plugin socket /run/docker/plugins/flocker/flocker.sock: see 'docker logs flocker-docker-plugin'"
+}
+
+@test "agents: a socket left by a killed plugin is cleared, not taken for the new plugin's" {
+  local sock=$FS_ROOT/run/docker/plugins/flocker/flocker.sock
+  mkdir -p "${sock%/*}"
+  perl -MIO::Socket::UNIX -e 'IO::Socket::UNIX->new(Type => SOCK_STREAM(), Local => $ARGV[0], Listen => 1) or die "$!\n"' "$sock"
+  stub_fail plugin-socket always
+  run_script flocker-containers agents
+  assert_failure 1
+  assert_stderr_contains "removing the stale plugin socket"
+  assert_stderr_contains "timed out after 5s waiting for the Flocker Docker plugin socket"
 }
 
 @test "agents: a parameter missing -> error naming it, before anything runs" {
@@ -191,9 +203,12 @@ docker run --detach --name flocker-docker-plugin --restart always --label swarm-
   run_script flocker-containers remove-agents
   assert_success
   assert_mutations <<'EOF2'
-docker rm --force flocker-docker-plugin
-docker rm --force flocker-container-agent
-docker rm --force flocker-dataset-agent
+docker stop --time 30 flocker-docker-plugin
+docker rm flocker-docker-plugin
+docker stop --time 30 flocker-container-agent
+docker rm flocker-container-agent
+docker stop --time 30 flocker-dataset-agent
+docker rm flocker-dataset-agent
 EOF2
   clear_logs
   run_script flocker-containers remove-agents
@@ -209,7 +224,10 @@ EOF2
   clear_logs
   run_script flocker-containers remove-control
   assert_success
-  assert_mutations <<<"docker rm --force flocker-control-service"
+  assert_mutations <<'EOF2'
+docker stop --time 30 flocker-control-service
+docker rm flocker-control-service
+EOF2
   [[ -f "$STUB_STATE/docker/volumes/flocker-control-state" ]]
   assert_stderr_contains "keeping the volume flocker-control-state"
   clear_logs
