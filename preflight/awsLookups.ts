@@ -13,7 +13,9 @@ export interface AwsLookups {
   getInstanceType(
     args: aws.ec2.GetInstanceTypeArgs,
   ): Promise<Pick<aws.ec2.GetInstanceTypeResult, "defaultVcpus" | "memorySize" | "hypervisor">>;
-  getServiceQuota(args: aws.servicequotas.GetServiceQuotaArgs): Promise<Pick<aws.servicequotas.GetServiceQuotaResult, "value" | "quotaName">>;
+  getServiceQuota(
+    args: aws.servicequotas.GetServiceQuotaArgs,
+  ): Promise<Pick<aws.servicequotas.GetServiceQuotaResult, "value" | "quotaName">>;
 }
 
 export const providerLookups: AwsLookups = {

@@ -16,7 +16,10 @@ const QUOTAS: Readonly<Record<string, { code: string; name: string }>> = {
   p: { code: "L-417A185B", name: "Running On-Demand P instances" },
   x: { code: "L-7295265B", name: "Running On-Demand X instances" },
 };
-export const STANDARD_QUOTA = { code: "L-1216C47A", name: "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances" } as const;
+export const STANDARD_QUOTA = {
+  code: "L-1216C47A",
+  name: "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances",
+} as const;
 
 export function vcpuQuotaOf(instanceType: string): { code: string; name: string } {
   return QUOTAS[(instanceFamily(instanceType) ?? "")[0]] ?? STANDARD_QUOTA;
@@ -53,7 +56,11 @@ export async function checkCapacity(config: CapacityConfig, aws: AwsLookups): Pr
     settle(`the availability zones of ${region}`, aws.getAvailabilityZones({ region, state: "available" })),
     settle(
       `the zones that offer ${instanceType}`,
-      aws.getInstanceTypeOfferings({ region, locationType: "availability-zone", filters: [{ name: "instance-type", values: [instanceType] }] }),
+      aws.getInstanceTypeOfferings({
+        region,
+        locationType: "availability-zone",
+        filters: [{ name: "instance-type", values: [instanceType] }],
+      }),
     ),
     settle(`instance type ${instanceType}`, aws.getInstanceType({ region, instanceType })),
     settle(`the vCPU quota ${quota.code}`, aws.getServiceQuota({ region, serviceCode: "ec2", quotaCode: quota.code })),

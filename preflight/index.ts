@@ -57,7 +57,8 @@ export function placeholdersIn(config: ClusterConfig): Placeholder[] {
     flockerTestImage: config.flockerTestImage,
   };
   if (config.flocker.kind === "containers") {
-    for (const [part, key] of Object.entries(FLOCKER_IMAGE_KEYS)) images[key] = config.flocker.images[part as keyof typeof FLOCKER_IMAGE_KEYS];
+    for (const [part, key] of Object.entries(FLOCKER_IMAGE_KEYS))
+      images[key] = config.flocker.images[part as keyof typeof FLOCKER_IMAGE_KEYS];
   }
   const packages = config.flocker.kind === "packages" ? config.flocker.packages : undefined;
   return findPlaceholders(
@@ -103,7 +104,12 @@ export async function checkBeforeBillable(
       placeholderKeys: new Set(placeholders.map((p) => p.key)),
     }),
   ]);
-  problems.push(...image.problems, ...capacity.problems, ...artefacts, ...failureProblems([...image.failures, ...capacity.failures]));
+  problems.push(
+    ...image.problems,
+    ...capacity.problems,
+    ...artefacts,
+    ...failureProblems([...image.failures, ...capacity.failures]),
+  );
   if (problems.length > 0 || image.image === undefined) {
     throw new pulumi.RunError(
       `Stack ${config.stack} cannot be deployed as configured (checked before creating anything; nothing was created):\n` +

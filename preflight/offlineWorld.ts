@@ -45,7 +45,9 @@ export function offlineWorld(options: OfflineWorldOptions = {}): HttpClient {
         });
       }
       const key = `${url.host}/${manifest[1]}@${manifest[2]}`;
-      return missingImages.has(key) ? answer(404, '{"errors":[{"code":"MANIFEST_UNKNOWN"}]}') : answer(200, "", { "docker-content-digest": "sha256:0" });
+      return missingImages.has(key)
+        ? answer(404, '{"errors":[{"code":"MANIFEST_UNKNOWN"}]}')
+        : answer(200, "", { "docker-content-digest": "sha256:0" });
     }
     if (url.pathname.endsWith("/Packages.gz")) return { status: 200, headers: {}, body: new Uint8Array(zlib.gzipSync(index)) };
     return answer(404);

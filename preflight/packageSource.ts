@@ -21,7 +21,11 @@ export function aptIndexUrls(line: string): { uri: string; indexes: string[] } |
     const dir = `${base}/${suite.replace(/^\/+/, "")}`.replace(/\/*$/, "/");
     return { uri, indexes: [`${dir}Packages`] };
   }
-  const arch = options.find((option) => option.startsWith("arch="))?.slice("arch=".length).split(",")[0] ?? "amd64";
+  const arch =
+    options
+      .find((option) => option.startsWith("arch="))
+      ?.slice("arch=".length)
+      .split(",")[0] ?? "amd64";
   const indexes = components.flatMap((component) =>
     [arch, "all"].map((a) => `${base}/dists/${suite}/${component}/binary-${a}/Packages`),
   );

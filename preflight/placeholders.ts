@@ -83,14 +83,26 @@ export function findPlaceholders(candidates: PlaceholderCandidates, stack = "<st
     if (host === undefined) return;
     // Credentials in the URL never reach a message.
     const shown = value.replace(/\/\/[^/\s@]*@/g, "//");
-    found.push({ key, value: shown, reason: `is a placeholder: ${host} is reserved for examples and serves nothing; set ${what}` });
+    found.push({
+      key,
+      value: shown,
+      reason: `is a placeholder: ${host} is reserved for examples and serves nothing; set ${what}`,
+    });
   };
   urlSetting("flockerAptSource", candidates.flockerAptSource, "the apt line of the repository that serves your Flocker packages");
-  urlSetting("ubuntuArchiveMirror", candidates.ubuntuArchiveMirror, "a real Ubuntu archive, or leave it empty for the image's own mirror");
+  urlSetting(
+    "ubuntuArchiveMirror",
+    candidates.ubuntuArchiveMirror,
+    "a real Ubuntu archive, or leave it empty for the image's own mirror",
+  );
   for (const [key, image] of Object.entries(candidates.images ?? {})) {
     const host = imageRegistryHost(image);
     if (host === undefined || !isPlaceholderHost(host)) continue;
-    found.push({ key, value: image, reason: `is a placeholder: registry ${host} is reserved for examples; set an image the nodes can pull` });
+    found.push({
+      key,
+      value: image,
+      reason: `is a placeholder: registry ${host} is reserved for examples; set an image the nodes can pull`,
+    });
   }
   return found;
 }

@@ -44,7 +44,12 @@ export function locateImage(image: string): ImageLocation {
   let repository = hasDomain ? rest.join("/") : name;
   const hub = DOCKER_HUB_ALIASES.has(registry);
   if (hub && !repository.includes("/")) repository = `library/${repository}`;
-  return { registry: hub ? DOCKER_HUB : registry, apiHost: hub ? DOCKER_HUB_API : registry, repository, reference: digest ?? tag };
+  return {
+    registry: hub ? DOCKER_HUB : registry,
+    apiHost: hub ? DOCKER_HUB_API : registry,
+    repository,
+    reference: digest ?? tag,
+  };
 }
 
 export type ImageVerdict =
@@ -128,10 +133,16 @@ export async function checkImage(image: string, http: HttpClient): Promise<Image
     }
     if (answer.status === 401 && triedToken && location.registry === DOCKER_HUB) {
       // Docker Hub answers an unknown repository like a private one, so as not to reveal which exist.
-      return { kind: "missing", detail: `Docker Hub has no public repository ${location.repository} (401 with an anonymous token)` };
+      return {
+        kind: "missing",
+        detail: `Docker Hub has no public repository ${location.repository} (401 with an anonymous token)`,
+      };
     }
     if (answer.status === 401 || answer.status === 403) {
-      return { kind: "private", detail: `${location.registry} refuses an anonymous pull (${answer.status}${code ? ` ${code}` : ""})` };
+      return {
+        kind: "private",
+        detail: `${location.registry} refuses an anonymous pull (${answer.status}${code ? ` ${code}` : ""})`,
+      };
     }
     return { kind: "unknown", detail: `${location.apiHost} answered ${answer.status}${code ? ` ${code}` : ""}` };
   } catch (error) {

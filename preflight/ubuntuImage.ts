@@ -50,7 +50,8 @@ export async function resolveNodeImage(config: ImageConfig, aws: AwsLookups): Pr
     });
     return { image: { id: image.id, pinned: false }, problems: [], failures: [] };
   } catch (error) {
-    if (!isNoResult(error)) return { problems: [], failures: [{ what: `Canonical's Ubuntu ${ubuntuRelease} image`, error: errorText(error) }] };
+    if (!isNoResult(error))
+      return { problems: [], failures: [{ what: `Canonical's Ubuntu ${ubuntuRelease} image`, error: errorText(error) }] };
     return {
       problems: [
         `ubuntuRelease: ${JSON.stringify(ubuntuRelease)} has no Canonical image in ${region}, deprecated ones included ` +

@@ -19,7 +19,11 @@ interface Attempt {
   readonly record: RecordedResource[];
 }
 
-async function attempt(stack: string, overrides: Record<string, string> = {}, options: Partial<RunOptions> = {}): Promise<Attempt> {
+async function attempt(
+  stack: string,
+  overrides: Record<string, string> = {},
+  options: Partial<RunOptions> = {},
+): Promise<Attempt> {
   const record: RecordedResource[] = [];
   let run: ProgramRun | undefined;
   let error: Error | undefined;
@@ -44,7 +48,10 @@ function refusal(result: Attempt): string {
 
 const NO_RESULT = "Your query returned no results. Please change your search criteria and try again.";
 const invoke = (answer: InvokeAnswer) => answer;
-const failing = (message: string) => invoke(() => { throw new Error(message); });
+const failing = (message: string) =>
+  invoke(() => {
+    throw new Error(message);
+  });
 
 /** getAmi as EC2 answers it today: Canonical's xenial/bionic builds are deprecated, so hidden unless asked for. */
 function amiAsAwsToday(seen: Record<string, any>[]): InvokeAnswer {
@@ -104,7 +111,8 @@ describe("a deployable stack", () => {
     // The node's own bring-up re-runs on the new instance: copy, boot, Docker, then what runs there.
     expect(replaced).toEqual(expect.arrayContaining(["nodes-aws-106-scripts", "nodes-aws-106-boot", "nodes-aws-106-docker"]));
     const onThisNode = (step: RecordedResource) =>
-      (step.inputs.connection as { host?: string } | undefined)?.host === (dev.outputs.nodes as Record<string, { publicIp: string }>)["aws-106"].publicIp;
+      (step.inputs.connection as { host?: string } | undefined)?.host ===
+      (dev.outputs.nodes as Record<string, { publicIp: string }>)["aws-106"].publicIp;
     for (const name of replaced) {
       const step = named(dev, name);
       // Anything replaced elsewhere acts on this node by name (its swarm membership).
@@ -123,7 +131,13 @@ describe("a deployable stack", () => {
     };
     for (const step of commands) {
       const create = wordsOf(String(step.inputs.create));
-      expect(create.slice(0, 5)).toEqual(["sudo", "timeout", "--kill-after=30s", `${seconds(step.options.customTimeouts!.create!)}s`, "env"]);
+      expect(create.slice(0, 5)).toEqual([
+        "sudo",
+        "timeout",
+        "--kill-after=30s",
+        `${seconds(step.options.customTimeouts!.create!)}s`,
+        "env",
+      ]);
       if (step.inputs.delete !== undefined) {
         expect(wordsOf(String(step.inputs.delete)).slice(0, 5)).toEqual(["sudo", "timeout", "--kill-after=30s", "1200s", "env"]);
       }
@@ -137,7 +151,7 @@ describe("a deployable stack", () => {
   test("the offline plan of the shipped stack goes on and lists the placeholder to replace", () => {
     expect(dev.placeholders.map((p) => `${p.key}=${p.value}`)).toEqual(["adminCidrs[0]=203.0.113.10/32"]);
     expect(formatPlaceholders(dev.placeholders)).toContain(
-      "Replace before a deploy (the program refuses these outside the offline plan):\n  - adminCidrs[0]: \"203.0.113.10/32\" is a placeholder",
+      'Replace before a deploy (the program refuses these outside the offline plan):\n  - adminCidrs[0]: "203.0.113.10/32" is a placeholder',
     );
   });
 });
@@ -145,7 +159,9 @@ describe("a deployable stack", () => {
 describe("the Ubuntu image", () => {
   test("no image even among deprecated ones: the message names ubuntuRelease and how to find an image id", async () => {
     const message = refusal(await attempt("dev", {}, { invokes: { "aws:ec2/getAmi:getAmi": failing(NO_RESULT) } }));
-    expect(message).toContain("Stack dev cannot be deployed as configured (checked before creating anything; nothing was created):");
+    expect(message).toContain(
+      "Stack dev cannot be deployed as configured (checked before creating anything; nothing was created):",
+    );
     expect(message).toContain('ubuntuRelease: "16.04" has no Canonical image in us-east-1, deprecated ones included');
     expect(message).toContain("pin an image id with pulumi config set ami ami-...");
     expect(message).toContain(
@@ -173,7 +189,11 @@ describe("capacity and placement", () => {
   test("a zone that is not in the region's list is refused with the zones there are", async () => {
     const zones = invoke(() => ({ names: ["us-east-1a", "us-east-1b", "us-east-1c"] }));
     const message = refusal(
-      await attempt("dev", { availabilityZone: "us-east-1g" }, { invokes: { "aws:index/getAvailabilityZones:getAvailabilityZones": zones } }),
+      await attempt(
+        "dev",
+        { availabilityZone: "us-east-1g" },
+        { invokes: { "aws:index/getAvailabilityZones:getAvailabilityZones": zones } },
+      ),
     );
     expect(message).toContain(
       'availabilityZone: "us-east-1g" is not an available zone of aws:region us-east-1 for this account: use one of us-east-1a, us-east-1b, us-east-1c',
@@ -182,7 +202,10 @@ describe("capacity and placement", () => {
 
   test("an instance type the zone does not offer is refused with the zones that do", async () => {
     const offerings = invoke((inputs) => {
-      expect(inputs).toMatchObject({ locationType: "availability-zone", filters: [{ name: "instance-type", values: ["t2.medium"] }] });
+      expect(inputs).toMatchObject({
+        locationType: "availability-zone",
+        filters: [{ name: "instance-type", values: ["t2.medium"] }],
+      });
       return { instanceTypes: ["t2.medium", "t2.medium"], locations: ["us-east-1d", "us-east-1b"] };
     });
     const message = refusal(
@@ -199,7 +222,9 @@ describe("capacity and placement", () => {
       expect(inputs).toMatchObject({ serviceCode: "ec2", quotaCode: "L-1216C47A", region: "us-east-1" });
       return { value: 8, quotaName: "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances" };
     });
-    const message = refusal(await attempt("dev", {}, { invokes: { "aws:servicequotas/getServiceQuota:getServiceQuota": quota } }));
+    const message = refusal(
+      await attempt("dev", {}, { invokes: { "aws:servicequotas/getServiceQuota:getServiceQuota": quota } }),
+    );
     expect(message).toContain("nodeCount: 10 × t2.medium (2 vCPUs each) needs 20 vCPUs, and the account's quota");
     expect(message).toContain("in us-east-1 is 8 (service ec2, quota L-1216C47A;");
     expect(message).toContain("--quota-code L-1216C47A --desired-value 20");
@@ -207,39 +232,56 @@ describe("capacity and placement", () => {
 
   test("every problem at once: image, offering and quota in one message", async () => {
     const message = refusal(
-      await attempt("dev", {}, {
-        invokes: {
-          "aws:ec2/getAmi:getAmi": failing(NO_RESULT),
-          "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings": invoke(() => ({ instanceTypes: [], locations: [] })),
-          "aws:servicequotas/getServiceQuota:getServiceQuota": invoke(() => ({ value: 8, quotaName: "standard" })),
+      await attempt(
+        "dev",
+        {},
+        {
+          invokes: {
+            "aws:ec2/getAmi:getAmi": failing(NO_RESULT),
+            "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings": invoke(() => ({ instanceTypes: [], locations: [] })),
+            "aws:servicequotas/getServiceQuota:getServiceQuota": invoke(() => ({ value: 8, quotaName: "standard" })),
+          },
+          world: { missingImages: ["fsoppelsa/spark-worker"] },
         },
-        world: { missingImages: ["fsoppelsa/spark-worker"] },
-      }),
+      ),
     );
     const lines = message.split("\n").filter((line) => line.startsWith("  - "));
-    expect(lines.map((line) => line.slice(4, line.indexOf(":")))).toEqual(["ubuntuRelease", "instanceType", "nodeCount", "sparkWorkerImage"]);
+    expect(lines.map((line) => line.slice(4, line.indexOf(":")))).toEqual([
+      "ubuntuRelease",
+      "instanceType",
+      "nodeCount",
+      "sparkWorkerImage",
+    ]);
     expect(message).toContain("no zone of us-east-1 offers it");
   });
 
   test("AWS refusing the look-ups (credentials) is one line, not one per look-up", async () => {
-    const denied = failing("operation error EC2: DescribeImages, https response error StatusCode: 403, UnauthorizedOperation: You are not authorized");
+    const denied = failing(
+      "operation error EC2: DescribeImages, https response error StatusCode: 403, UnauthorizedOperation: You are not authorized",
+    );
     const message = refusal(
-      await attempt("dev", {}, {
-        invokes: {
-          "aws:ec2/getAmi:getAmi": denied,
-          "aws:index/getAvailabilityZones:getAvailabilityZones": denied,
-          "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings": denied,
-          "aws:ec2/getInstanceType:getInstanceType": denied,
-          "aws:servicequotas/getServiceQuota:getServiceQuota": denied,
+      await attempt(
+        "dev",
+        {},
+        {
+          invokes: {
+            "aws:ec2/getAmi:getAmi": denied,
+            "aws:index/getAvailabilityZones:getAvailabilityZones": denied,
+            "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings": denied,
+            "aws:ec2/getInstanceType:getInstanceType": denied,
+            "aws:servicequotas/getServiceQuota:getServiceQuota": denied,
+          },
         },
-      }),
+      ),
     );
     const lines = message.split("\n").filter((line) => line.startsWith("  - "));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(
       "AWS refused to describe Canonical's Ubuntu 16.04 image, the availability zones of us-east-1, the zones that offer t2.medium, instance type t2.medium, the vCPU quota L-1216C47A:",
     );
-    expect(lines[0]).toContain("UnauthorizedOperation: You are not authorized (check the credentials and region this stack runs with: aws sts get-caller-identity");
+    expect(lines[0]).toContain(
+      "UnauthorizedOperation: You are not authorized (check the credentials and region this stack runs with: aws sts get-caller-identity",
+    );
   });
 });
 
@@ -250,7 +292,9 @@ describe("the repository's placeholders", () => {
     expect(lines).toEqual([
       expect.stringMatching(/^ {2}- adminCidrs\[0\]: "198\.51\.100\.0\/24" is a placeholder, a documentation address .*--my-ip/),
       expect.stringMatching(/^ {2}- adminCidrs\[1\]: "192\.0\.2\.44\/32" is a placeholder/),
-      expect.stringMatching(/^ {2}- flockerAptSource: ".*flocker-packages\.invalid.*" is a placeholder: flocker-packages\.invalid is reserved/),
+      expect.stringMatching(
+        /^ {2}- flockerAptSource: ".*flocker-packages\.invalid.*" is a placeholder: flocker-packages\.invalid is reserved/,
+      ),
     ]);
   });
 
@@ -282,10 +326,15 @@ describe("Flocker and Spark artefacts", () => {
     expect(message).toContain('sparkMasterImage: "fsoppelsa/spark-master" cannot be pulled');
   });
 
-  const realSource = { adminCidrs: '["52.95.110.1/32"]', flockerAptSource: "deb [trusted=yes] https://flocker.repo.corp.net/ubuntu/18.04 /" };
+  const realSource = {
+    adminCidrs: '["52.95.110.1/32"]',
+    flockerAptSource: "deb [trusted=yes] https://flocker.repo.corp.net/ubuntu/18.04 /",
+  };
 
   test("packages mode: an index without the plugin package stops the program before any instance", async () => {
-    const message = refusal(await attempt("prod", realSource, { world: { missingPackages: ["clusterhq-flocker-docker-plugin"] } }));
+    const message = refusal(
+      await attempt("prod", realSource, { world: { missingPackages: ["clusterhq-flocker-docker-plugin"] } }),
+    );
     expect(message).toContain(
       "flockerAptSource: the repository's index (https://flocker.repo.corp.net/ubuntu/18.04/Packages) does not list clusterhq-flocker-docker-plugin (it lists clusterhq-python-flocker, clusterhq-flocker-node)",
     );
@@ -294,7 +343,9 @@ describe("Flocker and Spark artefacts", () => {
   test("packages mode: a repository that does not answer is refused with how to check or skip it; skipped, the run goes on", async () => {
     const world = { unreachableHosts: ["flocker.repo.corp.net"] };
     const message = refusal(await attempt("prod", realSource, { world }));
-    expect(message).toContain("flockerAptSource: https://flocker.repo.corp.net/ubuntu/18.04 did not answer from this machine (getaddrinfo ENOTFOUND flocker.repo.corp.net)");
+    expect(message).toContain(
+      "flockerAptSource: https://flocker.repo.corp.net/ubuntu/18.04 did not answer from this machine (getaddrinfo ENOTFOUND flocker.repo.corp.net)",
+    );
     expect(message).toContain("SWARM_FLOCKER_UNCHECKED_HOSTS=flocker.repo.corp.net pulumi up");
 
     process.env.SWARM_FLOCKER_UNCHECKED_HOSTS = "flocker.repo.corp.net";
@@ -309,13 +360,18 @@ describe("Flocker and Spark artefacts", () => {
   test("packages mode: a .deb that is not a Debian package is named", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flocker-debs-"));
     const deb = (name: string, content: string) => fs.writeFileSync(path.join(dir, name), content, "latin1");
-    deb("clusterhq-python-flocker_1.15.0-1_amd64.deb", "!<arch>\ndebian-binary   1342943816  0     0     100644  4         `\n2.0\n");
+    deb(
+      "clusterhq-python-flocker_1.15.0-1_amd64.deb",
+      "!<arch>\ndebian-binary   1342943816  0     0     100644  4         `\n2.0\n",
+    );
     deb("clusterhq-flocker-node_1.15.0-1_all.deb", "!<arch>\ndebian-binary   1342943816  0     0     100644  4         `\n2.0\n");
     deb("clusterhq-flocker-docker-plugin_1.15.0-1_all.deb", "<html><body>404 Not Found</body></html>");
     const message = refusal(
       await attempt("prod", { adminCidrs: realSource.adminCidrs, flockerAptSource: "", flockerDebDir: dir }),
     );
-    expect(message).toContain(`flockerDebDir: ${path.join(dir, "clusterhq-flocker-docker-plugin_1.15.0-1_all.deb")} is not a Debian package`);
+    expect(message).toContain(
+      `flockerDebDir: ${path.join(dir, "clusterhq-flocker-docker-plugin_1.15.0-1_all.deb")} is not a Debian package`,
+    );
     expect(message).not.toContain("clusterhq-flocker-node_1.15.0-1_all.deb is not");
   });
 });
@@ -323,7 +379,9 @@ describe("Flocker and Spark artefacts", () => {
 describe("configuration refused before the checks", () => {
   test("a misspelt key: nodecount is refused with the key meant", async () => {
     const message = refusal(await attempt("dev", { nodecount: "3" }));
-    expect(message).toContain("nodecount is not a setting of this stack: did you mean nodeCount? (pulumi config rm nodecount && pulumi config set nodeCount ...)");
+    expect(message).toContain(
+      "nodecount is not a setting of this stack: did you mean nodeCount? (pulumi config rm nodecount && pulumi config set nodeCount ...)",
+    );
   });
 
   test("with overlayEncrypted, a pinned dockerVersion older than 20.10.24 is refused naming the key", async () => {

@@ -18,10 +18,17 @@ import { durationSeconds, scriptCommand } from "../lib/scripts";
 import type { ClusterConfig } from "../config/schema";
 
 const text = (body: string) => new TextEncoder().encode(body);
-const reply = (status: number, body = "", headers: Record<string, string> = {}): HttpResponse => ({ status, headers, body: text(body) });
+const reply = (status: number, body = "", headers: Record<string, string> = {}): HttpResponse => ({
+  status,
+  headers,
+  body: text(body),
+});
 
 /** A fake HTTP world from a routing function, recording every request. */
-function world(route: (request: HttpRequest, url: URL) => HttpResponse | Promise<HttpResponse>): { http: HttpClient; seen: HttpRequest[] } {
+function world(route: (request: HttpRequest, url: URL) => HttpResponse | Promise<HttpResponse>): {
+  http: HttpClient;
+  seen: HttpRequest[];
+} {
   const seen: HttpRequest[] = [];
   return {
     seen,
@@ -47,25 +54,49 @@ function dockerHub(repositories: Record<string, string[]>) {
       return reply(401, '{"errors":[{"code":"UNAUTHORIZED"}]}', { "www-authenticate": challenge });
     }
     const tags = repositories[repository];
-    if (tags === undefined) return reply(401, '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}', { "www-authenticate": challenge });
-    return tags.includes(reference) ? reply(200, "", { "docker-content-digest": "sha256:1" }) : reply(404, '{"errors":[{"code":"MANIFEST_UNKNOWN"}]}');
+    if (tags === undefined)
+      return reply(401, '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}', {
+        "www-authenticate": challenge,
+      });
+    return tags.includes(reference)
+      ? reply(200, "", { "docker-content-digest": "sha256:1" })
+      : reply(404, '{"errors":[{"code":"MANIFEST_UNKNOWN"}]}');
   });
 }
 
 describe("image references, as docker pull reads them", () => {
   test.each([
     ["busybox", { registry: "docker.io", apiHost: "registry-1.docker.io", repository: "library/busybox", reference: "latest" }],
-    ["busybox:1.36", { registry: "docker.io", apiHost: "registry-1.docker.io", repository: "library/busybox", reference: "1.36" }],
-    ["docker.io/fsoppelsa/spark-master", { registry: "docker.io", apiHost: "registry-1.docker.io", repository: "fsoppelsa/spark-master", reference: "latest" }],
-    ["index.docker.io/library/busybox", { registry: "docker.io", apiHost: "registry-1.docker.io", repository: "library/busybox", reference: "latest" }],
-    ["localhost:5000/flocker/control:1.15", { registry: "localhost:5000", apiHost: "localhost:5000", repository: "flocker/control", reference: "1.15" }],
-    [`quay.io/a/b:tag@sha256:${"c".repeat(64)}`, { registry: "quay.io", apiHost: "quay.io", repository: "a/b", reference: `sha256:${"c".repeat(64)}` }],
+    [
+      "busybox:1.36",
+      { registry: "docker.io", apiHost: "registry-1.docker.io", repository: "library/busybox", reference: "1.36" },
+    ],
+    [
+      "docker.io/fsoppelsa/spark-master",
+      { registry: "docker.io", apiHost: "registry-1.docker.io", repository: "fsoppelsa/spark-master", reference: "latest" },
+    ],
+    [
+      "index.docker.io/library/busybox",
+      { registry: "docker.io", apiHost: "registry-1.docker.io", repository: "library/busybox", reference: "latest" },
+    ],
+    [
+      "localhost:5000/flocker/control:1.15",
+      { registry: "localhost:5000", apiHost: "localhost:5000", repository: "flocker/control", reference: "1.15" },
+    ],
+    [
+      `quay.io/a/b:tag@sha256:${"c".repeat(64)}`,
+      { registry: "quay.io", apiHost: "quay.io", repository: "a/b", reference: `sha256:${"c".repeat(64)}` },
+    ],
   ])("%s", (image, expected) => {
     expect(locateImage(image)).toEqual(expected);
   });
 
   test("a WWW-Authenticate challenge is read into its scheme and parameters", () => {
-    expect(parseChallenge('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull"')).toEqual({
+    expect(
+      parseChallenge(
+        'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull"',
+      ),
+    ).toEqual({
       scheme: "bearer",
       params: { realm: "https://auth.docker.io/token", service: "registry.docker.io", scope: "repository:library/busybox:pull" },
     });
@@ -82,7 +113,13 @@ describe("does an image resolve in its registry", () => {
       "HEAD https://registry-1.docker.io/v2/library/busybox/manifests/latest",
     ]);
     const accept = hub.seen[0].headers!.Accept;
-    for (const type of ["manifest.list.v2+json", "manifest.v2+json", "oci.image.index.v1+json", "oci.image.manifest.v1+json", "manifest.v1+prettyjws"]) {
+    for (const type of [
+      "manifest.list.v2+json",
+      "manifest.v2+json",
+      "oci.image.index.v1+json",
+      "oci.image.manifest.v1+json",
+      "manifest.v1+prettyjws",
+    ]) {
       expect(accept).toContain(type);
     }
   });
@@ -107,19 +144,33 @@ describe("does an image resolve in its registry", () => {
   });
 
   test("private registries: Basic credentials, no anonymous token, or a token that still gets 401", async () => {
-    const basic = world(() => reply(401, "", { "www-authenticate": 'Basic realm="https://123456789012.dkr.ecr.us-east-1.amazonaws.com/",service="ecr.amazonaws.com"' }));
+    const basic = world(() =>
+      reply(401, "", {
+        "www-authenticate": 'Basic realm="https://123456789012.dkr.ecr.us-east-1.amazonaws.com/",service="ecr.amazonaws.com"',
+      }),
+    );
     expect(await checkImage("123456789012.dkr.ecr.us-east-1.amazonaws.com/flocker/control:1.15", basic.http)).toEqual({
       kind: "private",
       detail: "123456789012.dkr.ecr.us-east-1.amazonaws.com asks for basic credentials (401)",
     });
     const noToken = world((_, url) =>
-      url.pathname === "/token" ? reply(401) : reply(401, "", { "www-authenticate": `Bearer realm="https://${url.host}/token",service="${url.host}"` }),
+      url.pathname === "/token"
+        ? reply(401)
+        : reply(401, "", { "www-authenticate": `Bearer realm="https://${url.host}/token",service="${url.host}"` }),
     );
-    expect(await checkImage("registry.corp.net/flocker/control", noToken.http)).toEqual({ kind: "private", detail: "registry.corp.net gives no anonymous pull token" });
+    expect(await checkImage("registry.corp.net/flocker/control", noToken.http)).toEqual({
+      kind: "private",
+      detail: "registry.corp.net gives no anonymous pull token",
+    });
     const stillRefused = world((_, url) =>
-      url.pathname === "/token" ? reply(200, '{"access_token":"anon"}') : reply(401, '{"errors":[{"code":"DENIED"}]}', { "www-authenticate": `Bearer realm="https://${url.host}/token"` }),
+      url.pathname === "/token"
+        ? reply(200, '{"access_token":"anon"}')
+        : reply(401, '{"errors":[{"code":"DENIED"}]}', { "www-authenticate": `Bearer realm="https://${url.host}/token"` }),
     );
-    expect(await checkImage("ghcr.io/corp/flocker-control", stillRefused.http)).toEqual({ kind: "private", detail: "ghcr.io refuses an anonymous pull (401 DENIED)" });
+    expect(await checkImage("ghcr.io/corp/flocker-control", stillRefused.http)).toEqual({
+      kind: "private",
+      detail: "ghcr.io refuses an anonymous pull (401 DENIED)",
+    });
   });
 
   test("a registry that refuses HEAD on manifests is asked with GET", async () => {
@@ -130,13 +181,23 @@ describe("does an image resolve in its registry", () => {
 
   test("no answer at all is reported as such", async () => {
     const down = world(() => {
-      throw Object.assign(new TypeError("fetch failed"), { cause: Object.assign(new Error("getaddrinfo ENOTFOUND registry.corp.net"), { code: "ENOTFOUND" }) });
+      throw Object.assign(new TypeError("fetch failed"), {
+        cause: Object.assign(new Error("getaddrinfo ENOTFOUND registry.corp.net"), { code: "ENOTFOUND" }),
+      });
     });
-    expect(await checkImage("registry.corp.net/x", down.http)).toEqual({ kind: "unknown", detail: "registry.corp.net did not answer: fetch failed (ENOTFOUND)" });
+    expect(await checkImage("registry.corp.net/x", down.http)).toEqual({
+      kind: "unknown",
+      detail: "registry.corp.net did not answer: fetch failed (ENOTFOUND)",
+    });
   });
 });
 
-const SPARK = { sparkMasterImage: "fsoppelsa/spark-master", sparkWorkerImage: "fsoppelsa/spark-worker", flockerTest: false, flockerTestImage: "busybox" };
+const SPARK = {
+  sparkMasterImage: "fsoppelsa/spark-master",
+  sparkWorkerImage: "fsoppelsa/spark-worker",
+  flockerTest: false,
+  flockerTestImage: "busybox",
+};
 
 describe("artefact messages", () => {
   test("a private registry: what the nodes would do, how to verify, and how to skip; a skipped host is not asked", async () => {
@@ -156,7 +217,9 @@ describe("artefact messages", () => {
         "registry.corp.net, skip this check: SWARM_FLOCKER_UNCHECKED_HOSTS=registry.corp.net pulumi up",
     ]);
     basic.seen.length = 0;
-    expect(await checkArtefacts(config, { http, uncheckedHosts: new Set(["registry.corp.net"]), placeholderKeys: new Set() })).toEqual([]);
+    expect(
+      await checkArtefacts(config, { http, uncheckedHosts: new Set(["registry.corp.net"]), placeholderKeys: new Set() }),
+    ).toEqual([]);
     expect(basic.seen).toEqual([]);
   });
 
@@ -183,8 +246,14 @@ describe("artefact messages", () => {
       },
     };
     const problems = await checkArtefacts(config, { http: hub.http, uncheckedHosts: new Set(), placeholderKeys: new Set() });
-    expect(problems).toEqual([expect.stringMatching(/^flockerPluginImage: "clusterhq\/flocker-docker-plugin" cannot be pulled: Docker Hub has no public repository/)]);
-    const manifestAsks = hub.seen.filter((r) => r.url.includes("/manifests/") && r.headers?.Authorization !== undefined).map((r) => r.url);
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^flockerPluginImage: "clusterhq\/flocker-docker-plugin" cannot be pulled: Docker Hub has no public repository/,
+      ),
+    ]);
+    const manifestAsks = hub.seen
+      .filter((r) => r.url.includes("/manifests/") && r.headers?.Authorization !== undefined)
+      .map((r) => r.url);
     expect(manifestAsks.filter((url) => url.includes("spark-master"))).toHaveLength(1);
     expect(manifestAsks.some((url) => url.includes("library/busybox"))).toBe(true);
   });
@@ -207,12 +276,15 @@ describe("the apt source's package index", () => {
     expect(aptIndexUrls(line)?.indexes).toEqual(indexes);
   });
 
-  const INDEX = "Package: clusterhq-python-flocker\nVersion: 1.15.0-1\n\nPackage: clusterhq-flocker-node\nVersion: 1.15.0-1\n\nPackage: clusterhq-flocker-docker-plugin\n";
+  const INDEX =
+    "Package: clusterhq-python-flocker\nVersion: 1.15.0-1\n\nPackage: clusterhq-flocker-node\nVersion: 1.15.0-1\n\nPackage: clusterhq-flocker-docker-plugin\n";
   const skip = { skip: (host: string) => `skip ${host}` };
 
   test("Packages.gz is read first; credentials in the URL go in a Basic header and never into a message", async () => {
     const repo = world((_, url) =>
-      url.pathname.endsWith("/Packages.gz") ? { status: 200, headers: {}, body: new Uint8Array(zlib.gzipSync("Package: clusterhq-flocker-node\n")) } : reply(404),
+      url.pathname.endsWith("/Packages.gz")
+        ? { status: 200, headers: {}, body: new Uint8Array(zlib.gzipSync("Package: clusterhq-flocker-node\n")) }
+        : reply(404),
     );
     const problems = await checkAptSource("deb [trusted=yes] https://deploy:s3cret@repo.corp.net/flocker /", repo.http, skip);
     expect(repo.seen[0]).toEqual({
@@ -244,7 +316,9 @@ describe("the apt source's package index", () => {
   test("no index where the line points says how a flat repository is laid out", async () => {
     const empty = world(() => reply(404));
     const [problem] = await checkAptSource("deb [trusted=yes] https://repo.corp.net/wrong /", empty.http, skip);
-    expect(problem).toContain("flockerAptSource: no package index where the line points: https://repo.corp.net/wrong/Packages(.gz) (404).");
+    expect(problem).toContain(
+      "flockerAptSource: no package index where the line points: https://repo.corp.net/wrong/Packages(.gz) (404).",
+    );
     expect(problem).toContain('"deb [trusted=yes] https://host/path /" with Packages or Packages.gz in /path');
   });
 
@@ -279,7 +353,12 @@ describe("placeholders", () => {
       ["ubuntuArchiveMirror", "http://mirror.invalid/ubuntu"],
       ["sparkMasterImage", "registry.test/spark-master"],
     ]);
-    expect(findPlaceholders({ adminCidrs: ["192.0.3.0/24", "198.51.99.0/24"], flockerAptSource: "deb https://invalid-but-real.net/ /" })).toEqual([]);
+    expect(
+      findPlaceholders({
+        adminCidrs: ["192.0.3.0/24", "198.51.99.0/24"],
+        flockerAptSource: "deb https://invalid-but-real.net/ /",
+      }),
+    ).toEqual([]);
   });
 
   test("the predicates tools/deployPreflight.ts shares", () => {
@@ -304,7 +383,12 @@ describe("the Docker floor of an encrypted overlay", () => {
 
   test("a pinned older version is refused only with overlayEncrypted", () => {
     const values = { adminCidrs: '["52.95.110.1/32"]', dockerVersion: "18.09.7-0ubuntu1~16.04.7" };
-    const raw = (extra: Record<string, string>) => ({ project: "swarm-flocker", stack: "t", region: "us-east-1", values: { ...values, ...extra } });
+    const raw = (extra: Record<string, string>) => ({
+      project: "swarm-flocker",
+      stack: "t",
+      region: "us-east-1",
+      values: { ...values, ...extra },
+    });
     expect(validateConfig(raw({ overlayEncrypted: "true" })).problems.map((p) => p.key)).toEqual(["dockerVersion"]);
     expect(validateConfig(raw({ overlayEncrypted: "false" })).problems).toEqual([]);
   });
@@ -312,12 +396,24 @@ describe("the Docker floor of an encrypted overlay", () => {
 
 describe("unknown keys in the project's namespace", () => {
   const validate = (givenKeys: string[]) =>
-    validateConfig({ project: "swarm-flocker", stack: "t", region: "us-east-1", values: { adminCidrs: '["52.95.110.1/32"]' }, givenKeys }).problems.map(
-      (p) => p.message,
-    );
+    validateConfig({
+      project: "swarm-flocker",
+      stack: "t",
+      region: "us-east-1",
+      values: { adminCidrs: '["52.95.110.1/32"]' },
+      givenKeys,
+    }).problems.map((p) => p.message);
 
   test("a misspelling names the key meant; a stranger is to be removed; other namespaces are not this stack's business", () => {
-    expect(validate(["swarm-flocker:nodecount", "swarm-flocker:instanceTyp", "swarm-flocker:colour", "aws:profile", "swarm-flocker:nodeCount"])).toEqual([
+    expect(
+      validate([
+        "swarm-flocker:nodecount",
+        "swarm-flocker:instanceTyp",
+        "swarm-flocker:colour",
+        "aws:profile",
+        "swarm-flocker:nodeCount",
+      ]),
+    ).toEqual([
       "nodecount is not a setting of this stack: did you mean nodeCount? (pulumi config rm nodecount && pulumi config set nodeCount ...)",
       "instanceTyp is not a setting of this stack: did you mean instanceType? (pulumi config rm instanceTyp && pulumi config set instanceType ...)",
       "colour is not a setting of this stack: remove it (pulumi config rm colour); the keys this stack reads are listed in the README's configuration table",
@@ -336,7 +432,9 @@ describe("a step's wall-clock bound", () => {
   });
 
   test("the bound wraps the whole run as root; a bad bound is refused", () => {
-    expect(scriptCommand({ user: "ubuntu", script: "wait-boot.sh", env: { NODE_NAME: "aws-101" }, timeoutSeconds: 1200 })).toMatch(
+    expect(
+      scriptCommand({ user: "ubuntu", script: "wait-boot.sh", env: { NODE_NAME: "aws-101" }, timeoutSeconds: 1200 }),
+    ).toMatch(
       /^sudo timeout --kill-after=30s 1200s env NODE_NAME=aws-101 SCRIPT_DIGEST=[0-9a-f]{16} bash \/home\/ubuntu\/\.swarm-flocker\/scripts\/wait-boot\.sh$/,
     );
     expect(() => durationSeconds("20 minutes")).toThrow(/20 minutes/);
