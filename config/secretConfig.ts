@@ -20,7 +20,7 @@ export function secretConfigKeys(project: string, keys: readonly string[]): Set<
 }
 
 /** What a message may show instead of a secret value. */
-export const REDACTED = "[secret]";
+const REDACTED = "[secret]";
 
 /**
  * `message` with every secret value taken out: the whole value (also as JSON shows it) and each

@@ -138,7 +138,7 @@ export function coveredAddresses(cidrs: readonly string[], family: IpFamily): bi
  * Direct Connect, so admitting them opens nothing to the internet (RFC 1918, RFC 6598 shared
  * address space, RFC 4193 unique local IPv6).
  */
-export const PRIVATE_RANGES: readonly string[] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"];
+const PRIVATE_RANGES: readonly string[] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"];
 
 /** Like coveredAddresses, without the addresses of PRIVATE_RANGES: the internet the CIDRs admit. */
 export function coveredPublicAddresses(cidrs: readonly string[], family: IpFamily): bigint {
@@ -155,7 +155,7 @@ export function coveredPublicAddresses(cidrs: readonly string[], family: IpFamil
 }
 
 /** `part` as a percentage of `whole`, two decimals, rounded down (never shows 100% for less). */
-export function percentOf(part: bigint, whole: bigint): string {
+function percentOf(part: bigint, whole: bigint): string {
   const hundredths = (part * 10000n) / whole;
   return `${hundredths / 100n}.${String(hundredths % 100n).padStart(2, "0")}%`;
 }
@@ -170,13 +170,13 @@ export function percentOf(part: bigint, whole: bigint): string {
 export const WIDEST_ADMIN_PREFIX: Readonly<Record<IpFamily, number>> = { IPv4: 8, IPv6: 32 };
 
 /** The number of addresses in a block of WIDEST_ADMIN_PREFIX. */
-export function widestAdminAddresses(family: IpFamily): bigint {
+function widestAdminAddresses(family: IpFamily): bigint {
   const bits = family === "IPv4" ? 32 : 128;
   return 2n ** BigInt(bits - WIDEST_ADMIN_PREFIX[family]);
 }
 
 /** What covering `covered` public addresses of `family` amounts to, for a message. */
-export function describeCoverage(covered: bigint, family: IpFamily): string {
+function describeCoverage(covered: bigint, family: IpFamily): string {
   return `${covered} public ${family} addresses (${percentOf(covered, addressSpaceSize(family))} of the ${family} address space)`;
 }
 

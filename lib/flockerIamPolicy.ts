@@ -29,15 +29,15 @@ export const FLOCKER_USER_PURPOSE_TAG = { key: "Purpose", value: "flocker-ebs-ba
 export const FLOCKER_CLUSTER_TAG = "flocker-cluster-id";
 
 /** Every tag Flocker 1.15 writes, all in the one CreateTags call after CreateVolume (ebs.py). */
-export const FLOCKER_VOLUME_TAG_KEYS = ["flocker-metadata-version", FLOCKER_CLUSTER_TAG, "flocker-dataset-id", "Name"] as const;
+const FLOCKER_VOLUME_TAG_KEYS = ["flocker-metadata-version", FLOCKER_CLUSTER_TAG, "flocker-dataset-id", "Name"] as const;
 
 const profiles = Object.values(STORAGE_PROFILES);
 /** The volume types of Flocker's gold, silver and bronze profiles. */
-export const FLOCKER_VOLUME_TYPES: readonly string[] = [...new Set(profiles.map((p) => p.volumeType))];
+const FLOCKER_VOLUME_TYPES: readonly string[] = [...new Set(profiles.map((p) => p.volumeType))];
 /** The largest volume any profile requests, GiB. */
-export const FLOCKER_MAX_VOLUME_GIB = Math.max(...profiles.map((p) => p.maxGiB));
+const FLOCKER_MAX_VOLUME_GIB = Math.max(...profiles.map((p) => p.maxGiB));
 /** The most IOPS any profile requests (gold: 30 per GiB, capped). */
-export const FLOCKER_MAX_VOLUME_IOPS = Math.max(...profiles.map((p) => p.iopsFor(p.maxGiB) ?? 0));
+const FLOCKER_MAX_VOLUME_IOPS = Math.max(...profiles.map((p) => p.iopsFor(p.maxGiB) ?? 0));
 
 export const FLOCKER_EC2_ACTIONS = {
   describe: ["ec2:DescribeAvailabilityZones", "ec2:DescribeInstances", "ec2:DescribeVolumes"],

@@ -18,7 +18,7 @@ export const FLOCKER_PACKAGES = [
  * Where the .deb files land on a node: a fixed directory beside scripts/, whatever the local
  * directory is called (a local directory named "scripts" must not land over the node scripts).
  */
-export const REMOTE_DEB_DIR_NAME = "flocker-debs";
+const REMOTE_DEB_DIR_NAME = "flocker-debs";
 
 export function remoteDebDir(user: string): string {
   return `${remoteBaseDir(user)}/${REMOTE_DEB_DIR_NAME}`;

@@ -9,7 +9,7 @@ import { asArray, known, TYPES } from "./support";
 const AWS_MANAGED_POLICY = /^arn:aws[a-z-]*:iam::aws:policy\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]+)$/;
 
 /** What an AWS managed policy grants when it is too much, or undefined. */
-export function excessiveManagedPolicy(arn: string): string | undefined {
+function excessiveManagedPolicy(arn: string): string | undefined {
   const name = AWS_MANAGED_POLICY.exec(arn)?.[1];
   if (name === undefined) return undefined;
   if (name.startsWith("AdministratorAccess")) return "administrator access";

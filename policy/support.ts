@@ -63,7 +63,7 @@ export const DESIGNATED_PARENTS = {
 } as const;
 
 /** The resource's type qualified by its parents' types, as the URN spells it. */
-export function qualifiedType(urn: string): string {
+function qualifiedType(urn: string): string {
   return urn.split("::")[2] ?? "";
 }
 

@@ -135,7 +135,7 @@ function checkAdminCoverage(cidrs: readonly string[], report: Report): boolean {
  * AWS's default quota of inbound rules per security group, counted separately for IPv4 and IPv6; a
  * rule whose source is a security group counts once in each family.
  */
-export const SECURITY_GROUP_INBOUND_RULE_QUOTA = 60;
+const SECURITY_GROUP_INBOUND_RULE_QUOTA = 60;
 
 /**
  * The inbound rules the network component creates (lib/ports.ts), counted per security group and
