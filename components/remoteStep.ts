@@ -62,7 +62,7 @@ export interface ScriptStepArgs {
 }
 
 /** Wall-clock bound of a step's run unless it says otherwise (and of every delete). */
-export const DEFAULT_STEP_TIMEOUT = "20m";
+const DEFAULT_STEP_TIMEOUT = "20m";
 
 /** Where the target's instance id sits among a step's triggers. */
 export const TARGET_INSTANCE_TRIGGER = "triggers[0]";

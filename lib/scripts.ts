@@ -48,7 +48,7 @@ export interface ScriptInvocation {
 }
 
 /** How long a stopped script gets to exit on TERM before `timeout` sends KILL. */
-export const STEP_KILL_AFTER_SECONDS = 30;
+const STEP_KILL_AFTER_SECONDS = 30;
 
 /** A Pulumi custom timeout ("20m", "1h30m", "90s") in seconds. */
 export function durationSeconds(duration: string): number {

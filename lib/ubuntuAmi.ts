@@ -13,10 +13,10 @@ export const CANONICAL_OWNER_ID = "099720109477";
 
 const CODENAMES: Readonly<Record<string, string>> = { "16.04": "xenial", "18.04": "bionic" };
 
-export const SUPPORTED_UBUNTU_RELEASES = Object.keys(CODENAMES);
+const SUPPORTED_UBUNTU_RELEASES = Object.keys(CODENAMES);
 
 /** xenial for 16.04, bionic for 18.04. */
-export function ubuntuCodename(release: string): string {
+function ubuntuCodename(release: string): string {
   const codename = CODENAMES[release];
   if (!codename) {
     throw new Error(`ubuntuRelease "${release}" has no known AMI; use one of ${SUPPORTED_UBUNTU_RELEASES.join(", ")}`);

@@ -9,9 +9,9 @@ import { checkAptSource, checkDebDir } from "./packageSource";
 import { checkImage, locateImage, type ImageVerdict } from "./registry";
 
 /** Environment variable: hosts (comma- or space-separated) only the nodes can reach, not checked from here. */
-export const UNCHECKED_HOSTS_VARIABLE = "SWARM_FLOCKER_UNCHECKED_HOSTS";
+const UNCHECKED_HOSTS_VARIABLE = "SWARM_FLOCKER_UNCHECKED_HOSTS";
 
-export function skipHint(host: string): string {
+function skipHint(host: string): string {
   return `if only the nodes can reach ${host}, skip this check: ${UNCHECKED_HOSTS_VARIABLE}=${host} pulumi up`;
 }
 
@@ -21,7 +21,7 @@ type ArtefactConfig = Pick<
 >;
 
 /** Image references to check, by config key. */
-export function imagesToCheck(config: ArtefactConfig): [string, string][] {
+function imagesToCheck(config: ArtefactConfig): [string, string][] {
   const images: [string, string][] = [];
   if (config.flocker.kind === "containers") {
     for (const [part, key] of Object.entries(FLOCKER_IMAGE_KEYS)) {

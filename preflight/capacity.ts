@@ -16,12 +16,12 @@ const QUOTAS: Readonly<Record<string, { code: string; name: string }>> = {
   p: { code: "L-417A185B", name: "Running On-Demand P instances" },
   x: { code: "L-7295265B", name: "Running On-Demand X instances" },
 };
-export const STANDARD_QUOTA = {
+const STANDARD_QUOTA = {
   code: "L-1216C47A",
   name: "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances",
 } as const;
 
-export function vcpuQuotaOf(instanceType: string): { code: string; name: string } {
+function vcpuQuotaOf(instanceType: string): { code: string; name: string } {
   return QUOTAS[(instanceFamily(instanceType) ?? "")[0]] ?? STANDARD_QUOTA;
 }
 

@@ -21,7 +21,7 @@ export interface HttpResponse {
 export type HttpClient = (request: HttpRequest) => Promise<HttpResponse>;
 
 /** A registry or repository that does not answer within this is reported, not waited for. */
-export const HTTP_TIMEOUT_MS = 15_000;
+const HTTP_TIMEOUT_MS = 15_000;
 /** Larger bodies are refused: a Flocker package index is a few KiB, a manifest less. */
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 

@@ -50,7 +50,7 @@ export function defaultDependencies(env: NodeJS.ProcessEnv = process.env): Prefl
 }
 
 /** The program's own placeholder candidates. */
-export function placeholdersIn(config: ClusterConfig): Placeholder[] {
+function placeholdersIn(config: ClusterConfig): Placeholder[] {
   const images: Record<string, string> = {
     sparkMasterImage: config.sparkMasterImage,
     sparkWorkerImage: config.sparkWorkerImage,

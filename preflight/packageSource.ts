@@ -43,7 +43,7 @@ function requestFor(url: string): { url: string; headers: Record<string, string>
 }
 
 /** Package names in a Packages file (RFC 822 stanzas). */
-export function packagesListed(index: string): Set<string> {
+function packagesListed(index: string): Set<string> {
   const names = new Set<string>();
   for (const match of index.matchAll(/^Package:\s*(\S+)/gm)) names.add(match[1]);
   return names;

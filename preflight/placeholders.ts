@@ -31,12 +31,12 @@ export function isDocumentationCidr(cidr: string): boolean {
 /** Names under .invalid, .example, .test, localhost, or example.com/.net/.org. */
 const PLACEHOLDER_HOST = /(^|\.)(invalid|example|test|localhost)$|(^|\.)example\.(com|net|org)$/i;
 
-export function isPlaceholderHost(host: string): boolean {
+function isPlaceholderHost(host: string): boolean {
   return PLACEHOLDER_HOST.test(host.replace(/:\d+$/, "").replace(/\.$/, ""));
 }
 
 /** The host names of the URLs in a text (an apt line holds one, with options around it). */
-export function urlHostsOf(text: string): string[] {
+function urlHostsOf(text: string): string[] {
   const hosts: string[] = [];
   for (const match of text.matchAll(/\b[a-z][a-z0-9+.-]*:\/\/(?:[^/\s@\]]*@)?([^/\s:\]]+)/gi)) hosts.push(match[1]);
   return hosts;
@@ -48,7 +48,7 @@ export function isPlaceholderAptSource(line: string): boolean {
 }
 
 /** The registry host of an image reference, when it names one (Docker's rule: a dot, a port, or localhost). */
-export function imageRegistryHost(image: string): string | undefined {
+function imageRegistryHost(image: string): string | undefined {
   const [first, ...rest] = image.split("@")[0].split("/");
   if (rest.length === 0) return undefined;
   return first.includes(".") || first.includes(":") || first === "localhost" ? first : undefined;

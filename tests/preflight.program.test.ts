@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { InvokeAnswer, ProgramRun, RecordedResource, RunOptions } from "../tools/mockRuntime";
+import { defaultDependencies } from "../preflight";
 import { formatPlaceholders } from "../preflight/placeholders";
 import { CANONICAL_OWNER_ID } from "../lib/ubuntuAmi";
 import { stackConfigWith } from "./helpers/isolatedRun";
@@ -308,7 +309,6 @@ describe("the repository's placeholders", () => {
   });
 
   test("outside an offline run nothing records them: a deployment refuses, whatever its environment", () => {
-    const { defaultDependencies } = require("../preflight") as typeof import("../preflight");
     expect(defaultDependencies({ SWARM_FLOCKER_OFFLINE: "1", CI: "true" }).placeholders).toBe("refuse");
   });
 });
