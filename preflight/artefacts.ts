@@ -60,6 +60,8 @@ export interface ArtefactOptions {
   readonly uncheckedHosts: ReadonlySet<string>;
   /** Keys whose values are placeholders (reported on their own, not fetched). */
   readonly placeholderKeys: ReadonlySet<string>;
+  /** flockerAptSource is a Pulumi secret: no URL of it in a message. @default false */
+  readonly secretAptSource?: boolean;
 }
 
 export async function checkArtefacts(config: ArtefactConfig, options: ArtefactOptions): Promise<string[]> {
@@ -84,7 +86,8 @@ export async function checkArtefacts(config: ArtefactConfig, options: ArtefactOp
   let sourceCheck: Promise<string[]> = Promise.resolve([]);
   if (packages?.kind === "apt" && !placeholderKeys.has("flockerAptSource")) {
     const host = /:\/\/(?:[^/\s@]*@)?([^/\s:]+)/.exec(packages.aptSource)?.[1] ?? "";
-    if (!uncheckedHosts.has(host)) sourceCheck = checkAptSource(packages.aptSource, http, { skip: skipHint });
+    if (!uncheckedHosts.has(host))
+      sourceCheck = checkAptSource(packages.aptSource, http, { skip: skipHint, secret: options.secretAptSource });
   } else if (packages?.kind === "debs") {
     sourceCheck = Promise.resolve(checkDebDir(packages.debDir));
   }

@@ -11,6 +11,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig } from "../config/schema";
+import { redactSecrets, secretConfigKeys } from "../config/secretConfig";
 import { FLOCKER_IMAGE_KEYS } from "../config/checks/flocker";
 import { checkArtefacts, uncheckedHostsFrom } from "./artefacts";
 import { providerLookups, type AwsLookups, type LookupFailure } from "./awsLookups";
@@ -89,6 +90,10 @@ export async function checkBeforeBillable(
   dependencies: PreflightDependencies = defaultDependencies(),
 ): Promise<BillableFacts> {
   const placeholders = placeholdersIn(config);
+  const aptSource =
+    config.flocker.kind === "packages" && config.flocker.packages.kind === "apt" ? config.flocker.packages.aptSource : undefined;
+  const secretAptSource =
+    aptSource !== undefined && secretConfigKeys(config.project, ["flockerAptSource"]).has("flockerAptSource");
   const problems: string[] = [];
   if (dependencies.placeholders === "refuse") {
     problems.push(...placeholders.map(describePlaceholder));
@@ -102,6 +107,7 @@ export async function checkBeforeBillable(
       http: dependencies.http,
       uncheckedHosts: dependencies.uncheckedHosts,
       placeholderKeys: new Set(placeholders.map((p) => p.key)),
+      secretAptSource,
     }),
   ]);
   problems.push(
@@ -111,10 +117,11 @@ export async function checkBeforeBillable(
     ...failureProblems([...image.failures, ...capacity.failures]),
   );
   if (problems.length > 0 || image.image === undefined) {
-    throw new pulumi.RunError(
+    const message =
       `Stack ${config.stack} cannot be deployed as configured (checked before creating anything; nothing was created):\n` +
-        problems.map((p) => `  - ${p}`).join("\n"),
-    );
+      problems.map((p) => `  - ${p}`).join("\n");
+    // A secret apt line (a placeholder message quotes it whole) never reaches the screen.
+    throw new pulumi.RunError(redactSecrets(message, secretAptSource && aptSource !== undefined ? [aptSource] : []));
   }
   return { image: image.image };
 }

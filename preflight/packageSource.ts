@@ -66,7 +66,7 @@ async function readIndex(http: HttpClient, url: string): Promise<IndexAnswer> {
       const bytes = candidate.endsWith(".gz") ? zlib.gunzipSync(last.body) : Buffer.from(last.body);
       return { names: packagesListed(bytes.toString("utf8")) };
     } catch (error) {
-      return { failure: `${redactUrl(candidate)} is not gzip data (${describeFailure(error)})` };
+      return { failure: `its Packages.gz is not gzip data (${describeFailure(error)})` };
     }
   }
   return { status: last?.status ?? 0 };
@@ -75,6 +75,11 @@ async function readIndex(http: HttpClient, url: string): Promise<IndexAnswer> {
 export interface SourceCheckHint {
   /** How to skip the operator-side check for a host only the nodes reach. */
   readonly skip: (host: string) => string;
+  /**
+   * flockerAptSource is a Pulumi secret: its URLs stay out of the messages (a token may sit in the
+   * path, where cutting the user info does not reach it). @default false
+   */
+  readonly secret?: boolean;
 }
 
 /** Problems with flockerAptSource, each naming the key; empty when the index lists every package. */
@@ -84,6 +89,8 @@ export async function checkAptSource(line: string, http: HttpClient, hint: Sourc
   const uri = new URL(located.uri);
   // A file: URI is a path on the node, not on this machine: only the node-side preflight can look.
   if (uri.protocol === "file:") return [];
+  const shown = (url: string) => (hint.secret ? "[secret]" : redactUrl(url));
+  const host = hint.secret ? "<its host>" : uri.hostname;
   const found = new Set<string>();
   const answered: string[] = [];
   const notServed: string[] = [];
@@ -91,15 +98,15 @@ export async function checkAptSource(line: string, http: HttpClient, hint: Sourc
     const answer = await readIndex(http, index);
     if ("failure" in answer) {
       return [
-        `flockerAptSource: ${redactUrl(located.uri)} did not answer from this machine (${answer.failure}): check the URL and that it is ` +
-          `reachable (curl -sSI ${redactUrl(index)}); ${hint.skip(uri.hostname)}`,
+        `flockerAptSource: ${shown(located.uri)} did not answer from this machine (${answer.failure}): check the URL and that it is ` +
+          `reachable (curl -sSI ${shown(index)}); ${hint.skip(host)}`,
       ];
     }
     if ("names" in answer) {
       answered.push(index);
       for (const name of answer.names) found.add(name);
     } else {
-      notServed.push(`${redactUrl(index)}(.gz) (${answer.status})`);
+      notServed.push(`${shown(index)}(.gz) (${answer.status})`);
     }
   }
   if (answered.length === 0) {
@@ -113,7 +120,7 @@ export async function checkAptSource(line: string, http: HttpClient, hint: Sourc
   if (missing.length === 0) return [];
   const flocker = [...found].filter((name) => name.startsWith("clusterhq-"));
   return [
-    `flockerAptSource: the repository's index (${answered.map(redactUrl).join(", ")}) does not list ${missing.join(", ")}` +
+    `flockerAptSource: the repository's index (${answered.map(shown).join(", ")}) does not list ${missing.join(", ")}` +
       `${flocker.length > 0 ? ` (it lists ${flocker.join(", ")})` : ""}: publish all of ${FLOCKER_PACKAGES.join(", ")} there ` +
       '(README, "Flocker packages"), or set flockerDebDir to a directory of the .deb files instead',
   ];

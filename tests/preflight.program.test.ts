@@ -340,6 +340,18 @@ describe("Flocker and Spark artefacts", () => {
     );
   });
 
+  test("packages mode: a secret apt source (a token in its path) stays out of the message", async () => {
+    const secretSource = { ...realSource, flockerAptSource: "deb [trusted=yes] https://dl.corp.net/T0KEN-5ecret/deb/ubuntu /" };
+    const message = refusal(
+      await attempt("prod", secretSource, {
+        secretKeys: ["swarm-flocker:flockerAptSource"],
+        world: { missingPackages: ["clusterhq-flocker-node"] },
+      }),
+    );
+    expect(message).toContain("flockerAptSource: the repository's index ([secret]) does not list clusterhq-flocker-node");
+    expect(message).not.toContain("T0KEN-5ecret");
+  });
+
   test("packages mode: a repository that does not answer is refused with how to check or skip it; skipped, the run goes on", async () => {
     const world = { unreachableHosts: ["flocker.repo.corp.net"] };
     const message = refusal(await attempt("prod", realSource, { world }));
