@@ -91,13 +91,9 @@ export function dockerImageReferenceProblem(text: string): string | undefined {
   return undefined;
 }
 
-/** An apt one-line source (sources.list(5)): `deb [options] URI suite [components]`. */
-export interface AptSourceLine {
-  readonly options: readonly string[];
-  readonly uri: string;
-  readonly suite: string;
-  readonly components: readonly string[];
-}
+import type { AptSourceLine } from "../lib/clusterTypes";
+
+export type { AptSourceLine };
 
 export type AptSourceParse = { readonly line: AptSourceLine } | { readonly problem: string };
 

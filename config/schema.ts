@@ -6,14 +6,32 @@
  * `pulumi config set KEY VALUE` works for each of them.
  */
 
+import {
+  STORAGE_PROFILE_NAMES,
+  type FlockerImages,
+  type FlockerPackageSource,
+  type FlockerSource,
+  type SnapshotSchedule,
+  type StorageProfileName,
+} from "../lib/clusterTypes";
+
 /** The value types Pulumi's project config schema can express. */
 export type ConfigKeyType = "string" | "integer" | "boolean" | "array";
+
+/** ClusterConfig fields that combine several keys; a key marked `partOf` one is not a field itself. */
+export type CombinedField = "flocker" | "snapshots";
 
 export interface ConfigKeySpec {
   readonly type: ConfigKeyType;
   /** Absent for required keys. */
   readonly default?: string | number | boolean | readonly string[];
   readonly description: string;
+  /** The only values the key takes; its ClusterConfig field is typed as their union. */
+  readonly values?: readonly string[];
+  /** An empty value means "not set": the ClusterConfig field is then left out. */
+  readonly emptyIsUnset?: true;
+  /** The key is folded, with others, into this ClusterConfig field. */
+  readonly partOf?: CombinedField;
 }
 
 export const CONFIG_SCHEMA = {
@@ -95,6 +113,7 @@ export const CONFIG_SCHEMA = {
   },
   ami: {
     type: "string",
+    emptyIsUnset: true,
     default: "",
     description:
       "AMI id to pin (recommended for production). Empty: the newest Canonical image of ubuntuRelease at first deployment; later releases do not replace nodes.",
@@ -111,6 +130,7 @@ export const CONFIG_SCHEMA = {
   },
   dockerVersion: {
     type: "string",
+    emptyIsUnset: true,
     default: "",
     description: "Exact apt version of dockerPackage to install; empty installs the archive's current version.",
   },
@@ -122,27 +142,32 @@ export const CONFIG_SCHEMA = {
   },
   flockerInstall: {
     type: "string",
+    partOf: "flocker",
     default: "containers",
     description:
       "How Flocker gets onto the nodes: containers (ClusterHQ's images, nothing to build) or packages (Flocker 1.15 .deb packages from flockerAptSource or flockerDebDir).",
   },
   flockerControlImage: {
     type: "string",
+    partOf: "flocker",
     default: "clusterhq/flocker-control-service",
     description: "Image of the Flocker control service (containers mode). Mirror it to a private registry or pin it by digest (name@sha256:...).",
   },
   flockerDatasetAgentImage: {
     type: "string",
+    partOf: "flocker",
     default: "clusterhq/flocker-dataset-agent",
     description: "Image of the Flocker dataset agent (containers mode).",
   },
   flockerContainerAgentImage: {
     type: "string",
+    partOf: "flocker",
     default: "clusterhq/flocker-container-agent",
     description: "Image of the Flocker container agent (containers mode).",
   },
   flockerPluginImage: {
     type: "string",
+    partOf: "flocker",
     default: "clusterhq/flocker-docker-plugin",
     description: "Image of the Flocker Docker plugin (containers mode).",
   },
@@ -158,12 +183,14 @@ export const CONFIG_SCHEMA = {
   },
   flockerAptSource: {
     type: "string",
+    partOf: "flocker",
     default: "",
     description:
       "packages mode: apt source line of a repository that serves the Flocker 1.15 packages (ClusterHQ's own archive is gone), e.g. \"deb [trusted=yes] https://repo.example.com/flocker/16.04 /\". Set this or flockerDebDir.",
   },
   flockerDebDir: {
     type: "string",
+    partOf: "flocker",
     default: "",
     description:
       "packages mode: local directory holding the Flocker .deb files, copied to every node. Set this or flockerAptSource.",
@@ -186,6 +213,7 @@ export const CONFIG_SCHEMA = {
   },
   sparkVolumeProfile: {
     type: "string",
+    values: STORAGE_PROFILE_NAMES,
     default: "bronze",
     description: "Flocker storage profile of the 'spark' volume: gold (io1), silver (gp2) or bronze (standard).",
   },
@@ -221,21 +249,25 @@ export const CONFIG_SCHEMA = {
   },
   snapshots: {
     type: "boolean",
+    partOf: "snapshots",
     default: false,
     description: "Take scheduled EBS snapshots of this cluster's Flocker datasets (Data Lifecycle Manager).",
   },
   snapshotIntervalHours: {
     type: "integer",
+    partOf: "snapshots",
     default: 24,
     description: "Hours between two snapshots of each dataset: 1, 2, 3, 4, 6, 8, 12 or 24 (what Data Lifecycle Manager allows).",
   },
   snapshotTime: {
     type: "string",
+    partOf: "snapshots",
     default: "03:00",
     description: "UTC time (HH:MM) of the first snapshot of the day.",
   },
   snapshotRetainCount: {
     type: "integer",
+    partOf: "snapshots",
     default: 7,
     description: "Snapshots kept per dataset; older ones are deleted by Data Lifecycle Manager.",
   },
@@ -243,80 +275,44 @@ export const CONFIG_SCHEMA = {
 
 export type ConfigKey = keyof typeof CONFIG_SCHEMA;
 
-/** Flocker's built-in EBS storage profiles (see lib/ebsProfiles.ts). */
-export type StorageProfileName = "gold" | "silver" | "bronze";
+// Re-exported for the components that read them with ClusterConfig; defined in lib/ (which never imports config/).
+export type { FlockerImages, FlockerPackageSource, FlockerSource, SnapshotSchedule, StorageProfileName };
 
-/** How Flocker gets onto the nodes. */
-export type FlockerInstallMode = "containers" | "packages";
+type Schema = typeof CONFIG_SCHEMA;
 
-/** The four images of containers mode, by the part of Flocker each runs. */
-export interface FlockerImages {
-  readonly control: string;
-  readonly datasetAgent: string;
-  readonly containerAgent: string;
-  readonly plugin: string;
-}
+/** The keys that are ClusterConfig fields of their own (not folded into a combined field). */
+type FieldKey = { [K in ConfigKey]: Schema[K] extends { partOf: CombinedField } ? never : K }[ConfigKey];
+type UnsettableKey = { [K in FieldKey]: Schema[K] extends { emptyIsUnset: true } ? K : never }[FieldKey];
 
-/** Where Flocker comes from: ClusterHQ's images, or packages from one of the two sources. */
-export type FlockerSource =
-  | { readonly kind: "containers"; readonly images: FlockerImages }
-  | { readonly kind: "packages"; readonly packages: FlockerPackageSource };
+/** What a key's text becomes once validated: its type in the table, narrowed to `values` if listed. */
+type ParsedValue<Spec> = Spec extends { values: readonly (infer V)[] }
+  ? V
+  : Spec extends { type: "integer" }
+    ? number
+    : Spec extends { type: "boolean" }
+      ? boolean
+      : Spec extends { type: "array" }
+        ? readonly string[]
+        : string;
 
-/** Data Lifecycle Manager's schedule for the Flocker datasets; undefined when snapshots are off. */
-export interface SnapshotSchedule {
-  readonly intervalHours: number;
-  /** "HH:MM", UTC. */
-  readonly time: string;
-  readonly retainCount: number;
-}
+/** One field per schema key that stands alone, typed from the table: each key is declared once. */
+export type SchemaFields = { readonly [K in Exclude<FieldKey, UnsettableKey>]: ParsedValue<Schema[K]> } & {
+  readonly [K in UnsettableKey]?: ParsedValue<Schema[K]>;
+};
 
-/** Where the nodes get the Flocker packages from: exactly one of the two config keys. */
-export type FlockerPackageSource =
-  | { readonly kind: "apt"; readonly aptSource: string }
-  | { readonly kind: "debs"; readonly debDir: string };
-
-/** The validated configuration every component is built from. */
-export interface ClusterConfig {
+/** The fields that combine keys (`partOf`) or come from outside the project namespace. */
+interface CombinedFields {
   readonly project: string;
   readonly stack: string;
+  /** aws:region. */
   readonly region: string;
-  readonly clusterName: string;
-  readonly availabilityZone: string;
-  readonly nodeCount: number;
-  readonly managerCount: number;
-  readonly nodeNamePrefix: string;
-  readonly firstNodeNumber: number;
-  readonly instanceType: string;
-  readonly adminCidrs: readonly string[];
-  readonly allowPublicAdminAccess: boolean;
-  readonly vpcCidr: string;
-  readonly subnetCidr: string;
-  readonly nodeIpOffset: number;
-  readonly sshUser: string;
-  readonly ubuntuRelease: string;
-  /** Undefined: resolve the newest Canonical image of ubuntuRelease. */
-  readonly ami?: string;
-  readonly rootVolumeSizeGiB: number;
-  readonly dockerPackage: string;
-  /** Undefined: the archive's current version. */
-  readonly dockerVersion?: string;
-  /** Empty: the image's own apt mirror. */
-  readonly ubuntuArchiveMirror: string;
+  /** flockerInstall with the images or the package source it reads. */
   readonly flocker: FlockerSource;
-  readonly flockerTest: boolean;
-  readonly flockerTestImage: string;
-  readonly overlaySubnet: string;
-  readonly overlayEncrypted: boolean;
-  readonly sparkVolumeSize: string;
   /** sparkVolumeSize in whole GiB, as Flocker will request it from EBS. */
   readonly sparkVolumeSizeGiB: number;
-  readonly sparkVolumeProfile: StorageProfileName;
-  readonly sparkWorkerReplicas: number;
-  readonly sparkWorkerCores: number;
-  readonly sparkWorkerMemory: string;
-  readonly sparkMasterImage: string;
-  readonly sparkWorkerImage: string;
-  readonly smokeTest: boolean;
-  /** Undefined: no snapshots. */
+  /** snapshots with its schedule keys; undefined: no snapshots. */
   readonly snapshots?: SnapshotSchedule;
 }
+
+/** The validated configuration every component is built from. */
+export type ClusterConfig = SchemaFields & CombinedFields;

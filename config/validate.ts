@@ -34,7 +34,8 @@ import {
 } from "./checks/software";
 import { checkSmokeTest, checkSparkVolume, checkWorkerMemory, MAX_VOLUME_GIB } from "./checks/spark";
 import { checkMachineLimits } from "./checks/machine";
-import { CONFIG_SCHEMA, type ClusterConfig, type ConfigKey, type ConfigKeySpec } from "./schema";
+import { CONFIG_SCHEMA, type ClusterConfig, type ConfigKey, type ConfigKeySpec, type SchemaFields } from "./schema";
+import type { FileProbe } from "./fileProbe";
 
 export interface RawConfig {
   readonly project: string;
@@ -54,11 +55,7 @@ export interface ConfigProblem {
   readonly message: string;
 }
 
-/** The one file-system question the validator asks (is flockerDebDir a directory, and of what). */
-export interface FileProbe {
-  /** File names in `path`; undefined when it is not a readable directory. */
-  listDir(path: string): readonly string[] | undefined;
-}
+export type { FileProbe };
 
 export interface ValidationResult {
   /** Present only when `problems` is empty. */
@@ -90,6 +87,19 @@ function valueOf(raw: RawConfig, key: ConfigKey): string | undefined {
 function checked<T>(value: T | undefined, key: string): T {
   if (value === undefined) throw new Error(`internal error: ${key} has no problem but no value either`);
   return value;
+}
+
+/** Every schema field as its check left it: undefined only after a problem (and "" for a key not set). */
+type CheckedFields = { readonly [K in keyof Required<SchemaFields>]: Required<SchemaFields>[K] | undefined };
+
+/** The fields once there are no problems; a key whose empty value means "not set" is left out. */
+function schemaFields(fields: CheckedFields): SchemaFields {
+  const entries = Object.entries(fields).filter(([key, value]) => {
+    const spec: ConfigKeySpec = CONFIG_SCHEMA[key as ConfigKey];
+    return !(spec.emptyIsUnset === true && checked(value, key) === "");
+  });
+  for (const [key, value] of entries) checked(value, key);
+  return Object.fromEntries(entries) as SchemaFields;
 }
 
 /** Problems sorted like the schema (aws:region first), so related keys stay together. */
@@ -205,48 +215,48 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
   );
 
   if (problems.length > 0) return { problems: inSchemaOrder(problems) };
-  const amiId = checked(ami, "ami");
-  const dockerVersionText = checked(dockerVersion, "dockerVersion");
-  const volume = checked(sparkVolume, "sparkVolumeSize");
+  // The compiler insists on every field of SchemaFields here, so a new key cannot be forgotten.
+  const fields: CheckedFields = {
+    clusterName,
+    availabilityZone,
+    nodeCount,
+    managerCount,
+    nodeNamePrefix,
+    firstNodeNumber,
+    instanceType,
+    adminCidrs,
+    allowPublicAdminAccess,
+    vpcCidr,
+    subnetCidr,
+    nodeIpOffset,
+    sshUser,
+    ubuntuRelease,
+    ami,
+    rootVolumeSizeGiB,
+    dockerPackage,
+    dockerVersion,
+    ubuntuArchiveMirror,
+    flockerTest,
+    flockerTestImage,
+    overlaySubnet,
+    overlayEncrypted,
+    sparkVolumeSize,
+    sparkVolumeProfile: sparkVolume?.profile,
+    sparkWorkerReplicas,
+    sparkWorkerCores,
+    sparkWorkerMemory,
+    sparkMasterImage,
+    sparkWorkerImage,
+    smokeTest,
+  };
   const snapshotSchedule = checked(snapshots, "snapshots");
   const config: ClusterConfig = {
+    ...schemaFields(fields),
     project: raw.project,
     stack: raw.stack,
     region: checked(region, REGION_KEY),
-    clusterName: checked(clusterName, "clusterName"),
-    availabilityZone: checked(availabilityZone, "availabilityZone"),
-    nodeCount: checked(nodeCount, "nodeCount"),
-    managerCount: checked(managerCount, "managerCount"),
-    nodeNamePrefix: checked(nodeNamePrefix, "nodeNamePrefix"),
-    firstNodeNumber: checked(firstNodeNumber, "firstNodeNumber"),
-    instanceType: checked(instanceType, "instanceType"),
-    adminCidrs: checked(adminCidrs, "adminCidrs"),
-    allowPublicAdminAccess: checked(allowPublicAdminAccess, "allowPublicAdminAccess"),
-    vpcCidr: checked(vpcCidr, "vpcCidr"),
-    subnetCidr: checked(subnetCidr, "subnetCidr"),
-    nodeIpOffset: checked(nodeIpOffset, "nodeIpOffset"),
-    sshUser: checked(sshUser, "sshUser"),
-    ubuntuRelease: checked(ubuntuRelease, "ubuntuRelease"),
-    // Empty means "not pinned": the key is left out rather than set to "".
-    ...(amiId === "" ? {} : { ami: amiId }),
-    rootVolumeSizeGiB: checked(rootVolumeSizeGiB, "rootVolumeSizeGiB"),
-    dockerPackage: checked(dockerPackage, "dockerPackage"),
-    ...(dockerVersionText === "" ? {} : { dockerVersion: dockerVersionText }),
-    ubuntuArchiveMirror: checked(ubuntuArchiveMirror, "ubuntuArchiveMirror"),
     flocker: checked(flocker, "flockerInstall"),
-    flockerTest: checked(flockerTest, "flockerTest"),
-    flockerTestImage: checked(flockerTestImage, "flockerTestImage"),
-    overlaySubnet: checked(overlaySubnet, "overlaySubnet"),
-    overlayEncrypted: checked(overlayEncrypted, "overlayEncrypted"),
-    sparkVolumeSize,
-    sparkVolumeSizeGiB: volume.gib,
-    sparkVolumeProfile: volume.profile,
-    sparkWorkerReplicas: checked(sparkWorkerReplicas, "sparkWorkerReplicas"),
-    sparkWorkerCores: checked(sparkWorkerCores, "sparkWorkerCores"),
-    sparkWorkerMemory: checked(sparkWorkerMemory, "sparkWorkerMemory"),
-    sparkMasterImage: checked(sparkMasterImage, "sparkMasterImage"),
-    sparkWorkerImage: checked(sparkWorkerImage, "sparkWorkerImage"),
-    smokeTest: checked(smokeTest, "smokeTest"),
+    sparkVolumeSizeGiB: checked(sparkVolume, "sparkVolumeSize").gib,
     ...(snapshotSchedule === null ? {} : { snapshots: snapshotSchedule }),
   };
   return { config, problems };

@@ -4,7 +4,7 @@
  * sends it to EC2. Flocker itself does not check: it silently enlarges a gold volume below 4 GiB,
  * and when CreateVolume fails with InvalidParameterValue it retries once as bronze.
  */
-import type { StorageProfileName } from "../config/schema";
+import type { StorageProfileName } from "./clusterTypes";
 
 export type EbsVolumeType = "io1" | "gp2" | "standard";
 

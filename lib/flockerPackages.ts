@@ -3,8 +3,7 @@
  * configuration: an apt repository line, or .deb files copied from the operator's machine. What
  * keeps either source trustworthy is in docs/security.md ("Package sources").
  */
-import { FlockerPackageSource } from "../config/schema";
-import { AptSourceLine } from "../config/formats";
+import type { AptSourceLine, FlockerPackageSource } from "./clusterTypes";
 import { remoteBaseDir } from "./remotePaths";
 
 /** Flocker 1.15's node packages: the Python omnibus, the agents and control service, the plugin. */

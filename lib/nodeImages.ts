@@ -8,8 +8,7 @@
  * Two lists per node, because they are awaited by different steps: Flocker's containers need only
  * theirs, and must not wait for a large Spark image.
  */
-import { FLOCKER_IMAGE_KEYS } from "../config/checks/flocker";
-import type { ClusterConfig, FlockerImages } from "../config/schema";
+import { FLOCKER_IMAGE_KEYS, type FlockerImages, type FlockerSource } from "./clusterTypes";
 import type { NodeSpec, Topology } from "./topology";
 
 export interface ImageRef {
@@ -25,10 +24,14 @@ export interface NodeImageLists {
   readonly services: readonly ImageRef[];
 }
 
-export type NodeImageConfig = Pick<
-  ClusterConfig,
-  "flocker" | "sparkMasterImage" | "sparkWorkerImage" | "flockerTest" | "flockerTestImage"
->;
+/** The part of ClusterConfig that decides what each node pulls. */
+export interface NodeImageConfig {
+  readonly flocker: FlockerSource;
+  readonly sparkMasterImage: string;
+  readonly sparkWorkerImage: string;
+  readonly flockerTest: boolean;
+  readonly flockerTestImage: string;
+}
 
 /** The node that runs the book's Flocker test: a plain Swarm worker, else the Spark master's. */
 export function flockerTestNode(layout: Topology): NodeSpec {

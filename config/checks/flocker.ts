@@ -3,19 +3,13 @@
  * the package source of packages mode (each source is refused in the mode that does not use it,
  * so a leftover key never silently does nothing), and the Flocker test.
  */
-import type { FlockerImages, FlockerSource } from "../schema";
-import type { FileProbe } from "../validate";
+import { FLOCKER_IMAGE_KEYS, type FlockerImageKey, type FlockerImages, type FlockerSource } from "../../lib/clusterTypes";
+import type { FileProbe } from "../fileProbe";
 import { dockerImageReferenceProblem } from "../formats";
 import { checkFlockerPackages } from "./software";
 import type { Report } from "./report";
 
-/** The config key of each containers-mode image. */
-export const FLOCKER_IMAGE_KEYS = {
-  control: "flockerControlImage",
-  datasetAgent: "flockerDatasetAgentImage",
-  containerAgent: "flockerContainerAgentImage",
-  plugin: "flockerPluginImage",
-} as const satisfies Record<keyof FlockerImages, string>;
+export { FLOCKER_IMAGE_KEYS };
 
 /** ClusterHQ's repository of each image, for the example in a message about its key. */
 const FLOCKER_IMAGE_EXAMPLES: Readonly<Record<keyof FlockerImages, string>> = {
@@ -24,8 +18,6 @@ const FLOCKER_IMAGE_EXAMPLES: Readonly<Record<keyof FlockerImages, string>> = {
   containerAgent: "clusterhq/flocker-container-agent",
   plugin: "clusterhq/flocker-docker-plugin",
 };
-
-export type FlockerImageKey = (typeof FLOCKER_IMAGE_KEYS)[keyof FlockerImages];
 
 /** A Docker image reference, or a problem naming the key. */
 export function checkImageReference(key: string, image: string, example: string, report: Report): string | undefined {

@@ -3,7 +3,7 @@
  * where Flocker comes from, and the Spark images.
  */
 import type { FlockerPackageSource } from "../schema";
-import type { FileProbe } from "../validate";
+import type { FileProbe } from "../fileProbe";
 import {
   dockerImageReferenceProblem,
   isAmiId,
