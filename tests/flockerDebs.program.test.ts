@@ -29,7 +29,7 @@ beforeAll(async () => {
   const config: Record<string, string> = { ...readStackConfig("prod"), "swarm-flocker:flockerDebDir": dir };
   delete config["swarm-flocker:flockerAptSource"];
   run = await runProgram({ stack: "prod", config });
-}, 120_000);
+}, 300_000);
 
 afterAll(() => fs.rmSync(path.dirname(dir), { recursive: true, force: true }));
 

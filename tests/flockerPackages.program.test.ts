@@ -14,7 +14,7 @@ const KEY = "swarm-flocker:flockerAptSource";
 let run: ProgramRun;
 beforeAll(async () => {
   run = await runProgram({ stack: "prod", config: { ...readStackConfig("prod"), [KEY]: SOURCE }, secretKeys: [KEY] });
-}, 120_000);
+}, 300_000);
 
 /** Paths (resource.input.path) where `needle` occurs outside a secret value. */
 function plainOccurrences(value: unknown, needle: string, where: string): string[] {

@@ -12,7 +12,7 @@ let recorded: readonly RecordedResource[];
 
 beforeAll(async () => {
   recorded = (await runProgram({ stack: "prod", config: readStackConfig("prod") })).resources;
-}, 120_000);
+}, 300_000);
 
 test("the prod stack passes every policy with zero violations", async () => {
   const result = await validateAll(policies, recorded);
