@@ -41,5 +41,5 @@ export function errorText(error: unknown): string {
 
 /** AWS's answer to a query that matched nothing (getAmi and friends fail instead of returning none). */
 export function isNoResult(error: unknown): boolean {
-  return /returned no results|no matching|not found|does not exist/i.test(errorText(error));
+  return /returned no results|empty result|no matching|not found|does not exist/i.test(errorText(error));
 }
