@@ -6,6 +6,7 @@ import * as path from "path";
 import { FlockerSource } from "../config/schema";
 import { renderCloudConfig } from "../lib/cloudConfig";
 import { flockerPackageEnv, flockerPackageStdin, remoteDebDir, selectFlockerDebs } from "../lib/flockerPackages";
+import { FLOCKER_CLUSTER_TAG } from "../lib/flockerIamPolicy";
 import { IMDSV1_EXCEPTION_REASON, IMDSV1_EXCEPTION_TAG } from "../lib/imdsException";
 import { remoteBaseDir } from "../lib/remotePaths";
 import { LOCAL_SCRIPTS_DIR } from "../lib/scripts";
@@ -79,7 +80,10 @@ export class NodeHost extends pulumi.ComponentResource {
           volumeType: "gp3",
           volumeSize: args.rootVolumeSizeGiB,
           deleteOnTermination: true,
-          tags: { ...args.tags, Name: `${node.name}-root` },
+          // Never the Flocker cluster tag: Flocker takes every volume carrying it for one of its
+          // datasets (and fails on a root volume without a dataset id), and the snapshot policy
+          // selects by it.
+          tags: { ...withoutFlockerClusterTag(args.tags), Name: `${node.name}-root` },
         },
         // Flocker 1.15 reads the instance id with boto 2, which only speaks IMDSv1: tokens stay
         // optional (the documented exception, tagged below). Hop limit 1 only keeps IMDSv2 tokens
@@ -185,4 +189,8 @@ export class NodeHost extends pulumi.ComponentResource {
 
     this.registerOutputs({ instanceId: this.instance.id, publicIp: this.publicIp, privateIp: node.privateIp });
   }
+}
+
+function withoutFlockerClusterTag(tags: Record<string, pulumi.Input<string>>): Record<string, pulumi.Input<string>> {
+  return Object.fromEntries(Object.entries(tags).filter(([key]) => key !== FLOCKER_CLUSTER_TAG));
 }

@@ -122,6 +122,9 @@ describe("nodes", () => {
       });
       expect(inputs.tags["imdsv1-exception"]).toBe("flocker-1.15-reads-instance-id-with-boto2");
       expect(inputs.tags["flocker-cluster-id"]).toBe(clusterId());
+      // Flocker lists every volume with the cluster tag as a dataset: the root volume must not have it.
+      expect(inputs.rootBlockDevice.tags).toMatchObject({ Name: `${node}-root`, Project: "swarm-flocker" });
+      expect(Object.keys(inputs.rootBlockDevice.tags)).not.toContain("flocker-cluster-id");
     }
   });
 
@@ -390,19 +393,36 @@ describe("remote steps", () => {
     for (const dependency of ["spark-network", "spark-volume", "swarm-label-aws-105"]) {
       expect(waitsFor(run, "spark-master", dependency)).toBe(true);
     }
-    expect(envOf(createOf(run, "spark-master"))).toMatchObject({
-      IMAGE: "fsoppelsa/spark-master",
-      PLACEMENT_LABEL: "type=sparkmaster",
-      VOLUME_NAME: "spark",
+    expect(waitsFor(run, "spark-master", "flocker-plugin-aws-105")).toBe(true);
+    expect(waitsFor(run, "spark-master", "images-aws-105-services")).toBe(true);
+    expect(envOf(createOf(run, "spark-master")).SERVICE_NAME).toBe("spark-master");
+    expect(JSON.parse(envOf(createOf(run, "spark-master")).SERVICE_SPEC)).toEqual({
+      image: "fsoppelsa/spark-master",
+      replicas: 1,
+      network: "spark",
+      containerLabels: ["spark-master"],
+      constraints: ["node.labels.type == sparkmaster"],
+      publish: [8080, 7077, 6066].map((port) => ({ published: port, target: port })),
+      env: ["SPARK_MASTER_IP=0.0.0.0"],
+      mounts: ["type=volume,target=/data,source=spark,volume-driver=flocker"],
     });
     expect(waitsFor(run, "spark-worker", "spark-master")).toBe(true);
-    expect(envOf(createOf(run, "spark-worker"))).toMatchObject({
-      IMAGE: "fsoppelsa/spark-worker",
-      REPLICAS: "3",
-      WORKER_CORES: "1",
-      WORKER_MEMORY: "1g",
-      MASTER_HOST: "tasks.spark-master",
+    // Workers may run on every Swarm node but the labelled one: they wait for each such node's pull.
+    for (const node of ["aws-101", "aws-102", "aws-103", ...WORKERS.filter((n) => n !== "aws-105")]) {
+      expect(waitsFor(run, "spark-worker", `images-${node}-services`)).toBe(true);
+    }
+    expect(waitsFor(run, "spark-worker", "images-aws-105-services")).toBe(false);
+    expect(envOf(createOf(run, "spark-worker")).SERVICE_NAME).toBe("spark-worker");
+    expect(JSON.parse(envOf(createOf(run, "spark-worker")).SERVICE_SPEC)).toMatchObject({
+      image: "fsoppelsa/spark-worker",
+      replicas: 3,
+      network: "spark",
+      constraints: ["node.labels.type != sparkmaster"],
+      env: ["SPARK_MASTER_IP=tasks.spark-master", "SPARK_WORKER_CORES=1", "SPARK_WORKER_MEMORY=1g"],
+      mounts: [],
+      publish: [],
     });
+    expect(waitsFor(run, "spark-smoke", "images-aws-101-services")).toBe(true);
     expect(waitsFor(run, "spark-smoke", "spark-worker")).toBe(true);
     expect(envOf(createOf(run, "spark-smoke")).MASTER_URL).toBe("spark://tasks.spark-master:7077");
   });
