@@ -1,7 +1,7 @@
 /** Waves and critical path of a dependency graph. */
 import { criticalPath, stepGraph, waves } from "../tools/graph";
 import type { RecordedResource } from "../tools/mockRuntime";
-import { collapseNodeNames } from "../tools/planReport";
+import { collapseNodeNames, wrapList } from "../tools/planReport";
 
 function resource(name: string, dependsOn: string[] = [], custom = true, parent?: string): RecordedResource {
   return {
@@ -68,4 +68,14 @@ test("per-node step names collapse into one line per kind of step", () => {
   expect(
     collapseNodeNames(["nodes-aws-101-boot", "nodes-aws-102-boot", "swarm-init", "nodes-aws-1010-boot"], ["aws-101", "aws-102"]),
   ).toEqual(["nodes-*-boot ×2", "nodes-aws-1010-boot", "swarm-init"]);
+});
+
+test("long wave lists and paths wrap under their indent at 100 columns", () => {
+  const steps = Array.from({ length: 30 }, (_, i) => `step-${i}`);
+  const lines = wrapList(steps, ", ", "   1. ", "      ", 60);
+  expect(lines[0]).toBe("   1. step-0, step-1, step-2, step-3, step-4, step-5,");
+  expect(lines.slice(1).every((line) => line.startsWith("      step-"))).toBe(true);
+  expect(lines.every((line) => line.length <= 60)).toBe(true);
+  expect(lines.join(" ").replace(/\s+/g, " ")).toBe(`   1. ${steps.join(", ")}`.replace(/\s+/g, " "));
+  expect(wrapList(["a", "b", "c"], " →", "  ", "  ")).toEqual(["  a → b → c"]);
 });

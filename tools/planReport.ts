@@ -68,6 +68,25 @@ export function buildPlanReport(stack: string, run: ProgramRun): PlanReport {
   };
 }
 
+/** Lines of at most `width` characters: `items` joined by `separator`, continued under `indent`. */
+export function wrapList(items: readonly string[], separator: string, first: string, indent: string, width = 100): string[] {
+  const lines: string[] = [];
+  let line = first;
+  let empty = true;
+  items.forEach((item, i) => {
+    const piece = i < items.length - 1 ? `${item}${separator.trimEnd()}` : item;
+    if (!empty && `${line} ${piece}`.length > width) {
+      lines.push(line);
+      line = indent;
+      empty = true;
+    }
+    line += empty ? piece : ` ${piece}`;
+    empty = false;
+  });
+  lines.push(line);
+  return lines;
+}
+
 /** The report as text; `about` follows the stack's name (why this stack, which overrides). */
 export function formatPlanReport(report: PlanReport, about = ""): string {
   const lines: string[] = [];
@@ -76,17 +95,18 @@ export function formatPlanReport(report: PlanReport, about = ""): string {
   lines.push(`  ${"name".padEnd(12)}${"role".padEnd(13)}${"swarm".padEnd(9)}private ip`);
   for (const n of report.nodes) lines.push(`  ${n.name.padEnd(12)}${n.role.padEnd(13)}${n.swarmRole.padEnd(9)}${n.privateIp}`);
   lines.push("", `Resources: ${report.resourceCount}`);
-  for (const { component, resources } of report.resourcesByComponent) lines.push(`  ${component.padEnd(12)}${resources}`);
+  const width = Math.max(12, ...report.resourcesByComponent.map(({ component }) => component.length + 2));
+  for (const { component, resources } of report.resourcesByComponent) lines.push(`  ${component.padEnd(width)}${resources}`);
   lines.push("", `Bring-up in ${report.waves.length} waves (each wave's steps run in parallel)`);
-  report.waves.forEach((wave, i) => lines.push(`  ${String(i + 1).padStart(2)}. ${wave.join(", ")}`));
+  report.waves.forEach((wave, i) => lines.push(...wrapList(wave, ", ", `  ${String(i + 1).padStart(2)}. `, "      ")));
   const minutes = (seconds: number) => (seconds / 60).toFixed(1);
   const { criticalPath: cp, slowestPath: slow } = report;
   lines.push("", `Critical path: ${cp.stepCount} sequential steps`);
-  lines.push(`  ${cp.steps.join(" → ")}`);
+  lines.push(...wrapList(cp.steps, " →", "  ", "  "));
   lines.push(
     "",
     `Slowest path: ${slow.stepCount} steps, ≈ ${minutes(slow.estimatedSeconds)} min (assumed step durations, tools/stepDurations.ts)`,
   );
-  lines.push(`  ${slow.steps.join(" → ")}`);
+  lines.push(...wrapList(slow.steps, " →", "  ", "  "));
   return lines.join("\n") + "\n";
 }
