@@ -94,22 +94,20 @@ export = async (): Promise<StackOutputs> => {
     new FlockerSnapshots("snapshots", { clusterId: pki.clusterId, clusterName: config.clusterName, schedule: config.snapshots, tags });
   }
   const spark = new Spark("spark", {
-    manager: host(layout.initialManager.name),
-    sparkMasterHost: host(layout.sparkMaster.name),
+    swarm,
+    flocker,
+    pluginOffer,
+    images,
     overlaySubnet: config.overlaySubnet,
     overlayEncrypted: config.overlayEncrypted,
     volumeSize: config.sparkVolumeSize,
     volumeProfile: config.sparkVolumeProfile,
-    flockerControlHost: layout.control.privateIp,
     masterImage: config.sparkMasterImage,
     workerImage: config.sparkWorkerImage,
     workerReplicas: config.sparkWorkerReplicas,
     workerCores: config.sparkWorkerCores,
     workerMemory: config.sparkWorkerMemory,
     smokeTest: config.smokeTest,
-    swarmInitialized: swarm.initialized,
-    swarmReady: [...Object.values(swarm.membersReady), swarm.sparkMasterLabel, pluginOffer.offered[layout.sparkMaster.name]],
-    flockerReady: [flocker.controlReady, flocker.agentsReady[layout.sparkMaster.name]],
   });
 
   const controlHost = host(layout.control.name);

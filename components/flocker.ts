@@ -63,11 +63,14 @@ export class Flocker extends pulumi.ComponentResource {
   /** Agents and plugin running, per node name. */
   public readonly agentsReady: Readonly<Record<string, command.remote.Command>>;
   public readonly controlReady: command.remote.Command;
+  /** The node that runs the control service. */
+  public readonly controlHost: NodeHost;
   /** The nodes and datasets the control service knows, as of the status step's last run. */
   public readonly status: pulumi.Output<FlockerStatus>;
 
   constructor(name: string, args: FlockerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("swarm-flocker:flocker:Flocker", name, {}, opts);
+    this.controlHost = args.controlHost;
     const controlName = args.controlHost.node.name;
     const controlAddress = args.controlHost.node.privateIp;
     const agentYml = pulumi.all([args.accessKeyId, args.secretAccessKey]).apply(([accessKeyId, secretAccessKey]) =>

@@ -1,7 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
+import { SPARK_MASTER_PORT, SPARK_PORTS, SPARK_UI_PORT } from "../lib/ports";
 import { SPARK_MASTER_LABEL } from "../lib/topology";
-import { NodeHost } from "./nodeHost";
+import { Flocker } from "./flocker";
+import { FlockerPluginOffer } from "./flockerPlugin";
+import { NodeImages } from "./images";
 import { scriptStep } from "./remoteStep";
+import { Swarm } from "./swarm";
+import { swarmServiceStep } from "./swarmService";
 
 export const SPARK_NETWORK = "spark";
 export const SPARK_VOLUME = "spark";
@@ -14,35 +19,31 @@ export const SPARK_WORKER_SERVICE = "spark-worker";
  * wherever it runs, which is what 10.0.0.3 meant, and it follows the task when it moves.
  */
 export const SPARK_MASTER_HOST = `tasks.${SPARK_MASTER_SERVICE}`;
-export const SPARK_MASTER_URL_IN_CLUSTER = `spark://${SPARK_MASTER_HOST}:7077`;
+export const SPARK_MASTER_URL_IN_CLUSTER = `spark://${SPARK_MASTER_HOST}:${SPARK_MASTER_PORT}`;
 export const SMOKE_TEST_SKIPPED = "skipped (smokeTest is false)";
 
 export interface SparkArgs {
-  /** Where cluster-wide Docker commands run. */
-  readonly manager: NodeHost;
   /**
-   * The node labelled for the master; it creates the Flocker volume so no move is needed. The
-   * volume does not follow this node's life: replacing the node keeps the dataset.
+   * The Swarm: its first manager runs the cluster-wide commands, its labelled node gets the
+   * master, and the services wait for every member to be Ready and for the label.
    */
-  readonly sparkMasterHost: NodeHost;
+  readonly swarm: Swarm;
+  /** Flocker: the volume waits for the control service and the Spark master node's agents. */
+  readonly flocker: Flocker;
+  /** The plugin offered on the Spark master's node, where the master mounts the volume. */
+  readonly pluginOffer: FlockerPluginOffer;
+  /** The image pulls: each service waits for the pull on the nodes it may run on. */
+  readonly images: NodeImages;
   readonly overlaySubnet: string;
   readonly overlayEncrypted: boolean;
   readonly volumeSize: string;
   readonly volumeProfile: string;
-  /** The Flocker control node's private address (the volume's delete talks to its REST API). */
-  readonly flockerControlHost: string;
   readonly masterImage: string;
   readonly workerImage: string;
   readonly workerReplicas: number;
   readonly workerCores: number;
   readonly workerMemory: string;
   readonly smokeTest: boolean;
-  /** The Swarm exists (its first manager ran `swarm init`): enough for the overlay network. */
-  readonly swarmInitialized: pulumi.Resource;
-  /** The Swarm is formed: every member Ready and the master's node labelled. */
-  readonly swarmReady: pulumi.Resource[];
-  /** Flocker's control service and the Spark master node's agents and plugin are up. */
-  readonly flockerReady: pulumi.Resource[];
 }
 
 /**
@@ -58,8 +59,16 @@ export class Spark extends pulumi.ComponentResource {
 
   constructor(name: string, args: SparkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("swarm-flocker:spark:Spark", name, {}, opts);
-    const manager = args.manager.target;
+    const swarm = args.swarm;
+    const manager = swarm.firstManager.target;
+    const masterNode = swarm.sparkMasterHost.node.name;
+    const pulledOn = (nodes: readonly string[]) =>
+      nodes.map((node) => args.images.imagesPulled[node]).filter((pull): pull is NonNullable<typeof pull> => pull !== undefined);
+    const workerNodes = swarm.members.map((host) => host.node.name).filter((node) => node !== masterNode);
 
+    // The network and the services belong to the cluster, not to the manager that creates them:
+    // replacing the first manager re-runs their create on its successor (which finds them) and
+    // never their delete, so Spark keeps running and its data stays.
     const network = scriptStep(
       `${name}-network`,
       {
@@ -72,21 +81,22 @@ export class Spark extends pulumi.ComponentResource {
           NETWORK_ENCRYPTED: args.overlayEncrypted ? 1 : 0,
         },
         deleteAction: "delete",
-        dependsOn: [args.swarmInitialized],
+        lifecycle: "cluster",
+        dependsOn: [swarm.initialized],
       },
       this,
     );
     const volume = scriptStep(
       `${name}-volume`,
       {
-        target: args.sparkMasterHost.target,
+        target: swarm.sparkMasterHost.target,
         script: "flocker-volume.sh",
         action: "create",
         env: {
           VOLUME_NAME: SPARK_VOLUME,
           VOLUME_SIZE: args.volumeSize,
           VOLUME_PROFILE: args.volumeProfile,
-          FLOCKER_CONTROL_HOST: args.flockerControlHost,
+          FLOCKER_CONTROL_HOST: args.flocker.controlHost.node.privateIp,
           FLOCKER_ETC: "/etc/flocker",
         },
         // The dataset is the cluster's, not this node's: a replaced node re-runs the create (which
@@ -96,49 +106,44 @@ export class Spark extends pulumi.ComponentResource {
         deleteAction: "delete",
         deleteBeforeReplace: true,
         lifecycle: "cluster",
-        dependsOn: args.flockerReady,
+        dependsOn: [args.flocker.controlReady, args.flocker.agentsReady[masterNode]],
       },
       this,
     );
-    const placement = `${SPARK_MASTER_LABEL.key}=${SPARK_MASTER_LABEL.value}`;
-    const master = scriptStep(
+    const swarmFormed = [...Object.values(swarm.membersReady), swarm.sparkMasterLabel];
+    const master = swarmServiceStep(
       `${name}-master`,
       {
         target: manager,
-        script: "spark-master.sh",
-        action: "create",
-        env: {
-          SERVICE_NAME: SPARK_MASTER_SERVICE,
-          IMAGE: args.masterImage,
-          NETWORK_NAME: SPARK_NETWORK,
-          VOLUME_NAME: SPARK_VOLUME,
-          PLACEMENT_LABEL: placement,
+        service: {
+          name: SPARK_MASTER_SERVICE,
+          image: args.masterImage,
+          replicas: 1,
+          containerLabels: [SPARK_MASTER_SERVICE],
+          network: SPARK_NETWORK,
+          constraints: [`node.labels.${SPARK_MASTER_LABEL.key} == ${SPARK_MASTER_LABEL.value}`],
+          publish: SPARK_PORTS.map(({ port }) => ({ published: port, target: port })),
+          env: { SPARK_MASTER_IP: "0.0.0.0" },
+          // One replica only: a Flocker (EBS) volume attaches to one node at a time.
+          mounts: [`type=volume,target=/data,source=${SPARK_VOLUME},volume-driver=flocker`],
         },
-        deleteAction: "delete",
-        deleteBeforeReplace: true,
-        dependsOn: [network, volume, ...args.swarmReady],
+        dependsOn: [network, volume, ...swarmFormed, args.pluginOffer.offered[masterNode], ...pulledOn([masterNode])],
       },
       this,
     );
-    const workers = scriptStep(
+    const workers = swarmServiceStep(
       `${name}-worker`,
       {
         target: manager,
-        script: "spark-worker.sh",
-        action: "create",
-        env: {
-          SERVICE_NAME: SPARK_WORKER_SERVICE,
-          IMAGE: args.workerImage,
-          NETWORK_NAME: SPARK_NETWORK,
-          REPLICAS: args.workerReplicas,
-          WORKER_CORES: args.workerCores,
-          WORKER_MEMORY: args.workerMemory,
-          MASTER_HOST: SPARK_MASTER_HOST,
-          PLACEMENT_LABEL: placement,
+        service: {
+          name: SPARK_WORKER_SERVICE,
+          image: args.workerImage,
+          replicas: args.workerReplicas,
+          network: SPARK_NETWORK,
+          constraints: [`node.labels.${SPARK_MASTER_LABEL.key} != ${SPARK_MASTER_LABEL.value}`],
+          env: { SPARK_MASTER_IP: SPARK_MASTER_HOST, SPARK_WORKER_CORES: args.workerCores, SPARK_WORKER_MEMORY: args.workerMemory },
         },
-        deleteAction: "delete",
-        deleteBeforeReplace: true,
-        dependsOn: [master],
+        dependsOn: [master, ...pulledOn(workerNodes)],
       },
       this,
     );
@@ -149,7 +154,7 @@ export class Spark extends pulumi.ComponentResource {
             target: manager,
             script: "spark-smoke.sh",
             env: { IMAGE: args.workerImage, NETWORK_NAME: SPARK_NETWORK, MASTER_URL: SPARK_MASTER_URL_IN_CLUSTER },
-            dependsOn: [workers],
+            dependsOn: [workers, ...pulledOn([swarm.firstManager.node.name])],
             createTimeout: "30m",
           },
           this,
@@ -157,8 +162,9 @@ export class Spark extends pulumi.ComponentResource {
       : pulumi.output(SMOKE_TEST_SKIPPED);
 
     // The routing mesh publishes the ports on every Swarm node; the labelled node is the book's.
-    this.masterUrl = pulumi.interpolate`spark://${args.sparkMasterHost.publicIp}:7077`;
-    this.uiUrl = pulumi.interpolate`http://${args.sparkMasterHost.publicIp}:8080`;
+    const masterIp = swarm.sparkMasterHost.publicIp;
+    this.masterUrl = pulumi.interpolate`spark://${masterIp}:${SPARK_MASTER_PORT}`;
+    this.uiUrl = pulumi.interpolate`http://${masterIp}:${SPARK_UI_PORT}`;
     this.registerOutputs({ smokeTestResult: this.smokeTestResult, masterUrl: this.masterUrl, uiUrl: this.uiUrl });
   }
 }

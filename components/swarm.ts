@@ -45,10 +45,19 @@ export class Swarm extends pulumi.ComponentResource {
   /** `docker swarm init` (or the re-join) has run on the first manager. */
   public readonly initialized: command.remote.Command;
   public readonly managerAddresses: readonly string[];
+  /** The manager where cluster-wide Docker commands run (init, tokens, memberships, services). */
+  public readonly firstManager: NodeHost;
+  /** Every node of the Swarm, the first manager first. */
+  public readonly members: readonly NodeHost[];
+  /** The worker labelled for the Spark master. */
+  public readonly sparkMasterHost: NodeHost;
 
   constructor(name: string, args: SwarmArgs, opts?: pulumi.ComponentResourceOptions) {
     super("swarm-flocker:swarm:Swarm", name, {}, opts);
     const first = args.initialManager;
+    this.firstManager = first;
+    this.members = [first, ...args.joiningManagers, ...args.workers];
+    this.sparkMasterHost = args.sparkMasterHost;
     const managerAddress = `${first.node.privateIp}:${SWARM_MANAGEMENT_PORT}`;
 
     const peers = args.joiningManagers.map((host) =>

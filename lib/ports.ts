@@ -50,10 +50,15 @@ export const FLOCKER_API_PORT = 4523;
 /** Flocker's agent (AMP) port on the control node. */
 export const FLOCKER_AGENT_PORT = 4524;
 
+/** Spark master's web UI, master (workers and drivers) and REST submission ports. */
+export const SPARK_UI_PORT = 8080;
+export const SPARK_MASTER_PORT = 7077;
+export const SPARK_REST_PORT = 6066;
+
 export const SPARK_PORTS = [
-  { port: 8080, what: "Spark master web UI" },
-  { port: 7077, what: "Spark master" },
-  { port: 6066, what: "Spark REST submission" },
+  { port: SPARK_UI_PORT, what: "Spark master web UI" },
+  { port: SPARK_MASTER_PORT, what: "Spark master" },
+  { port: SPARK_REST_PORT, what: "Spark REST submission" },
 ] as const;
 
 /** A CIDR turned into a resource-name-safe token: 203.0.113.0/24 → 203-0-113-0-24. */

@@ -122,13 +122,13 @@ describe("replacing a node keeps the data and the one swarm", () => {
     expect(plan.replaced).not.toContain("swarm-label-aws-105");
     expect(plan.replaced).not.toContain("spark-volume");
     expect(plan.elsewhere).toEqual(["swarm-peer-aws-102", "swarm-peer-aws-103"]);
-    // aws-101 leaves (demoting itself first); the services it ran are recreated on its successor.
-    expect(plan.clusterDeletes).toEqual({
-      "swarm-init": "swarm-init.sh delete",
-      "spark-master": "spark-master.sh delete",
-      "spark-network": "spark-network.sh delete",
-      "spark-worker": "spark-worker.sh delete",
-    });
+    // aws-101 leaves (demoting itself first). Spark's network and services belong to the cluster:
+    // their create re-runs on the successor, which finds them; they are never deleted.
+    expect(plan.clusterDeletes).toEqual({ "swarm-init": "swarm-init.sh delete" });
+    for (const step of ["spark-network", "spark-master", "spark-worker"]) {
+      expect(plan.replaced).not.toContain(step);
+      expect(plan.rerun).toContain(step);
+    }
     expect(Object.keys(plan.deletes).some((name) => /member|volume|label/.test(name))).toBe(false);
   });
 
@@ -166,6 +166,10 @@ describe("replacing a node keeps the data and the one swarm", () => {
     const label = named(dev, "swarm-label-aws-105");
     expect(label.inputs.triggers).toEqual([aws101, instanceIdOf(dev, "aws-105")]);
     expect(label.options).toMatchObject({ ignoreChanges: ["triggers[0]"], deleteBeforeReplace: true });
+    for (const step of ["spark-network", "spark-master", "spark-worker"]) {
+      expect(named(dev, step).inputs.triggers).toEqual([aws101]);
+      expect(named(dev, step).options.ignoreChanges).toEqual(["triggers[0]"]);
+    }
     // Steps that belong to their node ignore nothing.
     expect(named(dev, "swarm-join-aws-105").options.ignoreChanges).toEqual([]);
   });

@@ -53,7 +53,10 @@ test("its own admin networks and Ubuntu 18.04", () => {
 
 test("Spark sized for production", () => {
   expect(envOf(createOf(run, "spark-volume"))).toMatchObject({ VOLUME_SIZE: "200G", VOLUME_PROFILE: "silver" });
-  expect(envOf(createOf(run, "spark-worker"))).toMatchObject({ REPLICAS: "12", WORKER_CORES: "2", WORKER_MEMORY: "6g" });
+  expect(JSON.parse(envOf(createOf(run, "spark-worker")).SERVICE_SPEC)).toMatchObject({
+    replicas: 12,
+    env: ["SPARK_MASTER_IP=tasks.spark-master", "SPARK_WORKER_CORES=2", "SPARK_WORKER_MEMORY=6g"],
+  });
   const policy = JSON.parse(String(named(run, "storage-flocker-policy").inputs.policy));
   expect(JSON.stringify(policy)).toContain("arn:aws:ec2:us-west-2:123456789012:volume/*");
 });

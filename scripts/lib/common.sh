@@ -348,7 +348,7 @@ swarm_prune_stale() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Swarm services (spark-master.sh, spark-worker.sh).
+# Swarm services (swarm-service.sh).
 
 # image_key REF: REF without a digest, with the implicit registry and :latest made explicit in
 # Docker's familiar form, so that "img" matches the "img:latest@sha256:…" a service spec stores.

@@ -5,8 +5,8 @@ load helpers
 export SCRIPTS
 
 ALL_SCRIPTS=(wait-boot install-docker flocker-packages flocker-files flocker-services swarm-init
-  swarm-token swarm-join swarm-member swarm-label spark-network flocker-volume spark-master
-  spark-worker spark-smoke)
+  swarm-token swarm-join swarm-member swarm-label spark-network flocker-volume swarm-service
+  spark-smoke)
 
 # lib FUNCTION-CALL...: run bash code with common.sh sourced (as a script named "lib-test").
 lib() {

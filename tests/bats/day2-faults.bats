@@ -22,7 +22,7 @@ setup() {
 @test "lost quorum: every manager-side step says so, with the way out, and changes nothing" {
   stub_set docker/no-leader yes
   local step
-  for step in "swarm-token" "swarm-member ready" "swarm-member remove" "swarm-label add" "swarm-label remove" "swarm-peer" "spark-master delete"; do
+  for step in "swarm-token" "swarm-member ready" "swarm-member remove" "swarm-label add" "swarm-label remove" "swarm-peer" "swarm-service delete"; do
     # shellcheck disable=SC2086 # the action is a separate word
     run_script $step
     assert_failure 1
@@ -42,7 +42,7 @@ setup() {
   assert_success
   assert_stderr_contains "WARNING: this manager is not in a swarm any more (the swarm is gone)"
   for SERVICE_NAME in spark-master spark-worker; do
-    run_script "$SERVICE_NAME" delete
+    run_script swarm-service delete
     assert_success
     assert_stderr_contains "WARNING: this node is not in a swarm any more: service $SERVICE_NAME went with the swarm"
   done
@@ -60,14 +60,14 @@ setup() {
   stub_set docker/services/spark-master.running 1
   stub_set docker/services/spark-master.pending 0
   stub_set docker/services/spark-master.shutdown 0
-  run_script spark-master delete
+  run_script swarm-service delete
   assert_success
   assert_mutations <<'EOF2'
 docker service update --detach --replicas 0 spark-master
 docker service rm spark-master
 EOF2
   clear_logs
-  run_script spark-master delete
+  run_script swarm-service delete
   assert_success
   assert_stderr_contains "service spark-master does not exist: nothing to do"
   assert_no_mutations

@@ -1,19 +1,30 @@
 #!/usr/bin/env bats
-# scripts/spark-master.sh, spark-worker.sh, spark-smoke.sh
+# scripts/swarm-service.sh with the specs components/spark.ts gives the Spark master and workers,
+# and scripts/spark-smoke.sh
 
 load helpers
 
 setup() {
   common_setup
   swarm_is active manager
-  export NETWORK_NAME=spark VOLUME_NAME=spark PLACEMENT_LABEL=type=sparkmaster
+  export NETWORK_NAME=spark
 }
 
-master() { SERVICE_NAME=spark-master IMAGE=${IMAGE:-fsoppelsa/spark-master} run_script spark-master "$@"; }
-worker() {
-  SERVICE_NAME=spark-worker IMAGE=fsoppelsa/spark-worker REPLICAS=${REPLICAS:-3} WORKER_CORES=1 \
-    WORKER_MEMORY=${WORKER_MEMORY:-1g} MASTER_HOST=spark-master run_script spark-worker "$@"
+# The spec components/spark.ts writes for the master (IMAGE may vary).
+master_spec() {
+  jq -cn --arg image "${IMAGE:-fsoppelsa/spark-master}" '{image: $image, replicas: 1, network: "spark",
+    containerLabels: ["spark-master"], constraints: ["node.labels.type == sparkmaster"],
+    publish: [8080, 7077, 6066 | {published: ., target: .}], env: ["SPARK_MASTER_IP=0.0.0.0"],
+    mounts: ["type=volume,target=/data,source=spark,volume-driver=flocker"]}'
 }
+# ... and for the workers (REPLICAS and WORKER_MEMORY may vary).
+worker_spec() {
+  jq -cn --argjson replicas "${REPLICAS:-3}" --arg memory "${WORKER_MEMORY:-1g}" '{image: "fsoppelsa/spark-worker",
+    replicas: $replicas, network: "spark", containerLabels: [], constraints: ["node.labels.type != sparkmaster"],
+    publish: [], env: ["SPARK_MASTER_IP=spark-master", "SPARK_WORKER_CORES=1", "SPARK_WORKER_MEMORY=\($memory)"], mounts: []}'
+}
+master() { SERVICE_NAME=spark-master SERVICE_SPEC=${SERVICE_SPEC:-$(master_spec)} run_script swarm-service "$@"; }
+worker() { SERVICE_NAME=spark-worker SERVICE_SPEC=$(worker_spec) run_script swarm-service "$@"; }
 smoke() { IMAGE=fsoppelsa/spark-worker MASTER_URL=spark://spark-master:7077 run_script spark-smoke; }
 
 # ------------------------------------------------------------------------------------ master
@@ -51,11 +62,26 @@ EOF2
   assert_stderr_contains "timed out after 5s waiting for 1 running task(s) of service spark-master: see why with 'docker service ps --no-trunc spark-master'"
 }
 
-@test "master create: PLACEMENT_LABEL must be key=value" {
-  PLACEMENT_LABEL=sparkmaster master create
+@test "create: a spec that is not what the script reads is refused, naming the service, before anything is sent" {
+  SERVICE_SPEC='not json' master create
   assert_failure 1
-  assert_stderr_contains "PLACEMENT_LABEL must be key=value"
+  assert_stderr_contains "SERVICE_SPEC must be a JSON object, not 'not json'"
+  SERVICE_SPEC='{"image": "fsoppelsa/spark-master", "replicas": 1.5}' master create
+  assert_failure 1
+  assert_stderr_contains "SERVICE_SPEC of service spark-master: replicas must be a whole number"
+  SERVICE_SPEC='{"image": "x", "replicas": 1, "env": ["A=1\n--privileged"]}' master create
+  assert_failure 1
+  assert_stderr_contains "SERVICE_SPEC of service spark-master: no value may contain a line break"
+  SERVICE_SPEC='{"image": "x", "replicas": 1, "publish": [{"published": "8080"}]}' master create
+  assert_failure 1
+  assert_stderr_contains "publish must be a list of {published, target} port numbers"
   assert_no_mutations
+}
+
+@test "create: a minimal spec (image and replicas) sends only --name, --replicas and the image" {
+  SERVICE_NAME=web SERVICE_SPEC='{"image": "nginx", "replicas": 2}' run_script swarm-service create
+  assert_success
+  assert_mutations <<<"docker service create --detach --name web --replicas 2 nginx"
 }
 
 @test "master delete: scales to 0, waits for the task to stop (volume released), removes" {
@@ -86,7 +112,7 @@ EOF2
   worker create
   assert_success
   assert_mutations <<'EOF2'
-docker service create --detach --name spark-worker --constraint 'node.labels.type != sparkmaster' --network spark --replicas 3 --env SPARK_MASTER_IP=spark-master --env SPARK_WORKER_CORES=1 --env SPARK_WORKER_MEMORY=1g fsoppelsa/spark-worker
+docker service create --detach --name spark-worker --network spark --constraint 'node.labels.type != sparkmaster' --replicas 3 --env SPARK_MASTER_IP=spark-master --env SPARK_WORKER_CORES=1 --env SPARK_WORKER_MEMORY=1g fsoppelsa/spark-worker
 EOF2
   clear_logs
   worker create

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# swarm-service.sh create|delete: one replicated Swarm service, as the spec SERVICE_SPEC describes
+# it (JSON written by components/swarmService.ts, so a new service needs no new script). The
+# flags are the ones the book passes to `docker service create`, in this order: --name,
+# --container-label, --network, --constraint, --publish, --replicas, --env, --mount, the image.
+#
+#   create  creates the service (detached) and waits (bounded) until its replicas run; an existing
+#           service gets one `docker service update` with just the image/replicas/env that differ.
+#           Network, constraints, ports and mounts are not updated in place: changing them needs a
+#           replacement of the step.
+#   delete  scales the service to 0, waits until its tasks have stopped (so Flocker can detach a
+#           volume), removes it; an absent service, or no Docker, is fine.
+#
+# Environment: SERVICE_NAME; SERVICE_SPEC (create), a JSON object:
+#   image (required), replicas (required, a whole number), network, containerLabels [],
+#   constraints [], publish [{published, target}], env ["VAR=value"], mounts [docker --mount text];
+# WAIT_TIMEOUT (300), WAIT_INTERVAL.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+expect_action "create|delete" "$@"
+ACTION=$1
+require_env SERVICE_NAME
+WAIT_TIMEOUT=${WAIT_TIMEOUT:-300}
+
+# spec_field FILTER: one value per line; the spec is checked to hold no newline in any text first.
+spec_field() { jq -r "$1" <<<"$SERVICE_SPEC"; }
+
+check_spec() {
+  jq -e 'type == "object"' <<<"$SERVICE_SPEC" >/dev/null 2>&1 || die "SERVICE_SPEC must be a JSON object, not '$SERVICE_SPEC'"
+  local problem
+  problem=$(jq -r '
+    if (.image | type) != "string" or .image == "" then "image must be a non-empty text"
+    elif (.replicas | type) != "number" or .replicas < 0 or .replicas != (.replicas | floor) then "replicas must be a whole number"
+    elif ([.. | strings | select(test("\n"))] | length) > 0 then "no value may contain a line break"
+    elif ([(.containerLabels, .constraints, .env, .mounts) // [] | .[] | select(type != "string")] | length) > 0
+      then "containerLabels, constraints, env and mounts must be lists of texts"
+    elif ([.publish // [] | .[] | select((.published | type) != "number" or (.target | type) != "number")] | length) > 0
+      then "publish must be a list of {published, target} port numbers"
+    else empty end' <<<"$SERVICE_SPEC")
+  [[ -z "$problem" ]] || die "SERVICE_SPEC of service $SERVICE_NAME: $problem"
+}
+
+create() {
+  require_env SERVICE_SPEC
+  require_cmd jq "the install-docker step installs it"
+  check_spec
+  require_manager
+  IMAGE=$(spec_field .image)
+  local replicas
+  replicas=$(spec_field .replicas)
+  local -a env=() flags=()
+  mapfile -t env < <(spec_field '.env // [] | .[]')
+  if service_exists "$SERVICE_NAME"; then
+    service_converge "$SERVICE_NAME" "$replicas" ${env[@]+"${env[@]}"}
+  else
+    mapfile -t flags < <(spec_field '
+      (.containerLabels // [] | .[] | "--container-label", .),
+      (select(.network != null) | "--network", .network),
+      (.constraints // [] | .[] | "--constraint", .),
+      (.publish // [] | .[] | "--publish", "\(.published):\(.target)"),
+      "--replicas", (.replicas | tostring),
+      (.env // [] | .[] | "--env", .),
+      (.mounts // [] | .[] | "--mount", .)')
+    log "creating service $SERVICE_NAME ($IMAGE, $replicas replica(s))"
+    docker service create --detach --name "$SERVICE_NAME" "${flags[@]}" "$IMAGE" >/dev/null ||
+      die "docker service create $SERVICE_NAME failed: see the message above ('docker network ls' / 'docker volume ls' on the node it was placed on)"
+  fi
+  service_wait_running "$SERVICE_NAME" "$replicas"
+  log "service $SERVICE_NAME is running $replicas task(s)"
+}
+
+case "$ACTION" in
+  create) create ;;
+  delete) service_remove "$SERVICE_NAME" ;;
+esac
