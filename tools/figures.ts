@@ -193,7 +193,7 @@ export function scalingCounts(table: string): string[] {
 /** The README's example output: the plan's text up to and including the critical path. */
 export function planExample(text: string): string {
   const end = text.indexOf("\nSlowest path:");
-  return "```\n" + (end < 0 ? text : text.slice(0, end + 1)) + "```\n";
+  return "```\n" + (end < 0 ? text : text.slice(0, end)).trimEnd() + "\n```\n";
 }
 
 // ---------------------------------------------------------------------------------------------
