@@ -27,6 +27,14 @@ function step(name: string, component: string, dependsOn: string[] = [], type = 
   ];
 }
 
+/** Two steps of components the picture has no colour for yet. */
+const extraPhase = (): RecordedResource[] => [
+  component("backup"),
+  component("alerts"),
+  ...step("backup-job", "backup"),
+  ...step("alerts-rule", "alerts"),
+];
+
 const component = (name: string): RecordedResource => ({
   ...step(name, "none")[0],
   urn: `urn:${name}`,
@@ -177,6 +185,19 @@ describe("DOT and SVG", () => {
     expect(dot.match(/\{ rank=same; "wave \d+"/g)).toHaveLength(model.waveCount);
     expect(dot).toContain("Bring-up of stack dev (--set nodeCount=10)");
     expect(dot).toContain("≈ $350/month");
+  });
+
+  test("each phase present has its own colour and a place in the legend; absent phases are left out", () => {
+    expect(dot).toMatch(/<td bgcolor="#dbe9f6"[^>]*>&nbsp;network&nbsp;<\/td><td bgcolor="#dff0d8"[^>]*>&nbsp;nodes&nbsp;<\/td>/);
+    expect(dot).not.toContain("&nbsp;pki&nbsp;");
+    const withNewPhase = bringUpModel({ graph: stepGraph(extraPhase()), nodes: [], criticalPath: [], slowestPath: [] });
+      graph: stepGraph(cluster(2).graph.size ? extraPhase() : []),
+      nodes: [],
+      criticalPath: [],
+      slowestPath: [],
+    });
+    const colours = [...bringUpDot(withNewPhase, title).matchAll(/fillcolor="(#[0-9a-f]{6})"/g)].map((m) => m[1]);
+    expect(new Set(colours).size).toBe(2);
   });
 
   test("critical edges are red and thick", () => {

@@ -12,11 +12,14 @@ const PHASE_COLOURS: Readonly<Record<string, string>> = {
   pki: "#f3e3f3",
   storage: "#f6ecd2",
   nodes: "#dff0d8",
+  images: "#eef3d0",
   flocker: "#d9f0ef",
+  "flocker-plugin": "#cfe6f0",
   swarm: "#e4e2f6",
   spark: "#fbe1d4",
 };
-const OTHER_COLOUR = "#eeeeee";
+/** For components added later: still one colour each, and in the legend. */
+const SPARE_COLOURS = ["#f0e0e8", "#e0ecdc", "#ece4d4", "#dde4ee", "#eeeeee"];
 const CRITICAL = "#d62728";
 const SLOWEST = "#ff8c00";
 
@@ -37,22 +40,33 @@ export interface DiagramTitle {
 
 const quote = (text: string) => `"${text.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
 const html = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-const phaseColour = (component: string) => PHASE_COLOURS[component] ?? OTHER_COLOUR;
 
-function vertexLine(v: Vertex): string {
-  const shape = v.type.startsWith("command:") ? "box" : "box";
+/** Colour per phase present in the model, known phases first in bring-up order. */
+function phaseColours(model: BringUpModel): Map<string, string> {
+  const present = new Set(model.vertices.map((v) => v.component));
+  const colours = new Map<string, string>();
+  for (const [phase, colour] of Object.entries(PHASE_COLOURS)) if (present.has(phase)) colours.set(phase, colour);
+  [...present]
+    .filter((phase) => !colours.has(phase))
+    .sort()
+    .forEach((phase, i) => colours.set(phase, SPARE_COLOURS[i % SPARE_COLOURS.length]));
+  return colours;
+}
+
+function vertexLine(v: Vertex, colours: ReadonlyMap<string, string>): string {
+  const shape = "box";
   const style = v.type.startsWith("command:") ? "rounded,filled" : "filled";
   const colour = v.critical ? CRITICAL : v.slowest ? SLOWEST : "#7f7f7f";
   const width = v.critical || v.slowest ? 2.2 : 0.8;
   const tooltip = `${v.steps.length > 4 ? `${v.steps.slice(0, 3).join(", ")} … ${v.steps.at(-1)} (${v.steps.length})` : v.steps.join(", ")} · ${v.type} · wave ${v.wave + 1}`;
-  return `    ${quote(v.id)} [label=${quote(v.label)}, shape=${shape}, style=${quote(style)}, fillcolor=${quote(phaseColour(v.component))}, color=${quote(colour)}, penwidth=${width}, tooltip=${quote(tooltip)}];`;
+  return `    ${quote(v.id)} [label=${quote(v.label)}, shape=${shape}, style=${quote(style)}, fillcolor=${quote(colours.get(v.component)!)}, color=${quote(colour)}, penwidth=${width}, tooltip=${quote(tooltip)}];`;
 }
 
-function legend(title: DiagramTitle, model: BringUpModel): string {
+function legend(title: DiagramTitle, model: BringUpModel, colours: ReadonlyMap<string, string>): string {
   const overrides = Object.entries(title.overrides)
     .map(([k, v]) => `${k.replace(/^[^:]+:/, "")}=${v}`)
     .join(", ");
-  const phases = Object.entries(PHASE_COLOURS)
+  const phases = [...colours]
     .map(([phase, colour]) => `<td bgcolor="${colour}" border="1" color="#7f7f7f">&nbsp;${phase}&nbsp;</td>`)
     .join("");
   const facts = [
@@ -61,7 +75,7 @@ function legend(title: DiagramTitle, model: BringUpModel): string {
     `${model.waveCount} waves (columns)`,
     title.cost,
   ].filter(Boolean);
-  const row = (content: string) => `<tr><td align="left" colspan="${Object.keys(PHASE_COLOURS).length + 1}">${content}</td></tr>`;
+  const row = (content: string) => `<tr><td align="left" colspan="${colours.size + 1}">${content}</td></tr>`;
   return [
     `<<table border="0" cellspacing="3" cellpadding="1">`,
     row(`<font point-size="14">Bring-up of stack ${html(title.stack)}${overrides ? html(` (--set ${overrides})`) : ""}</font>`),
@@ -78,10 +92,11 @@ function legend(title: DiagramTitle, model: BringUpModel): string {
 
 /** The DOT text of the picture. */
 export function bringUpDot(model: BringUpModel, title: DiagramTitle): string {
+  const colours = phaseColours(model);
   const lines: string[] = [];
   lines.push("digraph bringup {");
   lines.push(
-    `  graph [rankdir=LR, newrank=true, fontname="Helvetica", fontsize=11, nodesep=0.08, ranksep=0.28, labelloc=t, labeljust=l, pad=0.2, label=${legend(title, model)}];`,
+    `  graph [rankdir=LR, newrank=true, fontname="Helvetica", fontsize=11, nodesep=0.08, ranksep=0.28, labelloc=t, labeljust=l, pad=0.2, label=${legend(title, model, colours)}];`,
   );
   lines.push(`  node [fontname="Helvetica", fontsize=9, height=0.26, margin="0.1,0.02"];`);
   lines.push(`  edge [color="#b0b0b0", arrowsize=0.45, penwidth=0.7];`);
@@ -98,7 +113,7 @@ export function bringUpDot(model: BringUpModel, title: DiagramTitle): string {
   for (const phase of phases) {
     lines.push(`  subgraph ${quote(`cluster_phase_${phase}`)} {`);
     lines.push(`    label=${quote(`${phase} (cluster-wide)`)}; style="rounded"; color="#9e9e9e"; fontsize=10;`);
-    for (const v of shared.filter((s) => s.component === phase)) lines.push(vertexLine(v));
+    for (const v of shared.filter((s) => s.component === phase)) lines.push(vertexLine(v, colours));
     lines.push("  }");
   }
 
@@ -114,7 +129,7 @@ export function bringUpDot(model: BringUpModel, title: DiagramTitle): string {
       if (members.length === 0) continue;
       lines.push(`    subgraph ${quote(`cluster_${lane.id}`)} {`);
       lines.push(`      label=${quote(laneTitle(lane))}; style="dashed"; color="#9e9e9e"; fontsize=10;`);
-      for (const v of members) lines.push(`  ${vertexLine(v)}`);
+      for (const v of members) lines.push(`  ${vertexLine(v, colours)}`);
       lines.push("    }");
     }
     lines.push("  }");
