@@ -191,11 +191,6 @@ describe("DOT and SVG", () => {
     expect(dot).toMatch(/<td bgcolor="#dbe9f6"[^>]*>&nbsp;network&nbsp;<\/td><td bgcolor="#dff0d8"[^>]*>&nbsp;nodes&nbsp;<\/td>/);
     expect(dot).not.toContain("&nbsp;pki&nbsp;");
     const withNewPhase = bringUpModel({ graph: stepGraph(extraPhase()), nodes: [], criticalPath: [], slowestPath: [] });
-      graph: stepGraph(cluster(2).graph.size ? extraPhase() : []),
-      nodes: [],
-      criticalPath: [],
-      slowestPath: [],
-    });
     const colours = [...bringUpDot(withNewPhase, title).matchAll(/fillcolor="(#[0-9a-f]{6})"/g)].map((m) => m[1]);
     expect(new Set(colours).size).toBe(2);
   });
