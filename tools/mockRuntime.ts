@@ -151,7 +151,8 @@ function mockState(type: string, name: string, inputs: Record<string, any>): { i
   }
 }
 
-function mockCommandStdout(create: string): string {
+/** What a remote step prints under mocks (tests/helpers/rehearsal.ts swaps it for the real output). */
+export function mockCommandStdout(create: string): string {
   if (create.includes("swarm-token.sh")) {
     const role = /SWARM_ROLE=(\w+)/.exec(create)?.[1] ?? "unknown";
     return `${MOCK_TOKEN_PREFIX}-${role}-token`;
