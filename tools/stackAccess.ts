@@ -10,7 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { distance } from "fastest-levenshtein";
 import type { NodeOutput } from "../lib/stackOutputs";
-import { DEFAULT_BACKEND_URL, resolveBackendUrl, type Problem } from "./deployPreflight";
+import { DEFAULT_BACKEND_URL, PULUMI_INSTALL_URL, resolveBackendUrl, type Problem } from "./deployPreflight";
 
 export interface CapturedRun {
   readonly status: number;
@@ -52,7 +52,7 @@ export function accessProblems(deps: AccessDeps, needs: readonly ("pulumi" | "ss
   if (needs.includes("pulumi") && !deps.hasCommand("pulumi")) {
     problems.push({
       problem: "The Pulumi CLI is not on PATH (`pulumi version` does not run): the stack's outputs are read with it.",
-      fix: "Install it from https://www.pulumi.com/docs/iac/download-install/, then open a new shell.",
+      fix: `Install it from ${PULUMI_INSTALL_URL}, then open a new shell.`,
     });
   }
   const passphrase = deps.env.PULUMI_CONFIG_PASSPHRASE ?? "";
