@@ -6,6 +6,7 @@ import { renderAgentYml } from "../lib/agentYml";
 import { FlockerNodeCredentials, flockerFilesPayload, flockerNodeFiles } from "../lib/flockerFiles";
 import { flockerPackageEnv, flockerPackageStdin } from "../lib/flockerPackages";
 import { FlockerStatus, parseFlockerStatus } from "../lib/flockerStatus";
+import { FLOCKER_NODE_ENV } from "../lib/nodeParameters";
 import { NodeHost } from "./nodeHost";
 import { FlockerPki } from "./pki";
 import { scriptStep } from "./remoteStep";
@@ -92,7 +93,7 @@ export class Flocker extends pulumi.ComponentResource {
         {
           target: host.target,
           script: "flocker-files.sh",
-          env: { FLOCKER_ETC: "/etc/flocker" },
+          env: FLOCKER_NODE_ENV,
           stdin: payload,
           dependsOn: [host.dockerReady],
         },
@@ -108,7 +109,7 @@ export class Flocker extends pulumi.ComponentResource {
       {
         target: args.controlHost.target,
         ...controlService,
-        env: { ...controlService.env, CONFIG_DIGEST: control.digest },
+        env: { ...FLOCKER_NODE_ENV, ...controlService.env, CONFIG_DIGEST: control.digest },
         dependsOn: [control.software, control.files],
       },
       this,
@@ -124,7 +125,7 @@ export class Flocker extends pulumi.ComponentResource {
         {
           target: host.target,
           ...agents,
-          env: { ...agents.env, CONFIG_DIGEST: node.digest },
+          env: { ...FLOCKER_NODE_ENV, ...agents.env, CONFIG_DIGEST: node.digest },
           dependsOn: [node.software, node.files, this.controlReady],
         },
         this,
@@ -138,7 +139,7 @@ export class Flocker extends pulumi.ComponentResource {
           {
             target: args.test.host.target,
             script: "flocker-test.sh",
-            env: { TEST_IMAGE: args.test.image, FLOCKER_CONTROL_HOST: controlAddress, VOLUME_NAME: FLOCKER_TEST_VOLUME },
+            env: { ...FLOCKER_NODE_ENV, TEST_IMAGE: args.test.image, FLOCKER_CONTROL_HOST: controlAddress, VOLUME_NAME: FLOCKER_TEST_VOLUME },
             dependsOn: [agentsReady[args.test.host.node.name], this.controlReady, args.test.imagePulled],
             createTimeout: "30m",
           },
@@ -151,7 +152,7 @@ export class Flocker extends pulumi.ComponentResource {
       {
         target: args.controlHost.target,
         script: "flocker-status.sh",
-        env: { FLOCKER_CONTROL_HOST: controlAddress, EXPECTED_ADDRESSES: args.hosts.map((h) => h.node.privateIp).join(" ") },
+        env: { ...FLOCKER_NODE_ENV, FLOCKER_CONTROL_HOST: controlAddress, EXPECTED_ADDRESSES: args.hosts.map((h) => h.node.privateIp).join(" ") },
         dependsOn: [this.controlReady, ...Object.values(agentsReady), ...(test ? [test] : [])],
       },
       this,
@@ -170,7 +171,7 @@ export class Flocker extends pulumi.ComponentResource {
           target: host.target,
           script: "flocker-packages.sh",
           action: "install",
-          env: flockerPackageEnv(args.source.packages, args.sshUser),
+          env: { ...flockerPackageEnv(args.source.packages, args.sshUser), FLOCKER_ETC: FLOCKER_NODE_ENV.FLOCKER_ETC },
           // The apt source may carry credentials: stdin, never the command line.
           stdin: flockerPackageStdin(args.source.packages),
           dependsOn: [host.dockerReady],

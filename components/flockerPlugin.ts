@@ -3,8 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { NodeHost } from "./nodeHost";
 import { scriptStep } from "./remoteStep";
 
-/** Where Flocker's Docker plugin listens, on every node (packages and containers alike). */
-export const FLOCKER_PLUGIN_SOCKET = "/run/docker/plugins/flocker/flocker.sock";
+import { FLOCKER_PLUGIN_SOCKET } from "../lib/remotePaths";
 
 export interface FlockerPluginOfferArgs {
   /** The swarm's nodes: wherever a task that mounts a flocker volume may be placed. */

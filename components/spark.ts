@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { FLOCKER_NODE_ENV } from "../lib/nodeParameters";
 import { SPARK_MASTER_PORT, SPARK_PORTS, SPARK_UI_PORT } from "../lib/ports";
 import { SPARK_MASTER_LABEL } from "../lib/topology";
 import { Flocker } from "./flocker";
@@ -96,8 +97,8 @@ export class Spark extends pulumi.ComponentResource {
           VOLUME_NAME: SPARK_VOLUME,
           VOLUME_SIZE: args.volumeSize,
           VOLUME_PROFILE: args.volumeProfile,
+          ...FLOCKER_NODE_ENV,
           FLOCKER_CONTROL_HOST: args.flocker.controlHost.node.privateIp,
-          FLOCKER_ETC: "/etc/flocker",
         },
         // The dataset is the cluster's, not this node's: a replaced node re-runs the create (which
         // finds the dataset; Flocker moves it to wherever the master runs next) and never the

@@ -14,3 +14,9 @@ export function remoteBaseDir(user: string): string {
 export function remoteScriptsDir(user: string): string {
   return `${remoteBaseDir(user)}/scripts`;
 }
+
+/** Flocker's configuration directory on every node (certificates, keys, agent.yml). */
+export const FLOCKER_ETC = "/etc/flocker";
+
+/** Where Flocker 1.x's Docker plugin listens; Docker finds volume plugins by this socket. */
+export const FLOCKER_PLUGIN_SOCKET = "/run/docker/plugins/flocker/flocker.sock";

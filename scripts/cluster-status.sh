@@ -16,7 +16,7 @@
 #
 # Environment (all optional): FLOCKER_CONTROL_HOST (the control node's address: without it the
 # Flocker part is skipped), SPARK_UI_URL (the master's web UI as reachable from this manager, e.g.
-# http://127.0.0.1:8080 through the routing mesh: without it the Spark part is skipped),
+# the Spark UI on this manager through the routing mesh: without it the Spark part is skipped),
 # SPARK_WORKER_SERVICE (spark-worker), EXPECTED_FLOCKER_NODES (a count), FLOCKER_ETC.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh

@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # flocker-containers.sh control|agents|remove-control|remove-agents: Flocker run from ClusterHQ's
 # images (flockerInstall=containers), as their "Running Flocker in Containers" page runs them,
-# with the certificates and agent.yml the flocker-files step wrote to /etc/flocker.
+# with the certificates and agent.yml the flocker-files step wrote to FLOCKER_ETC.
 #
 #   control         the control service, flocker-control-service, on the host network, its state
 #                   (/var/lib/flocker) in the named volume flocker-control-state so that it
 #                   outlives the container (the page used a data-volume container for this);
-#                   waits until 4523/tcp (REST API) and 4524/tcp (agents) listen.
+#                   waits until FLOCKER_API_PORT (REST API) and FLOCKER_AGENT_PORT (agents) listen.
 #   agents          flocker-dataset-agent (privileged: it attaches, formats and mounts EBS volumes
 #                   under /flocker, which propagates back to the host so that Docker can hand the
 #                   mount to containers), flocker-container-agent and flocker-docker-plugin;
-#                   waits until the plugin's socket exists under /run/docker/plugins.
+#                   waits until the plugin's socket (PLUGIN_SOCKET) exists.
 #   remove-control  removes the control container; its state volume stays unless
 #                   REMOVE_CONTROL_STATE=1 (the cluster's record of every dataset is in it).
 #   remove-agents   removes the three agent containers.
@@ -23,7 +23,7 @@
 # second run changes nothing. Images are never pulled here: the images step pulls them first.
 #
 # Environment: CONTROL_IMAGE (control); DATASET_AGENT_IMAGE, CONTAINER_AGENT_IMAGE, PLUGIN_IMAGE,
-# FLOCKER_CONTROL_HOST, NODE_ADDRESS (agents); CONFIG_DIGEST; FLOCKER_ETC (/etc/flocker);
+# FLOCKER_CONTROL_HOST, NODE_ADDRESS (agents); CONFIG_DIGEST; FLOCKER_ETC, FLOCKER_API_PORT, FLOCKER_AGENT_PORT, PLUGIN_SOCKET;
 # REMOVE_CONTROL_STATE (0); WAIT_TIMEOUT (180), WAIT_INTERVAL.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
@@ -31,7 +31,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 expect_action "control|agents|remove-control|remove-agents" "$@"
 ACTION=$1
-FLOCKER_ETC=${FLOCKER_ETC:-/etc/flocker}
+require_env FLOCKER_ETC FLOCKER_API_PORT FLOCKER_AGENT_PORT PLUGIN_SOCKET
 WAIT_TIMEOUT=${WAIT_TIMEOUT:-180}
 CONFIG_DIGEST=${CONFIG_DIGEST:-}
 [[ "$CONFIG_DIGEST" =~ ^[0-9a-f]*$ ]] || die "CONFIG_DIGEST must be hexadecimal, not '$CONFIG_DIGEST'"
@@ -45,7 +45,7 @@ SPEC_LABEL=swarm-flocker.spec
 CONFIG_LABEL=swarm-flocker.config-digest
 # The socket of Flocker 1.x's plugin; ClusterHQ's 2015 experimental plugin listened one level up.
 # Docker finds either.
-PLUGIN_SOCKETS=("$(path /run/docker/plugins/flocker/flocker.sock)" "$(path /run/docker/plugins/flocker.sock)")
+PLUGIN_SOCKETS=("$(path "$PLUGIN_SOCKET")" "$(path "${PLUGIN_SOCKET%/*}.sock")")
 
 # require_docker: the steps that start containers need Docker and jq; removals do not.
 require_docker() {
@@ -158,17 +158,17 @@ control() {
   require_docker
   require_files cluster.crt control-service.crt control-service.key
   if ! container_json "$CONTROL" >/dev/null && flocker_control_listens; then
-    die "something else already listens on 4523/tcp and 4524/tcp (Flocker's packages, flockerInstall=packages, run flocker-control as a systemd unit): stop it with 'systemctl disable --now flocker-control', then re-run pulumi up"
+    die "something else already listens on $FLOCKER_API_PORT/tcp and $FLOCKER_AGENT_PORT/tcp (Flocker's packages, flockerInstall=packages, run flocker-control as a systemd unit): stop it with 'systemctl disable --now flocker-control', then re-run pulumi up"
   fi
   if ! docker volume inspect --format '{{.Driver}}' "$STATE_VOLUME" >/dev/null 2>&1; then
     log "creating the volume $STATE_VOLUME for the control service's state"
     docker volume create --name "$STATE_VOLUME" >/dev/null || die "could not create the Docker volume $STATE_VOLUME"
   fi
   ensure_container "$CONTROL" "$CONTROL_IMAGE" --net host \
-    -v "$FLOCKER_ETC:/etc/flocker" -v "$STATE_VOLUME:/var/lib/flocker"
+    -v "$FLOCKER_ETC:$FLOCKER_ETC" -v "$STATE_VOLUME:/var/lib/flocker"
   WAIT_HINT="see 'docker logs $CONTROL' on this node (a certificate that does not match cluster.crt is the usual cause)" \
-    wait_for "$WAIT_TIMEOUT" "$WAIT_INTERVAL" "$CONTROL to listen on 4523/tcp and 4524/tcp" flocker_control_listens
-  log "$CONTROL is listening on 4523 and 4524"
+    wait_for "$WAIT_TIMEOUT" "$WAIT_INTERVAL" "$CONTROL to listen on $FLOCKER_API_PORT/tcp and $FLOCKER_AGENT_PORT/tcp" flocker_control_listens
+  log "$CONTROL is listening on $FLOCKER_API_PORT and $FLOCKER_AGENT_PORT"
 }
 
 agents() {
@@ -179,14 +179,14 @@ agents() {
   # host, where Docker bind-mounts them into the containers using the volumes; without it they
   # would write to an empty directory on the root disk.
   ensure_container "$DATASET_AGENT" "$DATASET_AGENT_IMAGE" --net host --privileged \
-    -v /flocker:/flocker:shared -v /:/host -v "$FLOCKER_ETC:/etc/flocker" -v /dev:/dev
+    -v /flocker:/flocker:shared -v /:/host -v "$FLOCKER_ETC:$FLOCKER_ETC" -v /dev:/dev
   ensure_container "$CONTAINER_AGENT" "$CONTAINER_AGENT_IMAGE" --net host --privileged \
-    -v "$FLOCKER_ETC:/etc/flocker" -v /var/run/docker.sock:/var/run/docker.sock
+    -v "$FLOCKER_ETC:$FLOCKER_ETC" -v /var/run/docker.sock:/var/run/docker.sock
   ensure_container "$PLUGIN" "$PLUGIN_IMAGE" --net host \
-    -e "FLOCKER_CONTROL_SERVICE_BASE_URL=https://$FLOCKER_CONTROL_HOST:4523/v1" -e "MY_NETWORK_IDENTITY=$NODE_ADDRESS" \
-    -v "$FLOCKER_ETC:/etc/flocker" -v /run/docker:/run/docker
-  WAIT_HINT="see 'docker logs $PLUGIN' on this node; the plugin needs the control service (4523/tcp) to be reachable" \
-    wait_for "$WAIT_TIMEOUT" "$WAIT_INTERVAL" "the Flocker Docker plugin socket /run/docker/plugins/flocker/flocker.sock" plugin_socket_exists
+    -e "FLOCKER_CONTROL_SERVICE_BASE_URL=https://$FLOCKER_CONTROL_HOST:$FLOCKER_API_PORT/v1" -e "MY_NETWORK_IDENTITY=$NODE_ADDRESS" \
+    -v "$FLOCKER_ETC:$FLOCKER_ETC" -v /run/docker:/run/docker
+  WAIT_HINT="see 'docker logs $PLUGIN' on this node; the plugin needs the control service ($FLOCKER_API_PORT/tcp) to be reachable" \
+    wait_for "$WAIT_TIMEOUT" "$WAIT_INTERVAL" "the Flocker Docker plugin socket $PLUGIN_SOCKET" plugin_socket_exists
   log "the Flocker agents and Docker plugin are running"
 }
 

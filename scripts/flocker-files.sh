@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# flocker-files.sh: write Flocker's certificates, keys and agent.yml into /etc/flocker.
+# flocker-files.sh: write Flocker's certificates, keys and agent.yml into FLOCKER_ETC.
 #
 # Stdin: JSON {"files": {"<name>": "<content>", ...}} (content is secret: keys, agent.yml's AWS
 # secret key). The content never reaches a command line, a log or any file but its target: stdin
@@ -7,14 +7,14 @@
 # `jq --arg n NAME`, whose output goes to a 0600 temporary file next to the target, renamed into
 # place. Files whose content is unchanged are left alone, and so are files not in the input.
 #
-# Environment: FLOCKER_ETC (/etc/flocker).
+# Environment: FLOCKER_ETC.
 # Stdout: the name of every file whose content changed, one a line.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 (($# == 0)) || usage_error "(no action; the files come on stdin)" "$1"
-FLOCKER_ETC=${FLOCKER_ETC:-/etc/flocker}
+require_env FLOCKER_ETC
 [[ "$FLOCKER_ETC" == /* ]] || die "FLOCKER_ETC must be an absolute path, not '$FLOCKER_ETC'"
 require_cmd jq "the install-docker step installs it"
 

@@ -13,7 +13,7 @@
 #              step with the configuration, without asking the source anything.
 #
 # Environment: FLOCKER_PACKAGE_SOURCE (apt or deb), FLOCKER_DEB_DIR (deb), FLOCKER_PACKAGES (space
-# separated), FLOCKER_ETC (/etc/flocker, created 0700 by install), RETRY_*.
+# separated), FLOCKER_ETC (created 0700 by install), RETRY_*.
 # stdin (apt): the source line without credentials, then the apt_auth.conf(5) entries that hold
 # them ("machine HOST/PATH login USER password SECRET"). The source may be a Pulumi secret, so it
 # never travels on the command line, and nothing here prints a credential.
@@ -25,8 +25,7 @@ expect_action "preflight|install" "$@"
 ACTION=$1
 (($# == 1)) || die "usage: $SCRIPT_NAME.sh preflight|install (one action)"
 
-FLOCKER_PACKAGES=${FLOCKER_PACKAGES:-clusterhq-python-flocker clusterhq-flocker-node clusterhq-flocker-docker-plugin}
-FLOCKER_ETC=${FLOCKER_ETC:-/etc/flocker}
+require_env FLOCKER_PACKAGES
 FLOCKER_PACKAGE_SOURCE=${FLOCKER_PACKAGE_SOURCE:-}
 FLOCKER_DEB_DIR=${FLOCKER_DEB_DIR:-}
 read -r -a PACKAGES <<<"$FLOCKER_PACKAGES"
@@ -284,4 +283,5 @@ else
     pkg_installed_version "$p" >/dev/null || source_fail "did not install $p (apt reported success but dpkg does not list it)"
   done
 fi
+require_env FLOCKER_ETC
 ensure_private_dir "$(path "$FLOCKER_ETC")"

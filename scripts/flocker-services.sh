@@ -2,10 +2,10 @@
 # flocker-services.sh control|agents: enable and start Flocker's systemd units, then wait until
 # they serve.
 #
-#   control  flocker-control; waits until the REST API (4523/tcp) and the agent port (4524/tcp)
+#   control  flocker-control; waits until the REST API (FLOCKER_API_PORT) and the agent port (FLOCKER_AGENT_PORT)
 #            listen.
 #   agents   flocker-dataset-agent, flocker-container-agent, flocker-docker-plugin; waits until
-#            the Docker plugin socket /run/docker/plugins/flocker/flocker.sock exists (Docker
+#            the Docker plugin socket PLUGIN_SOCKET exists (Docker
 #            discovers legacy plugins there on first use: no Docker restart is needed).
 #
 # A service reads its certificates and agent.yml only when it starts. CONFIG_DIGEST (optional) is
@@ -13,14 +13,14 @@
 # recorded after the last successful run (or none is recorded, e.g. the package's install already
 # started a unit before its files existed), running units are restarted instead of left alone.
 #
-# Environment: FLOCKER_ETC (/etc/flocker), CONFIG_DIGEST, WAIT_TIMEOUT (180), WAIT_INTERVAL.
+# Environment: FLOCKER_ETC, FLOCKER_API_PORT, FLOCKER_AGENT_PORT, PLUGIN_SOCKET, CONFIG_DIGEST, WAIT_TIMEOUT (180), WAIT_INTERVAL.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 expect_action "control|agents" "$@"
 ACTION=$1
-FLOCKER_ETC=${FLOCKER_ETC:-/etc/flocker}
+require_env FLOCKER_ETC FLOCKER_API_PORT FLOCKER_AGENT_PORT PLUGIN_SOCKET
 WAIT_TIMEOUT=${WAIT_TIMEOUT:-180}
 
 command -v systemctl >/dev/null 2>&1 ||
@@ -34,13 +34,6 @@ require_files() {
   done
   ((${#missing[@]} == 0)) ||
     die "missing ${missing[*]}: the flocker-files step must run first (it writes the certificates and agent.yml), then re-run pulumi up"
-}
-
-# control_listens: one `ss -ltn`, both ports in its local-address column (*:4523, [::]:4523…).
-control_listens() {
-  local listening
-  listening=$(ss -ltn) || return 1
-  awk '{ n = split($4, a, ":"); seen[a[n]] = 1 } END { exit !(seen["4523"] && seen["4524"]) }' <<<"$listening"
 }
 
 APPLIED=$(path "$FLOCKER_ETC/.applied-$ACTION")
@@ -65,25 +58,24 @@ record_applied() {
   chmod 600 "$APPLIED"
 }
 
-PLUGIN_SOCKET=$(path /run/docker/plugins/flocker/flocker.sock)
-plugin_socket_exists() { [[ -S "$PLUGIN_SOCKET" ]]; }
+plugin_socket_exists() { [[ -S "$(path "$PLUGIN_SOCKET")" ]]; }
 
 case "$ACTION" in
   control)
     require_files cluster.crt control-service.crt control-service.key
     bring_up flocker-control
     WAIT_HINT="see 'journalctl -u flocker-control' on this node (a certificate that does not match cluster.crt is the usual cause)" \
-      wait_for "$WAIT_TIMEOUT" "$WAIT_INTERVAL" "flocker-control to listen on 4523/tcp and 4524/tcp" control_listens
+      wait_for "$WAIT_TIMEOUT" "$WAIT_INTERVAL" "flocker-control to listen on $FLOCKER_API_PORT/tcp and $FLOCKER_AGENT_PORT/tcp" flocker_control_listens
     record_applied
-    log "flocker-control is listening on 4523 and 4524"
+    log "flocker-control is listening on $FLOCKER_API_PORT and $FLOCKER_AGENT_PORT"
     ;;
   agents)
     require_files agent.yml cluster.crt node.crt node.key plugin.crt plugin.key
     for unit in flocker-dataset-agent flocker-container-agent flocker-docker-plugin; do
       bring_up "$unit"
     done
-    WAIT_HINT="see 'journalctl -u flocker-docker-plugin' on this node; the plugin needs the control service (4523/tcp) to be reachable" \
-      wait_for "$WAIT_TIMEOUT" "$WAIT_INTERVAL" "the Flocker Docker plugin socket /run/docker/plugins/flocker/flocker.sock" plugin_socket_exists
+    WAIT_HINT="see 'journalctl -u flocker-docker-plugin' on this node; the plugin needs the control service ($FLOCKER_API_PORT/tcp) to be reachable" \
+      wait_for "$WAIT_TIMEOUT" "$WAIT_INTERVAL" "the Flocker Docker plugin socket $PLUGIN_SOCKET" plugin_socket_exists
     record_applied
     log "the Flocker agents and Docker plugin are running"
     ;;

@@ -12,14 +12,14 @@
 # always prints the same document.
 #
 # Environment: FLOCKER_CONTROL_HOST, EXPECTED_ADDRESSES (space-separated private addresses),
-# FLOCKER_ETC (/etc/flocker), WAIT_TIMEOUT (300), WAIT_INTERVAL, RETRY_*.
+# FLOCKER_ETC, FLOCKER_API_PORT, FLOCKER_AGENT_PORT, WAIT_TIMEOUT (300), WAIT_INTERVAL, RETRY_*.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-require_env FLOCKER_CONTROL_HOST
+require_env FLOCKER_CONTROL_HOST FLOCKER_API_PORT FLOCKER_AGENT_PORT
 EXPECTED_ADDRESSES=${EXPECTED_ADDRESSES:-}
-FLOCKER_ETC=${FLOCKER_ETC:-/etc/flocker}
+require_env FLOCKER_ETC
 WAIT_TIMEOUT=${WAIT_TIMEOUT:-300}
 require_cmd curl "the install-docker step installs it"
 require_cmd jq "the install-docker step installs it"
@@ -42,13 +42,13 @@ every_node_known() {
   [[ -z "$missing" ]]
 }
 
-WAIT_HINT="the nodes logged above have not reported: see 'docker logs flocker-dataset-agent' (or 'journalctl -u flocker-dataset-agent' with Flocker's packages) on each; they need the control service's port 4524/tcp and their node certificate" \
+WAIT_HINT="the nodes logged above have not reported: see 'docker logs flocker-dataset-agent' (or 'journalctl -u flocker-dataset-agent' with Flocker's packages) on each; they need the control service's port $FLOCKER_AGENT_PORT/tcp and their node certificate" \
   wait_for "$WAIT_TIMEOUT" "$WAIT_INTERVAL" "every node to be known to the Flocker control service" every_node_known
 
 config=$(flocker_api_retry GET /v1/configuration/datasets) ||
-  die "the Flocker control service at $FLOCKER_CONTROL_HOST:4523 did not answer GET /v1/configuration/datasets after $RETRY_ATTEMPTS attempts"
+  die "the Flocker control service at $FLOCKER_CONTROL_HOST:$FLOCKER_API_PORT did not answer GET /v1/configuration/datasets after $RETRY_ATTEMPTS attempts"
 state=$(flocker_api_retry GET /v1/state/datasets) ||
-  die "the Flocker control service at $FLOCKER_CONTROL_HOST:4523 did not answer GET /v1/state/datasets after $RETRY_ATTEMPTS attempts"
+  die "the Flocker control service at $FLOCKER_CONTROL_HOST:$FLOCKER_API_PORT did not answer GET /v1/state/datasets after $RETRY_ATTEMPTS attempts"
 
 jq -cn --argjson nodes "$NODES" --argjson config "$config" --argjson state "$state" '
   (reduce $nodes[] as $n ({}; .[$n.uuid] = $n.host)) as $address

@@ -17,7 +17,7 @@
 # until Flocker has deleted its EBS volume. A second run does the same again and leaves nothing.
 #
 # Environment: TEST_IMAGE, FLOCKER_CONTROL_HOST, VOLUME_NAME (flocker-test), VOLUME_SIZE (1G),
-# FLOCKER_ETC (/etc/flocker), RUN_TIMEOUT (300, each docker run), WAIT_TIMEOUT (300), RETRY_*.
+# FLOCKER_ETC, FLOCKER_API_PORT, RUN_TIMEOUT (300, each docker run), WAIT_TIMEOUT (300), RETRY_*.
 # stdout: one line saying what was written, read back and where.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
@@ -26,7 +26,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 require_env TEST_IMAGE FLOCKER_CONTROL_HOST
 VOLUME_NAME=${VOLUME_NAME:-flocker-test}
 VOLUME_SIZE=${VOLUME_SIZE:-1G}
-FLOCKER_ETC=${FLOCKER_ETC:-/etc/flocker}
+require_env FLOCKER_ETC FLOCKER_API_PORT
 RUN_TIMEOUT=${RUN_TIMEOUT:-300}
 WAIT_TIMEOUT=${WAIT_TIMEOUT:-300}
 [[ "$VOLUME_NAME" =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*$ ]] || die "VOLUME_NAME '$VOLUME_NAME' is not a valid Docker volume name"

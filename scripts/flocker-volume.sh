@@ -32,7 +32,7 @@
 #     loud warning that says how to check EC2 for an orphaned volume.
 #
 # Environment: VOLUME_NAME, VOLUME_SIZE, VOLUME_PROFILE (create), FLOCKER_CONTROL_HOST,
-# FLOCKER_ETC (/etc/flocker); WAIT_TIMEOUT (300), WAIT_INTERVAL, RETRY_*.
+# FLOCKER_ETC, FLOCKER_API_PORT; WAIT_TIMEOUT (300), WAIT_INTERVAL, RETRY_*.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -42,7 +42,7 @@ ACTION=$1
 require_env VOLUME_NAME
 [[ "$VOLUME_NAME" =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*$ ]] || die "VOLUME_NAME '$VOLUME_NAME' is not a valid Docker volume name"
 WAIT_TIMEOUT=${WAIT_TIMEOUT:-300}
-FLOCKER_ETC=${FLOCKER_ETC:-/etc/flocker}
+require_env FLOCKER_ETC FLOCKER_API_PORT
 
 volume_driver() { docker volume inspect --format '{{.Driver}}' "$VOLUME_NAME" 2>/dev/null; }
 
@@ -104,7 +104,7 @@ check_existing() {
 refuse_unclaimed() {
   local state unclaimed
   state=$(flocker_api_retry GET /v1/state/datasets) ||
-    die "the Flocker control service at $FLOCKER_CONTROL_HOST:4523 did not answer (GET /v1/state/datasets) after $RETRY_ATTEMPTS attempts: start it (its flocker services step), then re-run pulumi up"
+    die "the Flocker control service at $FLOCKER_CONTROL_HOST:$FLOCKER_API_PORT did not answer (GET /v1/state/datasets) after $RETRY_ATTEMPTS attempts: start it (its flocker services step), then re-run pulumi up"
   unclaimed=$(jq -r --argjson config "$1" '($config | map(.dataset_id)) as $known | [.[] | .dataset_id | select(. as $id | $known | index($id) | not)] | unique | join(" ")' <<<"$state") ||
     die "unexpected answer from the Flocker control service (GET /v1/state/datasets)"
   [[ -z "$unclaimed" ]] ||
@@ -121,7 +121,7 @@ create() {
   require_api
   local config mine count
   config=$(flocker_api_retry GET /v1/configuration/datasets) ||
-    die "the Flocker control service at $FLOCKER_CONTROL_HOST:4523 did not answer after $RETRY_ATTEMPTS attempts, so volume $VOLUME_NAME was neither checked nor created: start it (its flocker services step), then re-run pulumi up"
+    die "the Flocker control service at $FLOCKER_CONTROL_HOST:$FLOCKER_API_PORT did not answer after $RETRY_ATTEMPTS attempts, so volume $VOLUME_NAME was neither checked nor created: start it (its flocker services step), then re-run pulumi up"
   mine=$(jq -c --arg n "$VOLUME_NAME" '[.[] | select((.deleted // false) == false and (.metadata.name // "") == $n)]' <<<"$config") ||
     die "unexpected answer from the Flocker control service (GET /v1/configuration/datasets)"
   count=$(jq length <<<"$mine")
@@ -140,7 +140,7 @@ create() {
   fi
   log "creating flocker volume $VOLUME_NAME (size $VOLUME_SIZE, profile $VOLUME_PROFILE)"
   retry "$RETRY_ATTEMPTS" "$RETRY_DELAY" create_once ||
-    die "docker volume create --driver flocker failed: check the plugin's log on this node ('docker logs flocker-docker-plugin', or 'journalctl -u flocker-docker-plugin' with Flocker's packages) and that the control service answers on 4523/tcp"
+    die "docker volume create --driver flocker failed: check the plugin's log on this node ('docker logs flocker-docker-plugin', or 'journalctl -u flocker-docker-plugin' with Flocker's packages) and that the control service answers on $FLOCKER_API_PORT/tcp"
   driver=$(volume_driver) || die "volume $VOLUME_NAME was created but 'docker volume inspect' does not find it"
   [[ "$driver" == flocker ]] || die "volume $VOLUME_NAME has driver '$driver' after creation, not flocker"
 }

@@ -43,6 +43,6 @@ done
 if [[ -z "$result" ]]; then
   log "last output:"
   tail -n 20 <<<"$output" >&2
-  die "SparkPi did not print 'Pi is roughly …' in $attempt attempt(s) within ${WAIT_TIMEOUT}s: check the master UI (port 8080) for registered workers and 'docker service ps' of the Spark services, then re-run pulumi up"
+  die "SparkPi did not print 'Pi is roughly …' in $attempt attempt(s) within ${WAIT_TIMEOUT}s: check the master UI (the stack's sparkUiUrl output) for registered workers and 'docker service ps' of the Spark services, then re-run pulumi up"
 fi
 printf '%s\n' "$result"

@@ -15,7 +15,7 @@
 # The token is never printed or logged; its only appearance on a command line is the local
 # `docker swarm join --token` call.
 #
-# Environment: SWARM_ROLE (worker|manager), MANAGER_ADDR (ip:2377), ADVERTISE_ADDR, RETRY_*,
+# Environment: SWARM_ROLE (worker|manager), MANAGER_ADDR (ip:port), ADVERTISE_ADDR, RETRY_*,
 # WAIT_TIMEOUT (60: a new manager taking over its role).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
@@ -75,7 +75,7 @@ create() {
     inactive)
       log "joining the swarm at $MANAGER_ADDR as a $SWARM_ROLE (advertise address $ADVERTISE_ADDR)"
       retry "$RETRY_ATTEMPTS" "$RETRY_DELAY" join_once ||
-        die "could not join the swarm at $MANAGER_ADDR after $RETRY_ATTEMPTS attempts: check that 2377/tcp on the manager and 7946/tcp+udp between nodes are open to this node, and that the token is current ('docker swarm join-token $SWARM_ROLE' on a manager), then re-run pulumi up"
+        die "could not join the swarm at $MANAGER_ADDR after $RETRY_ATTEMPTS attempts: check that ${MANAGER_ADDR##*:}/tcp on the manager and 7946/tcp+udp between nodes are open to this node, and that the token is current ('docker swarm join-token $SWARM_ROLE' on a manager), then re-run pulumi up"
       state=$(swarm_state) || state=unknown
       [[ "$state" == active ]] || die "after docker swarm join the swarm state is '$state', not active: see 'docker info' on this node"
       if [[ "$SWARM_ROLE" == manager ]]; then

@@ -6,7 +6,8 @@
  * then the next manager is asked). The stack's outputs come from
  * `pulumi stack output --json --show-secrets`.
  */
-import { remoteScriptsDir } from "../lib/remotePaths";
+import { FLOCKER_AGENT_PORT, FLOCKER_API_PORT } from "../lib/ports";
+import { FLOCKER_ETC, remoteScriptsDir } from "../lib/remotePaths";
 import {
   EXIT_FAILED,
   EXIT_OK,
@@ -97,7 +98,9 @@ export function remoteStatusCommand(outputs: AccessOutputs, stack: string): stri
   const env = Object.entries({
     EXPECTED_FLOCKER_NODES: String(nodes.length),
     FLOCKER_CONTROL_HOST: controlHost,
-    FLOCKER_ETC: "/etc/flocker",
+    FLOCKER_ETC,
+    FLOCKER_API_PORT: String(FLOCKER_API_PORT),
+    FLOCKER_AGENT_PORT: String(FLOCKER_AGENT_PORT),
     SPARK_UI_URL: SPARK_UI_FROM_A_MANAGER,
   }).map(([name, value]) => `${name}=${displayCommand([value])}`);
   const missing = `${STATUS_SCRIPT} is not on this node yet: deploy the current scripts with npm run deploy -- --stack ${stack}`;

@@ -469,14 +469,15 @@ service_remove() {
 
 # ---------------------------------------------------------------------------------------------
 # Flocker's control service (flocker-volume.sh, flocker-test.sh, flocker-status.sh,
-# flocker-containers.sh). API callers set FLOCKER_CONTROL_HOST; FLOCKER_ETC is /etc/flocker
-# unless set. Calls authenticate as the plugin user, whose certificate every node has.
+# flocker-containers.sh). Callers set FLOCKER_CONTROL_HOST, FLOCKER_ETC and the ports,
+# FLOCKER_API_PORT and FLOCKER_AGENT_PORT (lib/ports.ts). Calls authenticate as the plugin user, whose certificate every node has.
 
-# flocker_control_listens: one `ss -ltn`, both ports in its local-address column (*:4523…).
+# flocker_control_listens: one `ss -ltn`, both ports in its local-address column (*:PORT, [::]:PORT…).
 flocker_control_listens() {
   local listening
   listening=$(ss -ltn) || return 1
-  awk '{ n = split($4, a, ":"); seen[a[n]] = 1 } END { exit !(seen["4523"] && seen["4524"]) }' <<<"$listening"
+  awk -v api="$FLOCKER_API_PORT" -v agent="$FLOCKER_AGENT_PORT" \
+    '{ n = split($4, a, ":"); seen[a[n]] = 1 } END { exit !(seen[api] && seen[agent]) }' <<<"$listening"
 }
 
 # flocker_orphan_hint: how to find an EBS volume Flocker may have left behind.
@@ -489,10 +490,10 @@ flocker_orphan_hint() {
 # host's address.
 flocker_api() {
   local method=$1 api_path=$2 etc
-  etc=$(path "${FLOCKER_ETC:-/etc/flocker}")
-  local -a target=(--url "https://$FLOCKER_CONTROL_HOST:4523$api_path")
+  etc=$(path "$FLOCKER_ETC")
+  local -a target=(--url "https://$FLOCKER_CONTROL_HOST:$FLOCKER_API_PORT$api_path")
   if [[ "$FLOCKER_CONTROL_HOST" =~ ^[0-9]+(\.[0-9]+){3}$ ]]; then
-    target=(--resolve "control-service:4523:$FLOCKER_CONTROL_HOST" --url "https://control-service:4523$api_path")
+    target=(--resolve "control-service:$FLOCKER_API_PORT:$FLOCKER_CONTROL_HOST" --url "https://control-service:$FLOCKER_API_PORT$api_path")
   fi
   curl --silent --show-error --fail --max-time "${CURL_MAX_TIME:-30}" --connect-timeout 10 \
     --cacert "$etc/cluster.crt" --cert "$etc/plugin.crt" --key "$etc/plugin.key" \
@@ -521,7 +522,7 @@ flocker_dataset_gone() {
 flocker_delete_datasets_named() {
   local name=$1 datasets ids id
   datasets=$(flocker_api_retry GET /v1/configuration/datasets) ||
-    die "the Flocker control service at $FLOCKER_CONTROL_HOST:4523 did not answer after $RETRY_ATTEMPTS attempts, so the dataset of volume $name was not deleted and $(flocker_orphan_hint). Start the control service and re-run, or let a destroy go on with 'pulumi destroy --continue-on-error'"
+    die "the Flocker control service at $FLOCKER_CONTROL_HOST:$FLOCKER_API_PORT did not answer after $RETRY_ATTEMPTS attempts, so the dataset of volume $name was not deleted and $(flocker_orphan_hint). Start the control service and re-run, or let a destroy go on with 'pulumi destroy --continue-on-error'"
   ids=$(jq -r --arg n "$name" '.[] | select((.deleted // false) == false and (.metadata.name // "") == $n) | .dataset_id' <<<"$datasets") ||
     die "unexpected answer from the Flocker control service (GET /v1/configuration/datasets)"
   if [[ -z "$ids" ]]; then

@@ -92,6 +92,11 @@ common_setup() {
   ln -s "${STUBS[@]/#/$STUB_DIR/}" "$REAL_BASH" "$BIN/"
   PATH="$BIN:$PATH"
   export WAIT_INTERVAL=1 WAIT_TIMEOUT=5 RETRY_ATTEMPTS=3 RETRY_DELAY=2
+  # What the program gives the steps (lib/nodeParameters.ts, lib/flockerPackages.ts): the scripts
+  # hold no port, path or package list of their own.
+  export FLOCKER_ETC=/etc/flocker FLOCKER_API_PORT=4523 FLOCKER_AGENT_PORT=4524
+  export PLUGIN_SOCKET=/run/docker/plugins/flocker/flocker.sock
+  export FLOCKER_PACKAGES="clusterhq-python-flocker clusterhq-flocker-node clusterhq-flocker-docker-plugin"
   if ((EUID != 0)); then
     FILE_OWNER="$(id -u):$(id -g)"
     export FILE_OWNER
