@@ -168,7 +168,7 @@ describe("npm run status", () => {
     expect(argv.slice(0, 10)).toEqual(["ssh", "-i", keyFile, ...SSH_OPTIONS, "ubuntu@54.0.0.1"]);
     expect(argv[10]).toBe(
       "if [ -f /home/ubuntu/.swarm-flocker/scripts/cluster-status.sh ]; then " +
-        "sudo env EXPECTED_FLOCKER_NODES=4 FLOCKER_CONTROL_HOST=172.31.0.13 FLOCKER_ETC=/etc/flocker SPARK_UI_URL=http://127.0.0.1:8080 bash /home/ubuntu/.swarm-flocker/scripts/cluster-status.sh; " +
+        "sudo env EXPECTED_FLOCKER_NODES=4 FLOCKER_CONTROL_HOST=172.31.0.13 FLOCKER_ETC=/etc/flocker FLOCKER_API_PORT=4523 FLOCKER_AGENT_PORT=4524 SPARK_UI_URL=http://127.0.0.1:8080 bash /home/ubuntu/.swarm-flocker/scripts/cluster-status.sh; " +
         "else echo 'cluster-status.sh is not on this node yet: deploy the current scripts with npm run deploy -- --stack dev' >&2; exit 3; fi",
     );
     expect(keyMode).toBe(0o600);
