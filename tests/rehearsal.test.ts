@@ -7,7 +7,7 @@
  */
 import { runProgram } from "../tools/mockRuntime";
 import { readStackConfig } from "../tools/stackConfig";
-import { remoteStepsInOrder, StubCluster, type RemoteStep, type StepResult } from "./helpers/rehearsal";
+import { missingTools, remoteStepsInOrder, StubCluster, type RemoteStep, type StepResult } from "./helpers/rehearsal";
 
 const SHAPE = { "swarm-flocker:nodeCount": "4", "swarm-flocker:managerCount": "1" };
 
@@ -44,6 +44,12 @@ function failuresOf(results: readonly StepResult[]): string[] {
 }
 
 beforeAll(async () => {
+  const missing = missingTools();
+  if (missing.length > 0) {
+    throw new Error(
+      `the rehearsal runs the node scripts with the bats stubs, which need ${missing.join(" and ")} (see tests/ensure-tools.sh)`,
+    );
+  }
   const run = await runProgram({ stack: "dev", config: { ...readStackConfig("dev"), ...SHAPE } });
   steps = remoteStepsInOrder(run);
   cluster = new StubCluster([...new Set(steps.map((step) => step.host))]);

@@ -415,6 +415,12 @@ export function realDocker(): string {
   return found.startsWith(STUB_DIR) ? "" : found;
 }
 
+/** What the stubs need from the host: the real Docker CLI (argument checks) and jq. */
+export function missingTools(): string[] {
+  const jq = spawnSync("bash", ["-c", "command -v jq"], { encoding: "utf8" }).stdout.trim();
+  return [...(realDocker() === "" ? ["the Docker CLI"] : []), ...(jq === "" ? ["jq"] : [])];
+}
+
 /** Names of the entries of a directory (empty when it does not exist). */
 export function entries(dir: string): string[] {
   return fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
