@@ -10,7 +10,6 @@ import { quote } from "shell-quote";
 import { remoteScriptsDir } from "./remotePaths";
 
 export const LOCAL_SCRIPTS_DIR = path.join(__dirname, "..", "scripts");
-const SHARED_LIBRARY = path.join(LOCAL_SCRIPTS_DIR, "lib", "common.sh");
 
 /** First 16 hex digits of the sha256 of the files' contents, in order. */
 export function digestFiles(files: readonly string[]): string {
@@ -21,11 +20,35 @@ export function digestFiles(files: readonly string[]): string {
 
 const digests = new Map<string, string>();
 
-/** Digest of the script and the library every script sources; changes when either changes. */
+/** `source "$(dirname "${BASH_SOURCE[0]}")/lib/x.sh"`: the one way a script sources a file. */
+const SOURCE_LINE = /^\s*(?:source|\.)\s+"\$\(dirname "\$\{BASH_SOURCE\[0\]\}"\)\/([\w./-]+\.sh)"\s*$/;
+const ANY_SOURCE = /^\s*(?:source|\.)\s/;
+
+/**
+ * The script and every file it sources, in order, found by reading its `source` lines (and theirs):
+ * what its step's digest must cover. A `source` line of any other form is refused, so that no
+ * sourced file escapes the digest.
+ */
+export function sourcedFiles(file: string, seen: Set<string> = new Set()): string[] {
+  if (seen.has(file)) return [];
+  seen.add(file);
+  const files = [file];
+  fs.readFileSync(file, "utf8")
+    .split("\n")
+    .forEach((line, i) => {
+      if (!ANY_SOURCE.test(line)) return;
+      const match = SOURCE_LINE.exec(line);
+      if (!match) throw new Error(`${file}:${i + 1}: source a file as source "$(dirname "\${BASH_SOURCE[0]}")/lib/<name>.sh", not: ${line.trim()}`);
+      files.push(...sourcedFiles(path.join(path.dirname(file), match[1]), seen));
+    });
+  return files;
+}
+
+/** Digest of the script and the files it sources; changes when any of them changes, only then. */
 export function scriptDigest(script: string): string {
   let digest = digests.get(script);
   if (digest === undefined) {
-    digest = digestFiles([path.join(LOCAL_SCRIPTS_DIR, script), SHARED_LIBRARY]);
+    digest = digestFiles(sourcedFiles(path.join(LOCAL_SCRIPTS_DIR, script)));
     digests.set(script, digest);
   }
   return digest;

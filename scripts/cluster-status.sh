@@ -19,8 +19,10 @@
 # the Spark UI on this manager through the routing mesh: without it the Spark part is skipped),
 # SPARK_WORKER_SERVICE (spark-worker), EXPECTED_FLOCKER_NODES (a count), FLOCKER_ETC.
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/core.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/core.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/swarm.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/swarm.sh"
 
 (($# == 0)) || usage_error "(no action)" "$1"
 SPARK_WORKER_SERVICE=${SPARK_WORKER_SERVICE:-spark-worker}

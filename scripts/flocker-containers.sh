@@ -26,8 +26,10 @@
 # FLOCKER_CONTROL_HOST, NODE_ADDRESS (agents); CONFIG_DIGEST; FLOCKER_ETC, FLOCKER_API_PORT, FLOCKER_AGENT_PORT, PLUGIN_SOCKET;
 # REMOVE_CONTROL_STATE (0); WAIT_TIMEOUT (180), WAIT_INTERVAL.
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/core.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/core.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/flocker.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/flocker.sh"
 
 expect_action "control|agents|remove-control|remove-agents" "$@"
 ACTION=$1

@@ -10,8 +10,8 @@
 # Environment: FLOCKER_ETC.
 # Stdout: the name of every file whose content changed, one a line.
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/core.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/core.sh"
 
 (($# == 0)) || usage_error "(no action; the files come on stdin)" "$1"
 require_env FLOCKER_ETC

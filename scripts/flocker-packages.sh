@@ -18,8 +18,8 @@
 # them ("machine HOST/PATH login USER password SECRET"). The source may be a Pulumi secret, so it
 # never travels on the command line, and nothing here prints a credential.
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/core.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/core.sh"
 
 expect_action "preflight|install" "$@"
 ACTION=$1

@@ -11,7 +11,7 @@
 # can find, the plugin's socket included); the swarm agent re-describes the node to the managers
 # periodically (every 20 s in swarmkit), so the managers see the plugin again.
 #
-#   install   copies this script and lib/common.sh to /usr/local/lib/swarm-flocker/ (the unit
+#   install   copies this script and lib/core.sh to /usr/local/lib/swarm-flocker/ (the unit
 #             must not depend on the SSH user's copy), writes the systemd unit
 #             flocker-plugin-activate.service — oneshot, bound to docker.service, started after it
 #             every time it starts — and enables and starts it, which activates the plugin now.
@@ -21,8 +21,8 @@
 #
 # Environment: PLUGIN_SOCKET (the plugin's socket), WAIT_TIMEOUT (300), WAIT_INTERVAL.
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/core.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/core.sh"
 
 expect_action "install|activate" "$@"
 ACTION=$1
@@ -81,7 +81,7 @@ install() {
   dir=$(path "$INSTALL_DIR")
   mkdir -p "$dir/lib" || die "cannot create $dir"
   write_if_changed "$dir/flocker-plugin-activate.sh" 755 <"$HERE/flocker-plugin-activate.sh" && changed=1
-  write_if_changed "$dir/lib/common.sh" 644 <"$HERE/lib/common.sh" && changed=1
+  write_if_changed "$dir/lib/core.sh" 644 <"$HERE/lib/core.sh" && changed=1
   write_if_changed "$(path "/etc/systemd/system/$UNIT.service")" 644 < <(unit_text) && changed=1
   if ((changed)); then
     log "the unit or its script changed: reloading systemd"

@@ -15,8 +15,10 @@
 #
 # Environment: FLOCKER_ETC, FLOCKER_API_PORT, FLOCKER_AGENT_PORT, PLUGIN_SOCKET, CONFIG_DIGEST, WAIT_TIMEOUT (180), WAIT_INTERVAL.
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/core.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/core.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/flocker.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/flocker.sh"
 
 expect_action "control|agents" "$@"
 ACTION=$1

@@ -14,8 +14,10 @@
 # Environment: FLOCKER_CONTROL_HOST, EXPECTED_ADDRESSES (space-separated private addresses),
 # FLOCKER_ETC, FLOCKER_API_PORT, FLOCKER_AGENT_PORT, WAIT_TIMEOUT (300), WAIT_INTERVAL, RETRY_*.
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/core.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/core.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/flocker.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/flocker.sh"
 
 require_env FLOCKER_CONTROL_HOST FLOCKER_API_PORT FLOCKER_AGENT_PORT
 EXPECTED_ADDRESSES=${EXPECTED_ADDRESSES:-}

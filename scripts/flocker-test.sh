@@ -20,8 +20,10 @@
 # FLOCKER_ETC, FLOCKER_API_PORT, RUN_TIMEOUT (300, each docker run), WAIT_TIMEOUT (300), RETRY_*.
 # stdout: one line saying what was written, read back and where.
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/core.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/core.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/flocker.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/flocker.sh"
 
 require_env TEST_IMAGE FLOCKER_CONTROL_HOST
 VOLUME_NAME=${VOLUME_NAME:-flocker-test}

@@ -34,8 +34,12 @@
 # Environment: VOLUME_NAME, VOLUME_SIZE, VOLUME_PROFILE (create), FLOCKER_CONTROL_HOST,
 # FLOCKER_ETC, FLOCKER_API_PORT; WAIT_TIMEOUT (300), WAIT_INTERVAL, RETRY_*.
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/core.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/core.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/swarm.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/swarm.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/flocker.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/flocker.sh"
 
 expect_action "create|delete" "$@"
 ACTION=$1

@@ -23,8 +23,8 @@
 # empty = no floor), BLOCK_CONTAINER_IMDS (1), WAIT_TIMEOUT (seconds for the daemon to answer,
 # 120), DOCKER_CLI_TIMEOUT (seconds one docker call may take, 60), RETRY_*.
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/core.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/core.sh"
 
 (($# == 0)) || usage_error "(no action)" "$1"
 DOCKER_PACKAGE=${DOCKER_PACKAGE:-docker.io}

@@ -11,8 +11,8 @@
 #
 # Environment: IMAGES; PULL_ATTEMPTS (3), PULL_TIMEOUT (600), RETRY_DELAY. stdout: nothing.
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/core.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/core.sh"
 
 PULL_ATTEMPTS=${PULL_ATTEMPTS:-3}
 PULL_TIMEOUT=${PULL_TIMEOUT:-600}

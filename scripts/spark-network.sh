@@ -9,8 +9,10 @@
 #
 # Environment: NETWORK_NAME, NETWORK_SUBNET, NETWORK_ENCRYPTED (0|1), RETRY_*.
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/core.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/core.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/swarm.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/swarm.sh"
 
 expect_action "create|delete" "$@"
 ACTION=$1

@@ -10,8 +10,8 @@
 # Environment: IMAGE, NETWORK_NAME, MASTER_URL.
 # Stdout: the line "Pi is roughly <x>".
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/core.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/core.sh"
 
 (($# == 0)) || usage_error "(no action)" "$1"
 require_env IMAGE NETWORK_NAME MASTER_URL

@@ -22,8 +22,10 @@
 # Environment: ADVERTISE_ADDR (this node's private IP), SWARM_PORT (the managers' port, for the
 # join), RETRY_*, WAIT_TIMEOUT (60: a re-joined manager catching up with the raft log).
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/core.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/core.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/swarm.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/swarm.sh"
 
 PEER_ADDRS=()
 PEER_TOKENS=()

@@ -18,8 +18,10 @@
 # Environment: SWARM_ROLE (worker|manager), MANAGER_ADDR (ip:port), ADVERTISE_ADDR, RETRY_*,
 # WAIT_TIMEOUT (60: a new manager taking over its role).
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/core.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/core.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/swarm.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/swarm.sh"
 
 verify_role() {
   local is_manager=false

@@ -5,8 +5,10 @@
 #
 # Environment: NODE_NAME, LABEL_KEY, LABEL_VALUE (add).
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/core.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/core.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/swarm.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/swarm.sh"
 
 expect_action "add|remove" "$@"
 ACTION=$1

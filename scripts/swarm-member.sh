@@ -14,8 +14,10 @@
 #
 # Environment: NODE_NAME, WAIT_TIMEOUT (300), WAIT_INTERVAL.
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/core.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/core.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/swarm.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/swarm.sh"
 
 expect_action "ready|remove" "$@"
 ACTION=$1

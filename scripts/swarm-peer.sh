@@ -12,8 +12,10 @@
 #
 # Stdout: nothing, or the one line above (secret: Pulumi marks it so and pipes it to swarm-init).
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/core.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/core.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/swarm.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/swarm.sh"
 
 (($# == 0)) || usage_error "(no action)" "$1"
 

@@ -16,8 +16,12 @@
 #   constraints [], publish [{published, target}], env ["VAR=value"], mounts [docker --mount text];
 # WAIT_TIMEOUT (300), WAIT_INTERVAL.
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/core.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/core.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/swarm.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/swarm.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/services.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/services.sh"
 
 expect_action "create|delete" "$@"
 ACTION=$1

@@ -7,8 +7,8 @@
 # cloud-init wait and, separately, the apt lock wait), WAIT_INTERVAL.
 # Stdout: "boot: ready".
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/core.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/core.sh"
 
 (($# == 0)) || usage_error "(no action)" "$1"
 require_env NODE_NAME

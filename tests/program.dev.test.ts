@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { runProgram, ProgramRun, isSecretWire, MOCK_SMOKE_RESULT } from "../tools/mockRuntime";
 import { readStackConfig } from "../tools/stackConfig";
+import { sourcedFiles } from "../lib/scripts";
 import { createOf, envOf, maybeNamed, named, ofType, TYPES, waitsFor, waitsTransitivelyFor } from "./helpers/program";
 import { runIsolated } from "./helpers/isolatedRun";
 
@@ -236,12 +237,12 @@ describe("remote steps", () => {
       const file = path.join(__dirname, "..", "scripts", script!);
       expect(fs.existsSync(file)).toBe(true);
       expect(create).toMatch(/^sudo timeout --kill-after=30s \d+s env /);
-      const digest = crypto
-        .createHash("sha256")
-        .update(fs.readFileSync(file))
-        .update(fs.readFileSync(path.join(__dirname, "..", "scripts", "lib", "common.sh")))
-        .digest("hex")
-        .slice(0, 16);
+      // The script, then the libraries it sources: core.sh always, the others as it needs them.
+      const sourced = sourcedFiles(file);
+      expect(sourced.slice(0, 2)).toEqual([file, path.join(__dirname, "..", "scripts", "lib", "core.sh")]);
+      const hash = crypto.createHash("sha256");
+      for (const f of sourced) hash.update(fs.readFileSync(f));
+      const digest = hash.digest("hex").slice(0, 16);
       expect(envOf(create).SCRIPT_DIGEST).toBe(digest);
       expect(step.inputs.addPreviousOutputInEnv).toBe(false);
     }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# scripts/lib/common.sh, the rules every script follows, and the test harness itself.
+# scripts/lib/*.sh, the rules every script follows, and the test harness itself.
 
 load helpers
 export SCRIPTS
@@ -8,9 +8,10 @@ ALL_SCRIPTS=(wait-boot install-docker flocker-packages flocker-files flocker-ser
   swarm-token swarm-join swarm-member swarm-label spark-network flocker-volume swarm-service
   spark-smoke)
 
-# lib FUNCTION-CALL...: run bash code with common.sh sourced (as a script named "lib-test").
+# lib FUNCTION-CALL...: run bash code with the libraries sourced (as a script named "lib-test").
 lib() {
-  printf 'set -euo pipefail\nsource %q\n%s\n' "$SCRIPTS/lib/common.sh" "$1" >"$BATS_TEST_TMPDIR/lib-test.sh"
+  printf 'set -euo pipefail\nsource %q\nsource %q\nsource %q\nsource %q\n%s\n' "$SCRIPTS/lib/core.sh" "$SCRIPTS/lib/swarm.sh" \
+    "$SCRIPTS/lib/services.sh" "$SCRIPTS/lib/flocker.sh" "$1" >"$BATS_TEST_TMPDIR/lib-test.sh"
   run --separate-stderr bash "$BATS_TEST_TMPDIR/lib-test.sh"
 }
 

@@ -29,10 +29,10 @@ docker_restarted() { rm -f "$STUB_STATE/docker/plugin-activated"; }
   assert_output '["local"]'
   run_script flocker-plugin-activate activate
   assert_success
+  assert_stderr_contains "Docker offers the flocker volume plugin"
   assert_called "docker volume ls -q"
   run docker info --format '{{json .Plugins.Volume}}'
   assert_output '["local","flocker"]'
-  assert_stderr_contains "Docker offers the flocker volume plugin"
 }
 
 @test "activate: waits (bounded) for the plugin's socket, then says what to check" {
@@ -77,7 +77,7 @@ EOF2
   grep -qx 'TimeoutStartSec=70' "$unit"
   # the unit runs its own copies, not the SSH user's
   cmp "$SCRIPTS/flocker-plugin-activate.sh" "$FS_ROOT/usr/local/lib/swarm-flocker/flocker-plugin-activate.sh"
-  cmp "$SCRIPTS/lib/common.sh" "$FS_ROOT/usr/local/lib/swarm-flocker/lib/common.sh"
+  cmp "$SCRIPTS/lib/core.sh" "$FS_ROOT/usr/local/lib/swarm-flocker/lib/core.sh"
   assert_equal "$(stat -c %a "$unit")" 644
   clear_logs
   run_script flocker-plugin-activate install

@@ -1,0 +1,114 @@
+# shellcheck shell=bash
+# This node's Swarm state and the manager-side calls to the Swarm API (the swarm-*.sh steps).
+# Sourced after core.sh, never executed.
+
+# swarm_state: this node's LocalNodeState (inactive|pending|active|error|locked).
+swarm_state() { docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null; }
+
+# swarm_is_manager: true when this node is a manager that can serve the control API.
+swarm_is_manager() { [[ "$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" == true ]]; }
+
+# swarm_state_or_die: the state, or a clear error when the daemon does not answer.
+swarm_state_or_die() {
+  local state
+  docker_installed || die "docker is not installed on this node: the install-docker step must run first"
+  state=$(swarm_state) || die "the Docker daemon does not answer 'docker info': check 'systemctl status docker' (the install-docker step must have run)"
+  printf '%s\n' "$state"
+}
+
+# require_manager: this node must be an active manager (commands below talk to the swarm API).
+require_manager() {
+  local state
+  state=$(swarm_state_or_die)
+  [[ "$state" == active ]] && swarm_is_manager && return 0
+  die "this node is not an active swarm manager (swarm state: $state): run this step on the first manager, after swarm-init"
+}
+
+# swarm_leave_if_member: the delete side of swarm-init/swarm-join. Never fails: a node that is
+# gone, has no Docker, or has already left is fine.
+swarm_leave_if_member() {
+  local state id managers err
+  if ! docker_installed; then
+    log "docker is not installed: nothing to leave"
+    return 0
+  fi
+  if ! state=$(swarm_state); then
+    warn "the Docker daemon does not answer: cannot leave the swarm from here; remove this node on a manager with 'docker node rm --force <name>'"
+    return 0
+  fi
+  if [[ "$state" == inactive ]]; then
+    log "not in a swarm: nothing to do"
+    return 0
+  fi
+  # A manager leaving with --force does not shrink the raft group: unless it is the last manager,
+  # demote it first (it can demote itself while the others keep quorum) so that removing
+  # managers one by one never costs the remaining ones their quorum.
+  managers=0
+  if [[ "$state" == active ]] && swarm_is_manager; then
+    managers=$(docker info --format '{{.Swarm.Managers}}' 2>/dev/null || true)
+    [[ "$managers" =~ ^[0-9]+$ ]] || managers=0
+  fi
+  if ((managers > 1)); then
+    id=$(docker info --format '{{.Swarm.NodeID}}' 2>/dev/null || true)
+    if [[ -n "$id" ]]; then
+      log "demoting this manager ($id) before leaving"
+      if ! err=$(docker node demote "$id" 2>&1 >/dev/null); then
+        # Leaving after a quorum refusal would take the swarm's quorum (or its raft data) with it.
+        [[ "$err" != *quorum* && "$err" != *"does not have a leader"* ]] || swarm_api_die "demoting this manager before it leaves" "$err"
+        warn "could not demote this manager ($err); leaving anyway (check 'docker node ls' on another manager)"
+      fi
+    fi
+  fi
+  log "leaving the swarm (state was $state)"
+  docker swarm leave --force >&2 || warn "'docker swarm leave --force' failed; remove this node on a manager with 'docker node rm --force <name>'"
+  return 0
+}
+
+# swarm_api_die WHAT ERROR: a call to the swarm's managers failed. Says so plainly when the
+# managers have lost quorum (Docker: "The swarm does not have a leader"), else shows Docker's text.
+swarm_api_die() {
+  if [[ "$2" == *"does not have a leader"* ]]; then
+    die "$1 failed: the swarm has lost quorum (no leader: fewer than half of its managers are reachable), so nothing in it can change. Start the managers that are down; if they are lost for good, run 'docker swarm init --force-new-cluster --advertise-addr <this node's private ip>' on one surviving manager (docs/operations.md, 'A swarm that lost quorum'), then re-run pulumi up"
+  fi
+  if [[ "$2" == *"loss of quorum"* ]]; then
+    die "$1 refused by Docker: it would leave the swarm's managers without quorum. Bring the unreachable managers back (or remove them first), then re-run pulumi up"
+  fi
+  die "$1 failed: ${2:-Docker gave no reason} (see 'docker info' and 'docker node ls' on a manager)"
+}
+
+# swarm_read VAR CMD...: run a read-only Docker call answered by the swarm's managers and put its
+# stdout in VAR; on failure die with swarm_api_die (stderr is kept apart from the output).
+swarm_read() {
+  local into=$1 out
+  shift
+  if [[ -z "${SWARM_ERR_FILE:-}" ]]; then
+    SWARM_ERR_FILE=$(mktemp) || die "cannot create a temporary file"
+    cleanup_add "$SWARM_ERR_FILE"
+  fi
+  out=$("$@" 2>"$SWARM_ERR_FILE") || swarm_api_die "'$1 $2 $3'" "$(<"$SWARM_ERR_FILE")"
+  printf -v "$into" '%s' "$out"
+}
+
+# swarm_prune_stale NAME KEEP_ID: remove the entries a replaced host left behind under hostname
+# NAME (every Down entry but KEEP_ID; a Down manager is demoted first), so that `docker node ls`
+# shows each node once. Entries that are not Down are left alone with a warning. Runs on a manager.
+swarm_prune_stale() {
+  local name=$1 keep=$2 rows id status role err
+  swarm_read rows docker node ls --filter "name=$name" --format '{{.ID}} {{.Hostname}} {{.Status}}'
+  while read -r id status; do
+    [[ -n "$id" && "$id" != "$keep" ]] || continue
+    if [[ "$status" != Down ]]; then
+      warn "node $id also has the hostname $name and is $status, not Down: left alone (remove it with 'docker node rm --force $id' once its host is gone)"
+      continue
+    fi
+    role=$(docker node inspect -f '{{.Spec.Role}}' "$id" 2>/dev/null) || continue
+    if [[ "$role" == manager ]]; then
+      log "demoting the old entry $id of $name (Down)"
+      err=$(docker node demote "$id" 2>&1 >/dev/null) || swarm_api_die "demoting the old entry $id of $name" "$err"
+    fi
+    log "removing the old entry $id of $name (Down) from the swarm"
+    if ! err=$(docker node rm --force "$id" 2>&1 >/dev/null) && docker node inspect "$id" >/dev/null 2>&1; then
+      swarm_api_die "removing the old entry $id of $name" "$err"
+    fi
+  done < <(awk -v n="$name" '$2 == n { print $1, $3 }' <<<"$rows")
+}
