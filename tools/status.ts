@@ -6,7 +6,7 @@
  * then the next manager is asked). The stack's outputs come from
  * `pulumi stack output --json --show-secrets`.
  */
-import { FLOCKER_AGENT_PORT, FLOCKER_API_PORT } from "../lib/ports";
+import { FLOCKER_AGENT_PORT, FLOCKER_API_PORT, SPARK_UI_PORT } from "../lib/ports";
 import { FLOCKER_ETC, remoteScriptsDir } from "../lib/remotePaths";
 import {
   EXIT_FAILED,
@@ -43,7 +43,7 @@ const SSH_FAILED = 255;
 /** The status script's "cannot tell on this node" (Docker down, not an active manager). */
 const CANNOT_TELL = 2;
 /** The Spark master's UI as a manager reaches it: through the swarm's routing mesh. */
-const SPARK_UI_FROM_A_MANAGER = "http://127.0.0.1:8080";
+const SPARK_UI_FROM_A_MANAGER = `http://127.0.0.1:${SPARK_UI_PORT}`;
 
 export const STATUS_SPEC: ToolSpec = {
   name: "status",
