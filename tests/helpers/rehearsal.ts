@@ -167,7 +167,7 @@ export interface StepResult {
   readonly stderr: string;
   /** Wall time of the script, ms. */
   readonly ms: number;
-  /** The state-changing calls the stubs saw meanwhile (exactly this step's when steps run one at a time). */
+  /** The state-changing calls the stubs saw on the step's node meanwhile (one step at a time per node). */
   readonly mutations: readonly string[];
 }
 
@@ -177,6 +177,8 @@ export class StubCluster {
   readonly shared: string;
   private readonly bin: string;
   private readonly nodes = new Map<string, StubNode>();
+  /** The address each node's dataset agent reports to the control service, by host. */
+  private readonly flockerNodes = new Map<string, string>();
   /** Each executed step's real stdout, by step urn. */
   private readonly outputs = new Map<string, string>();
 
@@ -221,7 +223,8 @@ export class StubCluster {
     const call = phase === "create" ? step.create : step.delete;
     if (call === undefined) throw new Error(`${step.name} has no ${phase}`);
     const node = this.node(step.host);
-    const before = this.mutations();
+    const mutationsLog = path.join(node.state, "mutations.log");
+    const before = readLines(mutationsLog).length;
     const started = Date.now();
     const child = spawn("bash", [path.join(SCRIPTS_DIR, call.script), ...call.args], {
       stdio: ["pipe", "pipe", "pipe"],
@@ -248,22 +251,24 @@ export class StubCluster {
     child.stdin.end(this.realStdin(step, steps));
     const status = await new Promise<number | null>((resolve) => child.on("close", resolve));
     if (phase === "create") this.outputs.set(step.urn, stdout);
-    this.registerFlockerAgents();
+    // Only this node's state changed, and no other step runs on it now.
+    this.registerFlockerAgent(node);
     const ms = Date.now() - started;
-    return { step: step.name, phase, status, stdout, stderr, ms, mutations: this.mutationsSince(before) };
+    return { step: step.name, phase, status, stdout, stderr, ms, mutations: readLines(mutationsLog).slice(before) };
   }
 
   /**
    * Runs a phase of every step in the engine's order: each create once the steps it waits for are
-   * done, each delete once the steps that wait for it are gone. One at a time by default: the
-   * stubs keep the shared swarm and Flocker state in plain files without locks, so two steps at
-   * once could corrupt what a real control service or swarm would serialise.
+   * done, each delete once the steps that wait for it are gone; steps on different nodes run at
+   * the same time (up to `limit`), but one at a time per node, because a node's stub state (its
+   * containers, images, packages) is plain files without locks. The shared Flocker state is
+   * locked by the stubs themselves, and the swarm's is written only from the first manager.
    */
   async runAll(
     phase: "create" | "delete",
     steps: readonly RemoteStep[],
     skip: ReadonlySet<string>,
-    limit = 1,
+    limit = Math.max(2, os.cpus().length),
   ): Promise<StepResult[]> {
     const blockers = new Map<string, Set<string>>(steps.map((step) => [step.urn, new Set<string>()]));
     for (const step of steps) {
@@ -275,20 +280,25 @@ export class StubCluster {
     const results: StepResult[] = [];
     const started = new Set<string>();
     const running = new Set<Promise<void>>();
+    const busyHosts = new Set<string>();
     const finish = (urn: string) => {
       for (const waiting of blockers.values()) waiting.delete(urn);
     };
     while (started.size < steps.length) {
       const ready = steps.filter((step) => !started.has(step.urn) && blockers.get(step.urn)!.size === 0);
-      for (const step of ready.slice(0, Math.max(0, limit - running.size))) {
-        started.add(step.urn);
+      for (const step of ready) {
         const runsHere = !skip.has(step.name) && (phase === "create" || step.delete !== undefined);
         if (!runsHere) {
+          started.add(step.urn);
           finish(step.urn);
           continue;
         }
+        if (running.size >= limit || busyHosts.has(step.host)) continue;
+        started.add(step.urn);
+        busyHosts.add(step.host);
         const task: Promise<void> = this.run(step, phase, steps).then((result) => {
           results.push(result);
+          busyHosts.delete(step.host);
           finish(step.urn);
           running.delete(task);
         });
@@ -312,17 +322,20 @@ export class StubCluster {
    * service, under the address the node's plugin is given (MY_NETWORK_IDENTITY), and becomes a
    * node of GET /v1/state/nodes; a removed agent stops reporting.
    */
-  private registerFlockerAgents(): void {
-    const known = this.allNodes().flatMap((node) => {
-      const containers = path.join(node.state, "docker", "containers");
-      const agent = readContainer(path.join(containers, "flocker-dataset-agent.json"));
-      const identity = entries(containers)
-        .flatMap((file) => readContainer(path.join(containers, file))?.Config?.Env ?? [])
-        .find((variable) => variable.startsWith("MY_NETWORK_IDENTITY="))
-        ?.slice("MY_NETWORK_IDENTITY=".length);
-      return agent?.State?.Running === true && identity !== undefined ? [{ uuid: `uuid-${identity}`, host: identity }] : [];
-    });
-    fs.writeFileSync(path.join(this.shared, "flocker", "nodes.json"), JSON.stringify(known));
+  private registerFlockerAgent(node: StubNode): void {
+    const containers = path.join(node.state, "docker", "containers");
+    const agent = readContainer(path.join(containers, "flocker-dataset-agent.json"));
+    const identity = entries(containers)
+      .flatMap((file) => readContainer(path.join(containers, file))?.Config?.Env ?? [])
+      .find((variable) => variable.startsWith("MY_NETWORK_IDENTITY="))
+      ?.slice("MY_NETWORK_IDENTITY=".length);
+    if (agent?.State?.Running === true && identity !== undefined) this.flockerNodes.set(node.host, identity);
+    else this.flockerNodes.delete(node.host);
+    const known = [...this.flockerNodes.values()].map((address) => ({ uuid: `uuid-${address}`, host: address }));
+    // Written whole, then renamed: a script on another node may be reading it.
+    const file = path.join(this.shared, "flocker", "nodes.json");
+    fs.writeFileSync(`${file}.new`, JSON.stringify(known));
+    fs.renameSync(`${file}.new`, file);
   }
 
   /** The recorded stdin, with any dependency's mock output replaced by what its script really printed. */
@@ -335,18 +348,6 @@ export class StubCluster {
       stdin = stdin.split(source.mockStdout).join(real.trim());
     }
     return stdin;
-  }
-
-  /** Each node's mutations.log, by host. */
-  mutations(): Map<string, string[]> {
-    return new Map(this.allNodes().map((node) => [node.host, readLines(path.join(node.state, "mutations.log"))]));
-  }
-
-  /** The state-changing calls made since `before` (a mutations() snapshot), each after its host. */
-  mutationsSince(before: ReadonlyMap<string, readonly string[]>): string[] {
-    return [...this.mutations()].flatMap(([host, lines]) =>
-      lines.slice(before.get(host)?.length ?? 0).map((line) => `${host}: ${line}`),
-    );
   }
 
   /** Calls the stubs or the real Docker CLI rejected, on any node. */
