@@ -63,7 +63,10 @@ export = async (): Promise<StackOutputs> => {
 
   // Pulled right after Docker, alongside Flocker and Swarm; `images.imagesPulled[node]` is what a
   // service step on that node waits for.
-  const images = new NodeImages("images", { hosts: layout.nodes.map((n) => host(n.name)), lists: nodeImageLists(layout, config) });
+  const images = new NodeImages("images", {
+    hosts: layout.nodes.map((n) => host(n.name)),
+    lists: nodeImageLists(layout, config),
+  });
   const testNode = flockerTestNode(layout).name;
   const flocker = new Flocker("flocker", {
     hosts: layout.nodes.map((n) => host(n.name)),
@@ -91,7 +94,12 @@ export = async (): Promise<StackOutputs> => {
     agentsReady: flocker.agentsReady,
   });
   if (config.snapshots) {
-    new FlockerSnapshots("snapshots", { clusterId: pki.clusterId, clusterName: config.clusterName, schedule: config.snapshots, tags });
+    new FlockerSnapshots("snapshots", {
+      clusterId: pki.clusterId,
+      clusterName: config.clusterName,
+      schedule: config.snapshots,
+      tags,
+    });
   }
   const spark = new Spark("spark", {
     swarm,

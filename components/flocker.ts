@@ -139,7 +139,12 @@ export class Flocker extends pulumi.ComponentResource {
           {
             target: args.test.host.target,
             script: "flocker-test.sh",
-            env: { ...FLOCKER_NODE_ENV, TEST_IMAGE: args.test.image, FLOCKER_CONTROL_HOST: controlAddress, VOLUME_NAME: FLOCKER_TEST_VOLUME },
+            env: {
+              ...FLOCKER_NODE_ENV,
+              TEST_IMAGE: args.test.image,
+              FLOCKER_CONTROL_HOST: controlAddress,
+              VOLUME_NAME: FLOCKER_TEST_VOLUME,
+            },
             dependsOn: [agentsReady[args.test.host.node.name], this.controlReady, args.test.imagePulled],
             createTimeout: "30m",
           },
@@ -152,7 +157,11 @@ export class Flocker extends pulumi.ComponentResource {
       {
         target: args.controlHost.target,
         script: "flocker-status.sh",
-        env: { ...FLOCKER_NODE_ENV, FLOCKER_CONTROL_HOST: controlAddress, EXPECTED_ADDRESSES: args.hosts.map((h) => h.node.privateIp).join(" ") },
+        env: {
+          ...FLOCKER_NODE_ENV,
+          FLOCKER_CONTROL_HOST: controlAddress,
+          EXPECTED_ADDRESSES: args.hosts.map((h) => h.node.privateIp).join(" "),
+        },
         dependsOn: [this.controlReady, ...Object.values(agentsReady), ...(test ? [test] : [])],
       },
       this,

@@ -142,7 +142,11 @@ export class Spark extends pulumi.ComponentResource {
           replicas: args.workerReplicas,
           network: SPARK_NETWORK,
           constraints: [`node.labels.${SPARK_MASTER_LABEL.key} != ${SPARK_MASTER_LABEL.value}`],
-          env: { SPARK_MASTER_IP: SPARK_MASTER_HOST, SPARK_WORKER_CORES: args.workerCores, SPARK_WORKER_MEMORY: args.workerMemory },
+          env: {
+            SPARK_MASTER_IP: SPARK_MASTER_HOST,
+            SPARK_WORKER_CORES: args.workerCores,
+            SPARK_WORKER_MEMORY: args.workerMemory,
+          },
         },
         dependsOn: [master, ...pulledOn(workerNodes)],
       },

@@ -42,20 +42,18 @@ export interface SwarmServiceStepArgs {
 
 /** The SERVICE_SPEC parameter of scripts/swarm-service.sh (without the name, its own parameter). */
 export function serviceSpecParameter(service: SwarmService): pulumi.Output<string> {
-  return pulumi
-    .all([service.image, service.replicas, pulumi.output(service.env ?? {})])
-    .apply(([image, replicas, env]) =>
-      JSON.stringify({
-        image,
-        replicas,
-        ...(service.network === undefined ? {} : { network: service.network }),
-        containerLabels: service.containerLabels ?? [],
-        constraints: service.constraints ?? [],
-        publish: service.publish ?? [],
-        env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
-        mounts: service.mounts ?? [],
-      }),
-    );
+  return pulumi.all([service.image, service.replicas, pulumi.output(service.env ?? {})]).apply(([image, replicas, env]) =>
+    JSON.stringify({
+      image,
+      replicas,
+      ...(service.network === undefined ? {} : { network: service.network }),
+      containerLabels: service.containerLabels ?? [],
+      constraints: service.constraints ?? [],
+      publish: service.publish ?? [],
+      env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
+      mounts: service.mounts ?? [],
+    }),
+  );
 }
 
 /**

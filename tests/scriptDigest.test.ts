@@ -25,7 +25,9 @@ function changedBy(edit: (dir: string) => void): string[] {
   edit(dir);
   const after = digests();
   fs.rmSync(dir, { recursive: true, force: true });
-  return Object.keys(before).filter((s) => before[s] !== after[s]).sort();
+  return Object.keys(before)
+    .filter((s) => before[s] !== after[s])
+    .sort();
 }
 
 const append = (file: string) => (dir: string) => fs.appendFileSync(path.join(dir, file), "\n# edited\n");
@@ -51,7 +53,13 @@ test("editing the services helpers re-runs only the Swarm service steps", () => 
 
 test("editing the Flocker helpers re-runs only steps whose scripts talk to Flocker's control service", () => {
   const changed = changedBy(append("lib/flocker.sh"));
-  expect(changed).toEqual(["flocker-containers.sh", "flocker-services.sh", "flocker-status.sh", "flocker-test.sh", "flocker-volume.sh"]);
+  expect(changed).toEqual([
+    "flocker-containers.sh",
+    "flocker-services.sh",
+    "flocker-status.sh",
+    "flocker-test.sh",
+    "flocker-volume.sh",
+  ]);
   expect(stepsRunning(changed).some((name) => /^swarm-|^spark-(master|worker|network)$/.test(name))).toBe(false);
 });
 
@@ -60,7 +68,10 @@ test("editing the Swarm helpers leaves Flocker's files and the image pulls alone
   expect(swarm).toEqual(expect.arrayContaining(["swarm-init.sh", "swarm-join.sh", "swarm-service.sh", "spark-network.sh"]));
   expect(swarm).not.toEqual(expect.arrayContaining(["flocker-files.sh"]));
   expect(swarm).not.toContain("pull-images.sh");
-  const all = fs.readdirSync(LOCAL_SCRIPTS_DIR).filter((f) => f.endsWith(".sh")).sort();
+  const all = fs
+    .readdirSync(LOCAL_SCRIPTS_DIR)
+    .filter((f) => f.endsWith(".sh"))
+    .sort();
   expect(changedBy(append("lib/core.sh"))).toEqual(all);
 });
 

@@ -45,7 +45,10 @@ test("no script spells out a port, path or package list the program defines", ()
 
 test("the check finds a literal port, path or package name", () => {
   const probe = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "literals-")), "probe.sh");
-  fs.writeFileSync(probe, ['curl "https://$HOST:4523/v1"', "ls /etc/flocker/", "apt-get install clusterhq-flocker-node", "sleep 40770"].join("\n"));
+  fs.writeFileSync(
+    probe,
+    ['curl "https://$HOST:4523/v1"', "ls /etc/flocker/", "apt-get install clusterhq-flocker-node", "sleep 40770"].join("\n"),
+  );
   expect(literalsIn([probe])).toEqual([
     expect.stringMatching(/probe\.sh:1:/),
     expect.stringMatching(/probe\.sh:2:/),
