@@ -19,7 +19,7 @@ import {
 export type ConfigKeyType = "string" | "integer" | "boolean" | "array";
 
 /** ClusterConfig fields that combine several keys; a key marked `partOf` one is not a field itself. */
-export type CombinedField = "flocker" | "snapshots";
+type CombinedField = "flocker" | "snapshots";
 
 export interface ConfigKeySpec {
   readonly type: ConfigKeyType;

@@ -69,7 +69,7 @@ export interface RemoteStep {
 }
 
 /** `sudo timeout … env K=V … bash /home/<user>/.swarm-flocker/scripts/X.sh ACTION` as a ScriptCall. */
-export function parseStepCommand(line: string): ScriptCall {
+function parseStepCommand(line: string): ScriptCall {
   const words = parse(line).map((token) => {
     if (typeof token !== "string") throw new Error(`unexpected shell operator in ${line}`);
     return token;
@@ -410,7 +410,7 @@ function readLines(file: string): string[] {
 }
 
 /** The real Docker CLI that validates the docker stub's mutating calls (as in tests/bats/helpers.bash). */
-export function realDocker(): string {
+function realDocker(): string {
   if (process.env.REAL_DOCKER) return process.env.REAL_DOCKER;
   const found = spawnSync("bash", ["-c", "command -v docker"], { encoding: "utf8" }).stdout.trim();
   return found.startsWith(STUB_DIR) ? "" : found;
@@ -423,6 +423,6 @@ export function missingTools(): string[] {
 }
 
 /** Names of the entries of a directory (empty when it does not exist). */
-export function entries(dir: string): string[] {
+function entries(dir: string): string[] {
   return fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
 }
