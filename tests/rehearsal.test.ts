@@ -1,9 +1,11 @@
 /**
  * The offline rehearsal tier: the whole program under mocks, then every remote step's real script
  * run with bash against stubbed nodes (tests/helpers/rehearsal.ts), each step once the steps it
- * waits for are done, as the engine schedules them; then every step again (a second run changes
- * nothing), then the deletes in reverse dependency order (nothing is left). A small cluster keeps
- * it fast: one manager, the Flocker control node, the Spark master's node and one more worker.
+ * waits for are done, as the engine schedules them (nodes in parallel, one step at a time per
+ * node); then every step again (a second run changes nothing), then the deletes in reverse
+ * dependency order (nothing is left). A step's stdin is the recorded one, with a dependency's mock
+ * output (the join tokens) replaced by what that step's script really printed. A small cluster
+ * keeps it fast: one manager, the Flocker control node, the Spark master's node and one worker.
  */
 import { runProgram } from "../tools/mockRuntime";
 import { readStackConfig } from "../tools/stackConfig";
