@@ -27,8 +27,7 @@ export type FlockerImageKey = (typeof FLOCKER_IMAGE_KEYS)[keyof FlockerImages];
 
 /** Where the nodes get the Flocker packages from: exactly one of the two config keys. */
 export type FlockerPackageSource =
-  | { readonly kind: "apt"; readonly aptSource: string }
-  | { readonly kind: "debs"; readonly debDir: string };
+  { readonly kind: "apt"; readonly aptSource: string } | { readonly kind: "debs"; readonly debDir: string };
 
 /** Where Flocker comes from: ClusterHQ's images, or packages from one of the two sources. */
 export type FlockerSource =
