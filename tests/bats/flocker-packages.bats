@@ -235,6 +235,7 @@ CREDS_AUTH="machine repo.example.com/flocker/16.04 login deploy password s3cr3t-
   assert_equal "$(stat -c %a "$FS_ROOT/etc/apt/sources.list.d/flocker.list")" 644
   assert_equal "$(cat "$FS_ROOT/etc/apt/auth.conf.d/flocker.conf")" "$CREDS_AUTH"
   assert_equal "$(stat -c %a "$FS_ROOT/etc/apt/auth.conf.d/flocker.conf")" 600
+  # shellcheck disable=SC2154 # $stderr is set by run_script's `run --separate-stderr`
   [[ "$stderr$output" != *s3cr3t* ]] || fail "a credential was printed"
   ! grep -rq s3cr3t "$FS_ROOT/etc/apt/sources.list.d" || fail "a credential is in a world-readable file"
   ! grep -q s3cr3t "$STUB_STATE/calls.log" || fail "a credential was on a command line"
