@@ -12,7 +12,7 @@ import { FlockerPki } from "./pki";
 import { scriptStep } from "./remoteStep";
 
 /** The Docker volume (and Flocker dataset) the Flocker test writes through and then removes. */
-export const FLOCKER_TEST_VOLUME = "flocker-test";
+const FLOCKER_TEST_VOLUME = "flocker-test";
 
 export interface FlockerTestArgs {
   /** A Swarm worker (lib/nodeImages.ts, flockerTestNode). */

@@ -16,8 +16,8 @@ import { scriptStep, StepTarget } from "./remoteStep";
 export { IMDSV1_EXCEPTION_REASON, IMDSV1_EXCEPTION_TAG } from "../lib/imdsException";
 
 /** How long SSH may stay unreachable while an instance boots: about 60 dials of up to 15 s. */
-export const SSH_DIAL_ATTEMPTS = 60;
-export const SSH_DIAL_TIMEOUT_SECONDS = 15;
+const SSH_DIAL_ATTEMPTS = 60;
+const SSH_DIAL_TIMEOUT_SECONDS = 15;
 
 export interface NodeHostArgs {
   readonly node: NodeSpec;

@@ -8,7 +8,7 @@ import type { NodeImage } from "../preflight/ubuntuImage";
 import { NodeHost } from "./nodeHost";
 
 /** Which security groups each role's instances carry (see lib/ports.ts for what each admits). */
-export const SECURITY_GROUPS_BY_ROLE: Readonly<Record<NodeRole, readonly SecurityGroupRole[]>> = {
+const SECURITY_GROUPS_BY_ROLE: Readonly<Record<NodeRole, readonly SecurityGroupRole[]>> = {
   manager: ["node", "manager", "swarm"],
   control: ["node", "control"],
   sparkmaster: ["node", "swarm"],

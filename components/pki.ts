@@ -3,8 +3,8 @@ import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 
 /** flocker-ca's choices (docs/flocker.md): RSA 4096, 20 years. */
-export const FLOCKER_KEY_BITS = 4096;
-export const FLOCKER_VALIDITY_HOURS = 20 * 365 * 24;
+const FLOCKER_KEY_BITS = 4096;
+const FLOCKER_VALIDITY_HOURS = 20 * 365 * 24;
 
 export interface FlockerPkiArgs {
   /** Common name of the CA certificate (`flocker-ca initialize <name>`). */

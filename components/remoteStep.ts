@@ -65,7 +65,7 @@ export interface ScriptStepArgs {
 const DEFAULT_STEP_TIMEOUT = "20m";
 
 /** Where the target's instance id sits among a step's triggers. */
-export const TARGET_INSTANCE_TRIGGER = "triggers[0]";
+const TARGET_INSTANCE_TRIGGER = "triggers[0]";
 
 export function scriptStep(name: string, args: ScriptStepArgs, parent: pulumi.Resource): command.remote.Command {
   const env = pulumi.output(args.env ?? {});

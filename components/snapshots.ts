@@ -4,7 +4,7 @@ import type { SnapshotSchedule } from "../config/schema";
 import { FLOCKER_CLUSTER_TAG } from "../lib/flockerIamPolicy";
 
 /** AWS's managed policy for Data Lifecycle Manager's snapshot policies (create, tag, delete). */
-export const DLM_SERVICE_POLICY = "policy/service-role/AWSDataLifecycleManagerServiceRole";
+const DLM_SERVICE_POLICY = "policy/service-role/AWSDataLifecycleManagerServiceRole";
 
 /**
  * Tags Flocker's EBS driver puts on every volume it creates (ClusterHQ/flocker
@@ -12,7 +12,7 @@ export const DLM_SERVICE_POLICY = "policy/service-role/AWSDataLifecycleManagerSe
  * OU), the dataset's id (DATASET_ID_LABEL) and `Name=flocker-<dataset id>`. Snapshots copy them,
  * which is how a restore finds a dataset's snapshots and how Flocker recognises the restored volume.
  */
-export const FLOCKER_VOLUME_TAGS = { clusterId: FLOCKER_CLUSTER_TAG, datasetId: "flocker-dataset-id" } as const;
+const FLOCKER_VOLUME_TAGS = { clusterId: FLOCKER_CLUSTER_TAG, datasetId: "flocker-dataset-id" } as const;
 
 export interface FlockerSnapshotsArgs {
   /** The Flocker cluster UUID: the policy targets the EBS volumes Flocker tagged with it. */

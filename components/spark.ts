@@ -9,19 +9,19 @@ import { scriptStep } from "./remoteStep";
 import { Swarm } from "./swarm";
 import { swarmServiceStep } from "./swarmService";
 
-export const SPARK_NETWORK = "spark";
-export const SPARK_VOLUME = "spark";
-export const SPARK_MASTER_SERVICE = "spark-master";
-export const SPARK_WORKER_SERVICE = "spark-worker";
+const SPARK_NETWORK = "spark";
+const SPARK_VOLUME = "spark";
+const SPARK_MASTER_SERVICE = "spark-master";
+const SPARK_WORKER_SERVICE = "spark-worker";
 /**
  * How workers find the master. The book hard-codes SPARK_MASTER_IP=10.0.0.3, a guess at the
  * master task's address on the overlay that breaks as soon as anything else takes an address
  * first. Swarm's DNS name `tasks.<service>` resolves to the master task's own overlay address
  * wherever it runs, which is what 10.0.0.3 meant, and it follows the task when it moves.
  */
-export const SPARK_MASTER_HOST = `tasks.${SPARK_MASTER_SERVICE}`;
-export const SPARK_MASTER_URL_IN_CLUSTER = `spark://${SPARK_MASTER_HOST}:${SPARK_MASTER_PORT}`;
-export const SMOKE_TEST_SKIPPED = "skipped (smokeTest is false)";
+const SPARK_MASTER_HOST = `tasks.${SPARK_MASTER_SERVICE}`;
+const SPARK_MASTER_URL_IN_CLUSTER = `spark://${SPARK_MASTER_HOST}:${SPARK_MASTER_PORT}`;
+const SMOKE_TEST_SKIPPED = "skipped (smokeTest is false)";
 
 export interface SparkArgs {
   /**

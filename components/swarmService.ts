@@ -41,7 +41,7 @@ export interface SwarmServiceStepArgs {
 }
 
 /** The SERVICE_SPEC parameter of scripts/swarm-service.sh (without the name, its own parameter). */
-export function serviceSpecParameter(service: SwarmService): pulumi.Output<string> {
+function serviceSpecParameter(service: SwarmService): pulumi.Output<string> {
   return pulumi.all([service.image, service.replicas, pulumi.output(service.env ?? {})]).apply(([image, replicas, env]) =>
     JSON.stringify({
       image,

@@ -39,7 +39,7 @@ const FLOCKER_MAX_VOLUME_GIB = Math.max(...profiles.map((p) => p.maxGiB));
 /** The most IOPS any profile requests (gold: 30 per GiB, capped). */
 const FLOCKER_MAX_VOLUME_IOPS = Math.max(...profiles.map((p) => p.iopsFor(p.maxGiB) ?? 0));
 
-export const FLOCKER_EC2_ACTIONS = {
+const FLOCKER_EC2_ACTIONS = {
   describe: ["ec2:DescribeAvailabilityZones", "ec2:DescribeInstances", "ec2:DescribeVolumes"],
   create: ["ec2:CreateVolume"],
   tag: ["ec2:CreateTags"],

@@ -53,7 +53,7 @@ export const FLOCKER_AGENT_PORT = 4524;
 /** Spark master's web UI, master (workers and drivers) and REST submission ports. */
 export const SPARK_UI_PORT = 8080;
 export const SPARK_MASTER_PORT = 7077;
-export const SPARK_REST_PORT = 6066;
+const SPARK_REST_PORT = 6066;
 
 export const SPARK_PORTS = [
   { port: SPARK_UI_PORT, what: "Spark master web UI" },

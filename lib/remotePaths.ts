@@ -1,9 +1,9 @@
 /** Where the stack puts files on a node: a directory in the SSH user's home. */
 
 /** Directory in the SSH user's home that receives `scripts/` (as `<dir>/scripts`). */
-export const REMOTE_DIR_NAME = ".swarm-flocker";
+const REMOTE_DIR_NAME = ".swarm-flocker";
 
-export function remoteHome(user: string): string {
+function remoteHome(user: string): string {
   return user === "root" ? "/root" : `/home/${user}`;
 }
 

@@ -36,7 +36,7 @@ export interface TopologyInput {
 
 export const SPARK_MASTER_LABEL = { key: "type", value: "sparkmaster" } as const;
 
-export function roleOf(index: number, managerCount: number): NodeRole {
+function roleOf(index: number, managerCount: number): NodeRole {
   if (index < managerCount) return "manager";
   if (index === managerCount) return "control";
   if (index === managerCount + 1) return "sparkmaster";

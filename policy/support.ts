@@ -105,7 +105,7 @@ export const FLOCKER_API: ClusterPort = { protocol: "tcp", port: FLOCKER_API_POR
 export const PROVIDER_DEFAULT_SG_DESCRIPTION = "Managed by Pulumi";
 
 /** True when reading the value threw because it is unknown during preview. */
-export function isUnknownValueError(e: unknown): boolean {
+function isUnknownValueError(e: unknown): boolean {
   return e instanceof UnknownValueError || (e instanceof Error && e.constructor.name === "UnknownValueError");
 }
 
@@ -123,7 +123,7 @@ export function known<V>(read: () => V): V | undefined {
  * True when `props[key]` is set: present and not null/""/[]. An unknown value (an output of a
  * resource not created yet) counts as set, without being read.
  */
-export function isSet(props: unknown, key: string): boolean {
+function isSet(props: unknown, key: string): boolean {
   if (props === null || typeof props !== "object" || !(key in props)) return false;
   try {
     const value = (props as Record<string, unknown>)[key];
@@ -168,7 +168,7 @@ const PROTOCOL_NAMES: Readonly<Record<string, Protocol>> = {
   "58": "icmpv6",
 };
 
-export function normaliseProtocol(value: unknown): Protocol {
+function normaliseProtocol(value: unknown): Protocol {
   const text = String(value ?? "").trim().toLowerCase();
   return PROTOCOL_NAMES[text] ?? text;
 }

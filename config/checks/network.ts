@@ -21,7 +21,7 @@ import { portMatrix, type RuleSpec } from "../../lib/ports";
 import { readInteger, type Report } from "./report";
 
 /** Swarm's default ingress network (moby/moby#39228): no other range may overlap it. */
-export const SWARM_INGRESS_CIDR = "10.255.0.0/16";
+const SWARM_INGRESS_CIDR = "10.255.0.0/16";
 
 const EXAMPLE = "e.g. pulumi config set --path 'adminCidrs[0]' 203.0.113.7/32";
 

@@ -5,9 +5,9 @@ import type { SnapshotSchedule } from "../schema";
 import { readBoolean, readInteger, type Report } from "./report";
 
 /** The intervals Data Lifecycle Manager accepts for an hourly schedule. */
-export const SNAPSHOT_INTERVALS_HOURS = [1, 2, 3, 4, 6, 8, 12, 24] as const;
+const SNAPSHOT_INTERVALS_HOURS = [1, 2, 3, 4, 6, 8, 12, 24] as const;
 /** DLM keeps at most this many snapshots per count-based retention rule. */
-export const MAX_SNAPSHOT_RETAIN_COUNT = 1000;
+const MAX_SNAPSHOT_RETAIN_COUNT = 1000;
 
 export interface SnapshotTexts {
   readonly enabled: string;

@@ -17,7 +17,7 @@ export function output<K extends keyof StackOutputValues>(ref: pulumi.StackRefer
 }
 
 /** flockerctl's user: it reads `<certs path>/client.crt` and `client.key` (the cluster's `user-client` certificate). */
-export const FLOCKER_USER = "client";
+const FLOCKER_USER = "client";
 
 export interface FlockerClient {
   /** `https://<control node public ip>:4523`. */

@@ -8,7 +8,7 @@ import * as path from "path";
 import type { StackOutputValues } from "../../lib/stackOutputs";
 
 export const CONSUMER_DIR = path.join(__dirname, "..", "..", "examples", "consumer");
-export const CONSUMER_PROJECT = "swarm-flocker-consumer";
+const CONSUMER_PROJECT = "swarm-flocker-consumer";
 
 export interface RegisteredResource {
   readonly type: string;

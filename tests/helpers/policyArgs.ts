@@ -79,7 +79,7 @@ function options(r: ResourceLike) {
   };
 }
 
-export function resourceArgs(r: ResourceLike): ResourceValidationArgs {
+function resourceArgs(r: ResourceLike): ResourceValidationArgs {
   const props = r.inputs as Record<string, any>;
   const isType = typeTest(r.type);
   return {
@@ -97,7 +97,7 @@ export function resourceArgs(r: ResourceLike): ResourceValidationArgs {
 }
 
 /** The stack as the analyzer presents it: parents, dependencies and property dependencies as objects. */
-export function stackArgs(resources: readonly ResourceLike[]): StackValidationArgs {
+function stackArgs(resources: readonly ResourceLike[]): StackValidationArgs {
   const byUrn = new Map<string, PolicyResource>();
   const built = resources.map((r) => {
     const props = r.inputs as Record<string, any>;
@@ -136,7 +136,7 @@ export function isStackPolicy(policy: AnyPolicy): policy is StackValidationPolic
 }
 
 /** Violations one resource policy reports for one resource ("not applicable" reports none). */
-export async function validateResource(policy: ResourceValidationPolicy, r: ResourceLike): Promise<Violation[]> {
+async function validateResource(policy: ResourceValidationPolicy, r: ResourceLike): Promise<Violation[]> {
   const violations: Violation[] = [];
   const validations = policy.validateResource === undefined ? [] : [policy.validateResource].flat();
   for (const validate of validations) {
@@ -150,7 +150,7 @@ export async function validateResource(policy: ResourceValidationPolicy, r: Reso
 }
 
 /** Violations one stack policy reports for a stack. */
-export async function validateStack(policy: StackValidationPolicy, resources: readonly ResourceLike[]): Promise<Violation[]> {
+async function validateStack(policy: StackValidationPolicy, resources: readonly ResourceLike[]): Promise<Violation[]> {
   const violations: Violation[] = [];
   try {
     await policy.validateStack(stackArgs(resources), (message, urn) => violations.push({ policy: policy.name, message, urn }));
