@@ -8,7 +8,7 @@
  */
 import * as policyModule from "../policy/policies";
 import { policies } from "../policy/policies";
-import { CLUSTER_PORTS, DESIGNATED_PARENTS, FLOCKER_API, IMDSV1_EXCEPTION, isChildOf } from "../policy/support";
+import { DESIGNATED_PARENTS, FLOCKER_API, IMDSV1_EXCEPTION, isChildOf } from "../policy/support";
 import { FLOCKER_USER_PURPOSE_TAG } from "../lib/flockerIamPolicy";
 import { RecordedResource, runProgram } from "../tools/mockRuntime";
 import { readStackConfig } from "../tools/stackConfig";
@@ -143,20 +143,29 @@ describe("the pack", () => {
     ]);
   });
 
-  test("its constants are the program's", async () => {
-    const nodeHost = await import("../components/nodeHost");
-    expect(IMDSV1_EXCEPTION).toEqual({ tag: nodeHost.IMDSV1_EXCEPTION_TAG, reason: nodeHost.IMDSV1_EXCEPTION_REASON });
-    const agentYml = await import("../lib/agentYml");
-    expect(FLOCKER_API.port).toBe(agentYml.FLOCKER_API_PORT);
-    expect(CLUSTER_PORTS.map((p) => p.port)).toContain(agentYml.FLOCKER_AGENT_PORT);
-    // Every cluster-internal port of the port matrix is a cluster port here (or the Flocker API).
-    const { portMatrix } = await import("../lib/ports");
-    const internal = portMatrix({ adminCidrs: ["203.0.113.10/32"], overlayEncrypted: true }).filter(
-      (r) => r.direction === "ingress" && r.peer.kind === "group",
-    );
-    const key = (protocol: string, port?: number) => `${protocol === "50" ? "esp" : protocol}/${port ?? ""}`;
-    const known = new Set([...CLUSTER_PORTS, FLOCKER_API].map((p) => key(p.protocol, p.port)));
-    expect(internal.map((r) => key(r.protocol, r.port)).filter((k) => !known.has(k))).toEqual([]);
+  test("every rule the program opens between its nodes is guarded: moved to a CIDR source, it breaks the port rule", async () => {
+    // The dev stack's group-sourced rules (no encrypted overlay, so no ESP rule).
+    const internal = ofType(TYPE.ingress).filter((r) => r.inputs.referencedSecurityGroupId !== undefined);
+    expect(internal.map((r) => `${r.inputs.fromPort}/${r.inputs.ipProtocol}`).sort()).toEqual([
+      "2377/tcp",
+      "4523/tcp",
+      "4524/tcp",
+      "4789/udp",
+      "7946/tcp",
+      "7946/udp",
+    ]);
+    for (const rule of internal) {
+      const fromVpc = changed(rule.name, (i) => {
+        delete i.referencedSecurityGroupId;
+        i.cidrIpv4 = "172.31.0.0/16";
+      });
+      // The Flocker REST API may come from any CIDR but the whole internet: admins reach it that way.
+      const expected =
+        rule.inputs.fromPort === FLOCKER_API.port
+          ? {}
+          : { "cluster-ports-from-security-groups": [expect.stringContaining(`ingress rule "${rule.name}" admits`)] };
+      expect({ rule: rule.name, fired: fired(await validateAll(policies, fromVpc)) }).toEqual({ rule: rule.name, fired: expected });
+    }
   });
 
   test("the components it trusts with the exception tags are the ones that build the nodes and the Flocker user", () => {
