@@ -40,7 +40,7 @@ state=$(swarm_state) || cannot_tell "the Docker daemon does not answer 'docker i
 require_cmd jq "the install-docker step installs it"
 
 # ------------------------------------------------------------------------------------ nodes
-if ! nodes=$(docker node ls --format '{{.Hostname}} {{.ManagerStatus}}|{{.Status}}|{{.Availability}}' 2>&1); then
+if ! nodes=$(docker_cli node ls --format '{{.Hostname}} {{.ManagerStatus}}|{{.Status}}|{{.Availability}}' 2>&1); then
   if [[ "$nodes" == *"does not have a leader"* ]]; then
     printf 'nodes: the swarm has lost quorum: fewer than half of its managers are reachable\n'
     printf 'health: UNHEALTHY\n  - the swarm has lost quorum (no leader): see docs/operations.md, "A swarm that lost quorum"\n'
@@ -66,7 +66,7 @@ done < <(cut -d' ' -f1 <<<"${nodes//|/ }" | sort | uniq -d)
 
 # ------------------------------------------------------------------------------------ services
 services=""
-swarm_read services docker service ls --format '{{.Name}} {{.Replicas}}'
+swarm_read services docker_cli service ls --format '{{.Name}} {{.Replicas}}'
 printf 'services:\n'
 WORKERS_DESIRED=""
 while read -r service replicas; do

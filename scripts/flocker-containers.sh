@@ -67,12 +67,12 @@ require_files() {
 
 # image_id REF: the local image REF names; dies when the images step has not pulled it.
 image_id() {
-  docker image inspect --format '{{.Id}}' "$1" 2>/dev/null ||
+  docker_cli image inspect --format '{{.Id}}' "$1" 2>/dev/null ||
     die "image $1 is not on this node: the images step pulls it before this one (see its log), then re-run pulumi up"
 }
 
 # container_json NAME: `docker inspect` of the container; fails when there is none.
-container_json() { docker inspect --type container --format '{{json .}}' "$1" 2>/dev/null; }
+container_json() { docker_cli inspect --type container --format '{{json .}}' "$1" 2>/dev/null; }
 
 # ensure_container NAME IMAGE RUN-OPTION...: NAME runs IMAGE with these options and the current
 # configuration — created, started or replaced as needed, untouched when it already does.
@@ -99,7 +99,7 @@ ensure_container() {
         return 0
       fi
       log "starting $name"
-      docker start "$name" >/dev/null || die "could not start $name: see 'docker logs $name' on this node"
+      docker_cli start "$name" >/dev/null || die "could not start $name: see 'docker logs $name' on this node"
       return 0
     fi
     log "replacing $name: $reason"
@@ -108,7 +108,7 @@ ensure_container() {
     log "starting $name ($image)"
   fi
   [[ "$name" != "$PLUGIN" ]] || clear_stale_plugin_sockets
-  docker run --detach --name "$name" --restart always \
+  docker_cli run --detach --name "$name" --restart always \
     --label "$SPEC_LABEL=$spec" --label "$CONFIG_LABEL=$CONFIG_DIGEST" "$@" "$image" >/dev/null ||
     die "docker run of $name ($image) failed: see the message above and 'docker logs $name' on this node"
 }
@@ -116,8 +116,8 @@ ensure_container() {
 # stop_and_remove NAME: a graceful stop first, so that a service finishes what it is doing (an
 # agent may be attaching a volume) and removes its socket, then the removal.
 stop_and_remove() {
-  docker stop --time 30 "$1" >/dev/null || die "could not stop $1: see 'docker inspect $1' on this node"
-  docker rm "$1" >/dev/null || die "could not remove $1: see 'docker inspect $1' on this node"
+  docker_cli stop --time 30 "$1" >/dev/null || die "could not stop $1: see 'docker inspect $1' on this node"
+  docker_cli rm "$1" >/dev/null || die "could not remove $1: see 'docker inspect $1' on this node"
 }
 
 # clear_stale_plugin_sockets: a plugin killed without shutting down leaves its socket behind; a new
@@ -162,9 +162,9 @@ control() {
   if ! container_json "$CONTROL" >/dev/null && flocker_control_listens; then
     die "something else already listens on $FLOCKER_API_PORT/tcp and $FLOCKER_AGENT_PORT/tcp (Flocker's packages, flockerInstall=packages, run flocker-control as a systemd unit): stop it with 'systemctl disable --now flocker-control', then re-run pulumi up"
   fi
-  if ! docker volume inspect --format '{{.Driver}}' "$STATE_VOLUME" >/dev/null 2>&1; then
+  if ! docker_cli volume inspect --format '{{.Driver}}' "$STATE_VOLUME" >/dev/null 2>&1; then
     log "creating the volume $STATE_VOLUME for the control service's state"
-    docker volume create --name "$STATE_VOLUME" >/dev/null || die "could not create the Docker volume $STATE_VOLUME"
+    docker_cli volume create --name "$STATE_VOLUME" >/dev/null || die "could not create the Docker volume $STATE_VOLUME"
   fi
   ensure_container "$CONTROL" "$CONTROL_IMAGE" --net host \
     -v "$FLOCKER_ETC:$FLOCKER_ETC" -v "$STATE_VOLUME:/var/lib/flocker"
@@ -198,9 +198,9 @@ remove-control() {
     log "keeping the volume $STATE_VOLUME (the control service's record of every dataset); REMOVE_CONTROL_STATE=1 removes it"
     return 0
   fi
-  if docker_installed && docker volume inspect --format '{{.Driver}}' "$STATE_VOLUME" >/dev/null 2>&1; then
+  if docker_installed && docker_cli volume inspect --format '{{.Driver}}' "$STATE_VOLUME" >/dev/null 2>&1; then
     log "removing the volume $STATE_VOLUME"
-    docker volume rm "$STATE_VOLUME" >/dev/null || die "could not remove the Docker volume $STATE_VOLUME"
+    docker_cli volume rm "$STATE_VOLUME" >/dev/null || die "could not remove the Docker volume $STATE_VOLUME"
   fi
 }
 

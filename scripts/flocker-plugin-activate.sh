@@ -35,8 +35,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 plugin_loaded() {
   local plugins
-  docker volume ls -q >/dev/null 2>&1 || return 1
-  plugins=$(docker info --format '{{json .Plugins.Volume}}' 2>/dev/null) || return 1
+  docker_cli volume ls -q >/dev/null 2>&1 || return 1
+  plugins=$(docker_cli info --format '{{json .Plugins.Volume}}' 2>/dev/null) || return 1
   jq -e 'any(.[]?; . == "flocker")' <<<"$plugins" >/dev/null
 }
 

@@ -43,12 +43,13 @@ TOKEN="flocker-test-$$-$RANDOM"
 FILE=flocker-test
 FAILURE=""
 
-volume_driver() { docker volume inspect --format '{{.Driver}}' "$VOLUME_NAME" 2>/dev/null; }
-create_volume() { docker volume create --driver flocker --opt size="$VOLUME_SIZE" --name "$VOLUME_NAME" >/dev/null || return 1; }
+volume_driver() { docker_cli volume inspect --format '{{.Driver}}' "$VOLUME_NAME" 2>/dev/null; }
+create_volume() { docker_cli volume create --driver flocker --opt size="$VOLUME_SIZE" --name "$VOLUME_NAME" >/dev/null || return 1; }
 
 # in_container CMD...: TEST_IMAGE with the volume at /data, as the book runs it.
 in_container() {
-  timeout "$RUN_TIMEOUT" docker run --rm -v "$VOLUME_NAME:/data" --volume-driver flocker "$TEST_IMAGE" "$@"
+  DOCKER_CLI_TIMEOUT=$RUN_TIMEOUT DOCKER_CLI_STALLED="the test container did not finish: the volume's mount (the Flocker plugin and dataset agent) or the Docker daemon is stuck" \
+    docker_cli run --rm -v "$VOLUME_NAME:/data" --volume-driver flocker "$TEST_IMAGE" "$@"
 }
 
 # dataset_path: where Flocker says the test dataset is mounted on its node.
@@ -109,7 +110,7 @@ exercise() {
 remove_test_volume() {
   if volume_driver >/dev/null; then
     log "removing Docker's volume $VOLUME_NAME"
-    docker volume rm "$VOLUME_NAME" >/dev/null || die "docker volume rm $VOLUME_NAME failed (still in use? 'docker ps -a --filter volume=$VOLUME_NAME'); remove what uses it, then re-run pulumi up"
+    docker_cli volume rm "$VOLUME_NAME" >/dev/null || die "docker volume rm $VOLUME_NAME failed (still in use? 'docker ps -a --filter volume=$VOLUME_NAME'); remove what uses it, then re-run pulumi up"
   fi
   flocker_delete_datasets_named "$VOLUME_NAME"
 }

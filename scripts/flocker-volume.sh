@@ -48,10 +48,10 @@ require_env VOLUME_NAME
 WAIT_TIMEOUT=${WAIT_TIMEOUT:-300}
 require_env FLOCKER_ETC FLOCKER_API_PORT
 
-volume_driver() { docker volume inspect --format '{{.Driver}}' "$VOLUME_NAME" 2>/dev/null; }
+volume_driver() { docker_cli volume inspect --format '{{.Driver}}' "$VOLUME_NAME" 2>/dev/null; }
 
 create_once() {
-  docker volume create --driver flocker --opt size="$VOLUME_SIZE" --opt profile="$VOLUME_PROFILE" --name "$VOLUME_NAME" >/dev/null || return 1
+  docker_cli volume create --driver flocker --opt size="$VOLUME_SIZE" --opt profile="$VOLUME_PROFILE" --name "$VOLUME_NAME" >/dev/null || return 1
 }
 
 # size_bytes SIZE: bytes of a size as Flocker's plugin reads it (75G = 75 GiB, 1024-based).
@@ -156,7 +156,7 @@ docker_volume_rm() {
   docker_installed || return 0
   volume_driver >/dev/null || return 0
   log "removing Docker's volume $VOLUME_NAME"
-  docker volume rm "$VOLUME_NAME" >/dev/null
+  docker_cli volume rm "$VOLUME_NAME" >/dev/null
 }
 
 delete() {
@@ -180,7 +180,7 @@ delete() {
   if docker_installed; then
     swarm_state >/dev/null ||
       die "Docker does not answer on this node ('docker info' fails), so whether a container still uses volume $VOLUME_NAME cannot be checked: its dataset was NOT deleted. Start Docker ('systemctl start docker'), then re-run the destroy"
-    users=$(docker ps -a --filter "volume=$VOLUME_NAME" --format '{{.Names}}') ||
+    users=$(docker_cli ps -a --filter "volume=$VOLUME_NAME" --format '{{.Names}}') ||
       die "cannot list the containers on this node ('docker ps -a'): the dataset of volume $VOLUME_NAME was NOT deleted; re-run the destroy once Docker answers"
     [[ -z "$users" ]] ||
       die "volume $VOLUME_NAME is still used by container(s) $(tr '\n' ' ' <<<"$users")on this node: its dataset was NOT deleted. Remove the service or containers using it first ('docker service rm …' on a manager, 'docker rm' here), then re-run the destroy"

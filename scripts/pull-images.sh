@@ -32,12 +32,15 @@ if ((${#refs[@]} == 0)); then
 fi
 
 # docker_pull REF: one bounded attempt; the registry's answer goes to stderr, progress nowhere.
-docker_pull() { timeout "$PULL_TIMEOUT" docker pull "$1" >/dev/null; }
+docker_pull() {
+  DOCKER_CLI_TIMEOUT=$PULL_TIMEOUT DOCKER_CLI_STALLED="the registry is slow or unreachable, or the Docker daemon is hung" \
+    docker_cli pull "$1" >/dev/null
+}
 
 # pull_one KEY REF: runs in the background, one per image.
 pull_one() {
   local key=$1 ref=$2
-  if docker image inspect --format '{{.Id}}' "$ref" >/dev/null 2>&1; then
+  if docker_cli image inspect --format '{{.Id}}' "$ref" >/dev/null 2>&1; then
     log "$ref ($key) is already on this node"
     return 0
   fi

@@ -18,7 +18,7 @@ expect_action "create|delete" "$@"
 ACTION=$1
 require_env NETWORK_NAME
 
-network_json() { docker network inspect --format '{{json .}}' "$NETWORK_NAME" 2>/dev/null; }
+network_json() { docker_cli network inspect --format '{{json .}}' "$NETWORK_NAME" 2>/dev/null; }
 
 create() {
   require_env NETWORK_SUBNET
@@ -40,13 +40,13 @@ create() {
   local -a opts=()
   [[ "$NETWORK_ENCRYPTED" == 0 ]] || opts+=(--opt encrypted)
   log "creating overlay network $NETWORK_NAME ($NETWORK_SUBNET, encrypted $NETWORK_ENCRYPTED)"
-  docker network create --driver overlay --attachable --subnet "$NETWORK_SUBNET" ${opts[@]+"${opts[@]}"} "$NETWORK_NAME" >/dev/null ||
+  docker_cli network create --driver overlay --attachable --subnet "$NETWORK_SUBNET" ${opts[@]+"${opts[@]}"} "$NETWORK_NAME" >/dev/null ||
     die "docker network create $NETWORK_NAME failed: a subnet that overlaps another network or the VPC is the usual cause (overlaySubnet)"
 }
 
 rm_once() {
   network_json >/dev/null || return 0
-  docker network rm "$NETWORK_NAME" >/dev/null || return 1
+  docker_cli network rm "$NETWORK_NAME" >/dev/null || return 1
 }
 
 delete() {

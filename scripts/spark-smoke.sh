@@ -29,13 +29,13 @@ while ((attempt < RETRY_ATTEMPTS)); do
   name="spark-smoke-$$-$attempt"
   log "attempt $attempt of $RETRY_ATTEMPTS: SparkPi against $MASTER_URL (at most ${remaining}s)"
   rc=0
-  output=$(timeout "$remaining" docker run --rm --name "$name" --network "$NETWORK_NAME" -e MASTER="$MASTER_URL" \
+  output=$(DOCKER_CLI_TIMEOUT=$remaining DOCKER_CLI_STALLED="SparkPi did not finish: the job may be waiting for workers, or the Docker daemon is hung" docker_cli run --rm --name "$name" --network "$NETWORK_NAME" -e MASTER="$MASTER_URL" \
     "$IMAGE" /spark/bin/run-example SparkPi 10 2>&1) || rc=$?
   result=$(grep -Eo 'Pi is roughly [0-9.]+' <<<"$output" | tail -n 1 || true)
   [[ -z "$result" ]] || break
   log "no result (exit $rc)"
   if ((rc == 124)); then
-    docker rm -f "$name" >/dev/null 2>&1 || true
+    docker_cli rm -f "$name" >/dev/null 2>&1 || true
   fi
   ((attempt >= RETRY_ATTEMPTS)) || sleep "$RETRY_DELAY"
 done

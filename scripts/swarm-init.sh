@@ -55,10 +55,10 @@ join_through() {
     active) return 0 ;;
     pending | error)
       log "an earlier join attempt left the state '$state': leaving before trying again"
-      docker swarm leave --force >/dev/null 2>&1 || return 1
+      docker_cli swarm leave --force >/dev/null 2>&1 || return 1
       ;;
   esac
-  docker swarm join --token "${PEER_TOKENS[i]}" --advertise-addr "$ADVERTISE_ADDR" "${PEER_ADDRS[i]}:$SWARM_PORT" >&2 || return 1
+  docker_cli swarm join --token "${PEER_TOKENS[i]}" --advertise-addr "$ADVERTISE_ADDR" "${PEER_ADDRS[i]}:$SWARM_PORT" >&2 || return 1
 }
 
 rejoin() {
@@ -78,7 +78,7 @@ rejoin() {
 
 found() {
   log "initialising the swarm (advertise address $ADVERTISE_ADDR)"
-  docker swarm init --advertise-addr "$ADVERTISE_ADDR" >/dev/null ||
+  docker_cli swarm init --advertise-addr "$ADVERTISE_ADDR" >/dev/null ||
     die "docker swarm init failed: check that $ADVERTISE_ADDR is an address of this node, then re-run pulumi up"
   local state
   state=$(swarm_state) || state=unknown
@@ -90,7 +90,7 @@ found() {
 check_same_swarm() {
   ((${#PEER_CLUSTERS[@]} > 0)) || return 0
   local mine c
-  mine=$(docker info --format '{{.Swarm.Cluster.ID}}') || die "cannot read this manager's cluster id (docker info)"
+  mine=$(docker_cli info --format '{{.Swarm.Cluster.ID}}') || die "cannot read this manager's cluster id (docker info)"
   for c in "${PEER_CLUSTERS[@]}"; do
     [[ "$c" != "$mine" ]] || return 0
   done
@@ -110,7 +110,7 @@ create() {
       swarm_is_manager ||
         die "this node is already in a swarm as a worker: it cannot found one. Run 'docker swarm leave' on it (or pick another first manager), then re-run pulumi up"
       check_same_swarm
-      addr=$(docker info --format '{{.Swarm.NodeAddr}}' 2>/dev/null || true)
+      addr=$(docker_cli info --format '{{.Swarm.NodeAddr}}' 2>/dev/null || true)
       if [[ -n "$addr" && "$addr" != "${ADVERTISE_ADDR%:*}" ]]; then
         warn "this manager advertises $addr, not $ADVERTISE_ADDR: managers must keep their address; check the instance's private IP"
       fi
@@ -126,7 +126,7 @@ create() {
       die "unexpected swarm state '$state' (see 'docker info')"
       ;;
   esac
-  self=$(docker info --format '{{.Swarm.NodeID}}') || die "cannot read this node's swarm id (docker info)"
+  self=$(docker_cli info --format '{{.Swarm.NodeID}}') || die "cannot read this node's swarm id (docker info)"
   swarm_prune_stale "$(hostname)" "$self"
 }
 

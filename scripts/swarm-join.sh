@@ -39,7 +39,7 @@ verify_role() {
 # knows. A node of another swarm would otherwise pass as joined (and its role check too).
 verify_swarm() {
   local managers
-  managers=$(docker info --format '{{range .Swarm.RemoteManagers}}{{.Addr}} {{end}}' 2>/dev/null || true)
+  managers=$(docker_cli info --format '{{range .Swarm.RemoteManagers}}{{.Addr}} {{end}}' 2>/dev/null || true)
   if [[ -z "${managers// /}" ]]; then
     warn "docker info lists no managers for this node: cannot tell which swarm it is in"
     return 0
@@ -56,10 +56,10 @@ join_once() {
     active) return 0 ;;
     pending | error)
       log "an earlier join attempt left the state '$state': leaving before trying again"
-      docker swarm leave --force >/dev/null 2>&1 || return 1
+      docker_cli swarm leave --force >/dev/null 2>&1 || return 1
       ;;
   esac
-  docker swarm join --token "$TOKEN" --advertise-addr "$ADVERTISE_ADDR" "$MANAGER_ADDR" >&2 || return 1
+  docker_cli swarm join --token "$TOKEN" --advertise-addr "$ADVERTISE_ADDR" "$MANAGER_ADDR" >&2 || return 1
 }
 
 create() {

@@ -20,7 +20,7 @@ require_cmd jq "the install-docker step installs it"
 # label_of ID: "absent", or "=<value>".
 label_of() {
   local labels
-  labels=$(docker node inspect -f '{{ json .Spec.Labels }}' "$1" 2>/dev/null) || return 1
+  labels=$(docker_cli node inspect -f '{{ json .Spec.Labels }}' "$1" 2>/dev/null) || return 1
   jq -r --arg k "$LABEL_KEY" 'if type == "object" and has($k) then "=" + .[$k] else "absent" end' <<<"$labels"
 }
 
@@ -30,7 +30,7 @@ if [[ "$ACTION" == remove ]]; then
   [[ "$state" != inactive ]] || { warn "this manager is not in a swarm any more (the swarm is gone): no label to remove"; exit 0; }
 fi
 require_manager
-swarm_read rows docker node ls --filter "name=$NODE_NAME" --format '{{.ID}} {{.Hostname}} {{.Status}}'
+swarm_read rows docker_cli node ls --filter "name=$NODE_NAME" --format '{{.ID}} {{.Hostname}} {{.Status}}'
 ids=$(awk -v n="$NODE_NAME" '$2 == n { print $1 }' <<<"$rows")
 if [[ -z "$ids" ]]; then
   [[ "$ACTION" == remove ]] && { log "no node named $NODE_NAME: nothing to remove"; exit 0; }
@@ -47,11 +47,11 @@ for id in $ids; do
       log "$NODE_NAME ($id) already has $LABEL_KEY=$LABEL_VALUE"
     else
       log "labelling $NODE_NAME ($id) with $LABEL_KEY=$LABEL_VALUE"
-      docker node update --label-add "$LABEL_KEY=$LABEL_VALUE" "$id" >/dev/null || die "docker node update --label-add failed for $NODE_NAME ($id)"
+      docker_cli node update --label-add "$LABEL_KEY=$LABEL_VALUE" "$id" >/dev/null || die "docker node update --label-add failed for $NODE_NAME ($id)"
     fi
   elif [[ "$current" != absent ]]; then
     log "removing label $LABEL_KEY from $NODE_NAME ($id)"
-    docker node update --label-rm "$LABEL_KEY" "$id" >/dev/null || ! docker node inspect "$id" >/dev/null 2>&1 || die "docker node update --label-rm failed for $NODE_NAME ($id)"
+    docker_cli node update --label-rm "$LABEL_KEY" "$id" >/dev/null || ! docker_cli node inspect "$id" >/dev/null 2>&1 || die "docker node update --label-rm failed for $NODE_NAME ($id)"
   else
     log "$NODE_NAME ($id) has no label $LABEL_KEY"
   fi

@@ -26,16 +26,16 @@ WAIT_TIMEOUT=${WAIT_TIMEOUT:-300}
 
 node_ready() {
   local rows
-  rows=$(docker node ls --filter "name=$NODE_NAME" --format '{{.ID}} {{.Hostname}} {{.Status}}') || return 1
+  rows=$(docker_cli node ls --filter "name=$NODE_NAME" --format '{{.ID}} {{.Hostname}} {{.Status}}') || return 1
   awk -v n="$NODE_NAME" '$2 == n && $3 == "Ready" { found = 1 } END { exit !found }' <<<"$rows"
 }
 
-node_exists() { docker node inspect "$1" >/dev/null 2>&1; }
+node_exists() { docker_cli node inspect "$1" >/dev/null 2>&1; }
 
 # node_idle ID: no task of any service should run on ID any more (or the node is gone).
 node_idle() {
   local tasks
-  if ! tasks=$(docker node ps "$1" --filter desired-state=running -q 2>/dev/null); then
+  if ! tasks=$(docker_cli node ps "$1" --filter desired-state=running -q 2>/dev/null); then
     node_exists "$1" && return 1
     return 0
   fi
@@ -52,7 +52,7 @@ gone_or_die() {
 # reachable (Leader or Reachable); otherwise refuse with the counts.
 require_quorum_without() {
   local id=$1 rows nid status total=0 reachable=0 its=0 after need
-  swarm_read rows docker node ls --format '{{.ID}} {{.ManagerStatus}}'
+  swarm_read rows docker_cli node ls --format '{{.ID}} {{.ManagerStatus}}'
   while read -r nid status; do
     [[ -n "${status:-}" ]] || continue
     total=$((total + 1))
@@ -70,32 +70,32 @@ require_quorum_without() {
 
 remove_node() {
   local id=$1 role err
-  role=$(docker node inspect -f '{{.Spec.Role}}' "$id" 2>/dev/null) || { log "node $id is gone"; return 0; }
+  role=$(docker_cli node inspect -f '{{.Spec.Role}}' "$id" 2>/dev/null) || { log "node $id is gone"; return 0; }
   if [[ "$role" == manager ]]; then
     require_quorum_without "$id"
     log "demoting manager $NODE_NAME ($id)"
-    if ! err=$(docker node demote "$id" 2>&1 >/dev/null); then
+    if ! err=$(docker_cli node demote "$id" 2>&1 >/dev/null); then
       node_exists "$id" || { log "node $id is gone"; return 0; }
       swarm_api_die "demoting manager $NODE_NAME ($id)" "$err"
     fi
   fi
   log "draining $NODE_NAME ($id)"
-  docker node update --availability drain "$id" >/dev/null || { gone_or_die "$id" "docker node update --availability drain"; return 0; }
+  docker_cli node update --availability drain "$id" >/dev/null || { gone_or_die "$id" "docker node update --availability drain"; return 0; }
   WAIT_HINT="see 'docker node ps $id'" \
     wait_for "$WAIT_TIMEOUT" "$WAIT_INTERVAL" "the tasks on $NODE_NAME ($id) to move away" node_idle "$id"
   log "removing $NODE_NAME ($id) from the swarm"
-  docker node rm --force "$id" >/dev/null || gone_or_die "$id" "docker node rm --force"
+  docker_cli node rm --force "$id" >/dev/null || gone_or_die "$id" "docker node rm --force"
 }
 
 case "$ACTION" in
   ready)
     require_manager
     # fails at once, saying so, when the managers have lost quorum (rather than at the bound)
-    swarm_read rows docker node ls --filter "name=$NODE_NAME" --format '{{.ID}} {{.Hostname}} {{.Status}}'
+    swarm_read rows docker_cli node ls --filter "name=$NODE_NAME" --format '{{.ID}} {{.Hostname}} {{.Status}}'
     WAIT_HINT="check that the node joined (its swarm-join step) and that the swarm's ports are open between the nodes; 'docker node ls' on a manager shows what the swarm sees" \
       wait_for "$WAIT_TIMEOUT" "$WAIT_INTERVAL" "node $NODE_NAME to be Ready in the swarm" node_ready
     log "node $NODE_NAME is Ready"
-    swarm_read rows docker node ls --filter "name=$NODE_NAME" --format '{{.ID}} {{.Hostname}} {{.Status}}'
+    swarm_read rows docker_cli node ls --filter "name=$NODE_NAME" --format '{{.ID}} {{.Hostname}} {{.Status}}'
     ready_id=$(awk -v n="$NODE_NAME" '$2 == n && $3 == "Ready" { print $1; exit }' <<<"$rows")
     swarm_prune_stale "$NODE_NAME" "$ready_id"
     ;;
@@ -110,7 +110,7 @@ case "$ACTION" in
       exit 0
     fi
     require_manager
-    swarm_read rows docker node ls --filter "name=$NODE_NAME" --format '{{.ID}} {{.Hostname}} {{.Status}}'
+    swarm_read rows docker_cli node ls --filter "name=$NODE_NAME" --format '{{.ID}} {{.Hostname}} {{.Status}}'
     ids=$(awk -v n="$NODE_NAME" '$2 == n { print $1 }' <<<"$rows")
     if [[ -z "$ids" ]]; then
       log "no node named $NODE_NAME in the swarm: nothing to do"

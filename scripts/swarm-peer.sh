@@ -32,11 +32,11 @@ esac
 swarm_is_manager ||
   die "this node is in the swarm as a worker, but the stack makes it a manager: promote it on a manager ('docker node promote $(hostname)'), then re-run pulumi up"
 
-addr=$(docker info --format '{{.Swarm.NodeAddr}}') || die "cannot read this manager's address (docker info)"
-cluster=$(docker info --format '{{.Swarm.Cluster.ID}}') || die "cannot read the swarm's cluster id (docker info)"
+addr=$(docker_cli info --format '{{.Swarm.NodeAddr}}') || die "cannot read this manager's address (docker info)"
+cluster=$(docker_cli info --format '{{.Swarm.Cluster.ID}}') || die "cannot read the swarm's cluster id (docker info)"
 [[ -n "$addr" && -n "$cluster" && "$cluster" != "<no value>" ]] ||
   die "docker info shows no address or cluster id for this manager (address '$addr', cluster '$cluster')"
-swarm_read token docker swarm join-token -q manager
+swarm_read token docker_cli swarm join-token -q manager
 [[ -n "$token" ]] || die "docker swarm join-token returned an empty token"
 log "an active manager of swarm $cluster at $addr"
 printf '%s %s %s\n' "$addr" "$token" "$cluster"

@@ -68,7 +68,7 @@ create() {
       (.env // [] | .[] | "--env", .),
       (.mounts // [] | .[] | "--mount", .)')
     log "creating service $SERVICE_NAME ($IMAGE, $replicas replica(s))"
-    docker service create --detach --name "$SERVICE_NAME" "${flags[@]}" "$IMAGE" >/dev/null ||
+    docker_cli service create --detach --name "$SERVICE_NAME" "${flags[@]}" "$IMAGE" >/dev/null ||
       die "docker service create $SERVICE_NAME failed: see the message above ('docker network ls' / 'docker volume ls' on the node it was placed on)"
   fi
   service_wait_running "$SERVICE_NAME" "$replicas"

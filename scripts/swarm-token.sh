@@ -15,6 +15,6 @@ require_env SWARM_ROLE
 [[ "$SWARM_ROLE" == worker || "$SWARM_ROLE" == manager ]] || die "SWARM_ROLE must be worker or manager, not '$SWARM_ROLE'"
 require_manager
 
-swarm_read token docker swarm join-token -q "$SWARM_ROLE"
+swarm_read token docker_cli swarm join-token -q "$SWARM_ROLE"
 [[ -n "$token" ]] || die "docker swarm join-token returned an empty token"
 printf '%s\n' "$token"

@@ -26,11 +26,12 @@ wait_cloud_init() {
   fi
   log "waiting up to ${WAIT_TIMEOUT}s for cloud-init to finish"
   local rc=0
-  timeout "$WAIT_TIMEOUT" cloud-init status --wait >&2 || rc=$?
+  # --foreground: in the step's process group, so the step's own bound stops it too.
+  timeout --foreground --kill-after=10 "$WAIT_TIMEOUT" cloud-init status --wait >&2 || rc=$?
   case $rc in
     0) log "cloud-init has finished" ;;
     2) warn "cloud-init finished with recoverable errors (exit 2, cloud-init >= 23.4); continuing. Details: 'cloud-init status --long' and /var/log/cloud-init.log on $NODE_NAME" ;;
-    124) die "cloud-init did not finish within ${WAIT_TIMEOUT}s: look at 'cloud-init status --long' and /var/log/cloud-init-output.log on $NODE_NAME, then re-run pulumi up (a slow boot can be given more time with WAIT_TIMEOUT)" ;;
+    124 | 137) die "cloud-init did not finish within ${WAIT_TIMEOUT}s: look at 'cloud-init status --long' and /var/log/cloud-init-output.log on $NODE_NAME, then re-run pulumi up (a slow boot can be given more time with WAIT_TIMEOUT)" ;;
     *) die "cloud-init failed (exit $rc): look at 'cloud-init status --long' and /var/log/cloud-init-output.log on $NODE_NAME; replace the instance (pulumi up --replace <its urn>) if its first boot is broken" ;;
   esac
 }

@@ -229,11 +229,17 @@ docker_installed() { command -v docker >/dev/null 2>&1; }
 # --foreground keeps it in the step's process group, so the step's own bound stops it too.
 # Returns the CLI's status, or 124 when it was stopped, and says so on the script's stderr even
 # when the caller silences the call's (only the subcommand is named: arguments may hold secrets).
+# A call that may rightly take longer (a pull, a test container) sets its own bound for that call,
+# below its step's wall-clock bound, and may say what else a stop can mean:
+#   DOCKER_CLI_TIMEOUT=600 DOCKER_CLI_STALLED="the registry is slow or unreachable" docker_cli pull REF
 docker_cli() {
-  local rc=0
+  local rc=0 what=${1:-}
+  case "$what" in
+    node | service | swarm | volume | network | image | container | plugin) what+=" ${2:-}" ;;
+  esac
   timeout --foreground --kill-after=10 "$DOCKER_CLI_TIMEOUT" docker "$@" || rc=$?
   if ((rc == 124 || rc == 137)); then
-    log "'docker ${1:-}' did not return within ${DOCKER_CLI_TIMEOUT}s: the Docker daemon is hung (see 'systemctl status docker' and 'journalctl -u docker'; 'systemctl restart docker' usually clears it)" 2>&"$SCRIPT_STDERR"
+    log "'docker $what' did not return within ${DOCKER_CLI_TIMEOUT}s: ${DOCKER_CLI_STALLED:-the Docker daemon is hung} (see 'systemctl status docker' and 'journalctl -u docker'; 'systemctl restart docker' usually clears a hung daemon)" 2>&"$SCRIPT_STDERR"
     return 124
   fi
   return "$rc"

@@ -24,12 +24,12 @@ image_matches() {
 }
 
 # service_exists NAME
-service_exists() { docker service inspect "$1" >/dev/null 2>&1; }
+service_exists() { docker_cli service inspect "$1" >/dev/null 2>&1; }
 
 # service_running_tasks NAME: number of tasks that should run and do.
 service_running_tasks() {
   local states
-  states=$(docker service ps "$1" --filter desired-state=running --format '{{.CurrentState}}') || return 1
+  states=$(docker_cli service ps "$1" --filter desired-state=running --format '{{.CurrentState}}') || return 1
   grep -c '^Running' <<<"$states" || true
 }
 
@@ -39,7 +39,7 @@ service_converge() {
   local name=$1 replicas=$2 spec i
   shift 2
   local -a args=() fields=()
-  spec=$(docker service inspect --format '{{json .Spec}}' "$name") || die "cannot inspect service $name"
+  spec=$(docker_cli service inspect --format '{{json .Spec}}' "$name") || die "cannot inspect service $name"
   # line 1: image, line 2: replicas, then every wanted VAR=value the service does not have
   mapfile -t fields < <(jq -r --arg want "$(printf '%s\n' "$@")" '
     ((.TaskTemplate.ContainerSpec.Env // []) as $have
@@ -63,7 +63,7 @@ service_converge() {
     log "service $name is up to date"
     return 0
   fi
-  docker service update --detach "${args[@]}" "$name" >/dev/null || die "docker service update of $name failed: see 'docker service inspect $name' and 'docker service ps --no-trunc $name'"
+  docker_cli service update --detach "${args[@]}" "$name" >/dev/null || die "docker service update of $name failed: see 'docker service inspect $name' and 'docker service ps --no-trunc $name'"
 }
 
 # service_wait_running NAME REPLICAS: bounded wait until REPLICAS tasks run.
@@ -92,7 +92,7 @@ service_remove() {
     die "this node is not an active swarm manager (state: $state): cannot remove service $name from here"
   fi
   local err
-  if ! err=$(docker service inspect "$name" 2>&1 >/dev/null); then
+  if ! err=$(docker_cli service inspect "$name" 2>&1 >/dev/null); then
     if [[ "${err,,}" == *"no such service"* || "${err,,}" == *"not found"* ]]; then
       log "service $name does not exist: nothing to do"
       return 0
@@ -100,23 +100,23 @@ service_remove() {
     swarm_api_die "inspecting service $name" "$err"
   fi
   local spec
-  spec=$(docker service inspect --format '{{json .Spec}}' "$name" 2>/dev/null) || spec='{}'
+  spec=$(docker_cli service inspect --format '{{json .Spec}}' "$name" 2>/dev/null) || spec='{}'
   if jq -e '.Mode.Replicated != null' <<<"$spec" >/dev/null; then
     log "scaling service $name to 0"
-    if ! docker service update --detach --replicas 0 "$name" >/dev/null; then
+    if ! docker_cli service update --detach --replicas 0 "$name" >/dev/null; then
       service_exists "$name" || return 0
       die "could not scale service $name to 0: see 'docker service inspect $name'"
     fi
     _tasks_stopped() {
       local states
-      states=$(docker service ps "$name" --format '{{.CurrentState}}' 2>/dev/null) || return 0
+      states=$(docker_cli service ps "$name" --format '{{.CurrentState}}' 2>/dev/null) || return 0
       ! grep -Eq '^(New|Allocated|Pending|Assigned|Accepted|Preparing|Ready|Starting|Running)' <<<"$states"
     }
     WAIT_HINT="see 'docker service ps --no-trunc $name'; a task stuck on a dead node can be cleared by removing that node" \
       wait_for "$WAIT_TIMEOUT" "$WAIT_INTERVAL" "the tasks of service $name to stop" _tasks_stopped
   fi
   log "removing service $name"
-  if ! docker service rm "$name" >/dev/null; then
+  if ! docker_cli service rm "$name" >/dev/null; then
     service_exists "$name" || return 0
     die "docker service rm $name failed: see 'docker service inspect $name'"
   fi

@@ -3,10 +3,10 @@
 # Sourced after core.sh, never executed.
 
 # swarm_state: this node's LocalNodeState (inactive|pending|active|error|locked).
-swarm_state() { docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null; }
+swarm_state() { docker_cli info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null; }
 
 # swarm_is_manager: true when this node is a manager that can serve the control API.
-swarm_is_manager() { [[ "$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" == true ]]; }
+swarm_is_manager() { [[ "$(docker_cli info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" == true ]]; }
 
 # swarm_state_or_die: the state, or a clear error when the daemon does not answer.
 swarm_state_or_die() {
@@ -45,14 +45,14 @@ swarm_leave_if_member() {
   # managers one by one never costs the remaining ones their quorum.
   managers=0
   if [[ "$state" == active ]] && swarm_is_manager; then
-    managers=$(docker info --format '{{.Swarm.Managers}}' 2>/dev/null || true)
+    managers=$(docker_cli info --format '{{.Swarm.Managers}}' 2>/dev/null || true)
     [[ "$managers" =~ ^[0-9]+$ ]] || managers=0
   fi
   if ((managers > 1)); then
-    id=$(docker info --format '{{.Swarm.NodeID}}' 2>/dev/null || true)
+    id=$(docker_cli info --format '{{.Swarm.NodeID}}' 2>/dev/null || true)
     if [[ -n "$id" ]]; then
       log "demoting this manager ($id) before leaving"
-      if ! err=$(docker node demote "$id" 2>&1 >/dev/null); then
+      if ! err=$(docker_cli node demote "$id" 2>&1 >/dev/null); then
         # Leaving after a quorum refusal would take the swarm's quorum (or its raft data) with it.
         [[ "$err" != *quorum* && "$err" != *"does not have a leader"* ]] || swarm_api_die "demoting this manager before it leaves" "$err"
         warn "could not demote this manager ($err); leaving anyway (check 'docker node ls' on another manager)"
@@ -60,7 +60,7 @@ swarm_leave_if_member() {
     fi
   fi
   log "leaving the swarm (state was $state)"
-  docker swarm leave --force >&2 || warn "'docker swarm leave --force' failed; remove this node on a manager with 'docker node rm --force <name>'"
+  docker_cli swarm leave --force >&2 || warn "'docker swarm leave --force' failed; remove this node on a manager with 'docker node rm --force <name>'"
   return 0
 }
 
@@ -76,8 +76,9 @@ swarm_api_die() {
   die "$1 failed: ${2:-Docker gave no reason} (see 'docker info' and 'docker node ls' on a manager)"
 }
 
-# swarm_read VAR CMD...: run a read-only Docker call answered by the swarm's managers and put its
-# stdout in VAR; on failure die with swarm_api_die (stderr is kept apart from the output).
+# swarm_read VAR docker_cli ARGS...: run a read-only Docker call answered by the swarm's managers
+# and put its stdout in VAR; on failure die with swarm_api_die (stderr is kept apart from the
+# output).
 swarm_read() {
   local into=$1 out
   shift
@@ -85,7 +86,7 @@ swarm_read() {
     SWARM_ERR_FILE=$(mktemp) || die "cannot create a temporary file"
     cleanup_add "$SWARM_ERR_FILE"
   fi
-  out=$("$@" 2>"$SWARM_ERR_FILE") || swarm_api_die "'$1 $2 $3'" "$(<"$SWARM_ERR_FILE")"
+  out=$("$@" 2>"$SWARM_ERR_FILE") || swarm_api_die "'${1/#docker_cli/docker} $2 $3'" "$(<"$SWARM_ERR_FILE")"
   printf -v "$into" '%s' "$out"
 }
 
@@ -94,20 +95,20 @@ swarm_read() {
 # shows each node once. Entries that are not Down are left alone with a warning. Runs on a manager.
 swarm_prune_stale() {
   local name=$1 keep=$2 rows id status role err
-  swarm_read rows docker node ls --filter "name=$name" --format '{{.ID}} {{.Hostname}} {{.Status}}'
+  swarm_read rows docker_cli node ls --filter "name=$name" --format '{{.ID}} {{.Hostname}} {{.Status}}'
   while read -r id status; do
     [[ -n "$id" && "$id" != "$keep" ]] || continue
     if [[ "$status" != Down ]]; then
       warn "node $id also has the hostname $name and is $status, not Down: left alone (remove it with 'docker node rm --force $id' once its host is gone)"
       continue
     fi
-    role=$(docker node inspect -f '{{.Spec.Role}}' "$id" 2>/dev/null) || continue
+    role=$(docker_cli node inspect -f '{{.Spec.Role}}' "$id" 2>/dev/null) || continue
     if [[ "$role" == manager ]]; then
       log "demoting the old entry $id of $name (Down)"
-      err=$(docker node demote "$id" 2>&1 >/dev/null) || swarm_api_die "demoting the old entry $id of $name" "$err"
+      err=$(docker_cli node demote "$id" 2>&1 >/dev/null) || swarm_api_die "demoting the old entry $id of $name" "$err"
     fi
     log "removing the old entry $id of $name (Down) from the swarm"
-    if ! err=$(docker node rm --force "$id" 2>&1 >/dev/null) && docker node inspect "$id" >/dev/null 2>&1; then
+    if ! err=$(docker_cli node rm --force "$id" 2>&1 >/dev/null) && docker_cli node inspect "$id" >/dev/null 2>&1; then
       swarm_api_die "removing the old entry $id of $name" "$err"
     fi
   done < <(awk -v n="$name" '$2 == n { print $1, $3 }' <<<"$rows")

@@ -271,10 +271,11 @@ docker pull fsoppelsa/spark-worker:latest"
   assert_equal "$(grep -c '^docker pull' "$STUB_STATE/mutations.log")" 2
   rm "$STUB_STATE/docker/images/clusterhq_flocker-docker-plugin"
   clear_logs
-  stub_fail timeout 1
+  # the first bounded call is the image inspect (taken as "not here"), the second the first pull
+  stub_fail timeout 2
   run_script pull-images
   assert_success
-  assert_equal "$(grep -c '^timeout 600 docker pull' "$STUB_STATE/calls.log")" 2
+  assert_equal "$(grep -c '^timeout --foreground --kill-after=10 600 docker pull' "$STUB_STATE/calls.log")" 2
 }
 
 @test "pull-images: an image the registry lacks -> error naming the reference and its config key" {

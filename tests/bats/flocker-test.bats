@@ -31,7 +31,7 @@ curl -X DELETE /v1/configuration/datasets/ID"
   assert_equal "$(cat "$STUB_STATE/docker/volume-data/flocker-test/flocker-test")" "$token"
   assert_equal "$(live_datasets)" "[]"
   assert_stderr_contains "Flocker test passed; the test dataset is removed"
-  grep -qE '^timeout 300 docker run ' "$STUB_STATE/calls.log"
+  grep -qE '^timeout --foreground --kill-after=10 300 docker run ' "$STUB_STATE/calls.log"
 }
 
 @test "test: a second run does the same again and leaves nothing behind" {

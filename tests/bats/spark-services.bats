@@ -157,7 +157,7 @@ EOF2
   assert_output "Pi is roughly 3.14166"
   grep -qE '^docker run --rm --name spark-smoke-[0-9]+-1 --network spark -e MASTER=spark://spark-master:7077 fsoppelsa/spark-worker /spark/bin/run-example SparkPi 10$' \
     "$STUB_STATE/mutations.log"
-  grep -qE '^timeout [0-9]+ docker run ' "$STUB_STATE/calls.log"
+  grep -qE '^timeout --foreground --kill-after=10 [0-9]+ docker run ' "$STUB_STATE/calls.log"
 }
 
 @test "smoke: a failed first attempt is retried" {

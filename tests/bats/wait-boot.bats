@@ -15,7 +15,7 @@ setup() {
   run_script wait-boot
   assert_success
   assert_output "boot: ready"
-  assert_equal "$(cat "$STUB_STATE/calls.log")" "timeout 5 cloud-init status --wait
+  assert_equal "$(cat "$STUB_STATE/calls.log")" "timeout --foreground --kill-after=10 5 cloud-init status --wait
 cloud-init status --wait
 fuser $FS_ROOT/var/lib/dpkg/lock-frontend
 fuser $FS_ROOT/var/lib/dpkg/lock
