@@ -148,11 +148,7 @@ export class NodeHost extends pulumi.ComponentResource {
     }
     this.target = { nodeName: node.name, sshUser: args.sshUser, connection, scripts, instanceId: this.instance.id };
 
-    const boot = scriptStep(
-      `${name}-boot`,
-      { target: this.target, script: "wait-boot.sh", env: { NODE_NAME: node.name } },
-      this,
-    );
+    const boot = scriptStep(`${name}-boot`, { target: this.target, script: "wait-boot.sh", env: { NODE_NAME: node.name } }, this);
     // Packages mode: prove the package source from the node before Docker and everything after.
     const preflight =
       flockerPackages === undefined

@@ -72,7 +72,13 @@ export function scriptStep(name: string, args: ScriptStepArgs, parent: pulumi.Re
   const createTimeout = args.createTimeout ?? DEFAULT_STEP_TIMEOUT;
   const commandLine = (action: string | undefined, timeout: string) =>
     env.apply((values) =>
-      scriptCommand({ user: args.target.sshUser, script: args.script, env: values, action, timeoutSeconds: durationSeconds(timeout) }),
+      scriptCommand({
+        user: args.target.sshUser,
+        script: args.script,
+        env: values,
+        action,
+        timeoutSeconds: durationSeconds(timeout),
+      }),
     );
   return new command.remote.Command(
     name,

@@ -106,7 +106,10 @@ function takeAptOptions(tokens: readonly string[]): { options: string[]; rest: s
   if (!tokens[0]?.startsWith("[")) return { options: [], rest: [...tokens] };
   const closing = tokens.findIndex((token) => token.endsWith("]"));
   if (closing < 0) return undefined;
-  const inner = tokens.slice(0, closing + 1).join(" ").slice(1, -1);
+  const inner = tokens
+    .slice(0, closing + 1)
+    .join(" ")
+    .slice(1, -1);
   return { options: inner.split(/\s+/).filter((option) => option !== ""), rest: tokens.slice(closing + 1) };
 }
 

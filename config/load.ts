@@ -43,7 +43,9 @@ export function loadConfig(): ClusterConfig {
   );
   const credentials = plaintextCredentialsProblem(values.flockerAptSource, secretKeys.has("flockerAptSource"));
   if (result.config === undefined || credentials !== undefined) {
-    const problems = [formatProblems(result.problems), credentials === undefined ? "" : `  - ${credentials}`].filter((p) => p !== "");
+    const problems = [formatProblems(result.problems), credentials === undefined ? "" : `  - ${credentials}`].filter(
+      (p) => p !== "",
+    );
     throw new pulumi.RunError(redactSecrets(`Invalid configuration for stack ${stack}:\n${problems.join("\n")}`, secretValues));
   }
   return result.config;

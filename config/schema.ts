@@ -44,8 +44,7 @@ export const CONFIG_SCHEMA = {
   availabilityZone: {
     type: "string",
     default: "us-east-1a",
-    description:
-      "The one availability zone of every node; Flocker's EBS volumes attach only within it. Must be in aws:region.",
+    description: "The one availability zone of every node; Flocker's EBS volumes attach only within it. Must be in aws:region.",
   },
   nodeCount: {
     type: "integer",
@@ -76,8 +75,7 @@ export const CONFIG_SCHEMA = {
   },
   adminCidrs: {
     type: "array",
-    description:
-      "CIDRs allowed to reach SSH, the Flocker REST API and the Spark UIs (required; e.g. [\"203.0.113.7/32\"]).",
+    description: 'CIDRs allowed to reach SSH, the Flocker REST API and the Spark UIs (required; e.g. ["203.0.113.7/32"]).',
   },
   allowPublicAdminAccess: {
     type: "boolean",
@@ -151,7 +149,8 @@ export const CONFIG_SCHEMA = {
     type: "string",
     partOf: "flocker",
     default: "clusterhq/flocker-control-service",
-    description: "Image of the Flocker control service (containers mode). Mirror it to a private registry or pin it by digest (name@sha256:...).",
+    description:
+      "Image of the Flocker control service (containers mode). Mirror it to a private registry or pin it by digest (name@sha256:...).",
   },
   flockerDatasetAgentImage: {
     type: "string",
@@ -174,7 +173,8 @@ export const CONFIG_SCHEMA = {
   flockerTest: {
     type: "boolean",
     default: true,
-    description: "Run the book's Flocker test after bring-up: write a file through a Flocker volume from a worker, read it back, remove the test dataset.",
+    description:
+      "Run the book's Flocker test after bring-up: write a file through a Flocker volume from a worker, read it back, remove the test dataset.",
   },
   flockerTestImage: {
     type: "string",
@@ -186,7 +186,7 @@ export const CONFIG_SCHEMA = {
     partOf: "flocker",
     default: "",
     description:
-      "packages mode: apt source line of a repository that serves the Flocker 1.15 packages (ClusterHQ's own archive is gone), e.g. \"deb [trusted=yes] https://repo.example.com/flocker/16.04 /\". Set this or flockerDebDir.",
+      'packages mode: apt source line of a repository that serves the Flocker 1.15 packages (ClusterHQ\'s own archive is gone), e.g. "deb [trusted=yes] https://repo.example.com/flocker/16.04 /". Set this or flockerDebDir.',
   },
   flockerDebDir: {
     type: "string",

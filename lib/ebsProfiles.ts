@@ -77,9 +77,7 @@ export function volumeRequestFor(profile: StorageProfileName, gib: number): EbsV
     throw new RangeError(`a ${profile} volume needs a whole number of GiB, not ${gib}`);
   }
   if (gib < spec.minGiB || gib > spec.maxGiB) {
-    throw new RangeError(
-      `a ${profile} (${spec.volumeType}) volume must be ${spec.minGiB} to ${spec.maxGiB} GiB, not ${gib} GiB`,
-    );
+    throw new RangeError(`a ${profile} (${spec.volumeType}) volume must be ${spec.minGiB} to ${spec.maxGiB} GiB, not ${gib} GiB`);
   }
   const iops = spec.iopsFor(gib);
   return iops === undefined ? { volumeType: spec.volumeType } : { volumeType: spec.volumeType, iops };

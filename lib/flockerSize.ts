@@ -74,9 +74,7 @@ export function isWholeGiB(size: FlockerSize): boolean {
 
 /** What Flocker 1.15's `parse_num` really does with a text (an emulation, for messages and tests). */
 export type FlockerParseOutcome =
-  | { readonly kind: "size"; readonly size: FlockerSize }
-  | { readonly kind: "default" }
-  | { readonly kind: "error" };
+  { readonly kind: "size"; readonly size: FlockerSize } | { readonly kind: "default" } | { readonly kind: "error" };
 
 export function flockerParseNum(text: string): FlockerParseOutcome {
   // `if size_from_opts:` in VolumeDriver.Create: an empty option means the default size.

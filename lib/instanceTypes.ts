@@ -9,15 +9,39 @@
 /** Families whose virtualised sizes run on Xen. Everything newer (t3, m5, c5, r5, ...) is Nitro. */
 const XEN_FAMILIES: ReadonlySet<string> = new Set([
   // general purpose
-  "t1", "t2", "m1", "m2", "m3", "m4",
+  "t1",
+  "t2",
+  "m1",
+  "m2",
+  "m3",
+  "m4",
   // compute optimised
-  "c1", "c3", "c4", "cc1", "cc2",
+  "c1",
+  "c3",
+  "c4",
+  "cc1",
+  "cc2",
   // memory optimised
-  "r3", "r4", "x1", "x1e", "cr1",
+  "r3",
+  "r4",
+  "x1",
+  "x1e",
+  "cr1",
   // storage optimised ("i3" only: i3en is Nitro)
-  "i2", "i3", "d2", "h1", "hi1", "hs1",
+  "i2",
+  "i3",
+  "d2",
+  "h1",
+  "hi1",
+  "hs1",
   // accelerated ("p3" only: p3dn is Nitro)
-  "g2", "g3", "g3s", "p2", "p3", "f1", "cg1",
+  "g2",
+  "g3",
+  "g3s",
+  "p2",
+  "p3",
+  "f1",
+  "cg1",
 ]);
 
 /** `family.size`, e.g. t2.medium, u-6tb1.metal, i7i.metal-24xl. Lower case, as EC2 spells them. */
@@ -62,20 +86,56 @@ const sizes = (family: string, table: Record<string, [number, number]>): [string
  */
 const XEN_INSTANCE_SIZES: ReadonlyMap<string, InstanceSize> = new Map([
   ...sizes("t1", { micro: [1, 0.613] }),
-  ...sizes("t2", { nano: [1, 0.5], micro: [1, 1], small: [1, 2], medium: [2, 4], large: [2, 8], xlarge: [4, 16], "2xlarge": [8, 32] }),
+  ...sizes("t2", {
+    nano: [1, 0.5],
+    micro: [1, 1],
+    small: [1, 2],
+    medium: [2, 4],
+    large: [2, 8],
+    xlarge: [4, 16],
+    "2xlarge": [8, 32],
+  }),
   ...sizes("m1", { small: [1, 1.7], medium: [1, 3.75], large: [2, 7.5], xlarge: [4, 15] }),
   ...sizes("m2", { xlarge: [2, 17.1], "2xlarge": [4, 34.2], "4xlarge": [8, 68.4] }),
   ...sizes("m3", { medium: [1, 3.75], large: [2, 7.5], xlarge: [4, 15], "2xlarge": [8, 30] }),
-  ...sizes("m4", { large: [2, 8], xlarge: [4, 16], "2xlarge": [8, 32], "4xlarge": [16, 64], "10xlarge": [40, 160], "16xlarge": [64, 256] }),
+  ...sizes("m4", {
+    large: [2, 8],
+    xlarge: [4, 16],
+    "2xlarge": [8, 32],
+    "4xlarge": [16, 64],
+    "10xlarge": [40, 160],
+    "16xlarge": [64, 256],
+  }),
   ...sizes("c1", { medium: [2, 1.7], xlarge: [8, 7] }),
   ...sizes("c3", { large: [2, 3.75], xlarge: [4, 7.5], "2xlarge": [8, 15], "4xlarge": [16, 30], "8xlarge": [32, 60] }),
   ...sizes("c4", { large: [2, 3.75], xlarge: [4, 7.5], "2xlarge": [8, 15], "4xlarge": [16, 30], "8xlarge": [36, 60] }),
   ...sizes("r3", { large: [2, 15.25], xlarge: [4, 30.5], "2xlarge": [8, 61], "4xlarge": [16, 122], "8xlarge": [32, 244] }),
-  ...sizes("r4", { large: [2, 15.25], xlarge: [4, 30.5], "2xlarge": [8, 61], "4xlarge": [16, 122], "8xlarge": [32, 244], "16xlarge": [64, 488] }),
+  ...sizes("r4", {
+    large: [2, 15.25],
+    xlarge: [4, 30.5],
+    "2xlarge": [8, 61],
+    "4xlarge": [16, 122],
+    "8xlarge": [32, 244],
+    "16xlarge": [64, 488],
+  }),
   ...sizes("x1", { "16xlarge": [64, 976], "32xlarge": [128, 1952] }),
-  ...sizes("x1e", { xlarge: [4, 122], "2xlarge": [8, 244], "4xlarge": [16, 488], "8xlarge": [32, 976], "16xlarge": [64, 1952], "32xlarge": [128, 3904] }),
+  ...sizes("x1e", {
+    xlarge: [4, 122],
+    "2xlarge": [8, 244],
+    "4xlarge": [16, 488],
+    "8xlarge": [32, 976],
+    "16xlarge": [64, 1952],
+    "32xlarge": [128, 3904],
+  }),
   ...sizes("i2", { xlarge: [4, 30.5], "2xlarge": [8, 61], "4xlarge": [16, 122], "8xlarge": [32, 244] }),
-  ...sizes("i3", { large: [2, 15.25], xlarge: [4, 30.5], "2xlarge": [8, 61], "4xlarge": [16, 122], "8xlarge": [32, 244], "16xlarge": [64, 488] }),
+  ...sizes("i3", {
+    large: [2, 15.25],
+    xlarge: [4, 30.5],
+    "2xlarge": [8, 61],
+    "4xlarge": [16, 122],
+    "8xlarge": [32, 244],
+    "16xlarge": [64, 488],
+  }),
   ...sizes("d2", { xlarge: [4, 30.5], "2xlarge": [8, 61], "4xlarge": [16, 122], "8xlarge": [36, 244] }),
   ...sizes("h1", { "2xlarge": [8, 32], "4xlarge": [16, 64], "8xlarge": [32, 128], "16xlarge": [64, 256] }),
   ...sizes("g2", { "2xlarge": [8, 15], "8xlarge": [32, 60] }),
@@ -93,7 +153,9 @@ export function instanceSize(instanceType: string): InstanceSize | undefined {
 
 /** Every instance type of the table, smallest memory first (for messages). */
 export function knownXenInstanceTypes(): string[] {
-  return [...XEN_INSTANCE_SIZES.entries()].sort(([, a], [, b]) => a.memoryMiB - b.memoryMiB || a.vcpus - b.vcpus).map(([type]) => type);
+  return [...XEN_INSTANCE_SIZES.entries()]
+    .sort(([, a], [, b]) => a.memoryMiB - b.memoryMiB || a.vcpus - b.vcpus)
+    .map(([type]) => type);
 }
 
 /**

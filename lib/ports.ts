@@ -18,8 +18,7 @@ export const SECURITY_GROUP_DESCRIPTIONS: Readonly<Record<SecurityGroupRole, str
 export type IpProtocol = "tcp" | "udp" | "50" | "-1";
 
 export type RuleSource =
-  | { readonly kind: "group"; readonly group: SecurityGroupRole }
-  | { readonly kind: "cidr"; readonly cidr: string };
+  { readonly kind: "group"; readonly group: SecurityGroupRole } | { readonly kind: "cidr"; readonly cidr: string };
 
 export interface RuleSpec {
   /** Stable logical name: part of the resource name, so it must not change for the same rule. */
@@ -63,18 +62,16 @@ export const SPARK_PORTS = [
 
 /** A CIDR turned into a resource-name-safe token: 203.0.113.0/24 → 203-0-113-0-24. */
 export function cidrToken(cidr: string): string {
-  return cidr.toLowerCase().replace(/[^0-9a-f]+/g, "-").replace(/^-|-$/g, "");
+  return cidr
+    .toLowerCase()
+    .replace(/[^0-9a-f]+/g, "-")
+    .replace(/^-|-$/g, "");
 }
 
 export function portMatrix(input: PortMatrixInput): RuleSpec[] {
   const fromNodes: RuleSource = { kind: "group", group: "node" };
   const rules: RuleSpec[] = [];
-  const internal = (
-    group: SecurityGroupRole,
-    protocol: IpProtocol,
-    port: number | undefined,
-    description: string,
-  ) =>
+  const internal = (group: SecurityGroupRole, protocol: IpProtocol, port: number | undefined, description: string) =>
     rules.push({
       name: `${group}-${protocol === "50" ? "esp" : `${port}-${protocol}`}-from-nodes`,
       group,

@@ -38,7 +38,10 @@ export function sourcedFiles(file: string, seen: Set<string> = new Set()): strin
     .forEach((line, i) => {
       if (!ANY_SOURCE.test(line)) return;
       const match = SOURCE_LINE.exec(line);
-      if (!match) throw new Error(`${file}:${i + 1}: source a file as source "$(dirname "\${BASH_SOURCE[0]}")/lib/<name>.sh", not: ${line.trim()}`);
+      if (!match)
+        throw new Error(
+          `${file}:${i + 1}: source a file as source "$(dirname "\${BASH_SOURCE[0]}")/lib/<name>.sh", not: ${line.trim()}`,
+        );
       files.push(...sourcedFiles(path.join(path.dirname(file), match[1]), seen));
     });
   return files;
@@ -95,9 +98,13 @@ function assignment(key: string, value: string | number | boolean): string {
 export function scriptCommand(invocation: ScriptInvocation): string {
   const env = { ...invocation.env, SCRIPT_DIGEST: scriptDigest(invocation.script) };
   const assignments = Object.entries(env).map(([key, value]) => assignment(key, value));
-  const script = quote([`${remoteScriptsDir(invocation.user)}/${invocation.script}`, ...(invocation.action ? [invocation.action] : [])]);
+  const script = quote([
+    `${remoteScriptsDir(invocation.user)}/${invocation.script}`,
+    ...(invocation.action ? [invocation.action] : []),
+  ]);
   const bound = invocation.timeoutSeconds;
-  if (bound !== undefined && (!Number.isInteger(bound) || bound <= 0)) throw new Error(`a step's bound must be a whole number of seconds, got ${bound}`);
+  if (bound !== undefined && (!Number.isInteger(bound) || bound <= 0))
+    throw new Error(`a step's bound must be a whole number of seconds, got ${bound}`);
   const runner = bound === undefined ? "sudo env" : `sudo timeout --kill-after=${STEP_KILL_AFTER_SECONDS}s ${bound}s env`;
   return [runner, ...assignments, "bash", script].join(" ");
 }

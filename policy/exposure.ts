@@ -49,7 +49,9 @@ export const noInternetWideIngress: StackValidationPolicy = {
       return existing;
     };
     for (const group of groups) {
-      const cidrs = inlineRules(group.name, group.props).filter((rule) => rule.direction === "ingress").flatMap((rule) => rule.cidrs);
+      const cidrs = inlineRules(group.name, group.props)
+        .filter((rule) => rule.direction === "ingress")
+        .flatMap((rule) => rule.cidrs);
       bucket(group.urn, `security group "${group.name}"`, group.urn).cidrs.push(...cidrs);
     }
     for (const resource of args.resources) {
@@ -67,7 +69,9 @@ export const noInternetWideIngress: StackValidationPolicy = {
       } else {
         const id = known(() => resource.props.securityGroupId);
         const key = typeof id === "string" ? `id:${id}` : `rule:${resource.urn}`;
-        bucket(key, typeof id === "string" ? `security group ${id}` : `the group of ${rule.label}`, resource.urn).cidrs.push(...cidrs);
+        bucket(key, typeof id === "string" ? `security group ${id}` : `the group of ${rule.label}`, resource.urn).cidrs.push(
+          ...cidrs,
+        );
       }
     }
     for (const { label, urn, cidrs } of buckets.values()) {

@@ -35,7 +35,13 @@ import { exceptionTagsOnlyWhereDesignated } from "./exceptions";
 import { noInternetWideIngress, noPublicNaclIngress, noPublicPrefixLists } from "./exposure";
 import { iamNoAdminAttachments } from "./iamAttachments";
 
-export { exceptionTagsOnlyWhereDesignated, iamNoAdminAttachments, noInternetWideIngress, noPublicNaclIngress, noPublicPrefixLists };
+export {
+  exceptionTagsOnlyWhereDesignated,
+  iamNoAdminAttachments,
+  noInternetWideIngress,
+  noPublicNaclIngress,
+  noPublicPrefixLists,
+};
 
 /** Re-exported so that tests build their arguments against the very copy of @pulumi/policy used here. */
 export type {
@@ -233,7 +239,9 @@ export const encryptedVolumes: ResourceValidationPolicy = {
     if (args.type === TYPES.instance) {
       const root = args.props.rootBlockDevice;
       if (root === undefined || root === null) {
-        reportViolation(`instance "${args.name}" has no rootBlockDevice, so its root volume is not explicitly encrypted. Fix: set rootBlockDevice { encrypted: true }.`);
+        reportViolation(
+          `instance "${args.name}" has no rootBlockDevice, so its root volume is not explicitly encrypted. Fix: set rootBlockDevice { encrypted: true }.`,
+        );
       } else if (record(root).encrypted !== true) {
         reportViolation(`instance "${args.name}" has rootBlockDevice.encrypted ${show(record(root).encrypted)}. ${fix}`);
       }
@@ -325,7 +333,10 @@ export const imdsv2Required: ResourceValidationPolicy = {
       return;
     }
     if (endpoint === "disabled" || tokens === "required") return;
-    const wrongTag = exception === undefined ? "" : ` (its ${IMDSV1_EXCEPTION.tag} tag is ${show(exception)}, not the documented ${show(IMDSV1_EXCEPTION.reason)})`;
+    const wrongTag =
+      exception === undefined
+        ? ""
+        : ` (its ${IMDSV1_EXCEPTION.tag} tag is ${show(exception)}, not the documented ${show(IMDSV1_EXCEPTION.reason)})`;
     reportViolation(
       `instance "${args.name}" has metadataOptions.httpTokens ${show(tokens)}, which allows IMDSv1${wrongTag}. ` +
         `Fix: set httpTokens "required"; only a node that runs Flocker 1.15 may instead carry the tag ${exceptionTag} with hop limit 1.`,
@@ -373,7 +384,8 @@ export const noSecretsInUserData: ResourceValidationPolicy = {
     const sources: [string, string][] = [];
     if (args.type === TYPES.instance) {
       if (typeof args.props.userData === "string") sources.push(["userData", args.props.userData]);
-      if (typeof args.props.userDataBase64 === "string") sources.push(["userDataBase64 (decoded)", decodeBase64(args.props.userDataBase64)]);
+      if (typeof args.props.userDataBase64 === "string")
+        sources.push(["userDataBase64 (decoded)", decodeBase64(args.props.userDataBase64)]);
     } else if (args.type === TYPES.launchTemplate && typeof args.props.userData === "string") {
       sources.push(["userData (decoded)", decodeBase64(args.props.userData)]);
     } else {
@@ -429,9 +441,13 @@ function checkPolicyDocument(where: string, document: unknown, reportViolation: 
     }
     const actions = asArray(statement.Action).map(String);
     for (const action of actions.filter((a) => WILDCARD_ACTION.test(a))) {
-      reportViolation(`${name} allows action ${show(action)}, every action of ${action === "*" ? "every service" : "the service"}. Fix: list the exact actions needed.`);
+      reportViolation(
+        `${name} allows action ${show(action)}, every action of ${action === "*" ? "every service" : "the service"}. Fix: list the exact actions needed.`,
+      );
     }
-    for (const action of actions.filter((a) => PARTIAL_WILDCARD.test(a) && !WILDCARD_ACTION.test(a) && !DESCRIBE_ACTION.test(a))) {
+    for (const action of actions.filter(
+      (a) => PARTIAL_WILDCARD.test(a) && !WILDCARD_ACTION.test(a) && !DESCRIBE_ACTION.test(a),
+    )) {
       reportViolation(
         `${name} allows actions matching ${show(action)}, a wildcard that grants every action it matches, today's and those AWS adds later. ` +
           "Fix: list the exact actions needed (only read-only Describe* may end in *).",
@@ -443,7 +459,7 @@ function checkPolicyDocument(where: string, document: unknown, reportViolation: 
       if (scoped.length > 0) {
         reportViolation(
           `${name} allows ${scoped.map((a) => show(a)).join(", ")} on Resource "*". Only read-only Describe* calls, which IAM ` +
-            "cannot scope, may use \"*\". Fix: scope Resource to ARNs (and a Condition on tags), or move the Describe* calls to their own statement.",
+            'cannot scope, may use "*". Fix: scope Resource to ARNs (and a Condition on tags), or move the Describe* calls to their own statement.',
         );
       }
     }
@@ -471,7 +487,8 @@ export const iamLeastPrivilege: ResourceValidationPolicy = {
     } else if (args.type === TYPES.role) {
       asArray(args.props.inlinePolicies).forEach((inline, index) => {
         const p = record(inline);
-        if (p.policy !== undefined) checkPolicyDocument(`role "${args.name}" inlinePolicies[${index}]`, p.policy, reportViolation);
+        if (p.policy !== undefined)
+          checkPolicyDocument(`role "${args.name}" inlinePolicies[${index}]`, p.policy, reportViolation);
       });
     }
   },

@@ -11,13 +11,7 @@
  */
 import { PolicyResource, UnknownValueError } from "@pulumi/policy";
 import { IMDSV1_EXCEPTION_REASON, IMDSV1_EXCEPTION_TAG } from "../lib/imdsException";
-import {
-  FLOCKER_AGENT_PORT,
-  FLOCKER_API_PORT,
-  OVERLAY_VXLAN_PORT,
-  SWARM_GOSSIP_PORT,
-  SWARM_MANAGEMENT_PORT,
-} from "../lib/ports";
+import { FLOCKER_AGENT_PORT, FLOCKER_API_PORT, OVERLAY_VXLAN_PORT, SWARM_GOSSIP_PORT, SWARM_MANAGEMENT_PORT } from "../lib/ports";
 
 /** Type tokens of the resources the policies look at. */
 export const TYPES = {
@@ -169,7 +163,9 @@ const PROTOCOL_NAMES: Readonly<Record<string, Protocol>> = {
 };
 
 function normaliseProtocol(value: unknown): Protocol {
-  const text = String(value ?? "").trim().toLowerCase();
+  const text = String(value ?? "")
+    .trim()
+    .toLowerCase();
   return PROTOCOL_NAMES[text] ?? text;
 }
 
@@ -346,7 +342,12 @@ export interface NaclEntryView {
   readonly cidrs: readonly string[];
 }
 
-function naclEntry(label: string, direction: "ingress" | "egress", action: unknown, entry: Record<string, unknown>): NaclEntryView {
+function naclEntry(
+  label: string,
+  direction: "ingress" | "egress",
+  action: unknown,
+  entry: Record<string, unknown>,
+): NaclEntryView {
   return {
     label,
     direction,

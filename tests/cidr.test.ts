@@ -156,7 +156,9 @@ test("internetShareProblem draws the line at a /8 of public IPv4 and a /32 of pu
     "together cover 16777217 public IPv4 addresses (0.39% of the IPv4 address space), more than a /8 (16777216 addresses, private ranges not counted)",
   );
   expect(internetShareProblem(["2001:db8::/32"], "IPv6")).toBeUndefined();
-  expect(internetShareProblem(["2001:db8::/31"], "IPv6")).toMatch(/^together cover \d+ public IPv6 addresses .* more than a \/32/);
+  expect(internetShareProblem(["2001:db8::/31"], "IPv6")).toMatch(
+    /^together cover \d+ public IPv6 addresses .* more than a \/32/,
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -179,21 +181,31 @@ describe("adminCidrs that add up to the internet are refused unless allowPublicA
   ])("%j", (cidrs, family, share) => {
     const problems = adminProblems(cidrs);
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(new RegExp(`^adminCidrs .* together cover \\d+ public ${family} addresses \\(${share.replace(".", "\\.")} of the ${family} address space\\)`));
+    expect(problems[0]).toMatch(
+      new RegExp(
+        `^adminCidrs .* together cover \\d+ public ${family} addresses \\(${share.replace(".", "\\.")} of the ${family} address space\\)`,
+      ),
+    );
     expect(problems[0]).toContain("set allowPublicAdminAccess to true to opt in");
     expect(adminProblems(cidrs, true)).toEqual([]);
   });
 
-  test.each([["0.0.0.0/00", "0.0.0.0/0"], ["::/000", "::/0"], ["10.0.0.0/08", "10.0.0.0/8"], ["2001:db8::/032", "2001:db8::/32"]])(
-    "%s: the prefix spelt with leading zeros is refused, with the plain spelling",
-    (cidr, plain) => {
-      expect(adminProblems([cidr])).toEqual([`adminCidrs: "${cidr}" (item 1) writes its prefix length with leading zeros: write ${plain}`]);
-      expect(adminProblems([cidr], true)).toHaveLength(1);
-    },
-  );
+  test.each([
+    ["0.0.0.0/00", "0.0.0.0/0"],
+    ["::/000", "::/0"],
+    ["10.0.0.0/08", "10.0.0.0/8"],
+    ["2001:db8::/032", "2001:db8::/32"],
+  ])("%s: the prefix spelt with leading zeros is refused, with the plain spelling", (cidr, plain) => {
+    expect(adminProblems([cidr])).toEqual([
+      `adminCidrs: "${cidr}" (item 1) writes its prefix length with leading zeros: write ${plain}`,
+    ]);
+    expect(adminProblems([cidr], true)).toHaveLength(1);
+  });
 
   test("an organisation's own networks pass: a /8, private ranges, a provider's IPv6 /32", () => {
-    expect(adminProblems(["11.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "2001:db8::/32", "fd00::/8"])).toEqual([]);
+    expect(adminProblems(["11.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "2001:db8::/32", "fd00::/8"])).toEqual(
+      [],
+    );
   });
 });
 
@@ -218,7 +230,9 @@ describe("the security group rule quota (60 inbound rules per group and family)"
 
   test("the quota counts each family on its own: 20 IPv4 and 20 IPv6 CIDRs fit", () => {
     expect(adminProblems([...ipv4(20), ...ipv6(20)])).toEqual([]);
-    expect(adminProblems([...ipv4(20), ...ipv6(21)])[0]).toMatch(/^adminCidrs lists 21 IPv6 CIDRs: security group "swarm" would get 63 inbound IPv6 rules/);
+    expect(adminProblems([...ipv4(20), ...ipv6(21)])[0]).toMatch(
+      /^adminCidrs lists 21 IPv6 CIDRs: security group "swarm" would get 63 inbound IPv6 rules/,
+    );
   });
 });
 

@@ -40,7 +40,10 @@ const CLUSTER: StackOutputValues = {
   smokeTestResult: "Pi is roughly 3.14158",
 };
 
-async function isolated(config: Record<string, string> = {}, secretOutputNames: readonly string[] = SECRET_OUTPUTS): Promise<ConsumerRun> {
+async function isolated(
+  config: Record<string, string> = {},
+  secretOutputNames: readonly string[] = SECRET_OUTPUTS,
+): Promise<ConsumerRun> {
   let run: ConsumerRun | undefined;
   await jest.isolateModulesAsync(async () => {
     run = await runConsumer({ outputs: CLUSTER, secretOutputNames }, config);
@@ -56,7 +59,11 @@ describe("consumer example with the default config", () => {
 
   test("references the dev cluster stack by its DIY-backend name, and registers nothing else", () => {
     expect(run.resources).toEqual([
-      expect.objectContaining({ type: "pulumi:pulumi:StackReference", name: "cluster", inputs: expect.objectContaining({ name: "organization/swarm-flocker/dev" }) }),
+      expect.objectContaining({
+        type: "pulumi:pulumi:StackReference",
+        name: "cluster",
+        inputs: expect.objectContaining({ name: "organization/swarm-flocker/dev" }),
+      }),
     ]);
     expect(run.outputs.clusterStack).toBe("organization/swarm-flocker/dev");
   });
@@ -89,9 +96,15 @@ describe("consumer example with the default config", () => {
 
 describe("consumer example with config", () => {
   test("reads the configured cluster stack and Spark application", async () => {
-    const run = await isolated({ clusterStack: "organization/swarm-flocker/prod", sparkClass: "com.example.Job", sparkJar: "s3a://jobs/my job.jar" });
+    const run = await isolated({
+      clusterStack: "organization/swarm-flocker/prod",
+      sparkClass: "com.example.Job",
+      sparkJar: "s3a://jobs/my job.jar",
+    });
     expect(run.resources[0].inputs.name).toBe("organization/swarm-flocker/prod");
-    expect(run.outputs.sparkSubmit).toBe("spark-submit --master spark://54.0.0.105:7077 --class com.example.Job 's3a://jobs/my job.jar' 100");
+    expect(run.outputs.sparkSubmit).toBe(
+      "spark-submit --master spark://54.0.0.105:7077 --class com.example.Job 's3a://jobs/my job.jar' 100",
+    );
   });
 
   test("keeps the bundle secret even when the cluster stack did not mark its key secret", async () => {
@@ -106,7 +119,10 @@ describe("consumer helpers", () => {
       const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
       await pulumi.runtime.setMocks(
         {
-          newResource: (args) => ({ id: "ref", state: { ...args.inputs, outputs: CLUSTER, secretOutputNames: ["flockerClientKey"] } }),
+          newResource: (args) => ({
+            id: "ref",
+            state: { ...args.inputs, outputs: CLUSTER, secretOutputNames: ["flockerClientKey"] },
+          }),
           call: () => ({}),
         },
         "swarm-flocker-consumer",

@@ -27,7 +27,12 @@ let newDocker: ProgramRun;
 beforeAll(async () => {
   dev = await runIsolated("dev");
   prod = await runIsolated("prod");
-  hourly = await runIsolated("dev", { snapshots: "true", snapshotIntervalHours: "6", snapshotTime: "12:30", snapshotRetainCount: "5" });
+  hourly = await runIsolated("dev", {
+    snapshots: "true",
+    snapshotIntervalHours: "6",
+    snapshotTime: "12:30",
+    snapshotRetainCount: "5",
+  });
   nineNodes = await runIsolated("dev", { nodeCount: "9" });
   newDocker = await runIsolated("dev", { dockerVersion: "18.09.7-0ubuntu1~16.04.7" });
 });
@@ -55,7 +60,10 @@ function instanceIdOf(run: ProgramRun, node: string): string {
 
 function ignoredTriggerIndexes(resource: RecordedResource): Set<number> {
   return new Set(
-    resource.options.ignoreChanges.map((path) => /^triggers\[(\d+)\]$/.exec(path)?.[1]).filter((i) => i !== undefined).map(Number),
+    resource.options.ignoreChanges
+      .map((path) => /^triggers\[(\d+)\]$/.exec(path)?.[1])
+      .filter((i) => i !== undefined)
+      .map(Number),
   );
 }
 
@@ -97,7 +105,13 @@ describe("replacing a node keeps the data and the one swarm", () => {
   test("the Spark master's node (aws-105): its own steps are replaced, the dataset only re-checked there", () => {
     const plan = replacementPlan(dev, "aws-105");
     expect(plan.replaced).toEqual(
-      expect.arrayContaining(["nodes-aws-105-instance", "swarm-join-aws-105", "swarm-member-aws-105", "swarm-label-aws-105", "flocker-plugin-aws-105"]),
+      expect.arrayContaining([
+        "nodes-aws-105-instance",
+        "swarm-join-aws-105",
+        "swarm-member-aws-105",
+        "swarm-label-aws-105",
+        "flocker-plugin-aws-105",
+      ]),
     );
     expect(plan.replaced).not.toContain("spark-volume");
     expect(plan.rerun).toEqual(["spark-volume"]);
@@ -114,7 +128,15 @@ describe("replacing a node keeps the data and the one swarm", () => {
 
   test("the first manager (aws-101): nobody is removed; it re-joins through the survivors, whose peer steps re-run", () => {
     const plan = replacementPlan(dev, "aws-101");
-    expect(plan.replaced).toEqual(expect.arrayContaining(["swarm-init", "swarm-token-manager", "swarm-token-worker", "swarm-peer-aws-102", "swarm-peer-aws-103"]));
+    expect(plan.replaced).toEqual(
+      expect.arrayContaining([
+        "swarm-init",
+        "swarm-token-manager",
+        "swarm-token-worker",
+        "swarm-peer-aws-102",
+        "swarm-peer-aws-103",
+      ]),
+    );
     for (const member of swarmMembers) {
       expect(plan.replaced).not.toContain(`swarm-member-${member}`);
       expect(plan.rerun).toContain(`swarm-member-${member}`);
@@ -134,14 +156,20 @@ describe("replacing a node keeps the data and the one swarm", () => {
 
   test("a joining manager (aws-102): it is demoted and removed by the first manager, leaves, re-joins; its peer step re-runs", () => {
     const plan = replacementPlan(dev, "aws-102");
-    expect(plan.clusterDeletes).toEqual({ "swarm-join-aws-102": "swarm-join.sh delete", "swarm-member-aws-102": "swarm-member.sh remove" });
+    expect(plan.clusterDeletes).toEqual({
+      "swarm-join-aws-102": "swarm-join.sh delete",
+      "swarm-member-aws-102": "swarm-member.sh remove",
+    });
     expect(plan.replaced).toContain("swarm-peer-aws-102");
     expect(plan.replaced).not.toContain("swarm-init");
   });
 
   test("a worker (aws-106): drained and removed by a manager, then re-joined; nothing else is touched", () => {
     const plan = replacementPlan(dev, "aws-106");
-    expect(plan.clusterDeletes).toEqual({ "swarm-join-aws-106": "swarm-join.sh delete", "swarm-member-aws-106": "swarm-member.sh remove" });
+    expect(plan.clusterDeletes).toEqual({
+      "swarm-join-aws-106": "swarm-join.sh delete",
+      "swarm-member-aws-106": "swarm-member.sh remove",
+    });
     expect(plan.rerun).toEqual([]);
     expect(plan.elsewhere).toEqual([]);
   });
@@ -180,7 +208,9 @@ describe("the first manager finds the swarm through the others", () => {
     for (const manager of ["aws-102", "aws-103"]) {
       const peer = named(dev, `swarm-peer-${manager}`);
       expect(createOf(dev, `swarm-peer-${manager}`)).toMatch(/swarm-peer\.sh$/);
-      expect((peer.inputs.connection as { host: string }).host).toBe((dev.outputs.nodes as Record<string, { publicIp: string }>)[manager].publicIp);
+      expect((peer.inputs.connection as { host: string }).host).toBe(
+        (dev.outputs.nodes as Record<string, { publicIp: string }>)[manager].publicIp,
+      );
       expect(peer.inputs.triggers).toEqual([instanceIdOf(dev, manager), instanceIdOf(dev, "aws-101")]);
       expect(peer.inputs.logging).toBe("none");
       expect(peer.options.additionalSecretOutputs).toEqual(expect.arrayContaining(["stdout", "stderr"]));
@@ -194,9 +224,12 @@ describe("the first manager finds the swarm through the others", () => {
   });
 
   test("five managers: four peers; the program evaluates without a dependency cycle", () => {
-    expect(ofType(prod, TYPES.command).filter((c) => c.name.startsWith("swarm-peer-")).map((c) => c.name).sort()).toEqual(
-      ["swarm-peer-aws-102", "swarm-peer-aws-103", "swarm-peer-aws-104", "swarm-peer-aws-105"],
-    );
+    expect(
+      ofType(prod, TYPES.command)
+        .filter((c) => c.name.startsWith("swarm-peer-"))
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(["swarm-peer-aws-102", "swarm-peer-aws-103", "swarm-peer-aws-104", "swarm-peer-aws-105"]);
     expect(() => levels(stepGraph(dev.resources))).not.toThrow();
     expect(() => levels(stepGraph(prod.resources))).not.toThrow();
   });
@@ -226,8 +259,13 @@ describe("scaling and upgrades", () => {
     const removed = dev.resources.filter((r) => !kept.has(r.name));
     expect(removed.every((r) => r.name.includes("aws-110"))).toBe(true);
     expect(
-      removed.filter((r) => typeof r.inputs.delete === "string").map((r) => `${r.name}: ${scriptAndAction(String(r.inputs.delete))}`).sort(),
-    ).toEqual(expect.arrayContaining(["swarm-join-aws-110: swarm-join.sh delete", "swarm-member-aws-110: swarm-member.sh remove"]));
+      removed
+        .filter((r) => typeof r.inputs.delete === "string")
+        .map((r) => `${r.name}: ${scriptAndAction(String(r.inputs.delete))}`)
+        .sort(),
+    ).toEqual(
+      expect.arrayContaining(["swarm-join-aws-110: swarm-join.sh delete", "swarm-member-aws-110: swarm-member.sh remove"]),
+    );
     expect(named(nineNodes, "spark-volume").inputs).toEqual(named(dev, "spark-volume").inputs);
   });
 
@@ -282,7 +320,10 @@ describe("snapshots of the Flocker datasets (Data Lifecycle Manager)", () => {
       Statement: [{ Effect: "Allow", Principal: { Service: "dlm.amazonaws.com" }, Action: "sts:AssumeRole" }],
     });
     const [attachment] = ofType(prod, ROLE_ATTACHMENT).filter((r) => r.name === "snapshots-dlm-access");
-    expect(attachment.inputs).toEqual({ role: "snapshots-dlm-role-mock", policyArn: "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole" });
+    expect(attachment.inputs).toEqual({
+      role: "snapshots-dlm-role-mock",
+      policyArn: "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole",
+    });
     const [policy] = policyOf(prod);
     expect(policy.inputs.executionRoleArn).toBe("arn:aws:iam::123456789012:role/swarm-flocker/snapshots-dlm-role-mock");
     // the policy waits for its permissions

@@ -24,7 +24,10 @@ beforeAll(async () => {
   fs.mkdirSync(dir);
   for (const file of [...DEBS, "clusterhq-flocker-node_1.14.0-1_all.deb", ".aws-credentials", "id_rsa", "notes.txt"]) {
     // .deb files start as ar archives whose first member is debian-binary (the preflight looks).
-    fs.writeFileSync(path.join(dir, file), file.endsWith(".deb") ? `!<arch>\ndebian-binary   ${file}\n` : `contents of ${file}\n`);
+    fs.writeFileSync(
+      path.join(dir, file),
+      file.endsWith(".deb") ? `!<arch>\ndebian-binary   ${file}\n` : `contents of ${file}\n`,
+    );
   }
   const config: Record<string, string> = { ...readStackConfig("prod"), "swarm-flocker:flockerDebDir": dir };
   delete config["swarm-flocker:flockerAptSource"];
@@ -38,10 +41,14 @@ const copiesOf = (node: string) =>
 
 test("each node gets exactly the three newest Flocker .deb files, each as a file of its own", () => {
   const copies = copiesOf("aws-101");
-  expect(copies.map((c) => path.basename(String((c.inputs.source as Record<string, unknown>).path))).sort()).toEqual([...DEBS].sort());
+  expect(copies.map((c) => path.basename(String((c.inputs.source as Record<string, unknown>).path))).sort()).toEqual(
+    [...DEBS].sort(),
+  );
   for (const copy of copies) {
     expect(Object.keys(copy.inputs.source as object)).not.toContain("assets");
-    expect(String(copy.inputs.remotePath)).toBe(`/home/ubuntu/.swarm-flocker/flocker-debs/${path.basename(String((copy.inputs.source as Record<string, unknown>).path))}`);
+    expect(String(copy.inputs.remotePath)).toBe(
+      `/home/ubuntu/.swarm-flocker/flocker-debs/${path.basename(String((copy.inputs.source as Record<string, unknown>).path))}`,
+    );
   }
   const all = run.resources.filter((r) => r.type === TYPES.copy && r.name.includes("-flocker-deb-"));
   expect(all).toHaveLength(3 * 20);
@@ -50,7 +57,9 @@ test("each node gets exactly the three newest Flocker .deb files, each as a file
 test("nothing lands on the scripts directory, although the local directory is called scripts", () => {
   const remotePaths = run.resources.filter((r) => r.type === TYPES.copy).map((r) => String(r.inputs.remotePath));
   expect(remotePaths.filter((p) => p.startsWith("/home/ubuntu/.swarm-flocker/scripts"))).toEqual([]);
-  expect(run.resources.some((r) => r.type === TYPES.copy && (r.inputs.source as Record<string, unknown>).path === dir)).toBe(false);
+  expect(run.resources.some((r) => r.type === TYPES.copy && (r.inputs.source as Record<string, unknown>).path === dir)).toBe(
+    false,
+  );
 });
 
 test("the copies follow the scripts one after the other, and the preflight waits for all of them", () => {

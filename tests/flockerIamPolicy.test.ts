@@ -25,7 +25,11 @@ const ours = { "flocker-cluster-id": CLUSTER };
 const theirs = { "flocker-cluster-id": OTHER_CLUSTER };
 
 function createVolume(type: string, gib: number, iops?: number): IamRequest {
-  const context: Record<string, string> = { "ec2:VolumeType": type, "ec2:VolumeSize": String(gib), "ec2:AvailabilityZone": "us-east-1a" };
+  const context: Record<string, string> = {
+    "ec2:VolumeType": type,
+    "ec2:VolumeSize": String(gib),
+    "ec2:AvailabilityZone": "us-east-1a",
+  };
   if (iops !== undefined) context["ec2:VolumeIops"] = String(iops);
   return { action: "ec2:CreateVolume", resources: [volume("*")], context };
 }
@@ -41,13 +45,14 @@ function createTags(target: ReturnType<typeof volume>, tags: Record<string, stri
 }
 
 describe("everything Flocker does is allowed", () => {
-  test.each(Object.values(STORAGE_PROFILES).flatMap((p) => [p.minGiB, 75, p.maxGiB].filter((g) => g >= p.minGiB && g <= p.maxGiB).map((g) => [p.name, g] as const)))(
-    "CreateVolume for profile %s, %i GiB",
-    (profile, gib) => {
-      const request = volumeRequestFor(profile, gib);
-      expect(allowed(createVolume(request.volumeType, gib, request.iops))).toBe(true);
-    },
-  );
+  test.each(
+    Object.values(STORAGE_PROFILES).flatMap((p) =>
+      [p.minGiB, 75, p.maxGiB].filter((g) => g >= p.minGiB && g <= p.maxGiB).map((g) => [p.name, g] as const),
+    ),
+  )("CreateVolume for profile %s, %i GiB", (profile, gib) => {
+    const request = volumeRequestFor(profile, gib);
+    expect(allowed(createVolume(request.volumeType, gib, request.iops))).toBe(true);
+  });
 
   test("tagging the new, untagged volume into this cluster", () => {
     expect(allowed(createTags(volume("vol-new"), flockerTags()))).toBe(true);
@@ -74,7 +79,10 @@ describe("what a leaked key cannot do", () => {
     ["a gp3 volume", createVolume("gp3", 100)],
     ["a volume larger than any profile", createVolume("gp2", 16385)],
     ["an io1 volume with more IOPS than gold ever asks for", createVolume("io1", 16384, 64000)],
-    ["a volume with no type in the request", { action: "ec2:CreateVolume", resources: [volume("*")], context: { "ec2:VolumeSize": "10" } }],
+    [
+      "a volume with no type in the request",
+      { action: "ec2:CreateVolume", resources: [volume("*")], context: { "ec2:VolumeSize": "10" } },
+    ],
   ])("create %s", (_what, request) => {
     expect(allowed(request as IamRequest)).toBe(false);
   });
@@ -97,7 +105,13 @@ describe("what a leaked key cannot do", () => {
   });
 
   test("any call Flocker does not make", () => {
-    for (const action of ["ec2:RunInstances", "ec2:CreateSnapshot", "ec2:ModifyVolume", "ec2:DeleteTags", "iam:CreateAccessKey"]) {
+    for (const action of [
+      "ec2:RunInstances",
+      "ec2:CreateSnapshot",
+      "ec2:ModifyVolume",
+      "ec2:DeleteTags",
+      "iam:CreateAccessKey",
+    ]) {
       expect(allowed({ action, resources: [volume("vol-1", ours)] })).toBe(false);
     }
   });
@@ -110,7 +124,12 @@ test("the documented gap: an untagged volume can be tagged into the cluster, and
 });
 
 test("scoped to the partition, region and account it is given", () => {
-  const gov = flockerPolicyDocument({ partition: "aws-us-gov", region: "us-gov-west-1", accountId: "444455556666", clusterId: "c-1" });
+  const gov = flockerPolicyDocument({
+    partition: "aws-us-gov",
+    region: "us-gov-west-1",
+    accountId: "444455556666",
+    clusterId: "c-1",
+  });
   expect(gov.Statement.map((s) => s.Resource)).toEqual([
     "*",
     "arn:aws-us-gov:ec2:us-gov-west-1:444455556666:volume/*",
@@ -127,6 +146,13 @@ test("scoped to the partition, region and account it is given", () => {
 });
 
 test("the evaluator refuses operators it does not know, so no document passes untested", () => {
-  const odd: IamStatement[] = [{ Effect: "Allow", Action: "ec2:CreateVolume", Resource: "*", Condition: { DateLessThan: { "aws:CurrentTime": "2030-01-01" } } }];
+  const odd: IamStatement[] = [
+    {
+      Effect: "Allow",
+      Action: "ec2:CreateVolume",
+      Resource: "*",
+      Condition: { DateLessThan: { "aws:CurrentTime": "2030-01-01" } },
+    },
+  ];
   expect(() => isAllowed(odd, createVolume("gp2", 1))).toThrow(/DateLessThan/);
 });

@@ -30,7 +30,9 @@ function plainOccurrences(value: unknown, needle: string, where: string): string
 test("the password is in no resource input and no stack output outside a secret", () => {
   const inputs = run.resources.flatMap((r) => plainOccurrences(r.wireInputs, PASSWORD, r.name));
   expect(inputs).toEqual([]);
-  const outputs = Object.entries(run.outputs).filter(([name, value]) => !run.secretOutputs.has(name) && JSON.stringify(value).includes(PASSWORD));
+  const outputs = Object.entries(run.outputs).filter(
+    ([name, value]) => !run.secretOutputs.has(name) && JSON.stringify(value).includes(PASSWORD),
+  );
   expect(outputs).toEqual([]);
 });
 
@@ -48,7 +50,9 @@ test("the package steps carry it on stdin, as a secret, split into the source li
 });
 
 test("every node's steps get it the same way (twenty nodes, forty steps)", () => {
-  const withSource = run.resources.filter((r) => typeof r.inputs.stdin === "string" && (r.inputs.stdin as string).includes(PASSWORD));
+  const withSource = run.resources.filter(
+    (r) => typeof r.inputs.stdin === "string" && (r.inputs.stdin as string).includes(PASSWORD),
+  );
   expect(withSource).toHaveLength(40);
   for (const step of withSource) expect(isSecretWire(step.wireInputs.stdin)).toBe(true);
 });

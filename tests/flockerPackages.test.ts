@@ -36,7 +36,9 @@ describe("an apt line with credentials is split: the line for sources.list, the 
   });
 
   test("a line without credentials stays as it is", () => {
-    expect(splitAptCredentials("deb [trusted=yes] https://repo.example.com/f /")).toEqual({ line: "deb [trusted=yes] https://repo.example.com/f /" });
+    expect(splitAptCredentials("deb [trusted=yes] https://repo.example.com/f /")).toEqual({
+      line: "deb [trusted=yes] https://repo.example.com/f /",
+    });
   });
 });
 
@@ -57,7 +59,10 @@ describe("what flocker-packages.sh gets", () => {
   test("deb mode: a fixed directory beside scripts/, whatever the local directory is called, and nothing on stdin", () => {
     for (const local of ["/tmp/flocker-debs/", "./scripts", "/home/me/scripts"]) {
       const source = { kind: "debs", debDir: local } as const;
-      expect(flockerPackageEnv(source, "ubuntu")).toMatchObject({ FLOCKER_PACKAGE_SOURCE: "deb", FLOCKER_DEB_DIR: "/home/ubuntu/.swarm-flocker/flocker-debs" });
+      expect(flockerPackageEnv(source, "ubuntu")).toMatchObject({
+        FLOCKER_PACKAGE_SOURCE: "deb",
+        FLOCKER_DEB_DIR: "/home/ubuntu/.swarm-flocker/flocker-debs",
+      });
       expect(flockerPackageStdin(source)).toBeUndefined();
     }
     expect(remoteDebDir("root")).toBe("/root/.swarm-flocker/flocker-debs");
@@ -106,8 +111,14 @@ describe("the validator trusts an apt source only over TLS, or signed", () => {
 
   test.each([
     ["deb [trusted=yes] http://repo.example.com/flocker /", "turns off apt's signature check ([trusted=yes]) over plain http"],
-    ["deb [trusted=yes signed-by=/k.gpg] http://repo.example.com/flocker /", "turns off apt's signature check ([trusted=yes]) over plain http"],
-    [`deb [signed-by=/k.gpg] http://deploy:${PASSWORD}@repo.example.com/flocker /`, "carries credentials in a plain http URI: apt would send them in clear text; use https://"],
+    [
+      "deb [trusted=yes signed-by=/k.gpg] http://repo.example.com/flocker /",
+      "turns off apt's signature check ([trusted=yes]) over plain http",
+    ],
+    [
+      `deb [signed-by=/k.gpg] http://deploy:${PASSWORD}@repo.example.com/flocker /`,
+      "carries credentials in a plain http URI: apt would send them in clear text; use https://",
+    ],
     ["deb [trusted=yes] https://deploy:two%20words@repo.example.com/flocker /", "has credentials with spaces or # in them"],
   ])("%s is refused", (line, reason) => {
     const found = problems(line);
@@ -125,7 +136,12 @@ describe("loading the configuration: secrets are detected, kept out of messages,
   };
 
   beforeAll(async () => {
-    await pulumi.runtime.setMocks({ newResource: (a) => ({ id: a.name, state: a.inputs }), call: () => ({}) }, "swarm-flocker", "prod", false);
+    await pulumi.runtime.setMocks(
+      { newResource: (a) => ({ id: a.name, state: a.inputs }), call: () => ({}) },
+      "swarm-flocker",
+      "prod",
+      false,
+    );
   });
 
   function loadWith(aptSource: string, secret: boolean): { error?: string } {
@@ -144,7 +160,9 @@ describe("loading the configuration: secrets are detected, kept out of messages,
 
   test("credentials in a source stored in plain text are refused, without repeating them", () => {
     const { error } = loadWith(WITH_CREDENTIALS, false);
-    expect(error).toContain("flockerAptSource holds credentials in its URL but is stored in plain text: set it as a secret, pulumi config set --secret flockerAptSource");
+    expect(error).toContain(
+      "flockerAptSource holds credentials in its URL but is stored in plain text: set it as a secret, pulumi config set --secret flockerAptSource",
+    );
     expect(error).not.toContain(PASSWORD);
   });
 

@@ -111,9 +111,12 @@ describe("the table of Xen instance sizes", () => {
 
 describe("the validator holds the Spark workers and Flocker to the instance type", () => {
   const problems = (values: Record<string, string>) =>
-    validateConfig({ project: "swarm-flocker", stack: "dev", region: "us-east-1", values: { adminCidrs: '["203.0.113.10/32"]', ...values } }).problems.map(
-      (p) => p.message,
-    );
+    validateConfig({
+      project: "swarm-flocker",
+      stack: "dev",
+      region: "us-east-1",
+      values: { adminCidrs: '["203.0.113.10/32"]', ...values },
+    }).problems.map((p) => p.message);
 
   test("the book's t2.medium with 1 core and 1g, prod's m4.large with 2 cores and 6g, and t2.small with the defaults pass", () => {
     expect(problems({ instanceType: "t2.medium", sparkWorkerCores: "1", sparkWorkerMemory: "1g" })).toEqual([]);

@@ -127,7 +127,14 @@ test("the pack serves every policy of `policies`, mandatory, under the package's
 });
 
 test("preview: network rules run although security group ids are still unknown", async () => {
-  const raft = { securityGroupId: UNKNOWN, referencedSecurityGroupId: UNKNOWN, ipProtocol: "tcp", fromPort: 2377, toPort: 2377, description: "Raft" };
+  const raft = {
+    securityGroupId: UNKNOWN,
+    referencedSecurityGroupId: UNKNOWN,
+    ipProtocol: "tcp",
+    fromPort: 2377,
+    toPort: 2377,
+    description: "Raft",
+  };
   expect(await analyze(T.ingress, "raft", raft)).toEqual([]);
 
   const fromCidr = { ...raft, referencedSecurityGroupId: undefined, cidrIpv4: "0.0.0.0/0" };
@@ -136,7 +143,9 @@ test("preview: network rules run although security group ids are still unknown",
     ["no-public-ingress", true],
     ["cluster-ports-from-security-groups", true],
   ]);
-  expect(found[1].message).toMatch(/ingress rule "raft" admits Swarm cluster management \(Raft\) \(2377\/tcp\) from 0\.0\.0\.0\/0/);
+  expect(found[1].message).toMatch(
+    /ingress rule "raft" admits Swarm cluster management \(Raft\) \(2377\/tcp\) from 0\.0\.0\.0\/0/,
+  );
 });
 
 test("preview: a policy document that is still unknown is deferred (advisory), not passed", async () => {
@@ -153,7 +162,14 @@ test("stack: outputs with unknowns pass; an access key of an untagged user fails
     {
       type: T.ingress,
       name: "ssh",
-      props: { securityGroupId: UNKNOWN, cidrIpv4: "203.0.113.10/32", ipProtocol: "tcp", fromPort: 22, toPort: 22, description: "SSH" },
+      props: {
+        securityGroupId: UNKNOWN,
+        cidrIpv4: "203.0.113.10/32",
+        ipProtocol: "tcp",
+        fromPort: 22,
+        toPort: 22,
+        description: "SSH",
+      },
       propertyDependencies: { securityGroupId: [urn(T.sg, "node")] },
     },
     { type: T.user, name: "flocker", props: { name: "flocker-1a2b", tags: { Purpose: "flocker-ebs-backend" } } },

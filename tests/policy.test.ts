@@ -112,7 +112,11 @@ describe("the dev stack", () => {
     expect(ofType(TYPE.userPolicy)).toHaveLength(1);
     expect(ofType(TYPE.accessKey)).toHaveLength(1);
     // The exception path and the admin path of the Flocker API are exercised, not skipped.
-    expect(ofType(TYPE.instance).every((i) => (i.inputs.tags as Record<string, string>)[IMDSV1_EXCEPTION.tag] === IMDSV1_EXCEPTION.reason)).toBe(true);
+    expect(
+      ofType(TYPE.instance).every(
+        (i) => (i.inputs.tags as Record<string, string>)[IMDSV1_EXCEPTION.tag] === IMDSV1_EXCEPTION.reason,
+      ),
+    ).toBe(true);
     expect(named(API_ADMIN_RULE).inputs).toMatchObject({ fromPort: 4523, cidrIpv4: "203.0.113.10/32" });
     expect(JSON.parse(String(named(FLOCKER_POLICY).inputs.policy)).Statement[0]).toMatchObject({ Resource: "*" });
     // The access key reaches its user through a dependency only (the user's name is an output).
@@ -135,7 +139,12 @@ describe("the pack", () => {
       expect(policy.name).toMatch(/^[a-z0-9-]{1,100}$/);
       expect(policy.description.length).toBeGreaterThan(40);
     }
-    expect(policies.filter(isStackPolicy).map((p) => p.name).sort()).toEqual([
+    expect(
+      policies
+        .filter(isStackPolicy)
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual([
       "access-keys-only-for-flocker-user",
       "ebs-encryption-by-default",
       "no-internet-wide-ingress",
@@ -164,12 +173,16 @@ describe("the pack", () => {
         rule.inputs.fromPort === FLOCKER_API.port
           ? {}
           : { "cluster-ports-from-security-groups": [expect.stringContaining(`ingress rule "${rule.name}" admits`)] };
-      expect({ rule: rule.name, fired: fired(await validateAll(policies, fromVpc)) }).toEqual({ rule: rule.name, fired: expected });
+      expect({ rule: rule.name, fired: fired(await validateAll(policies, fromVpc)) }).toEqual({
+        rule: rule.name,
+        fired: expected,
+      });
     }
   });
 
   test("the components it trusts with the exception tags are the ones that build the nodes and the Flocker user", () => {
-    for (const instance of ofType(TYPE.instance)) expect(isChildOf(instance.urn, DESIGNATED_PARENTS.imdsv1Instance, TYPE.instance)).toBe(true);
+    for (const instance of ofType(TYPE.instance))
+      expect(isChildOf(instance.urn, DESIGNATED_PARENTS.imdsv1Instance, TYPE.instance)).toBe(true);
     expect(isChildOf(named(FLOCKER_USER).urn, DESIGNATED_PARENTS.flockerUser, TYPE.user)).toBe(true);
     expect(isChildOf(named(FLOCKER_KEY).urn, DESIGNATED_PARENTS.flockerUser, TYPE.user)).toBe(false);
   });
@@ -181,7 +194,11 @@ describe("no-public-ingress", () => {
   test("an ingress rule with cidrIpv4 0.0.0.0/0", async () => {
     await expectViolations(
       changed(SSH_RULE, (i) => (i.cidrIpv4 = "0.0.0.0/0")),
-      { "no-public-ingress": [/^ingress rule "network-node-22-tcp-from-203-0-113-10-32" admits 22\/tcp from 0\.0\.0\.0\/0, the whole internet\. Fix: .*adminCidrs/] },
+      {
+        "no-public-ingress": [
+          /^ingress rule "network-node-22-tcp-from-203-0-113-10-32" admits 22\/tcp from 0\.0\.0\.0\/0, the whole internet\. Fix: .*adminCidrs/,
+        ],
+      },
     );
   });
 
@@ -279,7 +296,9 @@ describe("cluster-ports-from-security-groups", () => {
       { type: TYPE.sgRule, name: "udp-range" },
     );
     await expectViolations(stackWith([], [rule]), {
-      "cluster-ports-from-security-groups": [/"udp-range" .*admits Swarm overlay data path \(VXLAN\) \(4789\/udp\) from 172\.31\.0\.0\/16/],
+      "cluster-ports-from-security-groups": [
+        /"udp-range" .*admits Swarm overlay data path \(VXLAN\) \(4789\/udp\) from 172\.31\.0\.0\/16/,
+      ],
     });
   });
 
@@ -288,7 +307,9 @@ describe("cluster-ports-from-security-groups", () => {
       changed(API_ADMIN_RULE, (i) => (i.cidrIpv4 = "0.0.0.0/0")),
       {
         "no-public-ingress": [/"network-control-4523-tcp-from-203-0-113-10-32" admits 4523\/tcp from 0\.0\.0\.0\/0/],
-        "cluster-ports-from-security-groups": [/admits Flocker REST API \(4523\/tcp\) from 0\.0\.0\.0\/0; it may come only from a security group or the admin CIDRs/],
+        "cluster-ports-from-security-groups": [
+          /admits Flocker REST API \(4523\/tcp\) from 0\.0\.0\.0\/0; it may come only from a security group or the admin CIDRs/,
+        ],
       },
     );
   });
@@ -298,7 +319,11 @@ describe("security-group-descriptions", () => {
   test("a rule without a description", async () => {
     await expectViolations(
       changed(SSH_RULE, (i) => delete i.description),
-      { "security-group-descriptions": [/^ingress rule "network-node-22-tcp-from-203-0-113-10-32" \(22\/tcp\) has description unset\. Fix: set `description`/] },
+      {
+        "security-group-descriptions": [
+          /^ingress rule "network-node-22-tcp-from-203-0-113-10-32" \(22\/tcp\) has description unset\. Fix: set `description`/,
+        ],
+      },
     );
   });
 
@@ -316,7 +341,11 @@ describe("security-group-descriptions", () => {
   test.each([[""], ["Managed by Pulumi"]])("a security group with description %j", async (description) => {
     await expectViolations(
       changed("network-control", (i) => (i.description = description)),
-      { "security-group-descriptions": [new RegExp(`^security group "network-control" has description ${JSON.stringify(description)}\\. Fix:`)] },
+      {
+        "security-group-descriptions": [
+          new RegExp(`^security group "network-control" has description ${JSON.stringify(description)}\\. Fix:`),
+        ],
+      },
     );
   });
 });
@@ -324,8 +353,15 @@ describe("security-group-descriptions", () => {
 describe("no-mixed-security-group-rules", () => {
   test("inline rules on a group that also has separate rule resources", async () => {
     const result = await expectViolations(
-      changed("network-node", (i) => (i.ingress = [{ protocol: "tcp", fromPort: 80, toPort: 80, self: true, description: "HTTP between nodes" }])),
-      { "no-mixed-security-group-rules": [/^security group "network-node" mixes inline rules \(security group "network-node" inline ingress\[0\]: 80\/tcp from self\) with separate rule resources \(.*"network-node-22-tcp-from-203-0-113-10-32".*\)\. Fix: /] },
+      changed(
+        "network-node",
+        (i) => (i.ingress = [{ protocol: "tcp", fromPort: 80, toPort: 80, self: true, description: "HTTP between nodes" }]),
+      ),
+      {
+        "no-mixed-security-group-rules": [
+          /^security group "network-node" mixes inline rules \(security group "network-node" inline ingress\[0\]: 80\/tcp from self\) with separate rule resources \(.*"network-node-22-tcp-from-203-0-113-10-32".*\)\. Fix: /,
+        ],
+      },
     );
     // Only the node group's own rules are listed, not rules that merely reference it.
     expect(result["no-mixed-security-group-rules"][0]).not.toContain(RAFT_RULE);
@@ -346,15 +382,25 @@ describe("no-mixed-security-group-rules", () => {
     dependencies: [],
     ...extra,
   });
-  const inline22 = { ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["198.51.100.0/24"], description: "SSH" }] };
+  const inline22 = {
+    ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["198.51.100.0/24"], description: "SSH" }],
+  };
 
   test("propertyDependencies decide which group a rule belongs to", async () => {
     const a = sg("a", inline22);
     const b = sg("b", {});
-    const onB = rule("on-b", { referencedSecurityGroupId: "sg-a" }, { dependencies: [a.urn, b.urn], propertyDependencies: { securityGroupId: [b.urn], referencedSecurityGroupId: [a.urn] } });
+    const onB = rule(
+      "on-b",
+      { referencedSecurityGroupId: "sg-a" },
+      { dependencies: [a.urn, b.urn], propertyDependencies: { securityGroupId: [b.urn], referencedSecurityGroupId: [a.urn] } },
+    );
     await expectClean(stackWith([], [a, b, onB]));
     const onA = rule("on-a", {}, { dependencies: [a.urn, b.urn], propertyDependencies: { securityGroupId: [a.urn] } });
-    await expectViolations(stackWith([], [a, b, onA]), { "no-mixed-security-group-rules": [/^security group "a" mixes inline rules .*198\.51\.100\.0\/24.* with separate rule resources \("on-a"\)/] });
+    await expectViolations(stackWith([], [a, b, onA]), {
+      "no-mixed-security-group-rules": [
+        /^security group "a" mixes inline rules .*198\.51\.100\.0\/24.* with separate rule resources \("on-a"\)/,
+      ],
+    });
   });
 
   test("after a refresh, inline entries that mirror the separate rules are not mixing", async () => {
@@ -369,13 +415,31 @@ describe("no-mixed-security-group-rules", () => {
     });
     const rules = [
       rule("ssh", { securityGroupId: "sg-0123" }),
-      rule("gossip", { securityGroupId: "sg-0123", ipProtocol: "udp", fromPort: 7946, toPort: 7946, cidrIpv4: undefined, referencedSecurityGroupId: "sg-0123" }),
-      rule("esp", { securityGroupId: "sg-0123", ipProtocol: "50", fromPort: undefined, toPort: undefined, cidrIpv4: undefined, referencedSecurityGroupId: "sg-0123" }),
+      rule("gossip", {
+        securityGroupId: "sg-0123",
+        ipProtocol: "udp",
+        fromPort: 7946,
+        toPort: 7946,
+        cidrIpv4: undefined,
+        referencedSecurityGroupId: "sg-0123",
+      }),
+      rule("esp", {
+        securityGroupId: "sg-0123",
+        ipProtocol: "50",
+        fromPort: undefined,
+        toPort: undefined,
+        cidrIpv4: undefined,
+        referencedSecurityGroupId: "sg-0123",
+      }),
     ];
     await expectClean(stackWith([], [refreshed, ...rules]));
-    const withExtra = variant(refreshed, (i) => i.ingress.push({ protocol: "tcp", fromPort: 80, toPort: 80, cidrBlocks: ["192.0.2.0/24"], description: "HTTP" }));
+    const withExtra = variant(refreshed, (i) =>
+      i.ingress.push({ protocol: "tcp", fromPort: 80, toPort: 80, cidrBlocks: ["192.0.2.0/24"], description: "HTTP" }),
+    );
     await expectViolations(stackWith([], [withExtra, ...rules]), {
-      "no-mixed-security-group-rules": [/mixes inline rules \(security group "refreshed" inline ingress\[3\]: 80\/tcp from 192\.0\.2\.0\/24\) with separate rule resources \("ssh", "gossip", "esp"\)/],
+      "no-mixed-security-group-rules": [
+        /mixes inline rules \(security group "refreshed" inline ingress\[3\]: 80\/tcp from 192\.0\.2\.0\/24\) with separate rule resources \("ssh", "gossip", "esp"\)/,
+      ],
     });
   });
 });
@@ -384,7 +448,11 @@ describe("encrypted-volumes", () => {
   test("an instance whose root volume is not encrypted", async () => {
     await expectViolations(
       changed(CONTROL_INSTANCE, (i) => (i.rootBlockDevice.encrypted = false)),
-      { "encrypted-volumes": [/^instance "nodes-aws-104-instance" has rootBlockDevice\.encrypted false\. Fix: set `encrypted: true`/] },
+      {
+        "encrypted-volumes": [
+          /^instance "nodes-aws-104-instance" has rootBlockDevice\.encrypted false\. Fix: set `encrypted: true`/,
+        ],
+      },
     );
   });
 
@@ -397,7 +465,14 @@ describe("encrypted-volumes", () => {
 
   test("an unencrypted EBS block device of an instance", async () => {
     await expectViolations(
-      changed(CONTROL_INSTANCE, (i) => (i.ebsBlockDevices = [{ deviceName: "/dev/xvdf", volumeSize: 10, encrypted: true }, { deviceName: "/dev/xvdg", volumeSize: 10 }])),
+      changed(
+        CONTROL_INSTANCE,
+        (i) =>
+          (i.ebsBlockDevices = [
+            { deviceName: "/dev/xvdf", volumeSize: 10, encrypted: true },
+            { deviceName: "/dev/xvdg", volumeSize: 10 },
+          ]),
+      ),
       { "encrypted-volumes": [/^instance "nodes-aws-104-instance" has ebsBlockDevices\[1\] \("\/dev\/xvdg"\)\.encrypted unset/] },
     );
   });
@@ -410,7 +485,9 @@ describe("encrypted-volumes", () => {
       inputs: { availabilityZone: "us-east-1a", size: 10, encrypted: false },
       dependencies: [],
     };
-    await expectViolations(stackWith([], [volume]), { "encrypted-volumes": [/^EBS volume "scratch" has encrypted false\. Fix:/] });
+    await expectViolations(stackWith([], [volume]), {
+      "encrypted-volumes": [/^EBS volume "scratch" has encrypted false\. Fix:/],
+    });
   });
 });
 
@@ -418,14 +495,22 @@ describe("ebs-encryption-by-default", () => {
   test("a stack without EncryptionByDefault", async () => {
     await expectViolations(
       recorded.filter((r) => r.type !== TYPE.ebsDefault),
-      { "ebs-encryption-by-default": [/^the stack has no aws\.ebs\.EncryptionByDefault, so the volumes Flocker creates are unencrypted\. Fix: add/] },
+      {
+        "ebs-encryption-by-default": [
+          /^the stack has no aws\.ebs\.EncryptionByDefault, so the volumes Flocker creates are unencrypted\. Fix: add/,
+        ],
+      },
     );
   });
 
   test("EncryptionByDefault with enabled false", async () => {
     await expectViolations(
       changed("storage-ebs-encryption", (i) => (i.enabled = false)),
-      { "ebs-encryption-by-default": [/^ebs\.EncryptionByDefault "storage-ebs-encryption" has enabled false.*Fix: set `enabled: true`/] },
+      {
+        "ebs-encryption-by-default": [
+          /^ebs\.EncryptionByDefault "storage-ebs-encryption" has enabled false.*Fix: set `enabled: true`/,
+        ],
+      },
     );
   });
 });
@@ -434,21 +519,33 @@ describe("imdsv2-required", () => {
   test("an instance without the exception tag and httpTokens optional", async () => {
     await expectViolations(
       changed(CONTROL_INSTANCE, (i) => delete i.tags[IMDSV1_EXCEPTION.tag]),
-      { "imdsv2-required": [/^instance "nodes-aws-104-instance" has metadataOptions\.httpTokens "optional", which allows IMDSv1\. Fix: set httpTokens "required"/] },
+      {
+        "imdsv2-required": [
+          /^instance "nodes-aws-104-instance" has metadataOptions\.httpTokens "optional", which allows IMDSv1\. Fix: set httpTokens "required"/,
+        ],
+      },
     );
   });
 
   test("an exception tag with another reason is no exception", async () => {
     await expectViolations(
       changed(CONTROL_INSTANCE, (i) => (i.tags[IMDSV1_EXCEPTION.tag] = "legacy")),
-      { "imdsv2-required": [/httpTokens "optional", which allows IMDSv1 \(its imdsv1-exception tag is "legacy", not the documented "flocker-1\.15-reads-instance-id-with-boto2"\)/] },
+      {
+        "imdsv2-required": [
+          /httpTokens "optional", which allows IMDSv1 \(its imdsv1-exception tag is "legacy", not the documented "flocker-1\.15-reads-instance-id-with-boto2"\)/,
+        ],
+      },
     );
   });
 
   test("an excepted instance with hop limit 2", async () => {
     await expectViolations(
       changed(CONTROL_INSTANCE, (i) => (i.metadataOptions.httpPutResponseHopLimit = 2)),
-      { "imdsv2-required": [/^instance "nodes-aws-104-instance" carries the IMDSv1 exception tag but has metadataOptions\.httpPutResponseHopLimit 2\. Fix: set httpPutResponseHopLimit: 1/] },
+      {
+        "imdsv2-required": [
+          /^instance "nodes-aws-104-instance" carries the IMDSv1 exception tag but has metadataOptions\.httpPutResponseHopLimit 2\. Fix: set httpPutResponseHopLimit: 1/,
+        ],
+      },
     );
   });
 
@@ -482,10 +579,22 @@ describe("imdsv2-required", () => {
 
 describe("no-secrets-in-user-data", () => {
   const cases: [string, string, RegExp][] = [
-    ["-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk\n-----END OPENSSH PRIVATE KEY-----", "b3BlbnNzaC1rZXk", /contains a private key block on line 6/],
-    ["runcmd:\n  - docker swarm join --token SWMTKN-1-abcdef 10.0.0.1:2377", "SWMTKN-1-abcdef", /contains a Docker Swarm join token \(SWMTKN-\) on line 7/],
+    [
+      "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk\n-----END OPENSSH PRIVATE KEY-----",
+      "b3BlbnNzaC1rZXk",
+      /contains a private key block on line 6/,
+    ],
+    [
+      "runcmd:\n  - docker swarm join --token SWMTKN-1-abcdef 10.0.0.1:2377",
+      "SWMTKN-1-abcdef",
+      /contains a Docker Swarm join token \(SWMTKN-\) on line 7/,
+    ],
     ["write_files:\n  - content: AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE", /contains an AWS access key id on line 7/],
-    ["bootcmd:\n  - echo aws_secret_access_key=abc123 >> /root/.aws/credentials", "abc123", /contains an AWS secret access key setting on line 7/],
+    [
+      "bootcmd:\n  - echo aws_secret_access_key=abc123 >> /root/.aws/credentials",
+      "abc123",
+      /contains an AWS secret access key setting on line 7/,
+    ],
     ["users:\n  - name: admin\n    password: hunter2", "hunter2", /contains a password assignment on line 8/],
     ["chpasswd:\n  list: |\n    root:hunter2", "hunter2", /contains a cloud-init chpasswd block on line 6/],
   ];
@@ -495,7 +604,9 @@ describe("no-secrets-in-user-data", () => {
       changed(CONTROL_INSTANCE, (i) => (i.userData = `${i.userData}${secret}\n`)),
       {
         "no-secrets-in-user-data": [
-          new RegExp(`^instance "nodes-aws-104-instance" userData ${pattern.source} \\(value not shown\\)\\. Fix: deliver secrets over SSH`),
+          new RegExp(
+            `^instance "nodes-aws-104-instance" userData ${pattern.source} \\(value not shown\\)\\. Fix: deliver secrets over SSH`,
+          ),
         ],
       },
     );
@@ -505,15 +616,26 @@ describe("no-secrets-in-user-data", () => {
   test("userDataBase64 is decoded", async () => {
     await expectViolations(
       changed(CONTROL_INSTANCE, (i) => {
-        i.userDataBase64 = Buffer.from(`${i.userData}runcmd:\n  - docker swarm join --token SWMTKN-1-x h:2377\n`).toString("base64");
+        i.userDataBase64 = Buffer.from(`${i.userData}runcmd:\n  - docker swarm join --token SWMTKN-1-x h:2377\n`).toString(
+          "base64",
+        );
         delete i.userData;
       }),
-      { "no-secrets-in-user-data": [/^instance "nodes-aws-104-instance" userDataBase64 \(decoded\) contains a Docker Swarm join token/] },
+      {
+        "no-secrets-in-user-data": [
+          /^instance "nodes-aws-104-instance" userDataBase64 \(decoded\) contains a Docker Swarm join token/,
+        ],
+      },
     );
   });
 
   test("cloud-init's lock_passwd and an empty password are not secrets", async () => {
-    await expectClean(changed(CONTROL_INSTANCE, (i) => (i.userData = `${i.userData}users:\n  - name: a\n    lock_passwd: true\n    password: ""\n`)));
+    await expectClean(
+      changed(
+        CONTROL_INSTANCE,
+        (i) => (i.userData = `${i.userData}users:\n  - name: a\n    lock_passwd: true\n    password: ""\n`),
+      ),
+    );
   });
 });
 
@@ -530,21 +652,37 @@ describe("iam-least-privilege", () => {
   test("a policy statement with ec2:*", async () => {
     await expectViolations(
       withDocument((s) => (s[1].Action = ["ec2:*"])),
-      { "iam-least-privilege": [new RegExp(`${where.source} 1 \\("CreateVolumesOfFlockerProfilesOnly"\\) allows action "ec2:\\*", every action of the service\\. Fix: list the exact actions`)] },
+      {
+        "iam-least-privilege": [
+          new RegExp(
+            `${where.source} 1 \\("CreateVolumesOfFlockerProfilesOnly"\\) allows action "ec2:\\*", every action of the service\\. Fix: list the exact actions`,
+          ),
+        ],
+      },
     );
   });
 
   test('action "*" (document given as an object)', async () => {
     await expectViolations(
       withDocument((s) => (s[1].Action = "*"), true),
-      { "iam-least-privilege": [/statement 1 \("CreateVolumesOfFlockerProfilesOnly"\) allows action "\*", every action of every service/] },
+      {
+        "iam-least-privilege": [
+          /statement 1 \("CreateVolumesOfFlockerProfilesOnly"\) allows action "\*", every action of every service/,
+        ],
+      },
     );
   });
 
   test('Resource "*" on ec2:DeleteVolume', async () => {
     await expectViolations(
       withDocument((s) => (s[0].Action = [...(s[0].Action as string[]), "ec2:DeleteVolume"])),
-      { "iam-least-privilege": [new RegExp(`${where.source} 0 \\("DescribeIsReadOnlyAndCannotBeScoped"\\) allows "ec2:DeleteVolume" on Resource "\\*"\\. Only read-only Describe\\* calls`)] },
+      {
+        "iam-least-privilege": [
+          new RegExp(
+            `${where.source} 0 \\("DescribeIsReadOnlyAndCannotBeScoped"\\) allows "ec2:DeleteVolume" on Resource "\\*"\\. Only read-only Describe\\* calls`,
+          ),
+        ],
+      },
     );
   });
 
@@ -554,7 +692,11 @@ describe("iam-least-privilege", () => {
         delete s[1].Action;
         s[1].NotAction = ["iam:*"];
       }),
-      { "iam-least-privilege": [/statement 1 \("CreateVolumesOfFlockerProfilesOnly"\) uses NotAction \["iam:\*"\], which allows everything not listed/] },
+      {
+        "iam-least-privilege": [
+          /statement 1 \("CreateVolumesOfFlockerProfilesOnly"\) uses NotAction \["iam:\*"\], which allows everything not listed/,
+        ],
+      },
     );
   });
 
@@ -587,7 +729,9 @@ describe("access-keys-only-for-flocker-user", () => {
       dependencies: [user.urn],
     });
     await expectViolations(stackWith([], [user, key]), {
-      "access-keys-only-for-flocker-user": [/^access key "ci-key" belongs to IAM user "ci-user", which is not tagged Purpose=flocker-ebs-backend\. Fix: /],
+      "access-keys-only-for-flocker-user": [
+        /^access key "ci-key" belongs to IAM user "ci-user", which is not tagged Purpose=flocker-ebs-backend\. Fix: /,
+      ],
     });
   });
 
@@ -605,15 +749,25 @@ describe("access-keys-only-for-flocker-user", () => {
   });
 
   test("an access key for a user outside the stack", async () => {
-    const key = variant(named(FLOCKER_KEY), (i) => (i.user = "admin"), { name: "admin-key", dependencies: [], parent: undefined });
+    const key = variant(named(FLOCKER_KEY), (i) => (i.user = "admin"), {
+      name: "admin-key",
+      dependencies: [],
+      parent: undefined,
+    });
     await expectViolations(stackWith([], [key]), {
-      "access-keys-only-for-flocker-user": [/^access key "admin-key" is for user "admin", which is not an iam\.User of this stack/],
+      "access-keys-only-for-flocker-user": [
+        /^access key "admin-key" is for user "admin", which is not an iam\.User of this stack/,
+      ],
     });
   });
 
   test("a literal user name links to the tagged user with that name", async () => {
     const user = variant(named(FLOCKER_USER), (i) => (i.name = "flocker"), { name: "named-user" });
-    const key = variant(named(FLOCKER_KEY), (i) => (i.user = "flocker"), { name: "named-key", dependencies: [], parent: undefined });
+    const key = variant(named(FLOCKER_KEY), (i) => (i.user = "flocker"), {
+      name: "named-key",
+      dependencies: [],
+      parent: undefined,
+    });
     await expectClean(stackWith([], [user, key]));
     const untagged = variant(user, (i) => delete i.tags[FLOCKER_USER_PURPOSE_TAG.key]);
     await expectViolations(stackWith([], [untagged, key]), {
@@ -629,11 +783,14 @@ describe("no-internet-wide-ingress", () => {
   const sshFrom = (name: string, cidr: string) => variant(named(SSH_RULE), (i) => (i.cidrIpv4 = cidr), { name });
 
   test("0.0.0.0/1 and 128.0.0.0/1 on one security group: the whole internet without a /0", async () => {
-    const result = await expectViolations(stackWith([sshFrom(SSH_RULE, "0.0.0.0/1")], [sshFrom("ssh-upper-half", "128.0.0.0/1")]), {
-      "no-internet-wide-ingress": [
-        /^security group "network-node" admits ingress from 0\.0\.0\.0\/1, 128\.0\.0\.0\/1, which together cover \d+ public IPv4 addresses \(99\.\d\d% of the IPv4 address space\), more than a \/8 .* though no rule says \/0\. Fix: /,
-      ],
-    });
+    const result = await expectViolations(
+      stackWith([sshFrom(SSH_RULE, "0.0.0.0/1")], [sshFrom("ssh-upper-half", "128.0.0.0/1")]),
+      {
+        "no-internet-wide-ingress": [
+          /^security group "network-node" admits ingress from 0\.0\.0\.0\/1, 128\.0\.0\.0\/1, which together cover \d+ public IPv4 addresses \(99\.\d\d% of the IPv4 address space\), more than a \/8 .* though no rule says \/0\. Fix: /,
+        ],
+      },
+    );
     expect(result["no-internet-wide-ingress"]).toHaveLength(1);
   });
 
@@ -643,12 +800,18 @@ describe("no-internet-wide-ingress", () => {
       (i) => {
         delete i.cidrIpv4;
         delete i.ipProtocol;
-        Object.assign(i, { type: "ingress", protocol: "tcp", cidrBlocks: ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2", "192.0.0.0/2"] });
+        Object.assign(i, {
+          type: "ingress",
+          protocol: "tcp",
+          cidrBlocks: ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2", "192.0.0.0/2"],
+        });
       },
       { type: TYPE.sgRule, name: "quarters" },
     );
     await expectViolations(stackWith([], [rule]), {
-      "no-internet-wide-ingress": [/^security group "network-node" admits ingress from .*0\.0\.0\.0\/2, 64\.0\.0\.0\/2, 128\.0\.0\.0\/2, 192\.0\.0\.0\/2, which together cover/],
+      "no-internet-wide-ingress": [
+        /^security group "network-node" admits ingress from .*0\.0\.0\.0\/2, 64\.0\.0\.0\/2, 128\.0\.0\.0\/2, 192\.0\.0\.0\/2, which together cover/,
+      ],
     });
   });
 
@@ -658,7 +821,9 @@ describe("no-internet-wide-ingress", () => {
       ingress: [{ protocol: "tcp", fromPort: 443, toPort: 443, ipv6CidrBlocks: ["::/1", "8000::/1"], description: "HTTPS" }],
     });
     await expectViolations(stackWith([], [sg]), {
-      "no-internet-wide-ingress": [/^security group "web" admits ingress from ::\/1, 8000::\/1, which together cover \d+ public IPv6 addresses .* more than a \/32/],
+      "no-internet-wide-ingress": [
+        /^security group "web" admits ingress from ::\/1, 8000::\/1, which together cover \d+ public IPv6 addresses .* more than a \/32/,
+      ],
     });
   });
 
@@ -668,18 +833,28 @@ describe("no-internet-wide-ingress", () => {
       maxEntries: 2,
       entries: [{ cidr: "0.0.0.0/1" }, { cidr: "128.0.0.0/1" }],
     });
-    const rule = variant(named(SSH_RULE), (i) => {
-      delete i.cidrIpv4;
-      i.prefixListId = "pl-everyone";
-    }, { propertyDependencies: { prefixListId: [list.urn], securityGroupId: [named("network-node").urn] } });
+    const rule = variant(
+      named(SSH_RULE),
+      (i) => {
+        delete i.cidrIpv4;
+        i.prefixListId = "pl-everyone";
+      },
+      { propertyDependencies: { prefixListId: [list.urn], securityGroupId: [named("network-node").urn] } },
+    );
     await expectViolations(stackWith([rule], [list]), {
-      "no-public-prefix-lists": [/^prefix list "everyone" holds 0\.0\.0\.0\/1, 128\.0\.0\.0\/1, which together cover .* every rule that references it admits that share of the internet/],
-      "no-internet-wide-ingress": [/^security group "network-node" admits ingress from 0\.0\.0\.0\/1, 128\.0\.0\.0\/1, which together cover/],
+      "no-public-prefix-lists": [
+        /^prefix list "everyone" holds 0\.0\.0\.0\/1, 128\.0\.0\.0\/1, which together cover .* every rule that references it admits that share of the internet/,
+      ],
+      "no-internet-wide-ingress": [
+        /^security group "network-node" admits ingress from 0\.0\.0\.0\/1, 128\.0\.0\.0\/1, which together cover/,
+      ],
     });
   });
 
   test("a /8 of public addresses and private ranges pass", async () => {
-    await expectClean(stackWith([sshFrom(SSH_RULE, "11.0.0.0/8")], [sshFrom("ssh-private", "10.0.0.0/8"), sshFrom("ssh-vpn", "172.16.0.0/12")]));
+    await expectClean(
+      stackWith([sshFrom(SSH_RULE, "11.0.0.0/8")], [sshFrom("ssh-private", "10.0.0.0/8"), sshFrom("ssh-vpn", "172.16.0.0/12")]),
+    );
   });
 });
 
@@ -690,7 +865,9 @@ describe("public ingress through a default security group", () => {
       ingress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], description: "everything" }],
     });
     await expectViolations(stackWith([], [sg]), {
-      "no-public-ingress": [/^security group "default" inline ingress\[0\] admits all traffic from 0\.0\.0\.0\/0, the whole internet/],
+      "no-public-ingress": [
+        /^security group "default" inline ingress\[0\] admits all traffic from 0\.0\.0\.0\/0, the whole internet/,
+      ],
       "cluster-ports-from-security-groups": [
         /^security group "default" inline ingress\[0\] admits Swarm cluster management/,
         /^security group "default" inline ingress\[0\] admits Flocker REST API \(4523\/tcp\) from 0\.0\.0\.0\/0/,
@@ -707,7 +884,9 @@ describe("no-public-nacl-ingress", () => {
       egress: [{ ruleNo: 100, action: "allow", protocol: "-1", fromPort: 0, toPort: 0, cidrBlock: "0.0.0.0/0" }],
     });
     await expectViolations(stackWith([], [nacl]), {
-      "no-public-nacl-ingress": [/^network ACL "public" ingress\[0\] allows all traffic from 0\.0\.0\.0\/0, which together cover .*Fix: allow the admin CIDRs only below port 1024/],
+      "no-public-nacl-ingress": [
+        /^network ACL "public" ingress\[0\] allows all traffic from 0\.0\.0\.0\/0, which together cover .*Fix: allow the admin CIDRs only below port 1024/,
+      ],
     });
   });
 
@@ -730,20 +909,26 @@ describe("no-public-nacl-ingress", () => {
   test("replies on ephemeral ports, denies and egress are fine", async () => {
     const base = { networkAclId: "acl-1", ruleNumber: 120, protocol: "tcp", cidrBlock: "0.0.0.0/0" };
     await expectClean(
-      stackWith([], [
-        crafted(TYPE.naclRule, "replies", { ...base, egress: false, ruleAction: "allow", fromPort: 1024, toPort: 65535 }),
-        crafted(TYPE.naclRule, "deny-ssh", { ...base, egress: false, ruleAction: "deny", fromPort: 22, toPort: 22 }),
-        crafted(TYPE.naclRule, "out", { ...base, egress: true, ruleAction: "allow", fromPort: 0, toPort: 65535 }),
-      ]),
+      stackWith(
+        [],
+        [
+          crafted(TYPE.naclRule, "replies", { ...base, egress: false, ruleAction: "allow", fromPort: 1024, toPort: 65535 }),
+          crafted(TYPE.naclRule, "deny-ssh", { ...base, egress: false, ruleAction: "deny", fromPort: 22, toPort: 22 }),
+          crafted(TYPE.naclRule, "out", { ...base, egress: true, ruleAction: "allow", fromPort: 0, toPort: 65535 }),
+        ],
+      ),
     );
   });
 });
 
 describe("no-public-prefix-lists", () => {
   test("a prefix list entry of 0.0.0.0/0", async () => {
-    await expectViolations(stackWith([], [crafted(TYPE.prefixListEntry, "anyone", { prefixListId: "pl-1", cidr: "0.0.0.0/0" })]), {
-      "no-public-prefix-lists": [/^prefix list entry "anyone" holds 0\.0\.0\.0\/0, which together cover/],
-    });
+    await expectViolations(
+      stackWith([], [crafted(TYPE.prefixListEntry, "anyone", { prefixListId: "pl-1", cidr: "0.0.0.0/0" })]),
+      {
+        "no-public-prefix-lists": [/^prefix list entry "anyone" holds 0\.0\.0\.0\/0, which together cover/],
+      },
+    );
   });
 });
 
@@ -752,9 +937,14 @@ describe("no-public-prefix-lists", () => {
 
 describe("imdsv2-required for launch templates", () => {
   test("a launch template without metadataOptions", async () => {
-    await expectViolations(stackWith([], [crafted(TYPE.launchTemplate, "workers", { imageId: "ami-1", instanceType: "t2.medium" })]), {
-      "imdsv2-required": [/^launch template "workers" has metadataOptions\.httpTokens unset, which allows IMDSv1 on every instance launched from it\. Fix: /],
-    });
+    await expectViolations(
+      stackWith([], [crafted(TYPE.launchTemplate, "workers", { imageId: "ami-1", instanceType: "t2.medium" })]),
+      {
+        "imdsv2-required": [
+          /^launch template "workers" has metadataOptions\.httpTokens unset, which allows IMDSv1 on every instance launched from it\. Fix: /,
+        ],
+      },
+    );
   });
 
   test("a launch template with tokens optional, even with the exception tag", async () => {
@@ -764,7 +954,9 @@ describe("imdsv2-required for launch templates", () => {
     });
     await expectViolations(stackWith([], [template]), {
       "imdsv2-required": [/^launch template "workers" has metadataOptions\.httpTokens "optional"/],
-      "exception-tags-only-where-designated": [/^aws:ec2\/launchTemplate:LaunchTemplate "workers" carries the tag imdsv1-exception=flocker-1\.15-reads-instance-id-with-boto2, which grants IMDSv1/],
+      "exception-tags-only-where-designated": [
+        /^aws:ec2\/launchTemplate:LaunchTemplate "workers" carries the tag imdsv1-exception=flocker-1\.15-reads-instance-id-with-boto2, which grants IMDSv1/,
+      ],
     });
   });
 
@@ -788,10 +980,20 @@ describe("exception-tags-only-where-designated", () => {
   });
 
   test("a user outside FlockerStorage tagged as the Flocker user, with an access key", async () => {
-    const user = variant(named(FLOCKER_USER), () => undefined, { name: "deployer", urn: `urn:pulumi:dev::swarm-flocker::${TYPE.user}::deployer`, parent: undefined });
-    const key = variant(named(FLOCKER_KEY), (i) => (i.user = "deployer-mock"), { name: "deployer-key", parent: user.urn, dependencies: [user.urn] });
+    const user = variant(named(FLOCKER_USER), () => undefined, {
+      name: "deployer",
+      urn: `urn:pulumi:dev::swarm-flocker::${TYPE.user}::deployer`,
+      parent: undefined,
+    });
+    const key = variant(named(FLOCKER_KEY), (i) => (i.user = "deployer-mock"), {
+      name: "deployer-key",
+      parent: user.urn,
+      dependencies: [user.urn],
+    });
     await expectViolations(stackWith([], [user, key]), {
-      "exception-tags-only-where-designated": [/^aws:iam\/user:User "deployer" carries the tag Purpose=flocker-ebs-backend, which grants a static access key .*only the Flocker IAM user the stack builds/],
+      "exception-tags-only-where-designated": [
+        /^aws:iam\/user:User "deployer" carries the tag Purpose=flocker-ebs-backend, which grants a static access key .*only the Flocker IAM user the stack builds/,
+      ],
     });
   });
 
@@ -801,7 +1003,9 @@ describe("exception-tags-only-where-designated", () => {
       tagSpecifications: [{ resourceType: "instance", tags: { [IMDSV1_EXCEPTION.tag]: IMDSV1_EXCEPTION.reason } }],
     });
     await expectViolations(stackWith([], [template]), {
-      "exception-tags-only-where-designated": [/"spot" carries the tag imdsv1-exception=.* \(tagSpecifications\[0\], for what it launches\)/],
+      "exception-tags-only-where-designated": [
+        /"spot" carries the tag imdsv1-exception=.* \(tagSpecifications\[0\], for what it launches\)/,
+      ],
     });
   });
 
@@ -824,27 +1028,50 @@ describe("iam-least-privilege: partial wildcards", () => {
   test.each(["iam:*AccessKey*", "ec2:Create*", "ec2:?ttachVolume", "s3:Put*Policy"])("%s", async (action) => {
     const escaped = action.replace(/[*?]/g, (c) => `\\${c}`);
     await expectViolations(withActions(["ec2:CreateTags", action]), {
-      "iam-least-privilege": [new RegExp(`statement 1 \\("[A-Za-z]+"\\) allows actions matching "${escaped}", a wildcard that grants every action it matches`)],
+      "iam-least-privilege": [
+        new RegExp(
+          `statement 1 \\("[A-Za-z]+"\\) allows actions matching "${escaped}", a wildcard that grants every action it matches`,
+        ),
+      ],
     });
   });
 });
 
 describe("iam-no-admin-attachments", () => {
   test.each([
-    [TYPE.roleAttachment, { role: "r", policyArn: "arn:aws:iam::aws:policy/AdministratorAccess" }, /attaches arn:aws:iam::aws:policy\/AdministratorAccess \(policyArn\), which grants administrator access/],
-    [TYPE.userAttachment, { user: "u", policyArn: "arn:aws-us-gov:iam::aws:policy/IAMFullAccess" }, /which grants every action of a service/],
-    [TYPE.role, { assumeRolePolicy: "{}", managedPolicyArns: ["arn:aws:iam::aws:policy/PowerUserAccess"] }, /\(managedPolicyArns\), which grants every action except IAM's/],
-    [TYPE.roleAttachmentsExclusive, { roleName: "r", policyArns: ["arn:aws:iam::aws:policy/job-function/AdministratorAccess-Amplify"] }, /\(policyArns\), which grants administrator access/],
+    [
+      TYPE.roleAttachment,
+      { role: "r", policyArn: "arn:aws:iam::aws:policy/AdministratorAccess" },
+      /attaches arn:aws:iam::aws:policy\/AdministratorAccess \(policyArn\), which grants administrator access/,
+    ],
+    [
+      TYPE.userAttachment,
+      { user: "u", policyArn: "arn:aws-us-gov:iam::aws:policy/IAMFullAccess" },
+      /which grants every action of a service/,
+    ],
+    [
+      TYPE.role,
+      { assumeRolePolicy: "{}", managedPolicyArns: ["arn:aws:iam::aws:policy/PowerUserAccess"] },
+      /\(managedPolicyArns\), which grants every action except IAM's/,
+    ],
+    [
+      TYPE.roleAttachmentsExclusive,
+      { roleName: "r", policyArns: ["arn:aws:iam::aws:policy/job-function/AdministratorAccess-Amplify"] },
+      /\(policyArns\), which grants administrator access/,
+    ],
   ])("%s", async (type, inputs, pattern) => {
     await expectViolations(stackWith([], [crafted(type, "grant", inputs)]), { "iam-no-admin-attachments": [pattern] });
   });
 
   test("a customer managed policy and a narrow AWS managed policy pass", async () => {
     await expectClean(
-      stackWith([], [
-        crafted(TYPE.roleAttachment, "own", { role: "r", policyArn: "arn:aws:iam::111122223333:policy/AdministratorAccess" }),
-        crafted(TYPE.roleAttachment, "ssm", { role: "r", policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" }),
-      ]),
+      stackWith(
+        [],
+        [
+          crafted(TYPE.roleAttachment, "own", { role: "r", policyArn: "arn:aws:iam::111122223333:policy/AdministratorAccess" }),
+          crafted(TYPE.roleAttachment, "ssm", { role: "r", policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" }),
+        ],
+      ),
     );
   });
 });

@@ -138,7 +138,10 @@ describe("nodes", () => {
     expect(named(run, "nodes-ssh-key").inputs.algorithm).toBe("ED25519");
     expect(String(named(run, "nodes-key-pair").inputs.publicKey)).toMatch(/^ssh-ed25519 /);
     const step = named(run, "nodes-aws-101-boot");
-    expect(isSecretWire((step.wireInputs.connection as Record<string, unknown>).privateKey) || isSecretWire(step.wireInputs.connection)).toBe(true);
+    expect(
+      isSecretWire((step.wireInputs.connection as Record<string, unknown>).privateKey) ||
+        isSecretWire(step.wireInputs.connection),
+    ).toBe(true);
     expect(step.inputs.connection).toMatchObject({ user: "ubuntu", dialErrorLimit: 60, perDialTimeout: 15 });
   });
 });
@@ -359,7 +362,11 @@ describe("remote steps", () => {
       );
       expect(member.options.deleteBeforeReplace).toBe(true);
     }
-    expect(envOf(createOf(run, "swarm-label-aws-105"))).toMatchObject({ NODE_NAME: "aws-105", LABEL_KEY: "type", LABEL_VALUE: "sparkmaster" });
+    expect(envOf(createOf(run, "swarm-label-aws-105"))).toMatchObject({
+      NODE_NAME: "aws-105",
+      LABEL_KEY: "type",
+      LABEL_VALUE: "sparkmaster",
+    });
     expect(waitsFor(run, "swarm-label-aws-105", "swarm-member-aws-105")).toBe(true);
   });
 
@@ -378,7 +385,11 @@ describe("remote steps", () => {
   });
 
   test("Spark: overlay after init, volume on the master's node after Flocker, master, workers, smoke test", () => {
-    expect(envOf(createOf(run, "spark-network"))).toMatchObject({ NETWORK_NAME: "spark", NETWORK_SUBNET: "10.0.0.0/24", NETWORK_ENCRYPTED: "0" });
+    expect(envOf(createOf(run, "spark-network"))).toMatchObject({
+      NETWORK_NAME: "spark",
+      NETWORK_SUBNET: "10.0.0.0/24",
+      NETWORK_ENCRYPTED: "0",
+    });
     expect(waitsFor(run, "spark-network", "swarm-init")).toBe(true);
     expect(envOf(createOf(run, "spark-volume"))).toMatchObject({
       VOLUME_NAME: "spark",
@@ -429,7 +440,9 @@ describe("remote steps", () => {
   });
 
   test("what can be undone has a delete; destructive deletes run before a replacement is created", () => {
-    const withDelete = ofType(run, TYPES.command).filter((c) => c.inputs.delete !== undefined).map((c) => c.name);
+    const withDelete = ofType(run, TYPES.command)
+      .filter((c) => c.inputs.delete !== undefined)
+      .map((c) => c.name);
     expect(withDelete.sort()).toEqual(
       [
         "spark-master",
@@ -444,7 +457,14 @@ describe("remote steps", () => {
         ...NODES.map((n) => `flocker-${n}-agents`),
       ].sort(),
     );
-    for (const name of ["spark-master", "spark-volume", "spark-worker", "swarm-init", "swarm-join-aws-106", "swarm-member-aws-106"]) {
+    for (const name of [
+      "spark-master",
+      "spark-volume",
+      "spark-worker",
+      "swarm-init",
+      "swarm-join-aws-106",
+      "swarm-member-aws-106",
+    ]) {
       expect(named(run, name).options.deleteBeforeReplace).toBe(true);
     }
     expect(String(named(run, "spark-volume").inputs.delete)).toMatch(/flocker-volume\.sh delete$/);

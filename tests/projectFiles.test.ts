@@ -23,7 +23,9 @@ test("Pulumi.yaml's config schema is exactly config/schema.ts: every key with a 
     expect(entry.type).toBe(CONFIG_SCHEMA[key as keyof typeof CONFIG_SCHEMA].type);
     expect(String(entry.description).length).toBeGreaterThan(15);
   }
-  const withoutDefault = Object.entries(CONFIG_SCHEMA).filter(([, spec]) => !("default" in spec)).map(([key]) => key);
+  const withoutDefault = Object.entries(CONFIG_SCHEMA)
+    .filter(([, spec]) => !("default" in spec))
+    .map(([key]) => key);
   expect(withoutDefault).toEqual(["adminCidrs"]);
 });
 

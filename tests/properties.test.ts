@@ -27,14 +27,19 @@ interface Block {
   readonly prefix: number;
 }
 
-const dotted = (n: number) => [Math.floor(n / 2 ** 24) % 256, Math.floor(n / 2 ** 16) % 256, Math.floor(n / 2 ** 8) % 256, n % 256].join(".");
+const dotted = (n: number) =>
+  [Math.floor(n / 2 ** 24) % 256, Math.floor(n / 2 ** 16) % 256, Math.floor(n / 2 ** 8) % 256, n % 256].join(".");
 const size = (b: Block) => 2 ** (32 - b.prefix);
 const start = (b: Block) => b.address - (b.address % size(b));
 const end = (b: Block) => start(b) + size(b) - 1;
 const cidr = (b: Block) => `${dotted(b.address)}/${b.prefix}`;
 const network = (b: Block) => `${dotted(start(b))}/${b.prefix}`;
 /** The address of a dotted quad (or of a CIDR's address part) as a number. */
-const ipv4ToNumber = (text: string) => text.split("/")[0].split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
+const ipv4ToNumber = (text: string) =>
+  text
+    .split("/")[0]
+    .split(".")
+    .reduce((n, octet) => n * 256 + Number(octet), 0);
 
 const address = fc.integer({ min: 0, max: 2 ** 32 - 1 });
 const block: fc.Arbitrary<Block> = fc.record({ address, prefix: fc.integer({ min: 0, max: 32 }) });
@@ -112,7 +117,10 @@ describe("CIDR arithmetic (lib/cidr.ts) agrees with address arithmetic", () => {
 
   test("coveredAddresses counts each address of a set of CIDRs once, in any order", () => {
     // Blocks inside 10.0.0.0/24 so that the model can list every address.
-    const small = fc.record({ address: fc.integer({ min: 0x0a000000, max: 0x0a0000ff }), prefix: fc.integer({ min: 24, max: 32 }) });
+    const small = fc.record({
+      address: fc.integer({ min: 0x0a000000, max: 0x0a0000ff }),
+      prefix: fc.integer({ min: 24, max: 32 }),
+    });
     fc.assert(
       fc.property(fc.array(small, { maxLength: 8 }), (blocks) => {
         const addresses = new Set<number>();
@@ -180,7 +188,8 @@ describe("topology (lib/topology.ts) for any valid node and manager count", () =
           expect(n.name).toBe(`${input.nodeNamePrefix}${input.firstNodeNumber + i}`);
           expect(n.privateIp).toBe(dotted(subnetStart + input.nodeIpOffset + i));
         });
-        for (const n of [nodes[0], nodes[nodes.length - 1]]) expect(ipv4CidrContains(input.subnetCidr, `${n.privateIp}/32`)).toBe(true);
+        for (const n of [nodes[0], nodes[nodes.length - 1]])
+          expect(ipv4CidrContains(input.subnetCidr, `${n.privateIp}/32`)).toBe(true);
       }),
       { numRuns: 50 },
     );
@@ -216,7 +225,16 @@ describe("topology (lib/topology.ts) for any valid node and manager count", () =
         for (const problem of problems) expect(problem).toMatch(new RegExp(`^managerCount: ${managerCount} `));
         if (valid) {
           // …and for those, the topology finds its control and Spark master nodes.
-          expect(() => topology({ nodeCount, managerCount, nodeNamePrefix: "aws-", firstNodeNumber: 101, subnetCidr: "172.31.0.0/20", nodeIpOffset: 10 })).not.toThrow();
+          expect(() =>
+            topology({
+              nodeCount,
+              managerCount,
+              nodeNamePrefix: "aws-",
+              firstNodeNumber: 101,
+              subnetCidr: "172.31.0.0/20",
+              nodeIpOffset: 10,
+            }),
+          ).not.toThrow();
         }
       }),
       { numRuns: 300 },
@@ -335,7 +353,9 @@ describe("EBS profiles (lib/ebsProfiles.ts)", () => {
         if (Number.isInteger(gib) && gib >= spec.minGiB && gib <= spec.maxGiB) return;
         expect(() => volumeRequestFor(name, gib)).toThrow(RangeError);
         expect(() => volumeRequestFor(name, gib)).toThrow(
-          Number.isInteger(gib) ? `a ${name} (${spec.volumeType}) volume must be ${spec.minGiB} to ${spec.maxGiB} GiB` : `a ${name} volume needs a whole number of GiB`,
+          Number.isInteger(gib)
+            ? `a ${name} (${spec.volumeType}) volume must be ${spec.minGiB} to ${spec.maxGiB} GiB`
+            : `a ${name} volume needs a whole number of GiB`,
         );
       }),
     );

@@ -39,10 +39,24 @@ describe("the repository", () => {
 });
 
 describe("the reference scanner", () => {
-  const repo = existsIn("docs/flocker.md", "docs/README.md", "lib/ports.ts", "scripts/README.md", "scripts/lib/common.sh", "README.md");
+  const repo = existsIn(
+    "docs/flocker.md",
+    "docs/README.md",
+    "lib/ports.ts",
+    "scripts/README.md",
+    "scripts/lib/common.sh",
+    "README.md",
+  );
 
   test("finds a missing file cited in a TypeScript comment, on the comment's own line", () => {
-    const text = ["/**", " * Facts: docs/flocker.md and docs/missing.md.", " */", "// see tests/pki.test.ts", "export const x = 1;", ""].join("\n");
+    const text = [
+      "/**",
+      " * Facts: docs/flocker.md and docs/missing.md.",
+      " */",
+      "// see tests/pki.test.ts",
+      "export const x = 1;",
+      "",
+    ].join("\n");
     expect(dangling("lib/x.ts", text, repo)).toEqual(["2:docs/missing.md", "4:tests/pki.test.ts"]);
   });
 

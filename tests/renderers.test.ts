@@ -68,7 +68,18 @@ describe("Flocker files per node", () => {
   test("the control node also gets the service and client credentials", () => {
     const files = flockerNodeFiles({ ...base, control: { service: pair("svc"), client: pair("client") } });
     expect(Object.keys(files).sort()).toEqual(
-      ["agent.yml", "client.crt", "client.key", "cluster.crt", "control-service.crt", "control-service.key", "node.crt", "node.key", "plugin.crt", "plugin.key"].sort(),
+      [
+        "agent.yml",
+        "client.crt",
+        "client.key",
+        "cluster.crt",
+        "control-service.crt",
+        "control-service.key",
+        "node.crt",
+        "node.key",
+        "plugin.crt",
+        "plugin.key",
+      ].sort(),
     );
     expect(Object.keys(files)).not.toContain("cluster.key");
   });
@@ -129,7 +140,14 @@ describe("digest changes with the file", () => {
 });
 
 describe("topology", () => {
-  const input = { nodeCount: 10, managerCount: 3, nodeNamePrefix: "aws-", firstNodeNumber: 101, subnetCidr: "172.31.0.0/20", nodeIpOffset: 10 };
+  const input = {
+    nodeCount: 10,
+    managerCount: 3,
+    nodeNamePrefix: "aws-",
+    firstNodeNumber: 101,
+    subnetCidr: "172.31.0.0/20",
+    nodeIpOffset: 10,
+  };
 
   test("the book's roles and static addresses", () => {
     expect(planNodes(input).map((n) => `${n.name}:${n.role}:${n.swarmRole ?? "-"}:${n.privateIp}`)).toEqual([

@@ -30,7 +30,14 @@ beforeAll(async () => {
 test("the audit recognises a leak (it can fail)", () => {
   expect(plainSecrets({ a: ["x", "-----BEGIN RSA PRIVATE KEY-----\n…"] })).toEqual(["$.a[1]"]);
   expect(plainSecrets({ stdin: `${MOCK_TOKEN_PREFIX}-worker-token` })).toEqual(["$.stdin"]);
-  expect(plainSecrets({ wrapped: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "-----BEGIN RSA PRIVATE KEY-----" } })).toEqual([]);
+  expect(
+    plainSecrets({
+      wrapped: {
+        "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+        value: "-----BEGIN RSA PRIVATE KEY-----",
+      },
+    }),
+  ).toEqual([]);
 });
 
 test("the program sends secret material somewhere (the audit has something to check)", () => {

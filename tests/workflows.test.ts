@@ -102,7 +102,11 @@ interface Job {
   environment?: string | { name: string };
   permissions?: Record<string, string>;
   concurrency?: { group: string; "cancel-in-progress"?: boolean | string } | string;
-  strategy?: { matrix?: { include?: Array<Record<string, string>>; stack?: string[] }; "max-parallel"?: number; "fail-fast"?: boolean };
+  strategy?: {
+    matrix?: { include?: Array<Record<string, string>>; stack?: string[] };
+    "max-parallel"?: number;
+    "fail-fast"?: boolean;
+  };
   steps: Step[];
 }
 interface Workflow {
@@ -115,8 +119,12 @@ const WORKFLOW_DIR = path.join(PROJECT_ROOT, ".github", "workflows");
 const files = fs.readdirSync(WORKFLOW_DIR).filter((f) => /\.ya?ml$/.test(f));
 const sources = Object.fromEntries(files.map((f) => [f, fs.readFileSync(path.join(WORKFLOW_DIR, f), "utf8")]));
 const workflows = Object.fromEntries(files.map((f) => [f, YAML.parse(sources[f]) as Workflow]));
-const allJobs = Object.entries(workflows).flatMap(([file, wf]) => Object.entries(wf.jobs).map(([id, job]) => ({ file, id, job, wf })));
-const pulumiSteps = allJobs.flatMap(({ file, id, job }) => job.steps.filter((s) => s.uses?.startsWith("pulumi/actions@")).map((step) => ({ file, id, job, step })));
+const allJobs = Object.entries(workflows).flatMap(([file, wf]) =>
+  Object.entries(wf.jobs).map(([id, job]) => ({ file, id, job, wf })),
+);
+const pulumiSteps = allJobs.flatMap(({ file, id, job }) =>
+  job.steps.filter((s) => s.uses?.startsWith("pulumi/actions@")).map((step) => ({ file, id, job, step })),
+);
 const stepsWith = (command: string) => pulumiSteps.filter(({ step }) => step.with?.command === command);
 const stacks = availableStacks();
 
@@ -219,7 +227,8 @@ describe.each(["preview", "up"])("every %s job", (command) => {
 test("pulumi/actions steps pass only real inputs, and a real command", () => {
   expect(pulumiSteps.length).toBeGreaterThan(0);
   for (const { file, id, step } of pulumiSteps) {
-    for (const key of Object.keys(step.with ?? {})) expect([file, id, key, PULUMI_ACTION_INPUTS.has(key)]).toEqual([file, id, key, true]);
+    for (const key of Object.keys(step.with ?? {}))
+      expect([file, id, key, PULUMI_ACTION_INPUTS.has(key)]).toEqual([file, id, key, true]);
     expect(PULUMI_ACTION_COMMANDS.has(String(step.with?.command))).toBe(true);
     expect(step.with?.["stack-name"]).toBeTruthy();
   }
@@ -260,7 +269,8 @@ test("secrets are referenced by name, and every one is documented in the header 
     expect([...referenced].sort()).toEqual(DOCUMENTED_SECRETS);
     expect(source).not.toMatch(/secrets\[/);
     const header = source.slice(0, source.search(/^name:/m));
-    for (const secret of DOCUMENTED_SECRETS) expect([file, secret, new RegExp(`^#\\s+${secret}\\s`, "m").test(header)]).toEqual([file, secret, true]);
+    for (const secret of DOCUMENTED_SECRETS)
+      expect([file, secret, new RegExp(`^#\\s+${secret}\\s`, "m").test(header)]).toEqual([file, secret, true]);
     // No literal credentials.
     expect(source).not.toMatch(/AKIA[0-9A-Z]{16}|arn:aws:iam::\d{12}:role/);
   }
@@ -312,7 +322,8 @@ const runsOnPullRequests = (job: Job) => !/github\.event_name == 'push'/.test(jo
 
 test("no trigger runs a fork's code with this repository's secrets", () => {
   for (const wf of Object.values(workflows)) {
-    for (const trigger of ["pull_request_target", "workflow_run", "issue_comment"]) expect([trigger, trigger in wf.on]).toEqual([trigger, false]);
+    for (const trigger of ["pull_request_target", "workflow_run", "issue_comment"])
+      expect([trigger, trigger in wf.on]).toEqual([trigger, false]);
   }
 });
 
@@ -334,7 +345,9 @@ test("actions/checkout never leaves the token in .git/config", () => {
 
 describe("every job asks for the least token permissions", () => {
   test.each(allJobs.map(({ id, job }) => [id, job] as const))("%s", (_id, job) => {
-    const logsInToAws = job.steps.some((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@") && s.with?.["role-to-assume"]);
+    const logsInToAws = job.steps.some(
+      (s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@") && s.with?.["role-to-assume"],
+    );
     const commentsOnPr = job.steps.some((s) => s.uses?.startsWith("pulumi/actions@") && s.with?.["comment-on-pr"] === true);
     const expected: Record<string, string> = { contents: "read" };
     if (logsInToAws) expected["id-token"] = "write";

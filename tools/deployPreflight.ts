@@ -134,7 +134,12 @@ function checkPassphrase(input: PreflightInput): Problem[] {
     "export PULUMI_CONFIG_PASSPHRASE='…' or PULUMI_CONFIG_PASSPHRASE_FILE=/path/to/file — the same passphrase every time (CI's secret PULUMI_CONFIG_PASSPHRASE too): it cannot be recovered.";
   if (file !== undefined && file !== "") {
     if (input.fileExists(file)) return [];
-    return [{ problem: `PULUMI_CONFIG_PASSPHRASE_FILE=${file} is not a readable file.`, fix: `Point it at the file that holds the passphrase, or ${howto}` }];
+    return [
+      {
+        problem: `PULUMI_CONFIG_PASSPHRASE_FILE=${file} is not a readable file.`,
+        fix: `Point it at the file that holds the passphrase, or ${howto}`,
+      },
+    ];
   }
   return [
     {
@@ -169,7 +174,9 @@ function checkFlockerPackages(input: PreflightInput, config: RawStackConfig): Pr
     return [{ problem: `Stack ${stack} names no Flocker packages: flockerAptSource and flockerDebDir are both empty.`, fix }];
   }
   if (isPlaceholderAptSource(line)) {
-    return [{ problem: `flockerAptSource of stack ${stack} is still the placeholder "${line}" (that host never resolves).`, fix }];
+    return [
+      { problem: `flockerAptSource of stack ${stack} is still the placeholder "${line}" (that host never resolves).`, fix },
+    ];
   }
   return [];
 }
@@ -206,7 +213,9 @@ function checkAdminCidrs(input: PreflightInput, config: RawStackConfig): Problem
 
 /** The problems as the operator reads them: numbered, each with what to do. */
 export function formatProblems(command: DeployCommand, stack: string, problems: readonly Problem[]): string {
-  const lines = [`Cannot run pulumi ${command} on stack ${stack}: ${problems.length} problem${problems.length === 1 ? "" : "s"} (nothing was run).`];
+  const lines = [
+    `Cannot run pulumi ${command} on stack ${stack}: ${problems.length} problem${problems.length === 1 ? "" : "s"} (nothing was run).`,
+  ];
   problems.forEach((p, i) => {
     lines.push(`  ${i + 1}. ${p.problem}`);
     lines.push(`     → ${p.fix}`);
@@ -218,7 +227,10 @@ export function formatProblems(command: DeployCommand, stack: string, problems: 
 // Backend, --my-ip and the commands
 
 /** PULUMI_BACKEND_URL wins (it also overrides Pulumi.yaml in the CLI), then Pulumi.yaml's backend.url, then file://~. */
-export function resolveBackendUrl(env: Readonly<Record<string, string | undefined>>, projectBackendUrl: string | undefined): string {
+export function resolveBackendUrl(
+  env: Readonly<Record<string, string | undefined>>,
+  projectBackendUrl: string | undefined,
+): string {
   const fromEnv = env.PULUMI_BACKEND_URL?.trim();
   if (fromEnv) return fromEnv;
   const fromProject = projectBackendUrl?.trim();
@@ -265,7 +277,9 @@ export function deployCommands(plan: DeployPlan): string[][] {
 
 /** An argument array as the operator would type it (single quotes only where the shell needs them). */
 export function displayCommand(argv: readonly string[]): string {
-  return argv.map((word) => (/^[A-Za-z0-9_@%+=:,./-][A-Za-z0-9_@%+=:,./~-]*$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`)).join(" ");
+  return argv
+    .map((word) => (/^[A-Za-z0-9_@%+=:,./-][A-Za-z0-9_@%+=:,./~-]*$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`))
+    .join(" ");
 }
 
 // ---------------------------------------------------------------------------------------------

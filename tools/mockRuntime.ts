@@ -121,7 +121,10 @@ function mockState(type: string, name: string, inputs: Record<string, any>): { i
     case "aws:iam/user:User":
       return { id: name, state: { ...state, name: `${name}-mock`, arn: `arn:aws:iam::123456789012:user/${name}` } };
     case "aws:iam/role:Role":
-      return { id: name, state: { ...state, name: `${name}-mock`, arn: `arn:aws:iam::123456789012:role${inputs.path ?? "/"}${name}-mock` } };
+      return {
+        id: name,
+        state: { ...state, name: `${name}-mock`, arn: `arn:aws:iam::123456789012:role${inputs.path ?? "/"}${name}-mock` },
+      };
     case "aws:iam/accessKey:AccessKey":
       return { id: `AKIA${fakeId("", name, 16).toUpperCase()}`, state: { ...state, secret: `${MOCK_AWS_SECRET_PREFIX}${name}` } };
     case "tls:index/privateKey:PrivateKey": {
@@ -139,9 +142,18 @@ function mockState(type: string, name: string, inputs: Record<string, any>): { i
     }
     case "tls:index/selfSignedCert:SelfSignedCert":
     case "tls:index/locallySignedCert:LocallySignedCert":
-      return { id: name, state: { ...state, certPem: `-----BEGIN CERTIFICATE-----\nmock-cert-${name}\n-----END CERTIFICATE-----\n` } };
+      return {
+        id: name,
+        state: { ...state, certPem: `-----BEGIN CERTIFICATE-----\nmock-cert-${name}\n-----END CERTIFICATE-----\n` },
+      };
     case "tls:index/certRequest:CertRequest":
-      return { id: name, state: { ...state, certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\nmock-${name}\n-----END CERTIFICATE REQUEST-----\n` } };
+      return {
+        id: name,
+        state: {
+          ...state,
+          certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\nmock-${name}\n-----END CERTIFICATE REQUEST-----\n`,
+        },
+      };
     case "random:index/randomUuid:RandomUuid":
       return { id: name, state: { ...state, result: fakeUuid(name) } };
     case "command:remote:Command":
@@ -166,7 +178,10 @@ export function mockCommandStdout(create: string): string {
 function mockFlockerStatus(create: string): string {
   const match = /EXPECTED_ADDRESSES=(?:'([^']*)'|(\S+))/.exec(create);
   const addresses = (match?.[1] ?? match?.[2] ?? "").split(" ").filter((a) => a !== "");
-  return JSON.stringify({ nodes: addresses.map((address) => ({ uuid: fakeUuid(`flocker-node-${address}`), address })), datasets: [] });
+  return JSON.stringify({
+    nodes: addresses.map((address) => ({ uuid: fakeUuid(`flocker-node-${address}`), address })),
+    datasets: [],
+  });
 }
 
 /** Six zones a–f, as most regions have; instance types offered in every one of them. */
@@ -191,18 +206,44 @@ function mockCall(token: string, inputs: Record<string, any>, region: string): R
       return { id: "ami-0mockubuntu00001", name: pattern.replace("*", "20210429"), deprecationTime: "2023-04-29T00:00:00.000Z" };
     }
     case "aws:index/getAvailabilityZones:getAvailabilityZones":
-      return { id: where, names: zones, zoneIds: zones.map((_, i) => `use1-az${i + 1}`), groupNames: zones.map(() => where), region: where };
+      return {
+        id: where,
+        names: zones,
+        zoneIds: zones.map((_, i) => `use1-az${i + 1}`),
+        groupNames: zones.map(() => where),
+        region: where,
+      };
     case "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings": {
-      const type = ((inputs.filters ?? []) as { name: string; values: string[] }[]).find((f) => f.name === "instance-type")?.values[0] ?? "";
-      return { id: where, instanceTypes: zones.map(() => type), locations: zones, locationTypes: zones.map(() => "availability-zone"), region: where };
+      const type =
+        ((inputs.filters ?? []) as { name: string; values: string[] }[]).find((f) => f.name === "instance-type")?.values[0] ?? "";
+      return {
+        id: where,
+        instanceTypes: zones.map(() => type),
+        locations: zones,
+        locationTypes: zones.map(() => "availability-zone"),
+        region: where,
+      };
     }
     case "aws:ec2/getInstanceType:getInstanceType": {
       const type = String(inputs.instanceType);
       const size = instanceSize(type) ?? { vcpus: 2, memoryMiB: 8192 };
-      return { id: type, instanceType: type, defaultVcpus: size.vcpus, memorySize: size.memoryMiB, hypervisor: isXenInstanceType(type) ? "xen" : "nitro" };
+      return {
+        id: type,
+        instanceType: type,
+        defaultVcpus: size.vcpus,
+        memorySize: size.memoryMiB,
+        hypervisor: isXenInstanceType(type) ? "xen" : "nitro",
+      };
     }
     case "aws:servicequotas/getServiceQuota:getServiceQuota":
-      return { id: String(inputs.quotaCode), quotaCode: inputs.quotaCode, quotaName: "Running On-Demand instances", serviceCode: "ec2", value: MOCK_VCPU_QUOTA, region: where };
+      return {
+        id: String(inputs.quotaCode),
+        quotaCode: inputs.quotaCode,
+        quotaName: "Running On-Demand instances",
+        serviceCode: "ec2",
+        value: MOCK_VCPU_QUOTA,
+        region: where,
+      };
     case "aws:index/getCallerIdentity:getCallerIdentity":
       return { accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/mock", userId: "AIDAMOCK", id: "123456789012" };
     case "aws:index/getPartition:getPartition":
@@ -266,7 +307,11 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
         retainOnDelete: Boolean(req.getRetainondelete()),
         protect: Boolean(req.getProtect()),
         customTimeouts: timeouts
-          ? { create: timeouts.getCreate() || undefined, update: timeouts.getUpdate() || undefined, delete: timeouts.getDelete() || undefined }
+          ? {
+              create: timeouts.getCreate() || undefined,
+              update: timeouts.getUpdate() || undefined,
+              delete: timeouts.getDelete() || undefined,
+            }
           : undefined,
       },
     });
@@ -281,7 +326,9 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
       call: (args) => {
         const override = options.invokes?.[args.token];
         try {
-          return override ? override(args.inputs) : mockCall(args.token, args.inputs, options.config["aws:region"] ?? "us-east-1");
+          return override
+            ? override(args.inputs)
+            : mockCall(args.token, args.inputs, options.config["aws:region"] ?? "us-east-1");
         } catch (error) {
           // The SDK reads a failed invoke's text from `details`, as the engine sends it over gRPC.
           const message = error instanceof Error ? error.message : String(error);
@@ -298,7 +345,11 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
   const programPath = options.program ?? path.join(PROJECT_ROOT, "index.ts");
   // Only this function marks a run as offline (preflight/harness.ts): a real `pulumi up` cannot.
   const placeholders: Placeholder[] = [];
-  installOfflineHarness({ http: offlineWorld(options.world), placeholders: options.placeholders ?? "record", recorded: placeholders });
+  installOfflineHarness({
+    http: offlineWorld(options.world),
+    placeholders: options.placeholders ?? "record",
+    recorded: placeholders,
+  });
   let exported: Record<string, unknown>;
   try {
     // The program exports an async function (Pulumi awaits it); older shapes export the outputs.

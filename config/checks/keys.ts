@@ -17,7 +17,8 @@ export function checkUnknownKeys(project: string, given: readonly string[], know
     const sameLetters = known.find((candidate) => candidate.toLowerCase() === key.toLowerCase());
     const nearest = sameLetters ?? closest(key, [...known]);
     const suggestion =
-      nearest !== undefined && (sameLetters !== undefined || distance(key.toLowerCase(), nearest.toLowerCase()) <= MAX_SUGGESTION_DISTANCE)
+      nearest !== undefined &&
+      (sameLetters !== undefined || distance(key.toLowerCase(), nearest.toLowerCase()) <= MAX_SUGGESTION_DISTANCE)
         ? `did you mean ${nearest}? (pulumi config rm ${key} && pulumi config set ${nearest} ...)`
         : `remove it (pulumi config rm ${key}); the keys this stack reads are listed in the README's configuration table`;
     report(key, undefined, `is not a setting of this stack: ${suggestion}`);

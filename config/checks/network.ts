@@ -28,7 +28,11 @@ const EXAMPLE = "e.g. pulumi config set --path 'adminCidrs[0]' 203.0.113.7/32";
 /** Reads adminCidrs' JSON text as a list of strings; undefined (with a problem) when it is not one. */
 function readAdminCidrList(text: string | undefined, report: Report): readonly string[] | undefined {
   if (text === undefined) {
-    report("adminCidrs", undefined, `is not set: list the CIDRs that may reach SSH, the Flocker API and the Spark UIs, ${EXAMPLE}`);
+    report(
+      "adminCidrs",
+      undefined,
+      `is not set: list the CIDRs that may reach SSH, the Flocker API and the Spark UIs, ${EXAMPLE}`,
+    );
     return undefined;
   }
   let parsed: unknown;
@@ -46,7 +50,11 @@ function readAdminCidrList(text: string | undefined, report: Report): readonly s
     return undefined;
   }
   if (parsed.length === 0) {
-    report("adminCidrs", text, `is empty: list at least one CIDR that may reach SSH, the Flocker API and the Spark UIs, ${EXAMPLE}`);
+    report(
+      "adminCidrs",
+      text,
+      `is empty: list at least one CIDR that may reach SSH, the Flocker API and the Spark UIs, ${EXAMPLE}`,
+    );
     return undefined;
   }
   return parsed;
@@ -77,11 +85,7 @@ function adminCidrProblem(cidr: string): string | undefined {
   return undefined;
 }
 
-export function checkAdminCidrs(
-  text: string | undefined,
-  allowPublic: boolean,
-  report: Report,
-): readonly string[] | undefined {
+export function checkAdminCidrs(text: string | undefined, allowPublic: boolean, report: Report): readonly string[] | undefined {
   const cidrs = readAdminCidrList(text, report);
   if (cidrs === undefined) return undefined;
   let valid = true;
@@ -180,7 +184,8 @@ function checkRuleNames(cidrs: readonly string[], report: Report): boolean {
   const reported = new Set<string>();
   let ok = true;
   const cidrRules = portMatrix({ adminCidrs: cidrs, overlayEncrypted: true }).filter(
-    (rule): rule is RuleSpec & { peer: { kind: "cidr"; cidr: string } } => rule.peer.kind === "cidr" && rule.direction === "ingress",
+    (rule): rule is RuleSpec & { peer: { kind: "cidr"; cidr: string } } =>
+      rule.peer.kind === "cidr" && rule.direction === "ingress",
   );
   for (const rule of cidrRules) {
     const first = owner.get(rule.name);

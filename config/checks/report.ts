@@ -30,4 +30,3 @@ export function readBoolean(key: string, text: string, report: Report): boolean 
   report(key, text, "is not allowed: use true or false");
   return undefined;
 }
-

@@ -22,7 +22,11 @@ export function checkSnapshots(texts: SnapshotTexts, report: Report): SnapshotSc
   const intervalHours = readInteger(
     "snapshotIntervalHours",
     texts.intervalHours,
-    { min: 1, max: 24, allowed: `use one of ${SNAPSHOT_INTERVALS_HOURS.join(", ")} (the intervals Data Lifecycle Manager allows)` },
+    {
+      min: 1,
+      max: 24,
+      allowed: `use one of ${SNAPSHOT_INTERVALS_HOURS.join(", ")} (the intervals Data Lifecycle Manager allows)`,
+    },
     report,
   );
   if (intervalHours !== undefined && !(SNAPSHOT_INTERVALS_HOURS as readonly number[]).includes(intervalHours)) {

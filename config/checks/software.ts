@@ -33,7 +33,13 @@ export function checkUbuntuArchiveMirror(url: string, report: Report): string | 
   } catch {
     parsed = undefined;
   }
-  if (parsed !== undefined && (parsed.protocol === "http:" || parsed.protocol === "https:") && !/\s/.test(url) && parsed.search === "" && parsed.hash === "") {
+  if (
+    parsed !== undefined &&
+    (parsed.protocol === "http:" || parsed.protocol === "https:") &&
+    !/\s/.test(url) &&
+    parsed.search === "" &&
+    parsed.hash === ""
+  ) {
     return url.replace(/\/+$/, "");
   }
   report(
@@ -205,11 +211,7 @@ export function checkFlockerPackages(
   return undefined;
 }
 
-export function checkImage(
-  key: "sparkMasterImage" | "sparkWorkerImage",
-  image: string,
-  report: Report,
-): string | undefined {
+export function checkImage(key: "sparkMasterImage" | "sparkWorkerImage", image: string, report: Report): string | undefined {
   const problem = dockerImageReferenceProblem(image);
   if (problem === undefined) return image;
   const example = key === "sparkMasterImage" ? "fsoppelsa/spark-master" : "fsoppelsa/spark-worker";

@@ -27,7 +27,11 @@ function whatFlockerWouldDo(text: string): string {
 function checkVolumeSize(text: string, report: Report): number | undefined {
   const size = parseFlockerSize(text);
   if (size === undefined) {
-    report("sparkVolumeSize", text, `is not a size Flocker reads as written (${whatFlockerWouldDo(text)}): ${VOLUME_SIZE_FORMAT}`);
+    report(
+      "sparkVolumeSize",
+      text,
+      `is not a size Flocker reads as written (${whatFlockerWouldDo(text)}): ${VOLUME_SIZE_FORMAT}`,
+    );
     return undefined;
   }
   if (size.gib < 1 || size.gib > MAX_VOLUME_GIB) {
@@ -66,7 +70,11 @@ function checkProfileFitsSize(profile: StorageProfileName, sizeText: string, gib
   } catch (error) {
     const alternative = profile === "bronze" ? "silver or gold for a larger volume" : "a larger size, or silver or bronze";
     const limits = error instanceof Error ? error.message : String(error);
-    report("sparkVolumeProfile", profile, `is not allowed with sparkVolumeSize ${JSON.stringify(sizeText)}: ${limits}; use ${alternative}`);
+    report(
+      "sparkVolumeProfile",
+      profile,
+      `is not allowed with sparkVolumeSize ${JSON.stringify(sizeText)}: ${limits}; use ${alternative}`,
+    );
     return false;
   }
 }

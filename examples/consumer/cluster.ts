@@ -12,7 +12,10 @@ export const DEFAULT_CLUSTER_STACK = "organization/swarm-flocker/dev";
  * One output of the cluster stack, typed by the contract. `requireOutput` fails the deployment when
  * the output is missing, and keeps it secret when the cluster stack exported it as a secret.
  */
-export function output<K extends keyof StackOutputValues>(ref: pulumi.StackReference, key: K): pulumi.Output<StackOutputValues[K]> {
+export function output<K extends keyof StackOutputValues>(
+  ref: pulumi.StackReference,
+  key: K,
+): pulumi.Output<StackOutputValues[K]> {
   return ref.requireOutput(key) as pulumi.Output<StackOutputValues[K]>;
 }
 

@@ -26,6 +26,11 @@ export const flockerControlEndpoint = output(cluster, "flockerControlPublicEndpo
  */
 export const flockerClient = pulumi.secret(
   pulumi
-    .all([flockerControlEndpoint, output(cluster, "flockerCaCert"), output(cluster, "flockerClientCert"), output(cluster, "flockerClientKey")])
+    .all([
+      flockerControlEndpoint,
+      output(cluster, "flockerCaCert"),
+      output(cluster, "flockerClientCert"),
+      output(cluster, "flockerClientKey"),
+    ])
     .apply(([endpoint, caCert, clientCert, clientKey]) => makeFlockerClient(endpoint, caCert, clientCert, clientKey)),
 );

@@ -23,11 +23,19 @@ export interface IamRequest {
 const list = <T>(value: T | readonly T[]): readonly T[] => (Array.isArray(value) ? value : [value as T]);
 
 function glob(pattern: string, text: string, caseInsensitive: boolean): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
   return new RegExp(`^${source}$`, caseInsensitive ? "i" : "").test(text);
 }
 
-function conditionHolds(operator: string, key: string, expected: readonly string[], context: Record<string, string | readonly string[]>): boolean {
+function conditionHolds(
+  operator: string,
+  key: string,
+  expected: readonly string[],
+  context: Record<string, string | readonly string[]>,
+): boolean {
   const present = key in context;
   const actual = present ? list(context[key]) : [];
   const ifExists = operator.endsWith("IfExists");
@@ -49,7 +57,12 @@ function conditionHolds(operator: string, key: string, expected: readonly string
   }
 }
 
-function statementMatches(statement: IamStatement, action: string, arn: string, context: Record<string, string | readonly string[]>): boolean {
+function statementMatches(
+  statement: IamStatement,
+  action: string,
+  arn: string,
+  context: Record<string, string | readonly string[]>,
+): boolean {
   if (!list(statement.Action).some((pattern) => glob(pattern, action, true))) return false;
   if (!list(statement.Resource).some((pattern) => glob(pattern, arn, false))) return false;
   return Object.entries(statement.Condition ?? {}).every(([operator, keys]) =>

@@ -165,7 +165,10 @@ async function validateStack(policy: StackValidationPolicy, resources: readonly 
  * every resource, stack policies once. Returns the violations of each policy by name (every policy
  * present, with an empty list when it passed).
  */
-export async function validateAll(policies: readonly AnyPolicy[], resources: readonly ResourceLike[]): Promise<Record<string, Violation[]>> {
+export async function validateAll(
+  policies: readonly AnyPolicy[],
+  resources: readonly ResourceLike[],
+): Promise<Record<string, Violation[]>> {
   const result: Record<string, Violation[]> = {};
   for (const policy of policies) {
     if (isStackPolicy(policy)) {

@@ -42,7 +42,18 @@ const URL = /\b[a-z][a-z0-9+.-]*:\/\/\S+/gi;
  * even when the directory does not exist (yet). A path under any other directory that the
  * repository lacks is an upstream file (Flocker's `flocker/node/agents/ebs.py`), not a reference.
  */
-const PROJECT_DIRS = new Set(["docs", "lib", "tests", "scripts", "components", "config", "tools", "policy", "preflight", "examples"]);
+const PROJECT_DIRS = new Set([
+  "docs",
+  "lib",
+  "tests",
+  "scripts",
+  "components",
+  "config",
+  "tools",
+  "policy",
+  "preflight",
+  "examples",
+]);
 
 export interface Prose {
   /** 1-based line of the prose's first character in its file. */
