@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The project's one test command (`npm test`): types, shell lint, the jest suites and the bats
-# suite, without root. bats runs in the background while the TypeScript checks run, and its
+# The project's one test command (`npm test`): types, shell lint, eslint, formatting, unused
+# code, the jest suites and the bats suite, without root. bats runs in the background while the TypeScript checks run, and its
 # report is printed after theirs; the command fails if any part fails.
 #
 # Tools that only exist as system packages are looked for first (tests/ensure-tools.sh): when one
@@ -34,6 +34,9 @@ else
   echo "== shellcheck"; npm run --silent lint:scripts || status=1
 fi
 echo "== tsc --noEmit"; npm run --silent typecheck || status=1
+echo "== eslint"; npx eslint --max-warnings 0 . || status=1
+echo "== prettier --check"; npx prettier --check --log-level warn . || status=1
+echo "== knip (unused files, exports, dependencies)"; npx knip --no-progress || status=1
 echo "== jest"; npx jest --silent || status=1
 
 if [[ -n "$bats_pid" ]]; then
