@@ -129,14 +129,24 @@ EOF
   ((SECONDS - started < 20))
 }
 
-@test "the step's own bound stops a long pull too: the nested bound stays in the step's process group" {
+@test "the step's own bound stops the background pulls too: nothing the step started is left running" {
   hung_daemon
-  local started=$SECONDS
-  IMAGES="sparkWorkerImage=fsoppelsa/spark-worker" DOCKER_CLI_TIMEOUT=30 PULL_TIMEOUT=600 \
+  # a reference no other test uses, so that only this run's processes carry it
+  local ref="bounded-check-$$-$RANDOM/img" started=$SECONDS
+  IMAGES="sparkWorkerImage=$ref" DOCKER_CLI_TIMEOUT=30 PULL_TIMEOUT=600 \
     run --separate-stderr timeout --kill-after=5 2 bash "$SCRIPTS/pull-images.sh" </dev/null
   assert_failure 124
   assert_stderr_contains "[pull-images] ERROR: stopped by SIGTERM"
   ((SECONDS - started < 15))
+  # Each image is handled in the background while the script waits: a bound in its own process
+  # group (timeout without --foreground) would outlive the step and keep its docker call running.
+  local i
+  for ((i = 0; i < 20; i++)); do
+    pgrep -f "$ref" >/dev/null || break
+    "$(PATH=/usr/bin:/bin command -v sleep)" 0.1
+  done
+  run pgrep -af "$ref"
+  assert_output ""
 }
 
 @test "spark-smoke: the test container's bound is what is left of WAIT_TIMEOUT" {
