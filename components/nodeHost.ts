@@ -13,8 +13,6 @@ import { LOCAL_SCRIPTS_DIR } from "../lib/scripts";
 import { NodeSpec } from "../lib/topology";
 import { scriptStep, StepTarget } from "./remoteStep";
 
-export { IMDSV1_EXCEPTION_REASON, IMDSV1_EXCEPTION_TAG } from "../lib/imdsException";
-
 /** How long SSH may stay unreachable while an instance boots: about 60 dials of up to 15 s. */
 const SSH_DIAL_ATTEMPTS = 60;
 const SSH_DIAL_TIMEOUT_SECONDS = 15;

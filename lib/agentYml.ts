@@ -5,8 +5,6 @@
 import * as YAML from "yaml";
 import { FLOCKER_AGENT_PORT } from "./ports";
 
-export { FLOCKER_AGENT_PORT, FLOCKER_API_PORT } from "./ports";
-
 export interface AgentYmlInput {
   /** Address the agents dial; must be routable from every node (the control node's private IP). */
   readonly controlHost: string;
