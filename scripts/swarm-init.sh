@@ -46,19 +46,10 @@ read_peers() {
   done
 }
 
-# join_through INDEX: one join attempt through peer INDEX; first clears what a failed earlier
-# attempt left behind.
+# join_through INDEX: one join attempt through peer INDEX.
 join_through() {
-  local i=$1 state
-  state=$(swarm_state) || return 1
-  case "$state" in
-    active) return 0 ;;
-    pending | error)
-      log "an earlier join attempt left the state '$state': leaving before trying again"
-      docker_cli swarm leave --force >/dev/null 2>&1 || return 1
-      ;;
-  esac
-  docker_cli swarm join --token "${PEER_TOKENS[i]}" --advertise-addr "$ADVERTISE_ADDR" "${PEER_ADDRS[i]}:$SWARM_PORT" >&2 || return 1
+  local i=$1
+  swarm_join_attempt "${PEER_TOKENS[i]}" "${PEER_ADDRS[i]}:$SWARM_PORT"
 }
 
 rejoin() {

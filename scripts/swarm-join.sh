@@ -48,19 +48,8 @@ verify_swarm() {
     die "this node is already in another swarm (its managers: ${managers% }), not the one at $MANAGER_ADDR: run 'docker swarm leave --force' on it, then re-run pulumi up"
 }
 
-# join_once: one join attempt; first clears what a failed earlier attempt left behind.
-join_once() {
-  local state
-  state=$(swarm_state) || return 1
-  case "$state" in
-    active) return 0 ;;
-    pending | error)
-      log "an earlier join attempt left the state '$state': leaving before trying again"
-      docker_cli swarm leave --force >/dev/null 2>&1 || return 1
-      ;;
-  esac
-  docker_cli swarm join --token "$TOKEN" --advertise-addr "$ADVERTISE_ADDR" "$MANAGER_ADDR" >&2 || return 1
-}
+# join_once: one join attempt through the configured manager.
+join_once() { swarm_join_attempt "$TOKEN" "$MANAGER_ADDR"; }
 
 create() {
   require_env SWARM_ROLE MANAGER_ADDR ADVERTISE_ADDR

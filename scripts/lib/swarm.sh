@@ -113,3 +113,19 @@ swarm_prune_stale() {
     fi
   done < <(awk -v n="$name" '$2 == n { print $1, $3 }' <<<"$rows")
 }
+
+# swarm_join_attempt TOKEN MANAGER:PORT: one join attempt, advertising $ADVERTISE_ADDR; first
+# clears what a failed earlier attempt left behind (a node stuck 'pending' or 'error' cannot join).
+# For retry: returns non-zero on failure instead of dying.
+swarm_join_attempt() {
+  local token=$1 manager=$2 state
+  state=$(swarm_state) || return 1
+  case "$state" in
+    active) return 0 ;;
+    pending | error)
+      log "an earlier join attempt left the state '$state': leaving before trying again"
+      docker_cli swarm leave --force >/dev/null 2>&1 || return 1
+      ;;
+  esac
+  docker_cli swarm join --token "$token" --advertise-addr "$ADVERTISE_ADDR" "$manager" >&2 || return 1
+}
