@@ -103,6 +103,12 @@ export const CONFIG_SCHEMA = {
     default: "ubuntu",
     description: "Login user of the AMI (passwordless sudo).",
   },
+  sshKeyGeneration: {
+    type: "integer",
+    default: 1,
+    description:
+      "Generation of the stack's SSH key. Raise it by one to rotate the key on the running nodes: the previous generation logs in once to install the new key and revoke itself; nothing is replaced.",
+  },
   ubuntuRelease: {
     type: "string",
     default: "16.04",
@@ -120,6 +126,12 @@ export const CONFIG_SCHEMA = {
     type: "integer",
     default: 16,
     description: "Size of each node's encrypted gp3 root volume, GiB.",
+  },
+  flockerControlVolumeSizeGiB: {
+    type: "integer",
+    default: 4,
+    description:
+      "Size of the encrypted gp3 volume that holds the Flocker control service's state (which dataset is which). It outlives the control node, so a replaced control node keeps the cluster's datasets.",
   },
   dockerPackage: {
     type: "string",

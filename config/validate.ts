@@ -123,6 +123,16 @@ const INTEGER_RULES = {
     max: MAX_VOLUME_GIB,
     allowed: `use a whole number of GiB from 8 (the Ubuntu image's own size) to ${MAX_VOLUME_GIB} (EBS's limit)`,
   },
+  flockerControlVolumeSizeGiB: {
+    min: 1,
+    max: 64,
+    allowed: "use a whole number of GiB from 1 to 64 (the control service's state is a few MiB)",
+  },
+  sshKeyGeneration: {
+    min: 1,
+    max: 1000,
+    allowed: "use a whole number from 1; raise it by one to rotate the SSH key",
+  },
   sparkWorkerReplicas: { min: 0, max: 1000, allowed: "use a whole number from 0 (no workers) to 1000" },
   sparkWorkerCores: { min: 1, max: 256, allowed: "use a whole number from 1 to 256" },
 } as const satisfies Partial<Record<ConfigKey, IntegerRule>>;
@@ -151,6 +161,7 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
   }
   const instanceType = checkInstanceType(text("instanceType"), report);
   const rootVolumeSizeGiB = integer("rootVolumeSizeGiB");
+  const flockerControlVolumeSizeGiB = integer("flockerControlVolumeSizeGiB");
 
   // Addresses.
   const allowPublicAdminAccess = readBoolean("allowPublicAdminAccess", text("allowPublicAdminAccess"), report);
@@ -161,6 +172,7 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
 
   // Software.
   const sshUser = checkSshUser(text("sshUser"), report);
+  const sshKeyGeneration = integer("sshKeyGeneration");
   const ubuntuRelease = checkUbuntuRelease(text("ubuntuRelease"), report);
   const ami = checkAmi(text("ami"), report);
   const dockerPackage = checkDockerPackage(text("dockerPackage"), report);
@@ -230,9 +242,11 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
     subnetCidr,
     nodeIpOffset,
     sshUser,
+    sshKeyGeneration,
     ubuntuRelease,
     ami,
     rootVolumeSizeGiB,
+    flockerControlVolumeSizeGiB,
     dockerPackage,
     dockerVersion,
     ubuntuArchiveMirror,

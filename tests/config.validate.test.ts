@@ -63,8 +63,10 @@ describe("valid configurations", () => {
       subnetCidr: "172.31.0.0/20",
       nodeIpOffset: 10,
       sshUser: "ubuntu",
+      sshKeyGeneration: 1,
       ubuntuRelease: "16.04",
       rootVolumeSizeGiB: 16,
+      flockerControlVolumeSizeGiB: 4,
       dockerPackage: "docker.io",
       ubuntuArchiveMirror: "",
       flocker: { kind: "packages", packages: { kind: "apt", aptSource: APT_SOURCE } },
@@ -358,6 +360,20 @@ const CASES: readonly NegativeCase[] = [
     key: "rootVolumeSizeGiB",
     value: "4",
     allowed: "from 8",
+  },
+  {
+    mistake: "no room for the control service's state",
+    values: bookWith({ flockerControlVolumeSizeGiB: "0" }),
+    key: "flockerControlVolumeSizeGiB",
+    value: "0",
+    allowed: "from 1 to 64",
+  },
+  {
+    mistake: "an SSH key generation below the first",
+    values: bookWith({ sshKeyGeneration: "0" }),
+    key: "sshKeyGeneration",
+    value: "0",
+    allowed: "raise it by one to rotate",
   },
   // admin access
   {
