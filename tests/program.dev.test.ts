@@ -142,7 +142,17 @@ describe("nodes", () => {
       isSecretWire((step.wireInputs.connection as Record<string, unknown>).privateKey) ||
         isSecretWire(step.wireInputs.connection),
     ).toBe(true);
-    expect(step.inputs.connection).toMatchObject({ user: "ubuntu", dialErrorLimit: 60, perDialTimeout: 15 });
+    expect(step.inputs.connection).toMatchObject({ user: "ubuntu", dialErrorLimit: 8, perDialTimeout: 15 });
+  });
+
+  test("only the first SSH contact waits for a booting instance; later steps give up on a gone host in 2 minutes", () => {
+    const firstContact = named(run, "nodes-aws-101-scripts");
+    expect(firstContact.inputs.connection).toMatchObject({ dialErrorLimit: 60, perDialTimeout: 15 });
+    const steps = ofType(run, TYPES.command);
+    expect(steps.length).toBeGreaterThan(NODES.length * 3);
+    for (const step of steps) {
+      expect({ step: step.name, ...(step.inputs.connection as object) }).toMatchObject({ step: step.name, dialErrorLimit: 8 });
+    }
   });
 });
 
