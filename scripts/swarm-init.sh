@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# swarm-init.sh create|delete: make this node (the first manager) a manager of the cluster's one
-# swarm: the founder on the first bring-up, a re-joining manager after it was replaced.
+# swarm-init.sh create: make this node (the first manager) a manager of the cluster's one swarm:
+# the founder on the first bring-up, a re-joining manager after it was replaced.
 #
 # Stdin (create): what the other managers' swarm-peer steps printed, one line per manager that is
 # already in the swarm: "ADDR TOKEN CLUSTER_ID" (secret: it holds the manager join token).
@@ -12,9 +12,10 @@
 #           already an active manager -> nothing, unless the peers belong to another swarm (then a
 #                                      clear error); a Down entry of this hostname is removed.
 #           anything else           -> a clear error (never a silent re-init).
-#   delete  leave the swarm if in one (a manager demotes itself first while the others keep
-#           quorum, and stops with the reason when Docker refuses that); never fails otherwise
-#           (the host may be half torn down, or the swarm already gone).
+#
+# No delete: it would need SSH to this node, which may be gone (a replaced or lost host must not
+# block pulumi up), and the node is terminated right after its step goes. Its entry stays in the
+# swarm, Down, until the successor's create removes it (demoted first, within quorum).
 #
 # `docker swarm init` prints the worker join command, token included: its stdout is discarded
 # (tokens are read with swarm-token.sh, which Pulumi treats as secret). Tokens never reach a log.
@@ -121,8 +122,5 @@ create() {
   swarm_prune_stale "$(hostname)" "$self"
 }
 
-case "${1:-}" in
-  create) create ;;
-  delete) swarm_leave_if_member ;;
-  *) usage_error "create|delete" "${1:-}" ;;
-esac
+expect_action "create" "$@"
+create

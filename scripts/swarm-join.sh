@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# swarm-join.sh create|delete: join this node to the swarm as SWARM_ROLE, or leave it.
+# swarm-join.sh create: join this node to the swarm as SWARM_ROLE.
 #
 #   create  reads the join token from stdin (first line). inactive -> `docker swarm join`, retried
 #           (a manager that just joined or a slow network fails transiently; a join that failed
@@ -8,9 +8,10 @@
 #           knows; another swarm is an early, clear error) and that the role matches (promoting or
 #           demoting is a manager's job, so a mismatch is an error). locked/pending/error at the
 #           start -> a clear error.
-#   delete  leaves the swarm (a manager demotes itself first; when Docker refuses that demotion
-#           because the other managers would lose quorum, it stops with the reason instead of
-#           leaving); otherwise never fails (the host may be half torn down).
+#
+# No delete: it would need SSH to this node, which may be gone (a replaced or lost host must not
+# block pulumi up). Its membership step on the first manager (swarm-member.sh remove) drains,
+# demotes and removes it, and its instance is terminated right after.
 #
 # The token is never printed or logged; its only appearance on a command line is the local
 # `docker swarm join --token` call.
@@ -90,8 +91,5 @@ create() {
   esac
 }
 
-case "${1:-}" in
-  create) create ;;
-  delete) swarm_leave_if_member ;;
-  *) usage_error "create|delete" "${1:-}" ;;
-esac
+expect_action "create" "$@"
+create

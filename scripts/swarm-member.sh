@@ -2,15 +2,18 @@
 # swarm-member.sh ready|remove: a manager's view of another node (NODE_NAME = its hostname). The
 # step belongs to that node's life, not the manager's: it is replaced when the node is, and a
 # replaced manager only re-runs `ready` on its successor. Its delete runs on a manager, so it works
-# even when the node is already gone.
+# even when the node is already gone — no step's delete runs on the node it belongs to.
 #
 #   ready   waits (bounded) until the swarm lists NODE_NAME as Ready, then removes the Down entries
 #           an earlier host of that name left behind (`docker node ls` shows each node once).
 #   remove  for every swarm node with that exact hostname: a manager is demoted — unless the
-#           managers left would lose quorum, which is refused with the counts —, drained, waited
-#           for (bounded) until no task should run on it, then `docker node rm --force`d. A node
-#           that is or becomes absent is fine; a swarm that is already gone is a warning, not an
-#           error; a swarm that lost quorum is an error that says so.
+#           managers left would lose quorum, which is refused with the counts —, then a node that
+#           is up is drained and waited for (bounded) until no task should run on it; then it is
+#           `docker node rm --force`d (its instance is terminated right after). A Down node
+#           (unreachable, terminated) is not drained: Swarm has already moved its tasks; a warning
+#           says so, a Down manager counts as unreachable in the quorum check. A node that is or
+#           becomes absent is fine; a swarm that is already gone is a warning, not an error; a
+#           swarm that lost quorum is an error that says so.
 #
 # Environment: NODE_NAME, WAIT_TIMEOUT (300), WAIT_INTERVAL.
 set -euo pipefail
@@ -48,41 +51,27 @@ gone_or_die() {
   die "$2 failed for node $1 ($NODE_NAME): see 'docker node inspect $1'"
 }
 
-# require_quorum_without ID: removing manager ID must leave a majority of the remaining managers
-# reachable (Leader or Reachable); otherwise refuse with the counts.
-require_quorum_without() {
-  local id=$1 rows nid status total=0 reachable=0 its=0 after need
-  swarm_read rows docker_cli node ls --format '{{.ID}} {{.ManagerStatus}}'
-  while read -r nid status; do
-    [[ -n "${status:-}" ]] || continue
-    total=$((total + 1))
-    if [[ "$status" == Leader || "$status" == Reachable ]]; then
-      reachable=$((reachable + 1))
-      [[ "$nid" != "$id" ]] || its=1
-    fi
-  done <<<"$rows"
-  after=$((total - 1))
-  need=$((after / 2 + 1))
-  if ((after > 0 && reachable - its < need)); then
-    die "refusing to remove manager $NODE_NAME ($id): the swarm has $total managers of which $reachable are reachable; without it $((reachable - its)) of $after would be, below the quorum of $need. Bring the unreachable managers back ('docker node ls' shows them), or remove them first, then re-run pulumi up"
-  fi
-}
-
+# remove_node ID STATUS: STATUS is the node's status in `docker node ls` (Ready, Down…).
 remove_node() {
-  local id=$1 role err
+  local id=$1 status=$2 role err
   role=$(docker_cli node inspect -f '{{.Spec.Role}}' "$id" 2>/dev/null) || { log "node $id is gone"; return 0; }
+  if [[ "$status" == Down ]]; then
+    warn "$NODE_NAME is Down: removing its entry without draining ($id; Swarm has already moved its tasks to other nodes)"
+  fi
   if [[ "$role" == manager ]]; then
-    require_quorum_without "$id"
+    swarm_require_quorum_without "$id" "$NODE_NAME"
     log "demoting manager $NODE_NAME ($id)"
     if ! err=$(docker_cli node demote "$id" 2>&1 >/dev/null); then
       node_exists "$id" || { log "node $id is gone"; return 0; }
       swarm_api_die "demoting manager $NODE_NAME ($id)" "$err"
     fi
   fi
-  log "draining $NODE_NAME ($id)"
-  docker_cli node update --availability drain "$id" >/dev/null || { gone_or_die "$id" "docker node update --availability drain"; return 0; }
-  WAIT_HINT="see 'docker node ps $id'" \
-    wait_for "$WAIT_TIMEOUT" "$WAIT_INTERVAL" "the tasks on $NODE_NAME ($id) to move away" node_idle "$id"
+  if [[ "$status" != Down ]]; then
+    log "draining $NODE_NAME ($id)"
+    docker_cli node update --availability drain "$id" >/dev/null || { gone_or_die "$id" "docker node update --availability drain"; return 0; }
+    WAIT_HINT="see 'docker node ps $id'" \
+      wait_for "$WAIT_TIMEOUT" "$WAIT_INTERVAL" "the tasks on $NODE_NAME ($id) to move away" node_idle "$id"
+  fi
   log "removing $NODE_NAME ($id) from the swarm"
   docker_cli node rm --force "$id" >/dev/null || gone_or_die "$id" "docker node rm --force"
 }
@@ -111,13 +100,13 @@ case "$ACTION" in
     fi
     require_manager
     swarm_read rows docker_cli node ls --filter "name=$NODE_NAME" --format '{{.ID}} {{.Hostname}} {{.Status}}'
-    ids=$(awk -v n="$NODE_NAME" '$2 == n { print $1 }' <<<"$rows")
-    if [[ -z "$ids" ]]; then
+    mapfile -t entries < <(awk -v n="$NODE_NAME" '$2 == n { print $1, $3 }' <<<"$rows")
+    if ((${#entries[@]} == 0)); then
       log "no node named $NODE_NAME in the swarm: nothing to do"
       exit 0
     fi
-    for id in $ids; do
-      remove_node "$id"
+    for entry in "${entries[@]}"; do
+      remove_node "${entry%% *}" "${entry#* }"
     done
     ;;
 esac

@@ -24,46 +24,6 @@ require_manager() {
   die "this node is not an active swarm manager (swarm state: $state): run this step on the first manager, after swarm-init"
 }
 
-# swarm_leave_if_member: the delete side of swarm-init/swarm-join. Never fails: a node that is
-# gone, has no Docker, or has already left is fine.
-swarm_leave_if_member() {
-  local state id managers err
-  if ! docker_installed; then
-    log "docker is not installed: nothing to leave"
-    return 0
-  fi
-  if ! state=$(swarm_state); then
-    warn "the Docker daemon does not answer: cannot leave the swarm from here; remove this node on a manager with 'docker node rm --force <name>'"
-    return 0
-  fi
-  if [[ "$state" == inactive ]]; then
-    log "not in a swarm: nothing to do"
-    return 0
-  fi
-  # A manager leaving with --force does not shrink the raft group: unless it is the last manager,
-  # demote it first (it can demote itself while the others keep quorum) so that removing
-  # managers one by one never costs the remaining ones their quorum.
-  managers=0
-  if [[ "$state" == active ]] && swarm_is_manager; then
-    managers=$(docker_cli info --format '{{.Swarm.Managers}}' 2>/dev/null || true)
-    [[ "$managers" =~ ^[0-9]+$ ]] || managers=0
-  fi
-  if ((managers > 1)); then
-    id=$(docker_cli info --format '{{.Swarm.NodeID}}' 2>/dev/null || true)
-    if [[ -n "$id" ]]; then
-      log "demoting this manager ($id) before leaving"
-      if ! err=$(docker_cli node demote "$id" 2>&1 >/dev/null); then
-        # Leaving after a quorum refusal would take the swarm's quorum (or its raft data) with it.
-        [[ "$err" != *quorum* && "$err" != *"does not have a leader"* ]] || swarm_api_die "demoting this manager before it leaves" "$err"
-        warn "could not demote this manager ($err); leaving anyway (check 'docker node ls' on another manager)"
-      fi
-    fi
-  fi
-  log "leaving the swarm (state was $state)"
-  docker_cli swarm leave --force >&2 || warn "'docker swarm leave --force' failed; remove this node on a manager with 'docker node rm --force <name>'"
-  return 0
-}
-
 # swarm_api_die WHAT ERROR: a call to the swarm's managers failed. Says so plainly when the
 # managers have lost quorum (Docker: "The swarm does not have a leader"), else shows Docker's text.
 swarm_api_die() {
@@ -90,9 +50,39 @@ swarm_read() {
   printf -v "$into" '%s' "$out"
 }
 
+# swarm_require_quorum_without ID NAME: removing manager ID (hostname NAME) must leave a majority
+# of the other managers reachable (Leader or Reachable); otherwise refuse with the counts. A Down
+# node counts as unreachable whatever raft last said of it, so removing one never lowers the
+# reachable count: it is refused only when the swarm has already lost quorum.
+swarm_require_quorum_without() {
+  local id=$1 name=$2 rows nid status manager_status total=0 reachable=0 its=0 after need
+  swarm_read rows docker_cli node ls --format '{{.ID}} {{.Status}} {{.ManagerStatus}}'
+  while read -r nid status manager_status; do
+    [[ -n "${manager_status:-}" ]] || continue
+    total=$((total + 1))
+    [[ "$status" != Down ]] || continue
+    if [[ "$manager_status" == Leader || "$manager_status" == Reachable ]]; then
+      reachable=$((reachable + 1))
+      [[ "$nid" != "$id" ]] || its=1
+    fi
+  done <<<"$rows"
+  if ((its == 0)); then
+    need=$((total / 2 + 1))
+    ((reachable >= need)) ||
+      die "cannot remove manager $name ($id, not reachable): the swarm has $total managers of which $reachable are reachable, below the quorum of $need, so it has already lost quorum and no manager can be demoted or removed. Start the managers that are down; if they are lost for good, see docs/operations.md, 'A swarm that lost quorum', then re-run pulumi up"
+    return 0
+  fi
+  after=$((total - 1))
+  need=$((after / 2 + 1))
+  if ((after > 0 && reachable - 1 < need)); then
+    die "refusing to remove manager $name ($id): the swarm has $total managers of which $reachable are reachable; without it $((reachable - 1)) of $after would be, below the quorum of $need. Bring the unreachable managers back ('docker node ls' shows them), or remove them first, then re-run pulumi up"
+  fi
+}
+
 # swarm_prune_stale NAME KEEP_ID: remove the entries a replaced host left behind under hostname
-# NAME (every Down entry but KEEP_ID; a Down manager is demoted first), so that `docker node ls`
-# shows each node once. Entries that are not Down are left alone with a warning. Runs on a manager.
+# NAME (every Down entry but KEEP_ID; a Down manager is demoted first, within quorum), so that
+# `docker node ls` shows each node once. Entries that are not Down are left alone with a warning.
+# Runs on a manager.
 swarm_prune_stale() {
   local name=$1 keep=$2 rows id status role err
   swarm_read rows docker_cli node ls --filter "name=$name" --format '{{.ID}} {{.Hostname}} {{.Status}}'
@@ -104,6 +94,7 @@ swarm_prune_stale() {
     fi
     role=$(docker_cli node inspect -f '{{.Spec.Role}}' "$id" 2>/dev/null) || continue
     if [[ "$role" == manager ]]; then
+      swarm_require_quorum_without "$id" "$name"
       log "demoting the old entry $id of $name (Down)"
       err=$(docker_cli node demote "$id" 2>&1 >/dev/null) || swarm_api_die "demoting the old entry $id of $name" "$err"
     fi

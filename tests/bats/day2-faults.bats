@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # Day-2 faults across the node scripts: a swarm that lost quorum (every step says so), a destroy
-# whose swarm is already gone (it completes, with warnings), a step stopped by SIGTERM (its
+# whose swarm is already gone (it completes, with warnings), a node that is unreachable (its
+# membership step completes on the manager, with a warning), a step stopped by SIGTERM (its
 # wall-clock bound) in the middle of writing /etc/flocker (no temporary file is left).
 # shellcheck disable=SC2154 # $stderr is set by `run --separate-stderr`
 
@@ -48,11 +49,19 @@ setup() {
   done
   run_script spark-network delete
   assert_success
-  run_script swarm-join delete
-  assert_success
-  run_script swarm-init delete
-  assert_success
   assert_no_mutations
+}
+
+@test "replacing or removing an unreachable node: its membership step completes on the manager, with a warning" {
+  echo Down >"$STUB_STATE/docker/nodes/n105/status"
+  echo 1 >"$STUB_STATE/docker/nodes/n105/tasks"
+  stub_set docker/nodes/n105/drain-polls 100
+  run_script swarm-member remove
+  assert_success
+  assert_stderr_contains "WARNING: aws-105 is Down: removing its entry without draining"
+  assert_mutations <<<"docker node rm --force n105"
+  run_script swarm-label remove
+  assert_success
 }
 
 @test "destroy with the swarm alive: the services go (scaled to 0 first), a missing one is fine" {

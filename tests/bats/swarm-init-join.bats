@@ -145,31 +145,26 @@ EOF2
   assert_stderr_contains "the Docker daemon does not answer 'docker info'"
 }
 
-@test "init delete: leaves; already out, or no docker at all, is fine" {
-  swarm_is active manager
-  add_node selfnode01 aws-101 Ready manager
-  run_script swarm-init delete
-  assert_success
-  assert_mutations <<<"docker swarm leave --force"
-  clear_logs
-  run_script swarm-init delete
-  assert_success
-  assert_no_mutations
-  uninstall docker
-  run_script swarm-init delete
-  assert_success
-  assert_stderr_contains "docker is not installed: nothing to leave"
+@test "init with peers: the old entry is not demoted when the managers have already lost quorum" {
+  replaced_first_manager
+  add_node n103 aws-103 Down manager # n103 went down too: 2 of 4 managers are reachable
+  stub_set docker/nodes/n103/manager-status Unreachable
+  init_with_peers
+  assert_failure 1
+  assert_stderr_contains "cannot remove manager aws-101 (old101, not reachable): the swarm has 4 managers of which 2 are reachable, below the quorum of 3, so it has already lost quorum"
+  refute_called_matching '^docker node (demote|rm)'
+  [[ -d "$STUB_STATE/docker/nodes/old101" ]]
 }
 
-@test "init delete: Docker refuses the demotion (the others would lose quorum) -> stops, does not leave" {
+@test "init and join have no delete: the program runs none on the node itself (usage error)" {
   swarm_is active manager
-  add_node selfnode01 aws-101 Ready manager
-  add_node n102 aws-102 Down manager
-  stub_fail demote-quorum always
-  run_script swarm-init delete
-  assert_failure 1
-  assert_stderr_contains "demoting this manager before it leaves refused by Docker: it would leave the swarm's managers without quorum"
-  refute_called_matching '^docker swarm leave'
+  local script
+  for script in swarm-init swarm-join; do
+    run_script "$script" delete
+    assert_failure 2
+    assert_stderr_contains "unknown action 'delete': usage: $script.sh create"
+  done
+  assert_no_mutations
 }
 
 # ------------------------------------------------------------------------------------ swarm-peer
@@ -325,29 +320,4 @@ EOF2
   assert_failure 1
   assert_stderr_contains "no join token on stdin"
   refute_called_matching '^docker'
-}
-
-@test "join delete: a manager demotes itself (others keep quorum), then leaves" {
-  swarm_is active manager
-  add_node selfnode01 aws-102 Ready manager
-  add_node othermgr01 aws-101 Ready manager
-  run_script swarm-join delete
-  assert_success
-  assert_mutations <<'EOF2'
-docker node demote selfnode01
-docker swarm leave --force
-EOF2
-}
-
-@test "join delete: tolerates a node already out, a daemon down, no docker" {
-  run_script swarm-join delete
-  assert_success
-  assert_no_mutations
-  stub_fail docker-daemon always
-  run_script swarm-join delete
-  assert_success
-  assert_stderr_contains "the Docker daemon does not answer"
-  uninstall docker
-  run_script swarm-join delete
-  assert_success
 }

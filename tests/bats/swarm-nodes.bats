@@ -92,17 +92,59 @@ EOF2
   assert_no_mutations
 }
 
-@test "remove: an unreachable manager goes while the reachable ones keep quorum" {
+@test "remove: a Down manager is demoted and removed without draining, with a warning" {
   add_node n102 aws-102 Ready manager
-  add_node n103 aws-103 Down manager
+  add_node n103 aws-103 Down manager 1
   stub_set docker/nodes/n103/manager-status Unreachable
+  stub_set docker/nodes/n103/drain-polls 100 # a drain would never finish: it must not be waited for
   NODE_NAME=aws-103 run_script swarm-member remove
   assert_success
   assert_mutations <<'EOF2'
 docker node demote n103
-docker node update --availability drain n103
 docker node rm --force n103
 EOF2
+  assert_stderr_contains "WARNING: aws-103 is Down: removing its entry without draining (n103; Swarm has already moved its tasks to other nodes)"
+  refute_called_matching '^docker node ps'
+  clear_logs
+  NODE_NAME=aws-103 run_script swarm-member remove
+  assert_success
+  assert_no_mutations
+}
+
+@test "remove: a Down worker (unreachable, terminated) is removed at once, its tasks not waited for" {
+  add_node n106 aws-106 Down worker 2
+  stub_set docker/nodes/n106/drain-polls 100
+  NODE_NAME=aws-106 run_script swarm-member remove
+  assert_success
+  assert_mutations <<<"docker node rm --force n106"
+  assert_stderr_contains "WARNING: aws-106 is Down: removing its entry without draining"
+  refute_called_matching '^docker node ps'
+  [[ ! -e "$STUB_STATE/docker/nodes/n106" ]]
+}
+
+@test "remove: a Down manager that raft still lists Reachable counts as unreachable: fine while the others keep quorum" {
+  stub_set docker/nodes/selfnode01/manager-status Leader
+  add_node n102 aws-102 Ready manager
+  add_node n103 aws-103 Down manager
+  stub_set docker/nodes/n103/manager-status Reachable
+  NODE_NAME=aws-103 run_script swarm-member remove
+  assert_success
+  assert_mutations <<'EOF2'
+docker node demote n103
+docker node rm --force n103
+EOF2
+}
+
+@test "remove: a Down manager when the swarm has already lost quorum -> says so, changes nothing" {
+  stub_set docker/nodes/selfnode01/manager-status Leader
+  add_node n102 aws-102 Down manager
+  stub_set docker/nodes/n102/manager-status Unreachable
+  add_node n103 aws-103 Down manager
+  stub_set docker/nodes/n103/manager-status Reachable # raft has not noticed yet
+  NODE_NAME=aws-103 run_script swarm-member remove
+  assert_failure 1
+  assert_stderr_contains "cannot remove manager aws-103 (n103, not reachable): the swarm has 3 managers of which 1 are reachable, below the quorum of 2, so it has already lost quorum and no manager can be demoted or removed. Start the managers that are down; if they are lost for good, see docs/operations.md, 'A swarm that lost quorum'"
+  assert_no_mutations
 }
 
 @test "remove: a worker is drained and removed; absent afterwards -> nothing (second run)" {
@@ -129,19 +171,19 @@ EOF2
   assert_mutations <<'EOF2'
 docker node update --availability drain new105
 docker node rm --force new105
-docker node update --availability drain old105
 docker node rm --force old105
 EOF2
   [[ -d "$STUB_STATE/docker/nodes/n1050" ]]
 }
 
 @test "remove: a node that disappears mid-way is fine" {
-  add_node n102 aws-102 Down manager
+  add_node n102 aws-102 Ready manager
   stub_fail node-vanish-demote 1
   NODE_NAME=aws-102 run_script swarm-member remove
   assert_success
   assert_mutations <<<"docker node demote n102"
   assert_stderr_contains "node n102 is gone"
+  refute_called_matching '^docker node rm'
 }
 
 @test "remove: tasks never leave -> fails at the bound" {
