@@ -51,6 +51,7 @@ export = async (): Promise<StackOutputs> => {
     rootVolumeSizeGiB: config.rootVolumeSizeGiB,
     image: checked.image,
     sshUser: config.sshUser,
+    sshKeyGeneration: config.sshKeyGeneration,
     flocker: config.flocker,
     ubuntuArchiveMirror: config.ubuntuArchiveMirror,
     dockerPackage: config.dockerPackage,

@@ -12,6 +12,7 @@ import { remoteBaseDir } from "../lib/remotePaths";
 import { LOCAL_SCRIPTS_DIR } from "../lib/scripts";
 import { NodeSpec } from "../lib/topology";
 import { scriptStep, StepTarget } from "./remoteStep";
+import { SshKeyGeneration, sshKeyStep } from "./sshKeyStep";
 
 /** How long the first SSH contact may wait for a booting instance: about 60 dials of up to 15 s. */
 const BOOT_DIAL_ATTEMPTS = 60;
@@ -32,10 +33,13 @@ export interface NodeHostArgs {
   readonly rootVolumeSizeGiB: number;
   readonly subnetId: pulumi.Input<string>;
   readonly securityGroupIds: pulumi.Input<string>[];
+  /** The key pair a new instance launches with; a running one keeps its own (see sshKey). */
   readonly keyName: pulumi.Input<string>;
   readonly sshUser: string;
-  /** Secret. */
-  readonly sshPrivateKey: pulumi.Input<string>;
+  /** The key generation every step logs in with; the node's first step installs it. */
+  readonly sshKey: SshKeyGeneration;
+  /** The generation a running node may still hold, which installs sshKey (absent for generation 1). */
+  readonly previousSshKey?: SshKeyGeneration;
   readonly flocker: FlockerSource;
   /** Empty: the image's own apt mirror. */
   readonly ubuntuArchiveMirror: string;
@@ -104,19 +108,43 @@ export class NodeHost extends pulumi.ComponentResource {
       },
       // deleteBeforeReplace: the replacement asks for the same fixed privateIp, which EC2 refuses
       // while the old instance holds it (InvalidIPAddress.InUse).
-      { parent: this, ignoreChanges: args.ignoreAmiChanges ? ["ami"] : undefined, deleteBeforeReplace: true },
+      // keyName: a new key pair (a key rotation) must not replace the running instance; the
+      // ssh-key step below gives it the new key instead. A replacement for another reason still
+      // launches with the current key pair: the engine takes a replacement's inputs from the
+      // program, not from the ignored old values.
+      {
+        parent: this,
+        ignoreChanges: [...(args.ignoreAmiChanges ? ["ami"] : []), "keyName"],
+        deleteBeforeReplace: true,
+      },
     );
     this.publicIp = this.instance.publicIp;
+
+    // Before anything else logs in with the current key: it may not be on the node yet.
+    const sshKey = sshKeyStep(
+      `${name}-ssh-key`,
+      {
+        nodeName: node.name,
+        host: this.instance.publicIp,
+        sshUser: args.sshUser,
+        instanceId: this.instance.id,
+        current: args.sshKey,
+        previous: args.previousSshKey,
+        dependsOn: args.networkReady ?? [],
+      },
+      this,
+    );
 
     const connection: command.types.input.remote.ConnectionArgs = {
       host: this.instance.publicIp,
       user: args.sshUser,
-      privateKey: pulumi.secret(args.sshPrivateKey),
+      privateKey: pulumi.secret(args.sshKey.privateKey),
       dialErrorLimit: BOOT_DIAL_ATTEMPTS,
       perDialTimeout: SSH_DIAL_TIMEOUT_SECONDS,
     };
     const stepConnection: command.types.input.remote.ConnectionArgs = { ...connection, dialErrorLimit: STEP_DIAL_ATTEMPTS };
-    // The first SSH contact: it retries while the instance boots, and every step runs these files.
+    // The first contact of pulumi-command's SSH (the ssh-key step has waited for the boot), and
+    // every step runs these files.
     const scripts = new command.remote.CopyToRemote(
       `${name}-scripts`,
       {
@@ -127,7 +155,7 @@ export class NodeHost extends pulumi.ComponentResource {
         remotePath: remoteBaseDir(args.sshUser),
         triggers: [this.instance.id],
       },
-      { parent: this, dependsOn: args.networkReady },
+      { parent: this, dependsOn: [...(args.networkReady ?? []), sshKey] },
     );
     const copies: pulumi.Resource[] = [scripts];
     const flockerPackages = args.flocker.kind === "packages" ? args.flocker.packages : undefined;

@@ -129,9 +129,9 @@ describe("nodes", () => {
     }
   });
 
-  test("the AMI is Canonical's newest Ubuntu 16.04 and a newer one does not replace nodes", () => {
+  test("the AMI is Canonical's newest Ubuntu 16.04 and a newer one does not replace nodes (nor does a new key pair)", () => {
     expect(instance("aws-101").inputs.ami).toBe("ami-0mockubuntu00001");
-    expect(instance("aws-101").options.ignoreChanges).toEqual(["ami"]);
+    expect(instance("aws-101").options.ignoreChanges).toEqual(["ami", "keyName"]);
   });
 
   test("a stack-generated ED25519 key pair; the private key only travels as a secret", () => {
@@ -270,6 +270,9 @@ describe("remote steps", () => {
       expect(waitsFor(run, `nodes-${node}-boot`, `nodes-${node}-scripts`)).toBe(true);
       // SSH from the operator needs the subnet's route to the internet.
       expect(waitsFor(run, `nodes-${node}-scripts`, "network-subnet-routes")).toBe(true);
+      // The node's login user takes the current key before anything logs in with it.
+      expect(waitsFor(run, `nodes-${node}-scripts`, `nodes-${node}-ssh-key`)).toBe(true);
+      expect(waitsFor(run, `nodes-${node}-ssh-key`, "network-subnet-routes")).toBe(true);
     }
     for (const step of commands()) expect((step.inputs.triggers as unknown[]).length).toBeGreaterThanOrEqual(1);
   });
