@@ -134,7 +134,11 @@ export interface TemporaryKey {
   readonly remove: () => void;
 }
 
-export function writeTemporaryKey(key: string, tmpDir: string): TemporaryKey {
+/**
+ * `removeOnSignal: false` is for a tool that must go on using the key after Ctrl-C to put things
+ * back (npm run restore scales the Spark master back up): it handles the signals and removes the key.
+ */
+export function writeTemporaryKey(key: string, tmpDir: string, removeOnSignal = true): TemporaryKey {
   const dir = fs.mkdtempSync(path.join(tmpDir, "swarm-flocker-ssh-"));
   fs.chmodSync(dir, 0o700);
   const file = path.join(dir, "id");
@@ -156,7 +160,7 @@ export function writeTemporaryKey(key: string, tmpDir: string): TemporaryKey {
       },
     ]),
   ) as Record<(typeof SIGNALS)[number], () => void>;
-  for (const signal of SIGNALS) process.once(signal, onSignal[signal]);
+  if (removeOnSignal) for (const signal of SIGNALS) process.once(signal, onSignal[signal]);
   return { file, remove };
 }
 

@@ -1,0 +1,366 @@
+/**
+ * The part of `npm run restore` that changes things, once every check has passed: the restore
+ * volume's life (tools/restoreVolume.ts) around the node script's actions (scripts/dataset-restore.sh)
+ * over ssh, the clean-up that runs whatever fails, and the report of what state is left.
+ */
+import * as os from "os";
+import type { NodeOutput } from "../lib/stackOutputs";
+import { remoteScriptsDir } from "../lib/remotePaths";
+import { EXIT_FAILED, EXIT_OK } from "./cli";
+import { displayCommand } from "./deployPreflight";
+import {
+  RESTORE_DEVICE,
+  RESTORE_DEVICE_ON_NODE,
+  RESTORE_VOLUME_TAG,
+  attachRestoreVolume,
+  createRestoreVolume,
+  deleteRestoreVolume,
+  deleteVolumeCommand,
+  detachRestoreVolume,
+  waitUntilAvailable,
+  type Ec2,
+  type NodeInstance,
+  type Snapshot,
+} from "./restoreVolume";
+import { sshCommand, type AccessDeps, type AccessOutputs, type TemporaryKey } from "./stackAccess";
+
+/** The service that mounts the Spark dataset (components/spark.ts; tests/restore.test.ts checks it against the program). */
+export const SPARK_MASTER_SERVICE = "spark-master";
+/** The node script (the repository's copy is what `pulumi up` put on every node). */
+const RESTORE_SCRIPT = "dataset-restore.sh";
+/** Where the restore volume is mounted on the node, read-only, for the copy. */
+const MOUNT_POINT = "/mnt/swarm-flocker-restore";
+/** The remote wrapper's exit code when the node has no dataset-restore.sh, and the copy's "did nothing". */
+const DID_NOTHING = 3;
+/** ssh's own exit code for a connection it could not make. */
+export const SSH_FAILED = 255;
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+export interface Request {
+  readonly stack: string;
+  readonly snapshotId: string;
+  readonly dataset: string;
+  readonly yes: boolean;
+  readonly keepVolume: boolean;
+}
+
+/** The dataset's id and where the restore runs. */
+export interface Target {
+  readonly datasetId: string;
+  readonly nodeName: string;
+  readonly node: NodeOutput;
+  /** Swarm managers, in the order they are asked to scale the master. */
+  readonly managers: readonly string[];
+}
+
+/** Everything one restore needs once the checks have passed. */
+export interface Run {
+  readonly request: Request;
+  readonly deps: AccessDeps;
+  readonly outputs: AccessOutputs;
+  readonly target: Target;
+  readonly ec2: Ec2;
+  readonly instance: NodeInstance;
+  readonly snapshot: Snapshot;
+  /** An image already on the node (the Spark master's): the copy pulls nothing. */
+  readonly copyImage: string;
+  readonly key: TemporaryKey;
+}
+
+/** Where things stand, for the clean-up and the report. */
+interface RestoreState {
+  volumeId?: string;
+  attachRequested: boolean;
+  mountRequested: boolean;
+  unmounted: boolean;
+  volume: "none" | "attached" | "detached" | "deleted";
+  master?: { manager: string; previous: number; restored: boolean };
+  dataset: "unchanged" | "replaced" | "partial";
+}
+
+class StepFailed extends Error {}
+
+function say(run: Run, text: string): void {
+  run.deps.stdout(`restore: ${text}\n`);
+}
+
+/** One string for the remote shell (ssh joins its arguments with spaces): the deployed script, as root. */
+function remoteScript(run: Run, action: string, env: Readonly<Record<string, string>>): string[] {
+  const word = (text: string) => displayCommand([text]);
+  const script = `${remoteScriptsDir(run.outputs.sshUser)}/${RESTORE_SCRIPT}`;
+  const assignments = Object.entries(env).map(([name, value]) => `${name}=${word(value)}`);
+  const missing = `${RESTORE_SCRIPT} is not on this node yet: deploy the current scripts with npm run deploy -- --stack ${run.request.stack}`;
+  return [
+    `if [ -f ${word(script)} ]; then sudo env ${assignments.join(" ")} bash ${word(script)} ${action}; else echo ${word(missing)} >&2; exit ${DID_NOTHING}; fi`,
+  ];
+}
+
+function sshTo(run: Run, nodeName: string, action: string, env: Readonly<Record<string, string>>): string[] {
+  return sshCommand(run.key, run.outputs.sshUser, run.outputs.nodes[nodeName].publicIp, remoteScript(run, action, env));
+}
+
+/** What the master's node gets for check, mount and copy. */
+function nodeEnv(run: Run): Record<string, string> {
+  return { DATASET: run.request.dataset, COPY_IMAGE: run.copyImage, DEVICE: RESTORE_DEVICE_ON_NODE, MOUNT_POINT };
+}
+
+/** Runs an action of the node script on `nodeName`, its output on the operator's terminal; its exit code. */
+function onNode(run: Run, nodeName: string, action: string, env: Readonly<Record<string, string>>): number {
+  return run.deps.interact(sshTo(run, nodeName, action, env));
+}
+
+/** The same on the first manager that answers over ssh, `first` first; stdout is captured. */
+function onManager(run: Run, action: string, env: Readonly<Record<string, string>>, first?: string) {
+  const order = first ? [first, ...run.target.managers.filter((m) => m !== first)] : run.target.managers;
+  let code = SSH_FAILED;
+  for (const manager of order) {
+    const result = run.deps.capture(sshTo(run, manager, action, env), withoutPassphrase(run.deps.env));
+    run.deps.stderr(result.stderr);
+    code = result.status;
+    if (code !== SSH_FAILED) return { manager, code, stdout: result.stdout };
+    const next = manager !== order.at(-1) ? "; trying the next manager" : "";
+    run.deps.stderr(`restore: ssh to ${manager} (${run.outputs.nodes[manager].publicIp}) failed${next}.\n`);
+  }
+  return { manager: undefined, code, stdout: "" };
+}
+
+/** ssh has no use for the passphrase. */
+function withoutPassphrase(env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
+  const copy = { ...env };
+  delete copy.PULUMI_CONFIG_PASSPHRASE;
+  delete copy.PULUMI_CONFIG_PASSPHRASE_FILE;
+  return copy;
+}
+
+/** The read-only check on the master's node, before anything changes; its exit code. */
+export function checkNode(run: Run): number {
+  say(
+    run,
+    `checking ${run.target.nodeName} (dataset ${run.request.dataset}, image ${run.copyImage}, ${RESTORE_DEVICE_ON_NODE} free)`,
+  );
+  return onNode(run, run.target.nodeName, "check", nodeEnv(run));
+}
+
+/** The steps that change things, in order; throws at the first that fails or after a signal. */
+async function restoreSteps(run: Run, state: RestoreState, interrupted: () => boolean): Promise<void> {
+  const { ec2, request, target, instance } = run;
+  const checkpoint = () => {
+    if (interrupted()) throw new StepFailed("stopped before the next step");
+  };
+  say(run, `creating an encrypted volume from ${request.snapshotId} in ${instance.zone}`);
+  state.volumeId = await createRestoreVolume(ec2, {
+    snapshotId: request.snapshotId,
+    zone: instance.zone,
+    stack: request.stack,
+    dataset: request.dataset,
+  });
+  await waitUntilAvailable(ec2, state.volumeId, "created");
+  checkpoint();
+  say(run, `attaching ${state.volumeId} to ${target.nodeName} (${instance.instanceId}) at ${RESTORE_DEVICE}`);
+  state.attachRequested = true;
+  await attachRestoreVolume(ec2, state.volumeId, instance.instanceId);
+  state.volume = "attached";
+  checkpoint();
+
+  say(run, `mounting it read-only at ${MOUNT_POINT} on ${target.nodeName}`);
+  state.mountRequested = true;
+  const mounted = onNode(run, target.nodeName, "mount", { ...nodeEnv(run), VOLUME_ID: state.volumeId });
+  if (mounted !== 0)
+    throw new StepFailed(`mounting the restore volume on ${target.nodeName} failed (exit ${mounted}, see above)`);
+  checkpoint();
+
+  say(run, `scaling ${SPARK_MASTER_SERVICE} to 0`);
+  const stopped = onManager(run, "stop-master", { SERVICE_NAME: SPARK_MASTER_SERVICE });
+  // The script prints the replicas before it changes anything: known, they are brought back.
+  const previous = /^(\d+)$/m.exec(stopped.stdout)?.[1];
+  if (stopped.manager !== undefined && previous !== undefined) {
+    state.master = { manager: stopped.manager, previous: Number(previous), restored: false };
+  }
+  if (stopped.code !== 0) {
+    throw new StepFailed(
+      stopped.manager === undefined
+        ? `no manager answered over ssh (${target.managers.join(", ")}), so ${SPARK_MASTER_SERVICE} could not be stopped`
+        : `stopping ${SPARK_MASTER_SERVICE} on ${stopped.manager} failed (exit ${stopped.code}, see above)`,
+    );
+  }
+  if (state.master?.previous === 0) say(run, `${SPARK_MASTER_SERVICE} had 0 replicas before the restore: it stays at 0`);
+  checkpoint();
+
+  say(
+    run,
+    `replacing the files of dataset ${request.dataset} with the snapshot's on ${target.nodeName} (a big dataset takes a while)`,
+  );
+  const copied = onNode(run, target.nodeName, "copy", nodeEnv(run));
+  if (copied === DID_NOTHING) throw new StepFailed(`the copy did not start (see above)`);
+  if (copied !== 0) {
+    state.dataset = "partial";
+    throw new StepFailed(`the copy on ${target.nodeName} failed (exit ${copied}, see above)`);
+  }
+  state.dataset = "replaced";
+}
+
+/**
+ * Puts back what the steps changed, as far as it can: the copy stopped and the volume unmounted on
+ * the node (before the master may write again), the master's replicas, the volume detached and
+ * deleted (kept with --keep-volume). Returns what it could not do.
+ */
+async function cleanUp(run: Run, state: RestoreState): Promise<string[]> {
+  const problems: string[] = [];
+  const { ec2, request, target } = run;
+  if (state.mountRequested) {
+    const code = onNode(run, target.nodeName, "unmount", { MOUNT_POINT });
+    if (code === 0) state.unmounted = true;
+    else problems.push(`unmounting ${MOUNT_POINT} on ${target.nodeName} failed (exit ${code}, see above)`);
+  }
+  if (state.master && state.master.previous > 0) {
+    say(run, `scaling ${SPARK_MASTER_SERVICE} back to ${state.master.previous}`);
+    const env = { SERVICE_NAME: SPARK_MASTER_SERVICE, REPLICAS: String(state.master.previous) };
+    const started = onManager(run, "start-master", env, state.master.manager);
+    if (started.code === 0) state.master.restored = true;
+    else
+      problems.push(`scaling ${SPARK_MASTER_SERVICE} back to ${state.master.previous} failed (exit ${started.code}, see above)`);
+  } else if (state.master) {
+    state.master.restored = true;
+  }
+  if (state.volumeId === undefined) return problems;
+  if (state.mountRequested && !state.unmounted) {
+    problems.push(`${state.volumeId} is not detached: it may still be mounted on ${target.nodeName}`);
+    return problems;
+  }
+  try {
+    if (state.attachRequested) {
+      say(run, `detaching ${state.volumeId}`);
+      await detachRestoreVolume(ec2, state.volumeId);
+    } else {
+      await waitUntilAvailable(ec2, state.volumeId, "created");
+    }
+    state.volume = "detached";
+    if (!request.keepVolume) {
+      say(run, `deleting ${state.volumeId}`);
+      await deleteRestoreVolume(ec2, state.volumeId);
+      state.volume = "deleted";
+    }
+  } catch (error) {
+    problems.push(error instanceof Error ? error.message : String(error));
+  }
+  return problems;
+}
+
+/** The state lines of the report: the dataset, the master, the restore volume. */
+function stateReport(run: Run, state: RestoreState): string[] {
+  const { request, target, ec2 } = run;
+  const dataset = {
+    unchanged: `dataset ${request.dataset}: unchanged`,
+    replaced: `dataset ${request.dataset}: holds the files of ${request.snapshotId}`,
+    partial: `dataset ${request.dataset}: its previous files may be deleted and it may hold only part of ${request.snapshotId}'s; the snapshot is untouched: run the restore again`,
+  }[state.dataset];
+  let master: string;
+  if (state.master === undefined) master = `${SPARK_MASTER_SERVICE}: not stopped`;
+  else if (state.master.restored) master = `${SPARK_MASTER_SERVICE}: ${state.master.previous} replica(s), as before`;
+  else {
+    const scale = `docker service scale ${SPARK_MASTER_SERVICE}=${state.master.previous}`;
+    master = `${SPARK_MASTER_SERVICE}: still at 0 replicas: npm run ssh -- --stack ${request.stack} ${target.managers[0]} -- ${scale}`;
+  }
+  const id = state.volumeId;
+  let volume: string;
+  if (id === undefined) volume = "restore volume: none was made";
+  else if (state.volume === "deleted") volume = `restore volume ${id}: deleted`;
+  else if (state.volume === "detached" && request.keepVolume) {
+    volume = `restore volume ${id}: kept, detached (--keep-volume); delete it with ${deleteVolumeCommand(ec2.region, id)}`;
+  } else if (state.volume === "attached") {
+    const mounted = state.unmounted ? "" : ` and maybe mounted at ${MOUNT_POINT}`;
+    volume = `restore volume ${id} (tagged ${RESTORE_VOLUME_TAG}=${request.stack}): still attached to ${target.nodeName} at ${RESTORE_DEVICE}${mounted}: unmount it, then aws ec2 detach-volume --region ${ec2.region} --volume-id ${id} and ${deleteVolumeCommand(ec2.region, id)}`;
+  } else {
+    volume = `restore volume ${id} (tagged ${RESTORE_VOLUME_TAG}=${request.stack}): left behind: ${deleteVolumeCommand(ec2.region, id)}`;
+  }
+  return [dataset, master, volume];
+}
+
+/**
+ * Ctrl-C, TERM and HUP while the tool holds the key: before anything changes they end the tool
+ * (the key removed); once things change the first one stops the steps and lets the clean-up put
+ * things back, a second one leaves them as they are and says so.
+ */
+export class Interrupts {
+  private count = 0;
+  private report: (() => string[]) | undefined;
+  private readonly listener = (signal: NodeJS.Signals) => this.received(signal);
+
+  constructor(
+    private readonly key: TemporaryKey,
+    private readonly stderr: (text: string) => void,
+  ) {
+    for (const signal of SIGNALS) process.on(signal, this.listener);
+  }
+
+  get requested(): boolean {
+    return this.count > 0;
+  }
+
+  /** From now on a signal stops the steps instead of the tool; `report` says where things stand. */
+  changing(report: () => string[]): void {
+    this.report = report;
+  }
+
+  dispose(): void {
+    for (const signal of SIGNALS) process.removeListener(signal, this.listener);
+  }
+
+  private received(signal: NodeJS.Signals): void {
+    this.count += 1;
+    if (this.report !== undefined && this.count === 1) {
+      this.stderr(
+        `restore: ${signal}: stopping, then putting things back (master, restore volume); ${signal} again leaves them as they are.\n`,
+      );
+      return;
+    }
+    if (this.report !== undefined) {
+      this.stderr(
+        ["restore: stopped before putting things back. State now:", ...this.report().map((l) => `  ${l}`), ""].join("\n"),
+      );
+    }
+    this.key.remove();
+    this.dispose();
+    process.exit(128 + (os.constants.signals[signal] ?? 0));
+  }
+}
+
+/** Runs the steps, then the clean-up whatever happened; prints the outcome; the tool's exit code. */
+export async function executeRestore(run: Run, interrupts: Interrupts): Promise<number> {
+  const state: RestoreState = {
+    attachRequested: false,
+    mountRequested: false,
+    unmounted: false,
+    volume: "none",
+    dataset: "unchanged",
+  };
+  interrupts.changing(() => stateReport(run, state));
+  let failure: string | undefined;
+  try {
+    await restoreSteps(run, state, () => interrupts.requested);
+  } catch (error) {
+    failure = error instanceof Error ? error.message : String(error);
+    // A Ctrl-C also ends the ssh or aws child the step waited for: let its listener run first.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (interrupts.requested) failure = `interrupted: ${failure}`;
+  }
+  const problems = await cleanUp(run, state);
+  const { request } = run;
+  if (failure === undefined && problems.length === 0) {
+    const volume = stateReport(run, state)[2];
+    say(
+      run,
+      `done: dataset ${request.dataset} of stack ${request.stack} holds the files of ${request.snapshotId} (taken ${run.snapshot.startTime}); ${SPARK_MASTER_SERVICE} runs again; ${volume}`,
+    );
+    return EXIT_OK;
+  }
+  const lines = [
+    failure !== undefined ? `restore failed: ${failure}` : "restore: the dataset was restored, but putting things back failed",
+    ...problems.map((p) => `  also: ${p}`),
+    "State now:",
+    ...stateReport(run, state).map((l) => `  ${l}`),
+    "",
+  ];
+  run.deps.stderr(lines.join("\n"));
+  return EXIT_FAILED;
+}
