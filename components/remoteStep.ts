@@ -47,9 +47,10 @@ export interface ScriptStepArgs {
    * Whose life the step follows. "node": the target's instance id is a replacement trigger, so a
    * replaced node re-runs the step's delete and create. "cluster": the target is only where the
    * step runs (a dataset, another node's membership); a replaced target re-runs the create in place
-   * (a changed connection is an update) and never the delete. The target's id stays first in the
-   * triggers but is ignored (`ignoreChanges: triggers[0]`), so a step created with "node" switches
-   * to "cluster" without being replaced. @default "node"
+   * (a changed connection is an update) and never the delete. The first trigger is ignored
+   * (`ignoreChanges: triggers[0]`), so a step created with "node" (the target's id there) switches
+   * to "cluster" without being replaced; a cluster step holds a fixed mark there instead of the id
+   * (CLUSTER_LIFECYCLE_MARK). @default "node"
    */
   readonly lifecycle?: "node" | "cluster";
   /**
@@ -66,6 +67,16 @@ const DEFAULT_STEP_TIMEOUT = "20m";
 
 /** Where the target's instance id sits among a step's triggers. */
 const TARGET_INSTANCE_TRIGGER = "triggers[0]";
+
+/**
+ * A cluster step's first trigger. Never the target's instance id, although that slot is ignored:
+ * instances are deleteBeforeReplace, and before deleting one the engine replaces every resource
+ * whose triggers depend on it — it marks the whole `triggers` input unknown, and `ignoreChanges`
+ * paths inside it are not applied there (Pulumi's calculateDependentReplacements; the command
+ * provider honours only top-level names). A dataset step holding its node's id would be deleted
+ * with that node.
+ */
+const CLUSTER_LIFECYCLE_MARK = "lifecycle: cluster";
 
 export function scriptStep(name: string, args: ScriptStepArgs, parent: pulumi.Resource): command.remote.Command {
   const env = pulumi.output(args.env ?? {});
@@ -87,7 +98,7 @@ export function scriptStep(name: string, args: ScriptStepArgs, parent: pulumi.Re
       create: commandLine(args.action, createTimeout),
       delete: args.deleteAction ? commandLine(args.deleteAction, DEFAULT_STEP_TIMEOUT) : undefined,
       stdin: args.stdin === undefined ? undefined : pulumi.secret(args.stdin),
-      triggers: [args.target.instanceId, ...(args.triggers ?? [])],
+      triggers: [args.lifecycle === "cluster" ? CLUSTER_LIFECYCLE_MARK : args.target.instanceId, ...(args.triggers ?? [])],
       addPreviousOutputInEnv: false,
       logging: args.secretOutput ? "none" : undefined,
     },

@@ -30,9 +30,14 @@ export interface SwarmArgs {
  * - Every joined node has a membership step on the first manager that belongs to the member's
  *   life, not the manager's (`lifecycle: "cluster"`, the member's instance id as its trigger): its
  *   create waits until the node is Ready and removes the Down entry an earlier host of that name
- *   left; its delete — run only when the member goes — drains the node, demotes a manager (refused
- *   when the other managers would lose quorum) and removes it. Replacing the first manager only
- *   re-runs the creates on its successor: nobody is removed.
+ *   left; its delete — run only when the member goes — drains the node (not when it is Down:
+ *   Swarm has already moved its tasks), demotes a manager (refused when the other managers would
+ *   lose quorum) and removes it. Replacing the first manager only re-runs the creates on its
+ *   successor: nobody is removed.
+ * - No step's delete runs on the node it belongs to, so a node that is gone or unreachable never
+ *   blocks its own replacement or removal: the init and the joins have no delete (the node is
+ *   terminated right after; its entry goes through its membership step, or, for the first
+ *   manager, through its successor's init, which demotes and removes the Down entry).
  */
 export class Swarm extends pulumi.ComponentResource {
   /** Secret. */
@@ -82,8 +87,6 @@ export class Swarm extends pulumi.ComponentResource {
         action: "create",
         env: { ADVERTISE_ADDR: first.node.privateIp, SWARM_PORT: SWARM_MANAGEMENT_PORT },
         stdin: peers.length === 0 ? undefined : pulumi.all(peers.map((p) => p.stdout)).apply(peerLines),
-        deleteAction: "delete",
-        deleteBeforeReplace: true,
         dependsOn: [first.dockerReady, ...peers],
       },
       this,
@@ -116,8 +119,6 @@ export class Swarm extends pulumi.ComponentResource {
           action: "create",
           env: { SWARM_ROLE: role, MANAGER_ADDR: managerAddress, ADVERTISE_ADDR: host.node.privateIp },
           stdin: role === "manager" ? this.managerJoinToken : this.workerJoinToken,
-          deleteAction: "delete",
-          deleteBeforeReplace: true,
           dependsOn: [host.dockerReady, role === "manager" ? managerToken : workerToken, ...after],
         },
         this,

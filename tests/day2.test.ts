@@ -115,10 +115,9 @@ describe("replacing a node keeps the data and the one swarm", () => {
     );
     expect(plan.replaced).not.toContain("spark-volume");
     expect(plan.rerun).toEqual(["spark-volume"]);
-    // What runs against the old node and the swarm: it leaves, a manager drains and removes its
-    // entry, its label goes. Never the dataset's delete, nor a service's.
+    // What runs against the swarm, on a manager: it drains and removes the node's entry, its label
+    // goes. Nothing runs on the old node itself; never the dataset's delete, nor a service's.
     expect(plan.clusterDeletes).toEqual({
-      "swarm-join-aws-105": "swarm-join.sh delete",
       "swarm-member-aws-105": "swarm-member.sh remove",
       "swarm-label-aws-105": "swarm-label.sh remove",
     });
@@ -144,9 +143,9 @@ describe("replacing a node keeps the data and the one swarm", () => {
     expect(plan.replaced).not.toContain("swarm-label-aws-105");
     expect(plan.replaced).not.toContain("spark-volume");
     expect(plan.elsewhere).toEqual(["swarm-peer-aws-102", "swarm-peer-aws-103"]);
-    // aws-101 leaves (demoting itself first). Spark's network and services belong to the cluster:
-    // their create re-runs on the successor, which finds them; they are never deleted.
-    expect(plan.clusterDeletes).toEqual({ "swarm-init": "swarm-init.sh delete" });
+    // Nothing runs on the old aws-101 (its successor removes its Down entry). Spark's network and
+    // services belong to the cluster: their create re-runs on the successor, which finds them.
+    expect(plan.clusterDeletes).toEqual({});
     for (const step of ["spark-network", "spark-master", "spark-worker"]) {
       expect(plan.replaced).not.toContain(step);
       expect(plan.rerun).toContain(step);
@@ -154,10 +153,9 @@ describe("replacing a node keeps the data and the one swarm", () => {
     expect(Object.keys(plan.deletes).some((name) => /member|volume|label/.test(name))).toBe(false);
   });
 
-  test("a joining manager (aws-102): it is demoted and removed by the first manager, leaves, re-joins; its peer step re-runs", () => {
+  test("a joining manager (aws-102): it is demoted and removed by the first manager, then re-joins; its peer step re-runs", () => {
     const plan = replacementPlan(dev, "aws-102");
     expect(plan.clusterDeletes).toEqual({
-      "swarm-join-aws-102": "swarm-join.sh delete",
       "swarm-member-aws-102": "swarm-member.sh remove",
     });
     expect(plan.replaced).toContain("swarm-peer-aws-102");
@@ -167,7 +165,6 @@ describe("replacing a node keeps the data and the one swarm", () => {
   test("a worker (aws-106): drained and removed by a manager, then re-joined; nothing else is touched", () => {
     const plan = replacementPlan(dev, "aws-106");
     expect(plan.clusterDeletes).toEqual({
-      "swarm-join-aws-106": "swarm-join.sh delete",
       "swarm-member-aws-106": "swarm-member.sh remove",
     });
     expect(plan.rerun).toEqual([]);
@@ -180,22 +177,24 @@ describe("replacing a node keeps the data and the one swarm", () => {
     expect(plan.elsewhere).toEqual([]);
   });
 
-  test("steps that follow the cluster's life keep the target's id first in their triggers, ignored (no replacement on upgrade)", () => {
-    const aws101 = instanceIdOf(dev, "aws-101");
+  test("steps that follow the cluster's life hold a fixed mark first in their triggers, ignored (no replacement on upgrade)", () => {
+    // Not the target's id: the engine would replace them with their target (tests/day2.unreachable.test.ts).
+    const mark = "lifecycle: cluster";
     const volume = named(dev, "spark-volume");
-    expect(volume.inputs.triggers).toEqual([instanceIdOf(dev, "aws-105")]);
+    expect(volume.inputs.triggers).toEqual([mark]);
+    expect(volume.propertyDependencies?.triggers).toEqual([]);
     expect(volume.options.ignoreChanges).toEqual(["triggers[0]"]);
     expect(volume.options.deleteBeforeReplace).toBe(true);
     for (const member of swarmMembers) {
       const step = named(dev, `swarm-member-${member}`);
-      expect(step.inputs.triggers).toEqual([aws101, instanceIdOf(dev, member)]);
+      expect(step.inputs.triggers).toEqual([mark, instanceIdOf(dev, member)]);
       expect(step.options.ignoreChanges).toEqual(["triggers[0]"]);
     }
     const label = named(dev, "swarm-label-aws-105");
-    expect(label.inputs.triggers).toEqual([aws101, instanceIdOf(dev, "aws-105")]);
+    expect(label.inputs.triggers).toEqual([mark, instanceIdOf(dev, "aws-105")]);
     expect(label.options).toMatchObject({ ignoreChanges: ["triggers[0]"], deleteBeforeReplace: true });
     for (const step of ["spark-network", "spark-master", "spark-worker"]) {
-      expect(named(dev, step).inputs.triggers).toEqual([aws101]);
+      expect(named(dev, step).inputs.triggers).toEqual([mark]);
       expect(named(dev, step).options.ignoreChanges).toEqual(["triggers[0]"]);
     }
     // Steps that belong to their node ignore nothing.
@@ -254,7 +253,7 @@ describe("the flocker plugin stays offered to the swarm after a Docker restart",
 });
 
 describe("scaling and upgrades", () => {
-  test("scaling down (10 -> 9 nodes): the last worker is drained, removed and leaves; nothing else is deleted", () => {
+  test("scaling down (10 -> 9 nodes): the last worker is drained and removed by a manager; nothing else is deleted", () => {
     const kept = new Set(nineNodes.resources.map((r) => r.name));
     const removed = dev.resources.filter((r) => !kept.has(r.name));
     expect(removed.every((r) => r.name.includes("aws-110"))).toBe(true);
@@ -263,9 +262,8 @@ describe("scaling and upgrades", () => {
         .filter((r) => typeof r.inputs.delete === "string")
         .map((r) => `${r.name}: ${scriptAndAction(String(r.inputs.delete))}`)
         .sort(),
-    ).toEqual(
-      expect.arrayContaining(["swarm-join-aws-110: swarm-join.sh delete", "swarm-member-aws-110: swarm-member.sh remove"]),
-    );
+    ).toEqual(expect.arrayContaining(["swarm-member-aws-110: swarm-member.sh remove"]));
+    expect(named(dev, "swarm-join-aws-110").inputs.delete).toBeUndefined();
     expect(named(nineNodes, "spark-volume").inputs).toEqual(named(dev, "spark-volume").inputs);
   });
 

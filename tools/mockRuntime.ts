@@ -37,6 +37,11 @@ export interface RecordedResource {
   readonly wireInputs: Record<string, unknown>;
   /** URNs this resource depends on (explicit dependsOn and Output inputs), as the engine sees them. */
   readonly dependencies: readonly string[];
+  /**
+   * Per input property, the URNs its value came from: what the engine marks unknown in that
+   * property when one of them is replaced delete-before-replace. Recorded runs always have it.
+   */
+  readonly propertyDependencies?: Readonly<Record<string, readonly string[]>>;
   readonly options: ResourceOptionsSeen;
 }
 
@@ -262,6 +267,15 @@ function unwrapSecrets(value: unknown): unknown {
   return value;
 }
 
+/** A RegisterResourceRequest's property dependencies as plain lists. */
+function propertyDependenciesOf(req: any): Record<string, string[]> {
+  const byProperty: Record<string, string[]> = {};
+  req.getPropertydependenciesMap().forEach((deps: { getUrnsList(): string[] }, key: string) => {
+    byProperty[key] = deps.getUrnsList();
+  });
+  return byProperty;
+}
+
 /** Resolves an Output (or plain value) to its value and whether it is secret. */
 async function settle(value: unknown): Promise<{ value: unknown; secret: boolean }> {
   const pulumi: typeof import("@pulumi/pulumi") = require("@pulumi/pulumi");
@@ -299,6 +313,7 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
       inputs: unwrapSecrets(wireInputs) as Record<string, unknown>,
       wireInputs,
       dependencies: req.getDependenciesList(),
+      propertyDependencies: propertyDependenciesOf(req),
       options: {
         deleteBeforeReplace: req.getDeletebeforereplace(),
         additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
