@@ -6,7 +6,10 @@
  * service's state are shared, because they are one cluster seen from every node.
  *
  * CopyToRemote steps are not run: the scripts run in place from the repository's scripts/, and
- * each step is only checked to wait for the copy to its own node.
+ * each step is only checked to wait for the copy to its own node. Nor are the nodes' ssh-key steps
+ * (`command:local:Command`, run on the operator's machine): the nodes here are directories, not SSH
+ * hosts, and every remote step runs after its node's one; tests/day2.sshKey.test.ts runs one as
+ * recorded against the ssh stub.
  */
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
