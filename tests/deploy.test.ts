@@ -44,6 +44,12 @@ describe("preflight: each missing prerequisite is reported with what to do, and 
       fix: /https:\/\/www\.pulumi\.com\/docs\/iac\/download-install\//,
     },
     {
+      what: "no ssh client (the nodes' ssh-key steps run it)",
+      machine: { ssh: false },
+      message: /ssh is not on PATH \(`ssh -V` does not run\): pulumi up installs the stack's SSH key on each node with it/,
+      fix: /sudo apt-get install openssh-client.*brew install openssh/,
+    },
+    {
       what: "no AWS credentials",
       machine: { env: { ...NO_CREDENTIALS, PULUMI_CONFIG_PASSPHRASE: "p" } },
       message: /No AWS credentials found/,

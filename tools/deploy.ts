@@ -147,11 +147,12 @@ function isReadableFile(file: string): boolean {
   }
 }
 
-/** `<command> version`'s first line, or undefined when it does not run (not on PATH, or failing). */
+/** `<command> version`'s first line (`ssh -V`'s, which prints to stderr), or undefined when it does not run. */
 function commandVersion(command: string): string | undefined {
-  const result = spawnSync(command, ["version"], { encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "pipe"] });
+  const versionArgs = command === "ssh" ? ["-V"] : ["version"];
+  const result = spawnSync(command, versionArgs, { encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "pipe"] });
   if (result.error || result.status !== 0) return undefined;
-  return result.stdout.trim().split("\n")[0] || command;
+  return (result.stdout || result.stderr).trim().split("\n")[0] || command;
 }
 
 function runInherited(argv: readonly string[]): number {

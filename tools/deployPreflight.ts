@@ -46,7 +46,7 @@ export interface PreflightInput {
   readonly homeDir: string;
   /** The Pulumi project's name: the namespace of the stack's config keys. */
   readonly projectName: string;
-  /** Output of `<command> version`, or undefined when the command does not run. */
+  /** Output of `<command> version` (`ssh -V` for ssh), or undefined when the command does not run. */
   readonly which: (command: string) => string | undefined;
   /** True when `file` exists and is a readable file. */
   readonly fileExists: (file: string) => boolean;
@@ -60,6 +60,7 @@ export interface PreflightInput {
 export function preflight(input: PreflightInput): Problem[] {
   const problems: Problem[] = [];
   problems.push(...checkPulumiCli(input));
+  if (input.command === "up") problems.push(...checkSshClient(input));
   problems.push(...checkAwsCredentials(input));
   problems.push(...checkPassphrase(input));
 
@@ -93,6 +94,17 @@ function checkPulumiCli(input: PreflightInput): Problem[] {
     {
       problem: "The Pulumi CLI is not on PATH (`pulumi version` does not run).",
       fix: `Install it from ${PULUMI_INSTALL_URL} (e.g. \`curl -fsSL https://get.pulumi.com | sh\` or \`brew install pulumi/tap/pulumi\`), then open a new shell so that \`pulumi version\` works.`,
+    },
+  ];
+}
+
+/** `pulumi up` runs each node's ssh-key step (tools/ssh-key-rotate.sh) with the operator's ssh. */
+function checkSshClient(input: PreflightInput): Problem[] {
+  if (input.which("ssh") !== undefined) return [];
+  return [
+    {
+      problem: "ssh is not on PATH (`ssh -V` does not run): pulumi up installs the stack's SSH key on each node with it.",
+      fix: "Install an OpenSSH client (Debian/Ubuntu: `sudo apt-get install openssh-client`; macOS ships one, or `brew install openssh`), then open a new shell so that `ssh -V` works.",
     },
   ];
 }

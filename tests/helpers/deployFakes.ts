@@ -1,5 +1,5 @@
 /**
- * A machine for tools/deploy.ts that has everything (Pulumi CLI, AWS credentials, passphrase, a
+ * A machine for tools/deploy.ts that has everything (Pulumi CLI, ssh, AWS credentials, passphrase, a
  * deployable stack file) unless a test takes it away, and records what would have run.
  */
 import * as path from "path";
@@ -25,6 +25,8 @@ export interface FakeMachine {
   files: Set<string>;
   stacks: Record<string, RawStackConfig | Error>;
   pulumi: boolean;
+  /** An OpenSSH client on PATH (pulumi up runs each node's ssh-key step with it). */
+  ssh: boolean;
   publicIp: () => Promise<string>;
   /** Exit code per command (by its first three words), default 0. */
   exitCodes: Record<string, number>;
@@ -44,6 +46,7 @@ export function fakeMachine(overrides: Partial<FakeMachine> = {}): FakeMachine {
     files: new Set<string>([POLICY_PACK_INSTALLED]),
     stacks: { dev: GOOD_CONFIG, prod: GOOD_CONFIG },
     pulumi: true,
+    ssh: true,
     publicIp: async () => "198.18.0.77",
     exitCodes: {},
     ...overrides,
@@ -61,7 +64,8 @@ export function record(machine: FakeMachine, projectBackendUrl: string | undefin
     projectName: "swarm-flocker",
     projectBackendUrl,
     knownStacks: Object.keys(machine.stacks).sort(),
-    which: (command) => (command === "pulumi" && machine.pulumi ? "v3.248.0" : undefined),
+    which: (command) =>
+      command === "pulumi" && machine.pulumi ? "v3.248.0" : command === "ssh" && machine.ssh ? "OpenSSH_9.2p1" : undefined,
     fileExists: (file) => machine.files.has(file),
     readStackConfig: (stack) => {
       const config = machine.stacks[stack];
