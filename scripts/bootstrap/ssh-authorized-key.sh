@@ -2,7 +2,7 @@
 # ssh-authorized-key.sh: the node's half of an SSH key rotation. tools/ssh-key-rotate.sh, on the
 # operator's machine, feeds it to `ssh … bash -s -- ACTION 'PUBLIC KEY'` before any other step
 # reaches the node, so it arrives alone on stdin: the node's copy of scripts/ does not exist yet on
-# a new node, and lib/core.sh cannot be sourced (hence its own die).
+# a new node, and scripts/lib/core.sh cannot be sourced (hence its own die).
 #
 # Actions, on ~/.ssh/authorized_keys of the login user (the stack owns that file):
 #   add   the key is in the file (appended when missing; every other line kept)
