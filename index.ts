@@ -83,6 +83,8 @@ export = async (): Promise<StackOutputs> => {
     test: config.flockerTest
       ? { host: host(testNode), image: config.flockerTestImage, imagePulled: images.imagesPulled[testNode] }
       : undefined,
+    controlStateVolumeSizeGiB: config.flockerControlVolumeSizeGiB,
+    tags,
   });
   const swarm = new Swarm("swarm", {
     initialManager: host(layout.initialManager.name),

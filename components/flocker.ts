@@ -3,10 +3,12 @@ import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { FlockerImages, FlockerSource } from "../config/schema";
 import { renderAgentYml } from "../lib/agentYml";
+import { CONTROL_STATE_DIR } from "../lib/flockerControlState";
 import { FlockerNodeCredentials, flockerFilesPayload, flockerNodeFiles } from "../lib/flockerFiles";
 import { flockerPackageEnv, flockerPackageStdin } from "../lib/flockerPackages";
 import { FlockerStatus, parseFlockerStatus } from "../lib/flockerStatus";
 import { FLOCKER_NODE_ENV } from "../lib/nodeParameters";
+import { FlockerControlState } from "./flockerControlState";
 import { NodeHost } from "./nodeHost";
 import { FlockerPki } from "./pki";
 import { scriptStep } from "./remoteStep";
@@ -40,6 +42,10 @@ export interface FlockerArgs {
   readonly flockerImagesPulled: Readonly<Record<string, pulumi.Resource>>;
   /** The book's Flocker test; undefined when flockerTest is false. */
   readonly test?: FlockerTestArgs;
+  /** Size of the control service's state volume, GiB (flockerControlVolumeSizeGiB). */
+  readonly controlStateVolumeSizeGiB: number;
+  /** Tags for the control-state volume (Name/Stack/Cluster…); never the Flocker cluster tag. */
+  readonly tags: Record<string, pulumi.Input<string>>;
 }
 
 /** What one node's Flocker services need before they start. */
@@ -54,11 +60,11 @@ interface NodePrerequisites {
 
 /**
  * Flocker on every node: the software (packages, or ClusterHQ's images pulled by NodeImages),
- * certificates and agent.yml into /etc/flocker, then the control service on the control node,
- * then the agents and the Docker plugin everywhere (they connect to the control service); then
- * the book's Flocker test from a worker and the cluster's Flocker status. Nodes proceed in
- * parallel; the only cross-node edges are "agents after the control service" and the status
- * waiting for every node's agents.
+ * certificates and agent.yml into /etc/flocker, then the control service on the control node (its
+ * state on a volume of its own, FlockerControlState), then the agents and the Docker plugin
+ * everywhere (they connect to the control service); then the book's Flocker test from a worker and
+ * the cluster's Flocker status. Nodes proceed in parallel; the only cross-node edges are "agents
+ * after the control service" and the status waiting for every node's agents.
  */
 export class Flocker extends pulumi.ComponentResource {
   /** Agents and plugin running, per node name. */
@@ -66,6 +72,8 @@ export class Flocker extends pulumi.ComponentResource {
   public readonly controlReady: command.remote.Command;
   /** The node that runs the control service. */
   public readonly controlHost: NodeHost;
+  /** The volume that keeps the control service's state, and its mount on the control node. */
+  public readonly controlState: FlockerControlState;
   /** The nodes and datasets the control service knows, as of the status step's last run. */
   public readonly status: pulumi.Output<FlockerStatus>;
 
@@ -103,6 +111,21 @@ export class Flocker extends pulumi.ComponentResource {
     }
 
     const control = prerequisites[controlName];
+    this.controlState = new FlockerControlState(
+      `${name}-control-state`,
+      {
+        host: args.controlHost,
+        availabilityZone: args.availabilityZone,
+        sizeGiB: args.controlStateVolumeSizeGiB,
+        clusterId: args.pki.clusterId,
+        tags: args.tags,
+        install: args.source.kind,
+        // Packages mode: after the install, whose package scripts may start flocker-control; its
+        // state must not move while it runs. Containers mode: nothing starts it before its step.
+        after: args.source.kind === "packages" ? [control.software] : [args.controlHost.dockerReady],
+      },
+      { parent: this },
+    );
     const controlService = services(args.source, "control", {});
     this.controlReady = scriptStep(
       `${name}-${controlName}-control`,
@@ -110,7 +133,7 @@ export class Flocker extends pulumi.ComponentResource {
         target: args.controlHost.target,
         ...controlService,
         env: { ...FLOCKER_NODE_ENV, ...controlService.env, CONFIG_DIGEST: control.digest },
-        dependsOn: [control.software, control.files],
+        dependsOn: [control.software, control.files, this.controlState.mounted],
       },
       this,
     );
@@ -194,21 +217,25 @@ export class Flocker extends pulumi.ComponentResource {
   }
 }
 
-type ServicesStep = { script: string; action: string; deleteAction?: string; env: Record<string, string> };
+type ServicesStep = { script: string; action: string; env: Record<string, string> };
 
 /**
- * How the control service or the agents start in each mode. Packages mode starts systemd units
- * (and, as before, has no delete). Containers mode runs the containers, and removes them when the
- * step goes — e.g. when flockerInstall switches to packages, whose units need the same ports; the
- * control service's state volume stays (scripts/flocker-containers.sh).
+ * How the control service or the agents start in each mode: systemd units (packages) or ClusterHQ's
+ * containers. The step keeps its logical name across modes, so switching flockerInstall is an
+ * update that re-runs the create, and each mode's create first stops what the other mode left
+ * running (scripts/flocker-services.sh, scripts/flocker-containers.sh). No delete: a delete runs on
+ * the node the step belongs to, so it would block when that node is unreachable, and the node is
+ * terminated right after anyway.
  */
 function services(source: FlockerSource, role: "control" | "agents", agentEnv: Record<string, string>): ServicesStep {
   if (source.kind === "packages") return { script: "flocker-services.sh", action: role, env: {} };
   return {
     script: "flocker-containers.sh",
     action: role,
-    deleteAction: `remove-${role}`,
-    env: role === "control" ? { CONTROL_IMAGE: source.images.control } : { ...agentImages(source.images), ...agentEnv },
+    env:
+      role === "control"
+        ? { CONTROL_IMAGE: source.images.control, CONTROL_STATE_DIR }
+        : { ...agentImages(source.images), ...agentEnv },
   };
 }
 

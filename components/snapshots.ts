@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { SnapshotSchedule } from "../config/schema";
+import { CONTROL_STATE_TAG } from "../lib/flockerControlState";
 import { FLOCKER_CLUSTER_TAG } from "../lib/flockerIamPolicy";
 
 /** AWS's managed policy for Data Lifecycle Manager's snapshot policies (create, tag, delete). */
@@ -15,7 +16,10 @@ const DLM_SERVICE_POLICY = "policy/service-role/AWSDataLifecycleManagerServiceRo
 const FLOCKER_VOLUME_TAGS = { clusterId: FLOCKER_CLUSTER_TAG, datasetId: "flocker-dataset-id" } as const;
 
 export interface FlockerSnapshotsArgs {
-  /** The Flocker cluster UUID: the policy targets the EBS volumes Flocker tagged with it. */
+  /**
+   * The Flocker cluster UUID: the policy targets the EBS volumes Flocker tagged with it, and the
+   * control service's state volume (components/flockerControlState.ts), tagged with it under its own key.
+   */
   readonly clusterId: pulumi.Input<string>;
   /** For the policy's description. */
   readonly clusterName: string;
@@ -25,11 +29,18 @@ export interface FlockerSnapshotsArgs {
 }
 
 /**
- * Scheduled EBS snapshots of this cluster's Flocker datasets: a Data Lifecycle Manager policy that
- * targets the volumes carrying this cluster's `flocker-cluster-id` tag (Flocker tags its volumes;
- * the stack creates none of them), every `intervalHours` from `time` (UTC), keeping the newest
- * `retainCount` per volume, with the volume's tags copied so that each snapshot names its dataset.
- * DLM runs the policy with a role of its own holding AWS's managed DLM policy.
+ * Scheduled EBS snapshots of this cluster's Flocker datasets and of the control service's state
+ * (the record of which dataset is which): a Data Lifecycle Manager policy that targets the volumes
+ * carrying this cluster's `flocker-cluster-id` tag (Flocker tags its volumes; the stack creates none
+ * of them) or its control-state tag (the stack's one volume, which must not carry Flocker's tag),
+ * every `intervalHours` from `time` (UTC), keeping the newest `retainCount` per volume, with the
+ * volume's tags copied so that each snapshot names its dataset. DLM runs the policy with a role of
+ * its own holding AWS's managed DLM policy.
+ *
+ * One policy with two target tags, not two policies: DLM targets the volumes that carry *any* of a
+ * policy's target tags (pulumi-aws, `LifecyclePolicyPolicyDetails.targetTags`), and both kinds of
+ * volume want the same schedule and retention, so a restore finds a dataset and the control state
+ * of the same moments.
  *
  * Snapshots outlive the stack: deleting the policy keeps them, and when a dataset's volume is
  * deleted DLM keeps its newest snapshot (docs/operations.md, "Snapshots and restoring a dataset").
@@ -67,13 +78,13 @@ export class FlockerSnapshots extends pulumi.ComponentResource {
       `${name}-policy`,
       {
         // DLM allows only letters, digits, spaces, '_' and '-' here (cluster names qualify).
-        description: `Snapshots of the Flocker datasets of ${args.clusterName}`,
+        description: `Snapshots of the Flocker datasets and control state of ${args.clusterName}`,
         executionRoleArn: role.arn,
         state: "ENABLED",
         policyDetails: {
           policyType: "EBS_SNAPSHOT_MANAGEMENT",
           resourceTypes: ["VOLUME"],
-          targetTags: { [FLOCKER_VOLUME_TAGS.clusterId]: args.clusterId },
+          targetTags: { [FLOCKER_VOLUME_TAGS.clusterId]: args.clusterId, [CONTROL_STATE_TAG]: args.clusterId },
           schedules: [
             {
               name: `Every ${intervalHours}h keep ${retainCount}`,

@@ -7,7 +7,7 @@
  *   largest size and IOPS those profiles ever request (lib/ebsProfiles.ts).
  * - CreateTags only on a volume that carries no flocker-cluster-id tag yet, only with Flocker's own
  *   four keys, and only tagging it into this cluster: a volume of another Flocker cluster cannot
- *   be claimed.
+ *   be claimed, nor the control service's state volume (it carries CONTROL_STATE_TAG instead).
  * - Attach, detach and delete only volumes and instances tagged with this cluster's id (the stack
  *   tags its instances the same way).
  *
@@ -18,6 +18,7 @@
  * with ec2:CreateAction) would close it, but Flocker 1.15 does not use it.
  */
 import { STORAGE_PROFILES } from "./ebsProfiles";
+import { CONTROL_STATE_TAG } from "./flockerControlState";
 
 /**
  * Marks the one IAM user allowed to hold an access key (the policy pack checks it): Flocker 1.15
@@ -97,7 +98,7 @@ export function flockerPolicyDocument(input: FlockerPolicyInput): PolicyDocument
         Action: [...FLOCKER_EC2_ACTIONS.tag],
         Resource: arn("volume/*"),
         Condition: {
-          Null: { [`ec2:ResourceTag/${FLOCKER_CLUSTER_TAG}`]: "true" },
+          Null: { [`ec2:ResourceTag/${FLOCKER_CLUSTER_TAG}`]: "true", [`ec2:ResourceTag/${CONTROL_STATE_TAG}`]: "true" },
           StringEquals: { [`aws:RequestTag/${FLOCKER_CLUSTER_TAG}`]: input.clusterId },
           "ForAllValues:StringEquals": { "aws:TagKeys": [...FLOCKER_VOLUME_TAG_KEYS] },
         },

@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
-# flocker-containers.sh control|agents|remove-control|remove-agents: Flocker run from ClusterHQ's
-# images (flockerInstall=containers), as their "Running Flocker in Containers" page runs them,
-# with the certificates and agent.yml the flocker-files step wrote to FLOCKER_ETC.
+# flocker-containers.sh control|agents: Flocker run from ClusterHQ's images
+# (flockerInstall=containers), as their "Running Flocker in Containers" page runs them, with the
+# certificates and agent.yml the flocker-files step wrote to FLOCKER_ETC.
 #
-#   control         the control service, flocker-control-service, on the host network, its state
-#                   (/var/lib/flocker) in the named volume flocker-control-state so that it
-#                   outlives the container (the page used a data-volume container for this);
-#                   waits until FLOCKER_API_PORT (REST API) and FLOCKER_AGENT_PORT (agents) listen.
-#   agents          flocker-dataset-agent (privileged: it attaches, formats and mounts EBS volumes
-#                   under /flocker, which propagates back to the host so that Docker can hand the
-#                   mount to containers), flocker-container-agent and flocker-docker-plugin;
-#                   waits until the plugin's socket (PLUGIN_SOCKET) exists.
-#   remove-control  removes the control container; its state volume stays unless
-#                   REMOVE_CONTROL_STATE=1 (the cluster's record of every dataset is in it).
-#   remove-agents   removes the three agent containers.
+#   control  the control service, flocker-control-service, on the host network, its state
+#            (/var/lib/flocker) bind-mounted from CONTROL_STATE_DIR on the control-state volume
+#            (flocker-control-volume.sh mounts it), so that it outlives the container and the node
+#            (the page used a data-volume container); waits until FLOCKER_API_PORT (REST API) and
+#            FLOCKER_AGENT_PORT (agents) listen.
+#   agents   flocker-dataset-agent (privileged: it attaches, formats and mounts EBS volumes under
+#            /flocker, which propagates back to the host so that Docker can hand the mount to
+#            containers), flocker-container-agent and flocker-docker-plugin; waits until the
+#            plugin's socket (PLUGIN_SOCKET) exists.
+#
+# Each first stops and disables the units of Flocker's packages if a node has them enabled or
+# running (flockerInstall switched from packages: they would hold the same ports and socket); the
+# packages stay installed. Nothing removes these containers: the steps have no delete (a delete
+# would run on the node itself, and block when it is unreachable; the node's termination removes
+# them), and switching back to packages removes them in flocker-services.sh.
 #
 # Every container restarts with the Docker daemon (--restart always). Each carries two labels: a
 # digest of how it is run (image reference, mounts, environment) and CONFIG_DIGEST, the digest of
@@ -22,34 +26,33 @@
 # and agent.yml only when it starts); a stopped one is started; anything else is left alone, so a
 # second run changes nothing. Images are never pulled here: the images step pulls them first.
 #
-# Environment: CONTROL_IMAGE (control); DATASET_AGENT_IMAGE, CONTAINER_AGENT_IMAGE, PLUGIN_IMAGE,
-# FLOCKER_CONTROL_HOST, NODE_ADDRESS (agents); CONFIG_DIGEST; FLOCKER_ETC, FLOCKER_API_PORT, FLOCKER_AGENT_PORT, PLUGIN_SOCKET;
-# REMOVE_CONTROL_STATE (0); WAIT_TIMEOUT (180), WAIT_INTERVAL.
+# Environment: CONTROL_IMAGE, CONTROL_STATE_DIR (control); DATASET_AGENT_IMAGE,
+# CONTAINER_AGENT_IMAGE, PLUGIN_IMAGE, FLOCKER_CONTROL_HOST, NODE_ADDRESS (agents); CONFIG_DIGEST;
+# FLOCKER_ETC, FLOCKER_API_PORT, FLOCKER_AGENT_PORT, PLUGIN_SOCKET; WAIT_TIMEOUT (180), WAIT_INTERVAL.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/core.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/core.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/flocker.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/flocker.sh"
 
-expect_action "control|agents|remove-control|remove-agents" "$@"
+expect_action "control|agents" "$@"
 ACTION=$1
 require_env FLOCKER_ETC FLOCKER_API_PORT FLOCKER_AGENT_PORT PLUGIN_SOCKET
 WAIT_TIMEOUT=${WAIT_TIMEOUT:-180}
 CONFIG_DIGEST=${CONFIG_DIGEST:-}
 [[ "$CONFIG_DIGEST" =~ ^[0-9a-f]*$ ]] || die "CONFIG_DIGEST must be hexadecimal, not '$CONFIG_DIGEST'"
 
-CONTROL=flocker-control-service
+CONTROL=$FLOCKER_CONTROL_CONTAINER
 DATASET_AGENT=flocker-dataset-agent
 CONTAINER_AGENT=flocker-container-agent
 PLUGIN=flocker-docker-plugin
-STATE_VOLUME=flocker-control-state
 SPEC_LABEL=swarm-flocker.spec
 CONFIG_LABEL=swarm-flocker.config-digest
 # The socket of Flocker 1.x's plugin; ClusterHQ's 2015 experimental plugin listened one level up.
 # Docker finds either.
 PLUGIN_SOCKETS=("$(path "$PLUGIN_SOCKET")" "$(path "${PLUGIN_SOCKET%/*}.sock")")
 
-# require_docker: the steps that start containers need Docker and jq; removals do not.
+# require_docker: starting containers needs Docker and jq.
 require_docker() {
   docker_installed || die "docker is not installed on this node: the install-docker step must run first"
   require_cmd jq "the install-docker step installs it"
@@ -71,9 +74,6 @@ image_id() {
     die "image $1 is not on this node: the images step pulls it before this one (see its log), then re-run pulumi up"
 }
 
-# container_json NAME: `docker inspect` of the container; fails when there is none.
-container_json() { docker_cli inspect --type container --format '{{json .}}' "$1" 2>/dev/null; }
-
 # ensure_container NAME IMAGE RUN-OPTION...: NAME runs IMAGE with these options and the current
 # configuration — created, started or replaced as needed, untouched when it already does.
 ensure_container() {
@@ -81,7 +81,7 @@ ensure_container() {
   shift 2
   want_id=$(image_id "$image")
   spec=$(printf '%s\n' "$image" "$@" | sha256sum | cut -c1-16)
-  if current=$(container_json "$name"); then
+  if current=$(flocker_container_json "$name"); then
     local -a have=()
     mapfile -t have < <(jq -r --arg s "$SPEC_LABEL" --arg c "$CONFIG_LABEL" \
       '(.Config.Labels // {}) as $l | ($l[$s] // ""), ($l[$c] // ""), .Image, (.State.Running | tostring)' <<<"$current")
@@ -103,7 +103,7 @@ ensure_container() {
       return 0
     fi
     log "replacing $name: $reason"
-    stop_and_remove "$name"
+    flocker_container_stop_and_remove "$name"
   else
     log "starting $name ($image)"
   fi
@@ -111,13 +111,6 @@ ensure_container() {
   docker_cli run --detach --name "$name" --restart always \
     --label "$SPEC_LABEL=$spec" --label "$CONFIG_LABEL=$CONFIG_DIGEST" "$@" "$image" >/dev/null ||
     die "docker run of $name ($image) failed: see the message above and 'docker logs $name' on this node"
-}
-
-# stop_and_remove NAME: a graceful stop first, so that a service finishes what it is doing (an
-# agent may be attaching a volume) and removes its socket, then the removal.
-stop_and_remove() {
-  docker_cli stop --time 30 "$1" >/dev/null || die "could not stop $1: see 'docker inspect $1' on this node"
-  docker_cli rm "$1" >/dev/null || die "could not remove $1: see 'docker inspect $1' on this node"
 }
 
 # clear_stale_plugin_sockets: a plugin killed without shutting down leaves its socket behind; a new
@@ -133,20 +126,6 @@ clear_stale_plugin_sockets() {
   done
 }
 
-# remove_container NAME: gone, whether it ran or not. A node without Docker has none.
-remove_container() {
-  if ! docker_installed; then
-    log "docker is not installed: no $1 to remove"
-    return 0
-  fi
-  if ! container_json "$1" >/dev/null; then
-    log "$1 does not exist: nothing to remove"
-    return 0
-  fi
-  log "removing $1"
-  stop_and_remove "$1"
-}
-
 plugin_socket_exists() {
   local s
   for s in "${PLUGIN_SOCKETS[@]}"; do
@@ -156,18 +135,19 @@ plugin_socket_exists() {
 }
 
 control() {
-  require_env CONTROL_IMAGE
+  require_env CONTROL_IMAGE CONTROL_STATE_DIR
   require_docker
   require_files cluster.crt control-service.crt control-service.key
-  if ! container_json "$CONTROL" >/dev/null && flocker_control_listens; then
-    die "something else already listens on $FLOCKER_API_PORT/tcp and $FLOCKER_AGENT_PORT/tcp (Flocker's packages, flockerInstall=packages, run flocker-control as a systemd unit): stop it with 'systemctl disable --now flocker-control', then re-run pulumi up"
+  [[ -d "$(path "$CONTROL_STATE_DIR")" ]] ||
+    die "$CONTROL_STATE_DIR does not exist: the control-state volume is not mounted (the flocker-control-state-mount step mounts it; see its log), so the control service would start without the cluster's datasets"
+  flocker_units_disable control
+  if ! flocker_container_json "$CONTROL" >/dev/null && flocker_control_listens; then
+    die "something else already listens on $FLOCKER_API_PORT/tcp and $FLOCKER_AGENT_PORT/tcp: find it with 'ss -ltnp' on this node, stop it, then re-run pulumi up"
   fi
-  if ! docker_cli volume inspect --format '{{.Driver}}' "$STATE_VOLUME" >/dev/null 2>&1; then
-    log "creating the volume $STATE_VOLUME for the control service's state"
-    docker_cli volume create --name "$STATE_VOLUME" >/dev/null || die "could not create the Docker volume $STATE_VOLUME"
-  fi
+  # --mount, not -v: a bind source that does not exist (the volume not mounted after a reboot)
+  # keeps the container from starting instead of creating an empty state directory on the root disk.
   ensure_container "$CONTROL" "$CONTROL_IMAGE" --net host \
-    -v "$FLOCKER_ETC:$FLOCKER_ETC" -v "$STATE_VOLUME:/var/lib/flocker"
+    -v "$FLOCKER_ETC:$FLOCKER_ETC" --mount "type=bind,source=$CONTROL_STATE_DIR,target=/var/lib/flocker"
   WAIT_HINT="see 'docker logs $CONTROL' on this node (a certificate that does not match cluster.crt is the usual cause)" \
     wait_for "$WAIT_TIMEOUT" "$WAIT_INTERVAL" "$CONTROL to listen on $FLOCKER_API_PORT/tcp and $FLOCKER_AGENT_PORT/tcp" flocker_control_listens
   log "$CONTROL is listening on $FLOCKER_API_PORT and $FLOCKER_AGENT_PORT"
@@ -177,6 +157,7 @@ agents() {
   require_env DATASET_AGENT_IMAGE CONTAINER_AGENT_IMAGE PLUGIN_IMAGE FLOCKER_CONTROL_HOST NODE_ADDRESS
   require_docker
   require_files agent.yml cluster.crt node.crt node.key plugin.crt plugin.key
+  flocker_units_disable agents
   # shared: the EBS mounts the agent makes under /flocker inside its container must appear on the
   # host, where Docker bind-mounts them into the containers using the volumes; without it they
   # would write to an empty directory on the root disk.
@@ -190,25 +171,6 @@ agents() {
   WAIT_HINT="see 'docker logs $PLUGIN' on this node; the plugin needs the control service ($FLOCKER_API_PORT/tcp) to be reachable" \
     wait_for "$WAIT_TIMEOUT" "$WAIT_INTERVAL" "the Flocker Docker plugin socket $PLUGIN_SOCKET" plugin_socket_exists
   log "the Flocker agents and Docker plugin are running"
-}
-
-remove-control() {
-  remove_container "$CONTROL"
-  if [[ "${REMOVE_CONTROL_STATE:-0}" != 1 ]]; then
-    log "keeping the volume $STATE_VOLUME (the control service's record of every dataset); REMOVE_CONTROL_STATE=1 removes it"
-    return 0
-  fi
-  if docker_installed && docker_cli volume inspect --format '{{.Driver}}' "$STATE_VOLUME" >/dev/null 2>&1; then
-    log "removing the volume $STATE_VOLUME"
-    docker_cli volume rm "$STATE_VOLUME" >/dev/null || die "could not remove the Docker volume $STATE_VOLUME"
-  fi
-}
-
-remove-agents() {
-  local name
-  for name in "$PLUGIN" "$CONTAINER_AGENT" "$DATASET_AGENT"; do
-    remove_container "$name"
-  done
 }
 
 "$ACTION"

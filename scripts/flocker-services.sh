@@ -8,6 +8,10 @@
 #            the Docker plugin socket PLUGIN_SOCKET exists (Docker
 #            discovers legacy plugins there on first use: no Docker restart is needed).
 #
+# Each first stops and removes ClusterHQ's containers of the same services if the node has them
+# (flockerInstall switched from containers: they would hold the same ports and socket); their
+# images and the control-state volume stay.
+#
 # A service reads its certificates and agent.yml only when it starts. CONFIG_DIGEST (optional) is
 # a digest of the files the flocker-files step wrote for this node: when it differs from the one
 # recorded after the last successful run (or none is recorded, e.g. the package's install already
@@ -65,6 +69,7 @@ plugin_socket_exists() { [[ -S "$(path "$PLUGIN_SOCKET")" ]]; }
 case "$ACTION" in
   control)
     require_files cluster.crt control-service.crt control-service.key
+    flocker_containers_remove control
     bring_up flocker-control
     WAIT_HINT="see 'journalctl -u flocker-control' on this node (a certificate that does not match cluster.crt is the usual cause)" \
       wait_for "$WAIT_TIMEOUT" "$WAIT_INTERVAL" "flocker-control to listen on $FLOCKER_API_PORT/tcp and $FLOCKER_AGENT_PORT/tcp" flocker_control_listens
@@ -73,6 +78,7 @@ case "$ACTION" in
     ;;
   agents)
     require_files agent.yml cluster.crt node.crt node.key plugin.crt plugin.key
+    flocker_containers_remove agents
     for unit in flocker-dataset-agent flocker-container-agent flocker-docker-plugin; do
       bring_up "$unit"
     done

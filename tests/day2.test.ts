@@ -296,11 +296,15 @@ describe("snapshots of the Flocker datasets (Data Lifecycle Manager)", () => {
   test("prod: on, daily at 03:00 UTC, 14 kept, on the volumes Flocker tags with this cluster's id", () => {
     const [policy] = policyOf(prod);
     const clusterId = (named(prod, "pki-ca-cert").inputs.subject as { organizationalUnit: string }).organizationalUnit;
-    expect(policy.inputs).toMatchObject({ state: "ENABLED", description: "Snapshots of the Flocker datasets of spark-prod" });
+    expect(policy.inputs).toMatchObject({
+      state: "ENABLED",
+      description: "Snapshots of the Flocker datasets and control state of spark-prod",
+    });
     const details = policy.inputs.policyDetails as Record<string, any>;
     expect(details).toMatchObject({ policyType: "EBS_SNAPSHOT_MANAGEMENT", resourceTypes: ["VOLUME"] });
-    // Flocker's EBS driver tags its volumes flocker-cluster-id=<the CA's OU> (ebs.py CLUSTER_ID_LABEL).
-    expect(details.targetTags).toEqual({ "flocker-cluster-id": clusterId });
+    // Flocker's EBS driver tags its volumes flocker-cluster-id=<the CA's OU> (ebs.py CLUSTER_ID_LABEL);
+    // the control service's state volume has a tag of its own (tests/day2.controlState.test.ts).
+    expect(details.targetTags).toEqual({ "flocker-cluster-id": clusterId, "swarm-flocker-control-state": clusterId });
     expect(details.schedules).toHaveLength(1);
     expect(details.schedules[0]).toMatchObject({
       name: "Every 24h keep 14",

@@ -463,11 +463,9 @@ describe("remote steps", () => {
         "spark-volume",
         "spark-worker",
         "swarm-label-aws-105",
-        // the swarm's init and joins have none: it would need SSH to a node that may be gone
+        // the swarm's init and joins have none: it would need SSH to a node that may be gone; nor
+        // have Flocker's services steps, for the same reason (the node's termination removes them)
         ...["aws-102", "aws-103", ...WORKERS].map((n) => `swarm-member-${n}`),
-        // containers mode: Flocker's containers go with their step (the control state volume stays)
-        "flocker-aws-104-control",
-        ...NODES.map((n) => `flocker-${n}-agents`),
       ].sort(),
     );
     for (const name of ["spark-master", "spark-volume", "spark-worker", "swarm-member-aws-106"]) {

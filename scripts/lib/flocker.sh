@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# Flocker's control service: its ports listening and its REST API (the flocker-*.sh steps).
-# Sourced after core.sh, never executed.
+# Flocker's control service: its ports listening and its REST API; which units or containers run
+# Flocker's services, and stopping them (the flocker-*.sh steps). Sourced after core.sh, never
+# executed.
 
 # ---------------------------------------------------------------------------------------------
 # Flocker's control service (flocker-volume.sh, flocker-test.sh, flocker-status.sh,
@@ -73,4 +74,74 @@ flocker_delete_datasets_named() {
       wait_for "${WAIT_TIMEOUT:-300}" "$WAIT_INTERVAL" "Flocker to delete dataset $id and its EBS volume" flocker_dataset_gone "$id"
     log "dataset $id is deleted"
   done
+}
+
+# ---------------------------------------------------------------------------------------------
+# Who runs Flocker's services on a node: the packages' systemd units or ClusterHQ's containers
+# (flockerInstall). Switching modes re-runs the services steps' create, which first stops what the
+# other mode left running (flocker-services.sh, flocker-containers.sh); the control-state step
+# stops the control service before its state moves (flocker-control-volume.sh).
+
+FLOCKER_CONTROL_UNIT=flocker-control
+FLOCKER_AGENT_UNITS=(flocker-dataset-agent flocker-container-agent flocker-docker-plugin)
+FLOCKER_CONTROL_CONTAINER=flocker-control-service
+# The plugin first, the dataset agent last: each stops before what it depends on.
+FLOCKER_AGENT_CONTAINERS=(flocker-docker-plugin flocker-container-agent flocker-dataset-agent)
+
+# flocker_container_json NAME: `docker inspect` of the container; fails when there is none.
+flocker_container_json() { docker_cli inspect --type container --format '{{json .}}' "$1" 2>/dev/null; }
+
+# flocker_container_running NAME: the container exists and runs.
+flocker_container_running() {
+  [[ "$(docker_cli inspect --type container --format '{{.State.Running}}' "$1" 2>/dev/null)" == true ]]
+}
+
+# flocker_container_stop_and_remove NAME: a graceful stop first, so that a service finishes what
+# it is doing (an agent may be attaching a volume) and removes its socket, then the removal.
+flocker_container_stop_and_remove() {
+  docker_cli stop --time 30 "$1" >/dev/null || die "could not stop $1: see 'docker inspect $1' on this node"
+  docker_cli rm "$1" >/dev/null || die "could not remove $1: see 'docker inspect $1' on this node"
+}
+
+# flocker_containers_remove control|agents: the role's containers gone, whether they ran or not; a
+# node without Docker has none.
+flocker_containers_remove() {
+  local name
+  local -a names=("$FLOCKER_CONTROL_CONTAINER")
+  [[ "$1" == control ]] || names=("${FLOCKER_AGENT_CONTAINERS[@]}")
+  docker_installed || return 0
+  for name in "${names[@]}"; do
+    flocker_container_json "$name" >/dev/null || continue
+    log "removing the container $name (Flocker run from ClusterHQ's images, flockerInstall=containers)"
+    flocker_container_stop_and_remove "$name"
+  done
+}
+
+# flocker_units_disable control|agents: the role's units of Flocker's packages stopped and
+# disabled, each if it is enabled or running; a node without systemd or the unit has none to stop.
+flocker_units_disable() {
+  local unit
+  local -a units=("$FLOCKER_CONTROL_UNIT")
+  [[ "$1" == control ]] || units=("${FLOCKER_AGENT_UNITS[@]}")
+  command -v systemctl >/dev/null 2>&1 || return 0
+  for unit in "${units[@]}"; do
+    systemctl is-enabled --quiet "$unit" 2>/dev/null || systemctl is-active --quiet "$unit" 2>/dev/null || continue
+    log "stopping and disabling $unit (Flocker's packages, flockerInstall=packages)"
+    systemctl disable --now "$unit" >&2 ||
+      die "could not stop $unit: see 'systemctl status $unit' on this node, stop it by hand ('systemctl disable --now $unit'), then re-run pulumi up"
+  done
+}
+
+# flocker_control_stop: the control service stopped, however it runs (unit or container), so that
+# its state can move; the control step starts it again. Nothing is disabled or removed.
+flocker_control_stop() {
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$FLOCKER_CONTROL_UNIT" 2>/dev/null; then
+    log "stopping $FLOCKER_CONTROL_UNIT while its state moves"
+    systemctl stop "$FLOCKER_CONTROL_UNIT" >&2 || die "could not stop $FLOCKER_CONTROL_UNIT: see 'systemctl status $FLOCKER_CONTROL_UNIT' on this node"
+  fi
+  if docker_installed && flocker_container_running "$FLOCKER_CONTROL_CONTAINER"; then
+    log "stopping the container $FLOCKER_CONTROL_CONTAINER while its state moves"
+    docker_cli stop --time 30 "$FLOCKER_CONTROL_CONTAINER" >/dev/null ||
+      die "could not stop $FLOCKER_CONTROL_CONTAINER: see 'docker inspect $FLOCKER_CONTROL_CONTAINER' on this node"
+  fi
 }

@@ -17,6 +17,9 @@ setup() {
   done
   export CONTROL_IMAGE=$CONTROL_REF DATASET_AGENT_IMAGE=$DATASET_REF CONTAINER_AGENT_IMAGE=$CONTAINER_REF PLUGIN_IMAGE=$PLUGIN_REF
   export FLOCKER_CONTROL_HOST=172.31.0.13 NODE_ADDRESS=172.31.0.15 CONFIG_DIGEST=0123456789abcdef
+  # the state directory on the control-state volume (flocker-control-volume.sh mounts it)
+  export CONTROL_STATE_DIR=/var/lib/flocker-control/state
+  mkdir -p "$FS_ROOT$CONTROL_STATE_DIR"
   local ref
   for ref in "$CONTROL_REF" "$DATASET_REF" "$CONTAINER_REF" "$PLUGIN_REF"; do have_image "$ref"; done
 }
@@ -32,17 +35,16 @@ have_image() {
 container() { jq -r "$2" "$STUB_STATE/docker/containers/$1.json"; }
 
 # ------------------------------------------------------------------------------------ control
-@test "control: the state volume, then the documented control container; waits for 4523 and 4524" {
+@test "control: the documented control container, its state bind-mounted from the control-state volume; waits for 4523 and 4524" {
   stub_fail ss-not-listening 3
   # a bound a loaded test machine cannot reach: the polls are what is counted here
   WAIT_TIMEOUT=60 run_script flocker-containers control
   assert_success
   # once before starting (is something else on the ports?), then polled until they listen
   assert_equal "$(grep -cx 'ss -ltn' "$STUB_STATE/calls.log")" 4
-  assert_equal "$(sed -n 1p "$STUB_STATE/mutations.log")" "docker volume create --name flocker-control-state"
-  assert_equal "$(sed -n 2p "$STUB_STATE/mutations.log" | sed -E 's/spec=[0-9a-f]{16}/spec=X/')" \
-    "docker run --detach --name flocker-control-service --restart always --label swarm-flocker.spec=X --label swarm-flocker.config-digest=0123456789abcdef --net host -v /etc/flocker:/etc/flocker -v flocker-control-state:/var/lib/flocker $CONTROL_REF"
-  assert_equal "$(wc -l <"$STUB_STATE/mutations.log")" 2
+  assert_equal "$(sed -E 's/spec=[0-9a-f]{16}/spec=X/' "$STUB_STATE/mutations.log")" \
+    "docker run --detach --name flocker-control-service --restart always --label swarm-flocker.spec=X --label swarm-flocker.config-digest=0123456789abcdef --net host -v /etc/flocker:/etc/flocker --mount type=bind,source=/var/lib/flocker-control/state,target=/var/lib/flocker $CONTROL_REF"
+  refute_called_matching '^docker volume' 
   assert_equal "$(container flocker-control-service '.HostConfig.NetworkMode, .HostConfig.RestartPolicy.Name, .HostConfig.Privileged')" $'host\nalways\nfalse'
   assert_stderr_contains "flocker-control-service is listening on 4523 and 4524"
 }
@@ -57,7 +59,7 @@ container() { jq -r "$2" "$STUB_STATE/docker/containers/$1.json"; }
   assert_stderr_contains "flocker-control-service is running"
 }
 
-@test "control: changed certificates replace the container and keep its state volume; then stable" {
+@test "control: changed certificates replace the container, its state untouched; then stable" {
   run_script flocker-containers control
   clear_logs
   CONFIG_DIGEST=fedcba9876543210 run_script flocker-containers control
@@ -65,7 +67,8 @@ container() { jq -r "$2" "$STUB_STATE/docker/containers/$1.json"; }
   assert_stderr_contains "replacing flocker-control-service: its certificates or agent.yml changed"
   assert_equal "$(sed -n 1,2p "$STUB_STATE/mutations.log")" $'docker stop --time 30 flocker-control-service\ndocker rm flocker-control-service'
   grep -q '^docker run --detach --name flocker-control-service .*config-digest=fedcba9876543210 ' "$STUB_STATE/mutations.log"
-  refute_called_matching '^docker volume (rm|create)'
+  refute_called_matching '^docker volume'
+  [[ -d "$FS_ROOT/var/lib/flocker-control/state" ]]
   clear_logs
   CONFIG_DIGEST=fedcba9876543210 run_script flocker-containers control
   assert_no_mutations
@@ -124,11 +127,33 @@ container() { jq -r "$2" "$STUB_STATE/docker/containers/$1.json"; }
   assert_no_mutations
 }
 
-@test "control: Flocker's packaged flocker-control holding the ports -> error saying how to stop it" {
+@test "control: the control-state volume not mounted -> error naming its step, no container (it would start empty)" {
+  rm -r "$FS_ROOT/var/lib/flocker-control/state"
+  run_script flocker-containers control
+  assert_failure 1
+  assert_stderr_contains "/var/lib/flocker-control/state does not exist: the control-state volume is not mounted (the flocker-control-state-mount step mounts it"
+  assert_no_mutations
+}
+
+@test "control: switching from packages stops and disables flocker-control, then runs the container" {
+  # flockerInstall was packages: the unit runs and holds the ports
+  stub_set systemd/flocker-control "enabled active"
+  stub_set ss/ports "4523 4524"
+  run_script flocker-containers control
+  assert_success
+  assert_equal "$(sed -n 1p "$STUB_STATE/mutations.log")" "systemctl disable --now flocker-control"
+  grep -q '^docker run --detach --name flocker-control-service ' "$STUB_STATE/mutations.log"
+  assert_stderr_contains "stopping and disabling flocker-control (Flocker's packages, flockerInstall=packages)"
+  clear_logs
+  run_script flocker-containers control
+  assert_no_mutations
+}
+
+@test "control: something else holding the ports -> error saying how to find it" {
   stub_set ss/ports "4523 4524"
   run_script flocker-containers control
   assert_failure 1
-  assert_stderr_contains "stop it with 'systemctl disable --now flocker-control'"
+  assert_stderr_contains "something else already listens on 4523/tcp and 4524/tcp: find it with 'ss -ltnp' on this node"
   refute_called_matching '^docker run'
 }
 
@@ -196,50 +221,29 @@ docker run --detach --name flocker-docker-plugin --restart always --label swarm-
   assert_no_mutations
 }
 
-# ------------------------------------------------------------------------------------ removal
-@test "remove-agents: removes the three containers; a second run, or a node without Docker, is fine" {
+# ------------------------------------------------------------------------------------ packages
+@test "agents: switching from packages stops and disables the three units, then runs the containers" {
+  stub_set systemd/flocker-dataset-agent "enabled active"
+  stub_set systemd/flocker-container-agent "enabled"
+  stub_set systemd/flocker-docker-plugin "enabled active"
   run_script flocker-containers agents
-  clear_logs
-  run_script flocker-containers remove-agents
   assert_success
-  assert_mutations <<'EOF2'
-docker stop --time 30 flocker-docker-plugin
-docker rm flocker-docker-plugin
-docker stop --time 30 flocker-container-agent
-docker rm flocker-container-agent
-docker stop --time 30 flocker-dataset-agent
-docker rm flocker-dataset-agent
-EOF2
+  assert_equal "$(sed -n 1,3p "$STUB_STATE/mutations.log")" "systemctl disable --now flocker-dataset-agent
+systemctl disable --now flocker-container-agent
+systemctl disable --now flocker-docker-plugin"
+  assert_equal "$(grep -c '^docker run --detach' "$STUB_STATE/mutations.log")" 3
+  [[ -S "$FS_ROOT/run/docker/plugins/flocker/flocker.sock" ]]
   clear_logs
-  run_script flocker-containers remove-agents
-  assert_success
+  run_script flocker-containers agents
   assert_no_mutations
-  uninstall docker
-  run_script flocker-containers remove-agents
-  assert_success
-}
-
-@test "remove-control: removes the container, keeps the state volume unless REMOVE_CONTROL_STATE=1" {
-  run_script flocker-containers control
-  clear_logs
-  run_script flocker-containers remove-control
-  assert_success
-  assert_mutations <<'EOF2'
-docker stop --time 30 flocker-control-service
-docker rm flocker-control-service
-EOF2
-  [[ -f "$STUB_STATE/docker/volumes/flocker-control-state" ]]
-  assert_stderr_contains "keeping the volume flocker-control-state"
-  clear_logs
-  REMOVE_CONTROL_STATE=1 run_script flocker-containers remove-control
-  assert_success
-  assert_mutations <<<"docker volume rm flocker-control-state"
 }
 
 @test "an unknown action is a usage error" {
   run_script flocker-containers start
   assert_failure 2
-  assert_stderr_contains "usage: flocker-containers.sh control|agents|remove-control|remove-agents"
+  assert_stderr_contains "usage: flocker-containers.sh control|agents"
+  run_script flocker-containers remove-control
+  assert_failure 2
 }
 
 # ------------------------------------------------------------------------------------ pull-images

@@ -139,3 +139,56 @@ EOF2
   assert_stderr_contains "could not restart flocker-control: see 'systemctl status flocker-control'"
   [[ ! -e "$FS_ROOT/etc/flocker/.applied-control" ]]
 }
+
+# ------------------------------------------------------------------------------------ containers
+# container NAME RUNNING: a container of ClusterHQ's images (flockerInstall was containers)
+container() {
+  stub_set "docker/containers/$1.json" "{\"Name\": \"/$1\", \"State\": {\"Running\": $2}}"
+}
+
+@test "control: switching from containers stops and removes the control container, then starts the unit" {
+  container flocker-control-service true
+  # it holds the ports until it is stopped
+  stub_set ss/ports "4523 4524"
+  run_script flocker-services control
+  assert_success
+  assert_mutations <<'EOF2'
+docker stop --time 30 flocker-control-service
+docker rm flocker-control-service
+systemctl enable --now flocker-control
+EOF2
+  [[ ! -e "$STUB_STATE/docker/containers/flocker-control-service.json" ]]
+  assert_stderr_contains "removing the container flocker-control-service (Flocker run from ClusterHQ's images, flockerInstall=containers)"
+  clear_logs
+  run_script flocker-services control
+  assert_no_mutations
+}
+
+@test "agents: switching from containers removes the three agent containers (a stopped one too), then starts the units" {
+  container flocker-dataset-agent true
+  container flocker-container-agent false
+  container flocker-docker-plugin true
+  run_script flocker-services agents
+  assert_success
+  assert_mutations <<'EOF2'
+docker stop --time 30 flocker-docker-plugin
+docker rm flocker-docker-plugin
+docker stop --time 30 flocker-container-agent
+docker rm flocker-container-agent
+docker stop --time 30 flocker-dataset-agent
+docker rm flocker-dataset-agent
+systemctl enable --now flocker-dataset-agent
+systemctl enable --now flocker-container-agent
+systemctl enable --now flocker-docker-plugin
+EOF2
+  clear_logs
+  run_script flocker-services agents
+  assert_no_mutations
+}
+
+@test "a node without Docker has no containers to remove" {
+  uninstall docker
+  run_script flocker-services control
+  assert_success
+  assert_mutations <<<"systemctl enable --now flocker-control"
+}

@@ -23,8 +23,12 @@ const SCRIPTS_DIR = path.join(REPO_ROOT, "scripts");
 const STUB_DIR = path.join(REPO_ROOT, "tests", "bats", "stubs");
 const COMMAND = "command:remote:Command";
 const COPY = "command:remote:CopyToRemote";
+const ATTACHMENT = "aws:ec2/volumeAttachment:VolumeAttachment";
 
-/** The stubs the bats suite puts on PATH (tests/bats/helpers.bash, STUBS). */
+/**
+ * The stubs the bats suite puts on PATH (tests/bats/helpers.bash, STUBS), and the block-device
+ * ones tests/bats/flocker-control-volume.bats adds for the control-state volume's step.
+ */
 const STUBS = [
   "docker",
   "apt-get",
@@ -42,6 +46,10 @@ const STUBS = [
   "timeout",
   "sleep",
   "chown",
+  "blkid",
+  "mkfs.ext4",
+  "mount",
+  "findmnt",
 ];
 
 /** Docker state that is the swarm's (or the Flocker cluster's), not one host's: one copy for all nodes. */
@@ -156,6 +164,26 @@ export function remoteStepsInOrder(run: ProgramRun): RemoteStep[] {
   return ordered;
 }
 
+/** An EBS volume the run attaches to a node: the node's host and the device as the node sees it. */
+export interface AttachedDevice {
+  readonly host: string;
+  /** The kernel's name: Xen shows /dev/sdX as /dev/xvdX (the instance types the stack allows). */
+  readonly device: string;
+}
+
+/** The run's volume attachments, each on the node whose scripts copy carries its instance id. */
+export function attachedDevices(run: ProgramRun): AttachedDevice[] {
+  return run.resources
+    .filter((r) => r.type === ATTACHMENT)
+    .map((attachment) => {
+      const copy = run.resources.find(
+        (r) => r.type === COPY && (r.inputs.triggers as unknown[] | undefined)?.[0] === attachment.inputs.instanceId,
+      );
+      if (copy === undefined) throw new Error(`${attachment.name} attaches to an instance no node has`);
+      return { host: connectionHost(copy), device: String(attachment.inputs.deviceName).replace(/^\/dev\/sd/, "/dev/xvd") };
+    });
+}
+
 export interface StubNode {
   readonly host: string;
   readonly root: string;
@@ -185,7 +213,8 @@ export class StubCluster {
   /** Each executed step's real stdout, by step urn. */
   private readonly outputs = new Map<string, string>();
 
-  constructor(hosts: readonly string[]) {
+  /** `devices`: the volumes attached to the nodes (each a file at the device's path, see the blkid stub). */
+  constructor(hosts: readonly string[], devices: readonly AttachedDevice[] = []) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "rehearsal-"));
     this.shared = path.join(this.dir, "cluster");
     this.bin = path.join(this.dir, "bin");
@@ -194,6 +223,11 @@ export class StubCluster {
     for (const part of SHARED_DOCKER_STATE) fs.mkdirSync(path.join(this.shared, "docker", part), { recursive: true });
     fs.mkdirSync(path.join(this.shared, "flocker"), { recursive: true });
     hosts.forEach((host, index) => this.nodes.set(host, this.makeNode(host, index)));
+    for (const { host, device } of devices) {
+      const file = path.join(this.node(host).root, device);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, "");
+    }
   }
 
   private makeNode(host: string, index: number): StubNode {
