@@ -55,6 +55,8 @@ test("editing the Flocker helpers re-runs only steps whose scripts talk to Flock
   const changed = changedBy(append("lib/flocker.sh"));
   expect(changed).toEqual([
     "flocker-containers.sh",
+    // it stops the control service while its state moves
+    "flocker-control-volume.sh",
     "flocker-services.sh",
     "flocker-status.sh",
     "flocker-test.sh",
