@@ -14,7 +14,11 @@ import { NodeSpec } from "../lib/topology";
 import { scriptStep, StepTarget } from "./remoteStep";
 import { SshKeyGeneration, sshKeyStep } from "./sshKeyStep";
 
-/** How long the first SSH contact may wait for a booting instance: about 60 dials of up to 15 s. */
+/**
+ * How long pulumi-command's first SSH contact (the scripts copy) may wait for the node: about 60
+ * dials of up to 15 s. The ssh-key step before it has already waited for the boot; this covers
+ * a node that stops answering right after it.
+ */
 const BOOT_DIAL_ATTEMPTS = 60;
 /**
  * Every later step reaches a node that has already answered, so a host that stops answering is
@@ -55,8 +59,9 @@ export interface NodeHostArgs {
 
 /**
  * One EC2 node brought to "Docker is running": the instance (hostname, static private address,
- * encrypted root volume, IMDS settings), the node scripts copied over SSH, then boot completion,
- * the Flocker package-source preflight and Docker, in that order.
+ * encrypted root volume, IMDS settings), the stack's current SSH key installed for its login user,
+ * the node scripts copied over SSH, then boot completion, the Flocker package-source preflight and
+ * Docker, in that order.
  */
 export class NodeHost extends pulumi.ComponentResource {
   public readonly node: NodeSpec;
