@@ -131,6 +131,9 @@ mount_at() {
   log "mounting $where"
   mount "$(path "$where")" >&2 </dev/null ||
     die "could not mount $where (see the message above and 'dmesg | tail' on this node): its line in /etc/fstab is: $(grep -E "[[:space:]]${where}[[:space:]]" "$FSTAB")"
+  # `nofail` lets mount succeed without mounting when the source is missing: check what it did.
+  have=$(mounted_source "$where") || have="nothing"
+  [[ "$have" == "$want" ]] || die "mount $where returned, but $where is mounted from $have, not from $want: see 'findmnt $where' on this node"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -272,6 +272,16 @@ UUID=$(volume_uuid) $MOUNT ext4 defaults,nofail 0 2
   assert_stderr_contains "its line in /etc/fstab is: UUID=$(volume_uuid) $MOUNT ext4 defaults,nofail 0 2"
 }
 
+@test "a mount that returns without mounting (nofail, source missing) is not taken for a mounted volume" {
+  attach
+  stub_fail mount-nofail 1
+  run_script flocker-control-volume
+  assert_failure 1
+  assert_stderr_contains "mount $MOUNT returned, but $MOUNT is mounted from nothing, not from /dev/xvdz"
+  # nothing was written to the root disk in its place
+  [[ ! -e "$FS_ROOT$MOUNT/state" ]]
+}
+
 @test "parameters are checked before anything is touched" {
   attach
   FLOCKER_INSTALL=debs run_script flocker-control-volume
