@@ -201,5 +201,8 @@ export function variant<R extends ResourceLike>(
   edit(inputs);
   const name = changes.name ?? r.name;
   const urn = changes.urn ?? (name === r.name ? r.urn : r.urn.replace(/::[^:]+$/, `::${name}`));
-  return { ...r, ...changes, name, urn, inputs };
+  // Re-wired dependencies replace the recorded wiring: the recorded per-property dependencies
+  // would still name the original resources (and the policies prefer them).
+  const rewired = changes.dependencies !== undefined && changes.propertyDependencies === undefined;
+  return { ...r, ...changes, name, urn, inputs, ...(rewired ? { propertyDependencies: undefined } : {}) };
 }
