@@ -4,7 +4,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { UsageError } from "../tools/cli";
+import { stepGraph } from "../tools/graph";
 import { outputBaseName, parsePlanArgs } from "../tools/plan";
+import { namedDuration } from "../tools/stepDurations";
+import { runIsolated } from "./helpers/isolatedRun";
 
 const root = path.join(__dirname, "..");
 const tsx = path.join(root, "node_modules/tsx/dist/cli.mjs");
@@ -102,3 +105,15 @@ test("--help: options, examples, exit codes", () => {
     /Exit codes:\n {2}0 +the plan was printed.*\n {2}1 +the program failed under mocks.*\n {2}2 +usage error or unknown stack/,
   );
 });
+
+test("every command the program runs has an assumed duration of its own, so the slowest path is not guessed from defaults", async () => {
+  for (const stack of ["dev", "prod"]) {
+    const run = await runIsolated(stack);
+    const commands = [...stepGraph(run.resources).values()].filter((step) => step.type.startsWith("command:"));
+    expect(commands.length).toBeGreaterThan(50);
+    expect(commands.filter((step) => namedDuration(step) === undefined).map((step) => step.name)).toEqual([]);
+  }
+  // Names are anchored to their component: a security group called "control" is not the control service.
+  expect(namedDuration({ name: "network-control" })).toBeUndefined();
+  expect(namedDuration({ name: "flocker-aws-104-control" })).toBe(20);
+}, 120_000);

@@ -5,16 +5,25 @@
  */
 import type { Step } from "./graph";
 
-const BY_NAME_SUFFIX: ReadonlyArray<readonly [RegExp, number]> = [
-  [/-scripts$/, 60], // first SSH contact: sshd up and the key installed by cloud-init
-  [/-flocker-debs$/, 30],
-  [/-boot$/, 30],
-  [/-flocker-preflight$/, 15],
-  [/-docker$/, 90],
-  [/-install$/, 120],
-  [/-files$/, 5],
-  [/-control$/, 20],
-  [/-agents$/, 30],
+const BY_NAME: ReadonlyArray<readonly [RegExp, number]> = [
+  [/^nodes-.*-ssh-key$/, 60], // first SSH contact: sshd up, the launch key installed by cloud-init
+  [/^nodes-.*-scripts$/, 10],
+  [/^nodes-.*-flocker-deb-/, 30],
+  [/^nodes-.*-boot$/, 30],
+  [/^nodes-.*-flocker-preflight$/, 15],
+  [/^nodes-.*-docker$/, 90],
+  [/^images-.*-flocker$/, 90], // ClusterHQ's four images from Docker Hub
+  [/^images-.*-services$/, 120], // the Spark images
+  [/^flocker-control-state-(volume|attachment)$/, 10],
+  [/^flocker-control-state-mount$/, 15],
+  [/^flocker-.*-install$/, 120],
+  [/^flocker-.*-files$/, 5],
+  [/^flocker-.*-control$/, 20],
+  [/^flocker-.*-agents$/, 30],
+  [/^flocker-test$/, 90], // a 1 GiB EBS dataset created, attached, written, deleted
+  [/^flocker-status$/, 5],
+  [/^flocker-plugin-/, 5],
+  [/^swarm-peer-/, 3],
   [/^swarm-init$/, 5],
   [/^swarm-token-/, 2],
   [/^swarm-join-/, 10],
@@ -32,8 +41,12 @@ const BY_TYPE: Readonly<Record<string, number>> = {
   "tls:index/privateKey:PrivateKey": 2,
 };
 
-/** Seconds assumed for one step. */
+/** Seconds assumed for one step: by its name, else by its type, else a few seconds of API call. */
 export function assumedSeconds(step: Step): number {
-  for (const [pattern, seconds] of BY_NAME_SUFFIX) if (pattern.test(step.name)) return seconds;
-  return BY_TYPE[step.type] ?? 3;
+  return namedDuration(step) ?? BY_TYPE[step.type] ?? 3;
+}
+
+/** The duration assumed for this step by name, if any (every command on a node has one). */
+export function namedDuration(step: Pick<Step, "name">): number | undefined {
+  return BY_NAME.find(([pattern]) => pattern.test(step.name))?.[1];
 }
