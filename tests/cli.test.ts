@@ -180,18 +180,10 @@ describe("a missing or stale `npm ci` is named as such", () => {
     const { scripts } = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as {
       scripts: Record<string, string>;
     };
-    for (const name of [
-      "plan",
-      "deploy",
-      "destroy",
-      "status",
-      "ssh",
-      "figures",
-      "typecheck",
-      "test:unit",
-      "test:scripts",
-      "sync:project-file",
-    ]) {
+    // Every tool (tsx) script, whatever its name, plus the test and type-check entry points.
+    const tools = Object.keys(scripts).filter((name) => /\btsx\b/.test(scripts[name]));
+    expect(tools).toEqual(expect.arrayContaining(["plan", "deploy", "destroy", "status", "ssh", "restore", "figures"]));
+    for (const name of [...tools, "typecheck", "test:unit", "test:scripts"]) {
       expect([name, scripts[name]]).toEqual([name, expect.stringMatching(/^node tools\/checkInstall\.js && /)]);
     }
     expect(fs.readFileSync(path.join(root, "tests/run-all.sh"), "utf8")).toContain("node tools/checkInstall.js");
