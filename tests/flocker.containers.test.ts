@@ -4,8 +4,7 @@
  * Flocker test and the status output, and that certificates and agent.yml travel on stdin only.
  * Also the two pure pieces: which node pulls which image, and reading the status document.
  */
-import { isSecretWire, MOCK_AWS_SECRET_PREFIX, ProgramRun, runProgram } from "../tools/mockRuntime";
-import { readStackConfig } from "../tools/stackConfig";
+import { isSecretWire, MOCK_AWS_SECRET_PREFIX, ProgramRun } from "../tools/mockRuntime";
 import { flockerTestNode, nodeImageLists, pullImagesParameter, type NodeImageConfig } from "../lib/nodeImages";
 import { parseFlockerStatus } from "../lib/flockerStatus";
 import { checkFlockerSource } from "../config/checks/flocker";
@@ -28,7 +27,7 @@ let noTestPinned: ProgramRun;
 let packages: ProgramRun;
 
 beforeAll(async () => {
-  run = await runProgram({ stack: "dev", config: readStackConfig("dev") });
+  run = await runIsolated("dev");
   noTestPinned = await runIsolated("dev", { flockerTest: "false", flockerControlImage: PINNED_CONTROL });
   packages = await runIsolated("dev", {
     flockerInstall: "packages",

@@ -4,14 +4,14 @@
  * (tests/policy.test.ts). A separate file: the Pulumi runtime runs one program per process.
  */
 import { policies } from "../policy/policies";
-import { RecordedResource, runProgram } from "../tools/mockRuntime";
-import { readStackConfig } from "../tools/stackConfig";
+import { RecordedResource } from "../tools/mockRuntime";
 import { fired, validateAll } from "./helpers/policyArgs";
+import { runIsolated } from "./helpers/isolatedRun";
 
 let recorded: readonly RecordedResource[];
 
 beforeAll(async () => {
-  recorded = (await runProgram({ stack: "prod", config: readStackConfig("prod") })).resources;
+  recorded = (await runIsolated("prod")).resources;
 }, 300_000);
 
 test("the prod stack passes every policy with zero violations", async () => {

@@ -10,14 +10,14 @@ import * as policyModule from "../policy/policies";
 import { policies } from "../policy/policies";
 import { DESIGNATED_PARENTS, FLOCKER_API, IMDSV1_EXCEPTION, isChildOf } from "../policy/support";
 import { FLOCKER_USER_PURPOSE_TAG } from "../lib/flockerIamPolicy";
-import { RecordedResource, runProgram } from "../tools/mockRuntime";
-import { readStackConfig } from "../tools/stackConfig";
+import { RecordedResource } from "../tools/mockRuntime";
 import { fired, isStackPolicy, ResourceLike, validateAll, variant } from "./helpers/policyArgs";
+import { runIsolated } from "./helpers/isolatedRun";
 
 let recorded: readonly RecordedResource[];
 
 beforeAll(async () => {
-  recorded = (await runProgram({ stack: "dev", config: readStackConfig("dev") })).resources;
+  recorded = (await runIsolated("dev")).resources;
 }, 120_000);
 
 function named(name: string): RecordedResource {

@@ -5,8 +5,7 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { runProgram, ProgramRun, isSecretWire, MOCK_SMOKE_RESULT } from "../tools/mockRuntime";
-import { readStackConfig } from "../tools/stackConfig";
+import { ProgramRun, isSecretWire, MOCK_SMOKE_RESULT } from "../tools/mockRuntime";
 import { sourcedFiles } from "../lib/scripts";
 import { createOf, envOf, maybeNamed, named, ofType, TYPES, waitsFor, waitsTransitivelyFor } from "./helpers/program";
 import { runIsolated } from "./helpers/isolatedRun";
@@ -19,7 +18,7 @@ let packagesRun: ProgramRun;
 const PACKAGES_APT_SOURCE = "deb [trusted=yes] https://flocker-packages.invalid/ubuntu/16.04/amd64 /";
 
 beforeAll(async () => {
-  run = await runProgram({ stack: "dev", config: readStackConfig("dev") });
+  run = await runIsolated("dev");
   packagesRun = await runIsolated("dev", { flockerInstall: "packages", flockerAptSource: PACKAGES_APT_SOURCE });
 });
 

@@ -4,13 +4,12 @@
  * networks, region and address plan.
  */
 import type { ProgramRun } from "../tools/mockRuntime";
-import { runProgram } from "../tools/mockRuntime";
-import { readStackConfig } from "../tools/stackConfig";
 import { createOf, envOf, named, ofType, TYPES, waitsFor } from "./helpers/program";
+import { runIsolated } from "./helpers/isolatedRun";
 
 let run: ProgramRun;
 beforeAll(async () => {
-  run = await runProgram({ stack: "prod", config: readStackConfig("prod") });
+  run = await runIsolated("prod");
 });
 
 test("twenty m4.large nodes in us-west-2b on the prod address plan", () => {

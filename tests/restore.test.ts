@@ -9,11 +9,12 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "shell-quote";
 import { FLOCKER_CLUSTER_TAG } from "../lib/flockerIamPolicy";
-import { runProgram, type ProgramRun } from "../tools/mockRuntime";
+import { type ProgramRun } from "../tools/mockRuntime";
 import { DEFAULT_DATASET, runRestore, stackSettings, type RestoreDeps } from "../tools/restore";
 import { SPARK_MASTER_SERVICE } from "../tools/restoreRun";
-import { PROJECT_ROOT, readStackConfig } from "../tools/stackConfig";
+import { PROJECT_ROOT } from "../tools/stackConfig";
 import { createOf, envOf, ofType, TYPES } from "./helpers/program";
+import { runIsolated } from "./helpers/isolatedRun";
 
 const STUB_BIN = path.join(__dirname, "fixtures/restore/bin");
 const KEY =
@@ -706,7 +707,7 @@ describe("the command line", () => {
 describe("what the tool assumes of the program (the dev stack under mocks)", () => {
   let run: ProgramRun;
   beforeAll(async () => {
-    run = await runProgram({ stack: "dev", config: readStackConfig("dev") });
+    run = await runIsolated("dev");
   });
 
   test("the service it stops is the one that mounts the dataset, and the copy's image is that service's", () => {

@@ -3,9 +3,9 @@
  * Flocker AWS secret must travel as a Pulumi secret — in every resource input and every stack
  * output — and must never appear in a command line, where a failing step would print it.
  */
-import { isSecretWire, MOCK_AWS_SECRET_PREFIX, MOCK_TOKEN_PREFIX, ProgramRun, runProgram } from "../tools/mockRuntime";
-import { readStackConfig } from "../tools/stackConfig";
+import { isSecretWire, MOCK_AWS_SECRET_PREFIX, MOCK_TOKEN_PREFIX, ProgramRun } from "../tools/mockRuntime";
 import { ofType, TYPES } from "./helpers/program";
+import { runIsolated } from "./helpers/isolatedRun";
 
 /** What secret material looks like in this program's (mocked) values. */
 const SECRET_PATTERNS = [/PRIVATE KEY-----/, new RegExp(MOCK_TOKEN_PREFIX), new RegExp(MOCK_AWS_SECRET_PREFIX)];
@@ -24,7 +24,7 @@ function plainSecrets(value: unknown, path = "$"): string[] {
 
 let run: ProgramRun;
 beforeAll(async () => {
-  run = await runProgram({ stack: "dev", config: readStackConfig("dev") });
+  run = await runIsolated("dev");
 });
 
 test("the audit recognises a leak (it can fail)", () => {
