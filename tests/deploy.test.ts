@@ -445,14 +445,26 @@ describe("arguments", () => {
       ["up", "--stack=prod"],
       ["up", "prod"],
     ]) {
-      expect(parseDeployArgs(argv, STACKS)).toEqual({ command: "up", stack: "prod", myIp: false, pulumiArgs: [], help: false });
+      expect(parseDeployArgs(argv, STACKS)).toEqual({
+        command: "up",
+        stack: "prod",
+        myIp: false,
+        forgetUnreachable: false,
+        pulumiArgs: [],
+        help: false,
+      });
     }
     expect(parseDeployArgs(["destroy", "dev"], STACKS)).toEqual({
       command: "destroy",
       stack: "dev",
       myIp: false,
+      forgetUnreachable: false,
       pulumiArgs: [],
       help: false,
+    });
+    expect(parseDeployArgs(["destroy", "dev", "--forget-unreachable", "--", "--yes"], STACKS)).toMatchObject({
+      forgetUnreachable: true,
+      pulumiArgs: ["--yes"],
     });
     expect(() => parseDeployArgs(["up"], STACKS)).toThrow(
       "which stack? Name it: npm run deploy -- --stack dev (stacks in this repository: dev, prod)",
@@ -467,6 +479,7 @@ describe("arguments", () => {
       command: "up",
       stack: "prod",
       myIp: true,
+      forgetUnreachable: false,
       pulumiArgs: ["--yes", "--target", "urn:a b"],
       help: false,
     });
@@ -490,6 +503,7 @@ describe("arguments", () => {
     [["up", "--stack", "dev", "prod"], 'one stack at a time: got --stack dev and "prod"'],
     [["up", "../etc"], '"../etc" is not a stack name (letters, digits, "-", "_" and "." only)'],
     [["destroy", "dev", "--my-ip"], "--my-ip only applies to deploy"],
+    [["up", "dev", "--forget-unreachable"], "unknown option --forget-unreachable"],
   ])("usage error for %j", (argv, message) => {
     expect(() => parseDeployArgs(argv, STACKS)).toThrow(UsageError);
     expect(() => parseDeployArgs(argv, STACKS)).toThrow(message);
@@ -507,7 +521,7 @@ describe("arguments", () => {
     const missing = record(fakeMachine());
     expect(await runDeploy(["destroy"], missing.deps)).toBe(2);
     expect(missing.err()).toMatch(
-      /^destroy: which stack\? Name it: npm run destroy -- --stack dev \(stacks in this repository: dev, prod\)\nUsage: npm run destroy -- --stack NAME \[-- PULUMI_DESTROY_ARGS...\]/,
+      /^destroy: which stack\? Name it: npm run destroy -- --stack dev \(stacks in this repository: dev, prod\)\nUsage: npm run destroy -- --stack NAME \[--forget-unreachable\] \[-- PULUMI_DESTROY_ARGS...\]/,
     );
     expect(missing.ran).toEqual([]);
   });
@@ -529,7 +543,15 @@ describe("arguments", () => {
     }
     const destroy = record(fakeMachine());
     expect(await runDeploy(["destroy", "--help"], destroy.deps)).toBe(0);
-    expect(destroy.out()).toMatch(/^Usage: npm run destroy -- --stack NAME \[-- PULUMI_DESTROY_ARGS\.\.\.\]/);
+    expect(destroy.out()).toMatch(
+      /^Usage: npm run destroy -- --stack NAME \[--forget-unreachable\] \[-- PULUMI_DESTROY_ARGS\.\.\.\]/,
+    );
+    expect(destroy.out()).toMatch(
+      /--forget-unreachable +when a host that destroy needs does not answer, forget its steps that run a delete/,
+    );
+    expect(destroy.out()).toMatch(
+      /Exit codes:\n  0 +pulumi destroy finished\n  2 +usage error or a failed check: nothing was run.*\n  2 +a host that destroy needs does not answer, without --forget-unreachable: nothing was destroyed \(the command to re-run is shown\)\n/,
+    );
     expect(destroy.out()).not.toContain("--my-ip");
   });
 

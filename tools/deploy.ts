@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { UsageError, exitQuietlyOnClosedPipe, helpText, usageMessage } from "./cli";
-import { POLICY_PACK_DIR, parseDeployArgs, specFor } from "./deployArgs";
+import { POLICY_PACK_DIR, parseDeployArgs, specFor, type DeployArgs } from "./deployArgs";
 import {
   CHECKIP_TIMEOUT_MS,
   CHECKIP_URL,
@@ -28,6 +28,17 @@ import {
   type Problem,
   type RawStackConfig,
 } from "./deployPreflight";
+import {
+  answers,
+  consequences,
+  forgetPlan,
+  neededHosts,
+  parseDestroyOutputs,
+  parseExport,
+  probeTcp,
+  type ForgetPlan,
+  type NeededHost,
+} from "./destroyReachability";
 import { PROJECT_ROOT, availableStacks, projectName } from "./stackConfig";
 
 /** Everything the deploy touches outside itself; tests replace it. */
@@ -44,6 +55,10 @@ export interface DeployDeps {
   readonly fetchPublicIpv4: () => Promise<string>;
   /** Runs one command with the terminal attached; returns its exit code. */
   readonly run: (argv: readonly string[]) => number;
+  /** Runs one command and returns its exit code and stdout (stderr goes to the terminal). */
+  readonly capture: (argv: readonly string[]) => { readonly code: number; readonly stdout: string };
+  /** True when host:port accepts a TCP connection within timeoutMs. */
+  readonly probe: (host: string, port: number, timeoutMs: number) => Promise<boolean>;
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
 }
@@ -96,6 +111,25 @@ export async function runDeploy(argv: readonly string[], deps: DeployDeps): Prom
     myIp,
     pulumiArgs: args.pulumiArgs,
   });
+  const pulumiCommand = commands[commands.length - 1];
+  const failed = runAll(commands.slice(0, -1), deps);
+  if (failed !== 0) return failed;
+  if (args.command === "destroy") {
+    const ready = await clearUnreachableHosts(args, deps);
+    if (ready !== 0) return ready;
+  }
+  const status = runAll([pulumiCommand], deps);
+  if (status !== 0) return status;
+  if (args.command === "up") {
+    deps.stdout(
+      `Pulumi.${args.stack}.yaml may have changed (the encryptionsalt of a new stack${myIp ? ", adminCidrs[0]" : ""}): review it with git diff and commit the salt.\n`,
+    );
+  }
+  return 0;
+}
+
+/** Runs the commands in order, each shown first; the first failing one's exit code, else 0. */
+function runAll(commands: readonly (readonly string[])[], deps: Pick<DeployDeps, "run" | "stdout" | "stderr">): number {
   for (const command of commands) {
     deps.stdout(`$ ${displayCommand(command)}\n`);
     const status = deps.run(command);
@@ -104,12 +138,103 @@ export async function runDeploy(argv: readonly string[], deps: DeployDeps): Prom
       return status;
     }
   }
-  if (args.command === "up") {
-    deps.stdout(
-      `Pulumi.${args.stack}.yaml may have changed (the encryptionsalt of a new stack${myIp ? ", adminCidrs[0]" : ""}): review it with git diff and commit the salt.\n`,
-    );
-  }
   return 0;
+}
+
+/**
+ * Before pulumi destroy: when a host whose steps run a delete does not answer, say what is lost by
+ * skipping them; with --forget-unreachable destroy their dependents on the hosts that answer and
+ * forget those steps, else stop. 0 when pulumi destroy may run.
+ */
+async function clearUnreachableHosts(args: DeployArgs, deps: DeployDeps): Promise<number> {
+  const { stack } = args;
+  const read = deps.capture(["pulumi", "stack", "output", "--json", "--stack", stack]);
+  const outputs = read.code === 0 ? parseDestroyOutputs(read.stdout) : undefined;
+  if (outputs === undefined) {
+    deps.stdout(
+      `Stack ${stack} has no node outputs (never deployed, or only partly): destroying without the reachability check.\n`,
+    );
+    return 0;
+  }
+  const hosts = neededHosts(outputs);
+  const gone: NeededHost[] = [];
+  for (const host of hosts) if (!(await answers(deps.probe, host.publicIp))) gone.push(host);
+  if (gone.length === 0) {
+    deps.stdout(`${hosts.map((h) => `${h.node} (${h.publicIp})`).join(" and ")} answer on port 22: their deletes can run.\n`);
+    return 0;
+  }
+
+  const region = regionOf(deps, stack);
+  const warning = [
+    `WARNING: ${gone.length === 1 ? "a host" : "hosts"} that pulumi destroy runs deletes on ${gone.length === 1 ? "does" : "do"} not answer; each of ${gone.length === 1 ? "its" : "their"} deletes would fail after 8 SSH dials of 15 s:`,
+    ...gone.flatMap((host) => consequences(host, outputs, region)),
+  ];
+  if (!args.forgetUnreachable) {
+    const rerun = [
+      "npm",
+      "run",
+      "destroy",
+      "--",
+      "--stack",
+      stack,
+      "--forget-unreachable",
+      ...(args.pulumiArgs.length > 0 ? ["--", ...args.pulumiArgs] : []),
+    ];
+    deps.stderr(
+      [
+        ...warning,
+        "Nothing was destroyed. If the host is gone for good, forget its deletes and destroy the rest with:",
+        `  ${displayCommand(rerun)}`,
+        "",
+      ].join("\n"),
+    );
+    return PREFLIGHT_EXIT_CODE;
+  }
+  deps.stderr([...warning, ""].join("\n"));
+
+  const exported = deps.capture(["pulumi", "stack", "export", "--show-secrets", "--stack", stack]);
+  if (exported.code !== 0) {
+    deps.stderr(
+      `deploy: \`pulumi stack export --stack ${stack}\` failed with exit code ${exported.code}; nothing was forgotten or destroyed.\n`,
+    );
+    return exported.code;
+  }
+  let plan: ForgetPlan;
+  try {
+    plan = forgetPlan(parseExport(exported.stdout), new Set(gone.map((h) => h.publicIp)));
+  } catch (error) {
+    deps.stderr(
+      `deploy: cannot forget the deletes of ${gone.map((h) => h.node).join(", ")}: ${error instanceof Error ? error.message : String(error)}. ` +
+        'Nothing was forgotten or destroyed; docs/operations.md ("Teardown, and deletes that finish") has the manual way.\n',
+    );
+    return PREFLIGHT_EXIT_CODE;
+  }
+  deps.stdout(
+    `--forget-unreachable: forgetting ${plan.steps.length} step${plan.steps.length === 1 ? "" : "s"} (their deletes will not run): ${plan.steps.map((s) => `${s.name} on ${s.host}`).join(", ") || "none"}.\n`,
+  );
+  const commands: string[][] = [];
+  if (plan.dependentsFirst.length > 0) {
+    // pulumi state delete refuses a resource others depend on: those on hosts that answer go first, for real.
+    commands.push([
+      "pulumi",
+      "destroy",
+      "--stack",
+      stack,
+      ...plan.dependentsFirst.flatMap((urn) => ["--target", urn]),
+      ...args.pulumiArgs,
+    ]);
+  }
+  for (const step of plan.steps) commands.push(["pulumi", "state", "delete", "--stack", stack, "--yes", step.urn]);
+  return runAll(commands, deps);
+}
+
+function regionOf(deps: Pick<DeployDeps, "readStackConfig">, stack: string): string | undefined {
+  try {
+    const region = deps.readStackConfig(stack)?.["aws:region"];
+    return typeof region === "string" ? region : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `pulumi up --policy-pack policy` runs the pack with its own node_modules (policy/README.md). */
@@ -165,6 +290,18 @@ function runInherited(argv: readonly string[]): number {
   return result.status ?? 1;
 }
 
+/** stdout only: the state export it reads holds the stack's secrets and must never reach the terminal. */
+function captureStdout(argv: readonly string[]): { code: number; stdout: string } {
+  const result = spawnSync(argv[0], argv.slice(1), {
+    cwd: PROJECT_ROOT,
+    encoding: "utf8",
+    maxBuffer: 512 * 1024 * 1024,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  if (result.error) return { code: 127, stdout: "" };
+  return { code: result.status ?? 1, stdout: result.stdout ?? "" };
+}
+
 export function systemDeps(): DeployDeps {
   return {
     env: process.env,
@@ -177,6 +314,8 @@ export function systemDeps(): DeployDeps {
     readStackConfig: (stack) => readRawStackConfig(PROJECT_ROOT, stack),
     fetchPublicIpv4: () => fetchPublicIpv4(),
     run: runInherited,
+    capture: captureStdout,
+    probe: probeTcp,
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
   };

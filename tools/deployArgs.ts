@@ -46,26 +46,48 @@ export const DESTROY_SPEC: ToolSpec = {
     "Checks first, all at once, and exits with code 2 before running anything if one fails: the",
     "Pulumi CLI, AWS credentials (present, not validated), a secrets passphrase",
     "(PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE) and the stack file.",
-    "Then: pulumi login; pulumi stack select (never creates one); pulumi destroy.",
+    "Then: pulumi login; pulumi stack select (never creates one); reads the stack's outputs and",
+    "checks that the two hosts whose steps run a delete answer on port 22 (the first manager; the",
+    "Spark master's node, where the Flocker dataset's delete runs); pulumi destroy. When one does",
+    "not, it says which deletes run there and what is lost by skipping them, and stops (exit 2)",
+    "unless --forget-unreachable is given. A stack without outputs (never deployed) is destroyed",
+    "without the check.",
   ],
   stack: { required: true },
-  options: {},
+  options: {
+    "forget-unreachable": {
+      type: "boolean",
+      description:
+        "when a host that destroy needs does not answer, forget its steps that run a delete (pulumi state delete) and destroy the rest",
+    },
+  },
   passThrough: {
     to: "pulumi destroy",
     synopsis: "PULUMI_DESTROY_ARGS...",
     description: "passed to `pulumi destroy` unchanged (e.g. --yes)",
   },
-  examples: ["npm run destroy -- --stack dev", "npm run destroy -- dev -- --yes"],
-  exitCodes: DEPLOY_SPEC.exitCodes.map(([code, meaning]): [number | string, string] => [
-    code,
-    meaning.replace("pulumi up", "pulumi destroy"),
-  ]),
+  examples: [
+    "npm run destroy -- --stack dev",
+    "npm run destroy -- dev -- --yes",
+    "npm run destroy -- --stack prod --forget-unreachable",
+  ],
+  exitCodes: [
+    [0, "pulumi destroy finished"],
+    [PREFLIGHT_EXIT_CODE, "usage error or a failed check: nothing was run (each problem is listed with what to do)"],
+    [
+      PREFLIGHT_EXIT_CODE,
+      "a host that destroy needs does not answer, without --forget-unreachable: nothing was destroyed (the command to re-run is shown)",
+    ],
+    ["other", "the exit code of the Pulumi command that failed (shown with the command)"],
+  ],
 };
 
 export interface DeployArgs {
   readonly command: DeployCommand;
   readonly stack: string;
   readonly myIp: boolean;
+  /** destroy: forget the deletes of a host that does not answer instead of stopping. */
+  readonly forgetUnreachable: boolean;
   /** Arguments after `--`, passed to `pulumi up` / `pulumi destroy` as they are. */
   readonly pulumiArgs: readonly string[];
   readonly help: boolean;
@@ -86,5 +108,12 @@ export function parseDeployArgs(argv: readonly string[], knownStacks: readonly s
     throw new UsageError("--my-ip only applies to deploy (it changes adminCidrs before the update)");
   }
   const line = parseCommandLine(specFor(command), rest, knownStacks);
-  return { command, stack: line.stack, myIp: line.values["my-ip"] === true, pulumiArgs: line.passThrough, help: line.help };
+  return {
+    command,
+    stack: line.stack,
+    myIp: line.values["my-ip"] === true,
+    forgetUnreachable: line.values["forget-unreachable"] === true,
+    pulumiArgs: line.passThrough,
+    help: line.help,
+  };
 }

@@ -30,11 +30,21 @@ export interface FakeMachine {
   publicIp: () => Promise<string>;
   /** Exit code per command (by its first three words), default 0. */
   exitCodes: Record<string, number>;
+  /** What `pulumi stack output --json` prints; undefined: the stack has none (the command fails). */
+  outputs: unknown;
+  /** What `pulumi stack export --show-secrets` prints. */
+  exported: unknown;
+  /** Addresses that do not answer on any port. */
+  unreachable: ReadonlySet<string>;
 }
 
 export interface Recorded {
   readonly deps: DeployDeps;
   readonly ran: string[][];
+  /** Commands whose output was captured, in order. */
+  readonly captured: string[][];
+  /** `host:port/timeoutMs` of every probe, in order. */
+  readonly probes: string[];
   readonly fetches: () => number;
   readonly out: () => string;
   readonly err: () => string;
@@ -49,12 +59,17 @@ export function fakeMachine(overrides: Partial<FakeMachine> = {}): FakeMachine {
     ssh: true,
     publicIp: async () => "198.18.0.77",
     exitCodes: {},
+    outputs: undefined,
+    exported: undefined,
+    unreachable: new Set<string>(),
     ...overrides,
   };
 }
 
 export function record(machine: FakeMachine, projectBackendUrl: string | undefined = "file://~"): Recorded {
   const ran: string[][] = [];
+  const captured: string[][] = [];
+  const probes: string[] = [];
   let fetches = 0;
   let out = "";
   let err = "";
@@ -80,6 +95,16 @@ export function record(machine: FakeMachine, projectBackendUrl: string | undefin
       ran.push([...argv]);
       return machine.exitCodes[argv.slice(0, 3).join(" ")] ?? 0;
     },
+    capture: (argv) => {
+      captured.push([...argv]);
+      const document = argv[2] === "output" ? machine.outputs : argv[2] === "export" ? machine.exported : undefined;
+      if (document === undefined) return { code: 255, stdout: "" };
+      return { code: 0, stdout: JSON.stringify(document) };
+    },
+    probe: async (host, port, timeoutMs) => {
+      probes.push(`${host}:${port}/${timeoutMs}`);
+      return !machine.unreachable.has(host);
+    },
     stdout: (text) => {
       out += text;
     },
@@ -87,5 +112,5 @@ export function record(machine: FakeMachine, projectBackendUrl: string | undefin
       err += text;
     },
   };
-  return { deps, ran, fetches: () => fetches, out: () => out, err: () => err };
+  return { deps, ran, captured, probes, fetches: () => fetches, out: () => out, err: () => err };
 }
