@@ -23,7 +23,24 @@ import {
   type PreflightInput,
 } from "../tools/deployPreflight";
 import { PROJECT_ROOT, availableStacks } from "../tools/stackConfig";
-import { GOOD_CONFIG, HOME, POLICY_PACK_INSTALLED, fakeMachine, record } from "./helpers/deployFakes";
+import * as net from "net";
+import { probeTcp } from "../tools/destroyReachability";
+import {
+  DATASET_ID,
+  FIRST_MANAGER_IP,
+  GOOD_CONFIG,
+  HOME,
+  POLICY_PACK_INSTALLED,
+  SECOND_MANAGER_IP,
+  SPARK_MASTER_IP,
+  STACK_OUTPUTS,
+  STATE_PRIVATE_KEY,
+  fakeMachine,
+  record,
+  stateExport,
+  WORKER_IP,
+  urnOf,
+} from "./helpers/deployFakes";
 
 const STACKS = ["dev", "prod"];
 
@@ -584,5 +601,211 @@ describe("the policy pack", () => {
     const rec = record(fakeMachine({ files: new Set([POLICY_PACK_INSTALLED]) }));
     expect(await runDeploy(["up", "dev"], rec.deps)).toBe(0);
     expect(rec.ran.at(-1)).toEqual(["pulumi", "up", "--stack", "dev", "--policy-pack", "policy"]);
+  });
+});
+
+describe("destroy: the hosts whose steps run a delete must answer, or their deletes are forgotten on request", () => {
+  const COMMAND = "command:remote:Command";
+  const SELECT = [
+    ["pulumi", "login", "file://~"],
+    ["pulumi", "stack", "select", "dev"],
+  ];
+  const deployed = (unreachable: string[] = []) =>
+    fakeMachine({ outputs: STACK_OUTPUTS, exported: stateExport(), unreachable: new Set(unreachable) });
+  const stateDelete = (name: string) => ["pulumi", "state", "delete", "--stack", "dev", "--yes", urnOf(COMMAND, name)];
+
+  test("every host answers: plain pulumi destroy; the state is not exported", async () => {
+    const rec = record(deployed());
+    expect(await runDeploy(["destroy", "dev", "--", "--yes"], rec.deps)).toBe(0);
+    expect(rec.ran).toEqual([...SELECT, ["pulumi", "destroy", "--stack", "dev", "--yes"]]);
+    expect(rec.captured).toEqual([["pulumi", "stack", "output", "--json", "--stack", "dev"]]);
+    expect(rec.probes).toEqual([`${FIRST_MANAGER_IP}:22/5000`, `${SPARK_MASTER_IP}:22/5000`]);
+    expect(rec.out()).toContain(`aws-101 (${FIRST_MANAGER_IP}) and aws-105 (${SPARK_MASTER_IP}) answer on port 22`);
+  });
+
+  test("the outputs are read after login and stack selection (they come from the selected backend)", async () => {
+    const order: string[] = [];
+    const rec = record(deployed());
+    const deps = {
+      ...rec.deps,
+      run: (argv: readonly string[]) => (order.push(`run ${argv.slice(0, 3).join(" ")}`), rec.deps.run(argv)),
+      capture: (argv: readonly string[]) => (order.push(`capture ${argv.slice(0, 3).join(" ")}`), rec.deps.capture(argv)),
+    };
+    await runDeploy(["destroy", "dev"], deps);
+    expect(order).toEqual([
+      "run pulumi login file://~",
+      "run pulumi stack select",
+      "capture pulumi stack output",
+      "run pulumi destroy --stack",
+    ]);
+  });
+
+  test("the first manager is the first of managerAddresses and the Spark master's node the sparkmaster role, not fixed names", async () => {
+    const outputs = {
+      ...STACK_OUTPUTS,
+      managerAddresses: ["10.0.1.102:2377", "10.0.1.101:2377"],
+      nodes: {
+        ...STACK_OUTPUTS.nodes,
+        "aws-106": { ...STACK_OUTPUTS.nodes["aws-106"], role: "sparkmaster" },
+        "aws-105": { ...STACK_OUTPUTS.nodes["aws-105"], role: "worker" },
+      },
+    };
+    const rec = record(fakeMachine({ outputs }));
+    expect(await runDeploy(["destroy", "dev"], rec.deps)).toBe(0);
+    expect(rec.probes).toEqual([`${SECOND_MANAGER_IP}:22/5000`, `${WORKER_IP}:22/5000`]);
+  });
+
+  test("a stack without outputs (never deployed) is destroyed as before, without probing", async () => {
+    const rec = record(fakeMachine());
+    expect(await runDeploy(["destroy", "dev"], rec.deps)).toBe(0);
+    expect(rec.ran).toEqual([...SELECT, ["pulumi", "destroy", "--stack", "dev"]]);
+    expect(rec.probes).toEqual([]);
+    expect(rec.out()).toContain(
+      "Stack dev has no node outputs (never deployed, or only partly): destroying without the reachability check.",
+    );
+  });
+
+  test("the Spark master's node does not answer: exit 2, the warning names the host, its delete and the kept volume; nothing destroyed", async () => {
+    const rec = record(deployed([SPARK_MASTER_IP]));
+    expect(await runDeploy(["destroy", "dev", "--", "--yes"], rec.deps)).toBe(2);
+    expect(rec.ran).toEqual(SELECT);
+    expect(rec.probes).toEqual([`${FIRST_MANAGER_IP}:22/5000`, `${SPARK_MASTER_IP}:22/5000`, `${SPARK_MASTER_IP}:22/5000`]);
+    expect(rec.captured.map((c) => c[2])).toEqual(["output"]);
+    const err = rec.err();
+    expect(err).toContain(
+      `aws-105 (${SPARK_MASTER_IP}, the Spark master's node) does not answer on port 22. Its delete — spark-volume — deletes the`,
+    );
+    expect(err).toContain("Forgetting it means the dataset is NOT deleted: its EBS volume stays");
+    expect(err).toContain("(tag flocker-dataset-id, Name=flocker-<dataset id>) and costs money until you delete it by hand");
+    expect(err).toContain(
+      `aws ec2 describe-volumes --region us-east-1 --filters Name=tag:flocker-dataset-id,Values=${DATASET_ID}`,
+    );
+    expect(err).not.toContain("the first manager) does not answer");
+    expect(err).toContain(
+      "Nothing was destroyed. If the host is gone for good, forget its deletes and destroy the rest with:\n" +
+        "  npm run destroy -- --stack dev --forget-unreachable -- --yes\n",
+    );
+  });
+
+  test("the first manager does not answer: its deletes are named, and forgetting them loses nothing of value", async () => {
+    const rec = record(deployed([FIRST_MANAGER_IP]));
+    expect(await runDeploy(["destroy", "dev"], rec.deps)).toBe(2);
+    expect(rec.err()).toContain(
+      `aws-101 (${FIRST_MANAGER_IP}, the first manager) does not answer on port 22. Its deletes — swarm-member-*, swarm-label-*,`,
+    );
+    expect(rec.err()).toContain("forgetting them loses nothing of value: the swarm goes with the instances.");
+    expect(rec.err()).toContain("  npm run destroy -- --stack dev --forget-unreachable\n");
+    expect(rec.ran).toEqual(SELECT);
+  });
+
+  test("--forget-unreachable, Spark master's node gone: its dependents on the first manager are destroyed, spark-volume alone is forgotten, then the rest", async () => {
+    const rec = record(deployed([SPARK_MASTER_IP]));
+    expect(await runDeploy(["destroy", "dev", "--forget-unreachable", "--", "--yes"], rec.deps)).toBe(0);
+    expect(rec.captured).toEqual([
+      ["pulumi", "stack", "output", "--json", "--stack", "dev"],
+      ["pulumi", "stack", "export", "--show-secrets", "--stack", "dev"],
+    ]);
+    expect(rec.ran).toEqual([
+      ...SELECT,
+      [
+        "pulumi",
+        "destroy",
+        "--stack",
+        "dev",
+        ...["spark-master", "spark-worker", "spark-smoke"].flatMap((name) => ["--target", urnOf(COMMAND, name)]),
+        "--yes",
+      ],
+      stateDelete("spark-volume"),
+      ["pulumi", "destroy", "--stack", "dev", "--yes"],
+    ]);
+    expect(rec.out()).toContain(
+      `--forget-unreachable: forgetting 1 step (their deletes will not run): spark-volume on ${SPARK_MASTER_IP}.`,
+    );
+    expect(rec.err()).toContain("the dataset is NOT deleted");
+  });
+
+  test("--forget-unreachable, first manager gone: exactly its steps with a delete, dependents first; the other hosts' steps are left to pulumi destroy", async () => {
+    const rec = record(deployed([FIRST_MANAGER_IP]));
+    expect(await runDeploy(["destroy", "dev", "--forget-unreachable"], rec.deps)).toBe(0);
+    const forgotten = rec.ran.filter((argv) => argv[1] === "state").map((argv) => argv.at(-1));
+    expect(forgotten.sort()).toEqual(
+      ["spark-master", "spark-network", "spark-worker", "swarm-label-aws-105", "swarm-member-aws-105"]
+        .map((n) => urnOf(COMMAND, n))
+        .sort(),
+    );
+    // swarm-join-aws-105, the scripts copy (no delete) and flocker-plugin-aws-106 (another host) stay in the state.
+    const position = (name: string) =>
+      rec.ran.findIndex((argv) => argv.at(-1) === urnOf(COMMAND, name) || argv.includes(urnOf(COMMAND, name)));
+    expect(position("spark-worker")).toBeLessThan(position("spark-master"));
+    expect(position("spark-master")).toBeLessThan(position("spark-network"));
+    expect(position("swarm-label-aws-105")).toBeLessThan(position("swarm-member-aws-105"));
+    // spark-smoke (no delete) goes before the step it depends on is forgotten; spark-volume (on aws-105, which
+    // answers) is destroyed for real once the services that use it are forgotten, before the label it needs.
+    expect(rec.ran[2]).toEqual(["pulumi", "destroy", "--stack", "dev", "--target", urnOf(COMMAND, "spark-smoke")]);
+    expect(position("spark-master")).toBeLessThan(position("spark-volume"));
+    expect(rec.ran[position("spark-volume")]).toEqual([
+      "pulumi",
+      "destroy",
+      "--stack",
+      "dev",
+      "--target",
+      urnOf(COMMAND, "spark-volume"),
+    ]);
+    expect(position("spark-volume")).toBeLessThan(position("swarm-label-aws-105"));
+    expect(rec.ran.at(-1)).toEqual(["pulumi", "destroy", "--stack", "dev"]);
+    for (const kept of ["swarm-join-aws-105", "flocker-plugin-aws-106"]) expect(position(kept)).toBe(-1);
+  });
+
+  test("the state export's secrets never reach stdout or stderr", async () => {
+    const rec = record(deployed([FIRST_MANAGER_IP, SPARK_MASTER_IP]));
+    expect(await runDeploy(["destroy", "dev", "--forget-unreachable"], rec.deps)).toBe(0);
+    for (const text of [rec.out(), rec.err(), JSON.stringify(rec.ran)]) {
+      expect(text).not.toContain("PRIVATE KEY");
+      expect(text).not.toContain(STATE_PRIVATE_KEY.split("\n")[1]);
+      expect(text).not.toContain("v1:abc");
+    }
+    expect(rec.ran.filter((argv) => argv[1] === "state")).toHaveLength(6);
+  });
+
+  test("an export that is not JSON stops with a message that does not echo it; nothing forgotten or destroyed", async () => {
+    const rec = record(fakeMachine({ outputs: STACK_OUTPUTS, exported: undefined, unreachable: new Set([SPARK_MASTER_IP]) }));
+    const deps = {
+      ...rec.deps,
+      capture: (argv: readonly string[]) =>
+        argv[2] === "export" ? { code: 0, stdout: `{"key": "${STATE_PRIVATE_KEY}` } : rec.deps.capture(argv),
+    };
+    expect(await runDeploy(["destroy", "dev", "--forget-unreachable"], deps)).toBe(2);
+    expect(rec.err()).toContain(
+      "deploy: cannot forget the deletes of aws-105: pulumi stack export printed something that is not JSON. Nothing was forgotten or destroyed",
+    );
+    expect(rec.err()).not.toContain("PRIVATE KEY");
+    expect(rec.ran).toEqual(SELECT);
+  });
+
+  test("a failing state delete stops the run with its exit code, before pulumi destroy", async () => {
+    const rec = record({ ...deployed([SPARK_MASTER_IP]), exitCodes: { "pulumi state delete": 255 } });
+    expect(await runDeploy(["destroy", "dev", "--forget-unreachable"], rec.deps)).toBe(255);
+    expect(rec.ran.at(-1)).toEqual(stateDelete("spark-volume"));
+    expect(rec.err()).toContain("failed with exit code 255");
+  });
+
+  test("a host that answers on the second attempt is reachable", async () => {
+    const rec = record(deployed());
+    let calls = 0;
+    const deps = { ...rec.deps, probe: async (host: string) => host !== SPARK_MASTER_IP || ++calls > 1 };
+    expect(await runDeploy(["destroy", "dev"], deps)).toBe(0);
+    expect(rec.ran.at(-1)).toEqual(["pulumi", "destroy", "--stack", "dev"]);
+  });
+
+  test("the real probe: a listening port answers, a closed one does not, a silent one times out", async () => {
+    const server = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    expect(await probeTcp("127.0.0.1", port, 2000)).toBe(true);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    expect(await probeTcp("127.0.0.1", port, 2000)).toBe(false);
+    const started = Date.now();
+    expect(await probeTcp("192.0.2.1", 22, 300)).toBe(false); // TEST-NET-1: nothing answers there
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 });

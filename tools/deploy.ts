@@ -212,19 +212,11 @@ async function clearUnreachableHosts(args: DeployArgs, deps: DeployDeps): Promis
   deps.stdout(
     `--forget-unreachable: forgetting ${plan.steps.length} step${plan.steps.length === 1 ? "" : "s"} (their deletes will not run): ${plan.steps.map((s) => `${s.name} on ${s.host}`).join(", ") || "none"}.\n`,
   );
-  const commands: string[][] = [];
-  if (plan.dependentsFirst.length > 0) {
-    // pulumi state delete refuses a resource others depend on: those on hosts that answer go first, for real.
-    commands.push([
-      "pulumi",
-      "destroy",
-      "--stack",
-      stack,
-      ...plan.dependentsFirst.flatMap((urn) => ["--target", urn]),
-      ...args.pulumiArgs,
-    ]);
-  }
-  for (const step of plan.steps) commands.push(["pulumi", "state", "delete", "--stack", stack, "--yes", step.urn]);
+  const commands = plan.actions.map((action) =>
+    action.kind === "forget"
+      ? ["pulumi", "state", "delete", "--stack", stack, "--yes", action.step.urn]
+      : ["pulumi", "destroy", "--stack", stack, ...action.urns.flatMap((urn) => ["--target", urn]), ...args.pulumiArgs],
+  );
   return runAll(commands, deps);
 }
 

@@ -71,14 +71,18 @@ export interface ForgottenStep {
   readonly host: string;
 }
 
+/**
+ * What to do before the final `pulumi destroy`, in order. `pulumi state delete` refuses a resource
+ * that others still depend on, so the dependents of a forgotten step go first: forgotten too when
+ * their delete also dials a gone host, else destroyed for real (`pulumi destroy --target`; their
+ * deletes run on hosts that answer, or connect nowhere).
+ */
+export type ForgetAction =
+  { readonly kind: "forget"; readonly step: ForgottenStep } | { readonly kind: "destroy"; readonly urns: readonly string[] };
+
 export interface ForgetPlan {
-  /** In the order to forget them: dependents first (`pulumi state delete` refuses a resource others depend on). */
   readonly steps: readonly ForgottenStep[];
-  /**
-   * Resources on hosts that answer that depend on a forgotten step: destroyed first, for real, with
-   * `pulumi destroy --target`, so that forgetting the step leaves nothing pointing at it.
-   */
-  readonly dependentsFirst: readonly string[];
+  readonly actions: readonly ForgetAction[];
 }
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -151,11 +155,7 @@ export function parseExport(stdout: string): ExportedResource[] {
   return resources as ExportedResource[];
 }
 
-/**
- * The steps whose delete runs on one of `unreachable` (addresses), and the resources on other
- * hosts to destroy before forgetting them. Throws when a forgotten step is itself needed by one
- * of those resources: no order of destroy and forget would then avoid the gone host.
- */
+/** The steps whose delete runs on one of `unreachable` (addresses), and the order that forgets them. */
 export function forgetPlan(resources: readonly ExportedResource[], unreachable: ReadonlySet<string>): ForgetPlan {
   const forgotten = resources.filter((r) => deleteDials(r) && unreachable.has(hostOf(r) ?? ""));
   const forgottenUrns = new Set(forgotten.map((r) => r.urn));
@@ -164,37 +164,60 @@ export function forgetPlan(resources: readonly ExportedResource[], unreachable: 
     for (const needed of new Set(needs(resource))) dependentsOf.set(needed, [...(dependentsOf.get(needed) ?? []), resource.urn]);
   }
 
-  const downstream = new Set<string>();
+  const left = new Set<string>();
   const queue = [...forgottenUrns];
   while (queue.length > 0) {
-    for (const dependent of dependentsOf.get(queue.pop()!) ?? []) {
-      if (downstream.has(dependent)) continue;
-      downstream.add(dependent);
-      queue.push(dependent);
-    }
-  }
-  const looping = forgotten.filter((r) => needs(r).some((n) => downstream.has(n) && !forgottenUrns.has(n))).map((r) => r.urn);
-  if (looping.length > 0) {
-    throw new Error(
-      `${looping.map(nameOf).join(", ")} depend${looping.length === 1 ? "s" : ""} on a step that depends on a step of the unreachable host: ` +
-        "destroying the one needs the other first",
-    );
+    const urn = queue.pop()!;
+    if (left.has(urn)) continue;
+    left.add(urn);
+    queue.push(...(dependentsOf.get(urn) ?? []));
   }
 
-  const order: ForgottenStep[] = [];
-  const left = new Set(forgottenUrns);
-  while (left.size > 0) {
+  const stepOf = (urn: string): ForgottenStep => ({
+    urn,
+    name: nameOf(urn),
+    host: hostOf(forgotten.find((r) => r.urn === urn)!)!,
+  });
+  const actions: ForgetAction[] = [];
+  const inStateOrder = (urns: Iterable<string>) => resources.map((r) => r.urn).filter((urn) => new Set(urns).has(urn));
+  while ([...left].some((urn) => forgottenUrns.has(urn))) {
     const ready = [...left].filter((urn) => !(dependentsOf.get(urn) ?? []).some((d) => left.has(d)));
     if (ready.length === 0) throw new Error("the state's dependencies form a cycle");
-    for (const urn of ready) {
-      left.delete(urn);
-      order.push({ urn, name: nameOf(urn), host: hostOf(forgotten.find((r) => r.urn === urn)!)! });
-    }
+    const readyToForget = ready.filter((urn) => forgottenUrns.has(urn));
+    // Forgetting costs nothing; a real destroy only when nothing can be forgotten yet, and then of
+    // everything that no step still to be forgotten depends on (one `pulumi destroy` orders them).
+    const batch =
+      readyToForget.length > 0
+        ? readyToForget
+        : [...left].filter((urn) => !forgottenUrns.has(urn) && !reaches(urn, dependentsOf, left, forgottenUrns));
+    for (const urn of batch) left.delete(urn);
+    if (readyToForget.length > 0)
+      actions.push(...inStateOrder(batch).map((urn) => ({ kind: "forget" as const, step: stepOf(urn) })));
+    else actions.push({ kind: "destroy", urns: inStateOrder(batch) });
   }
   return {
-    steps: order,
-    dependentsFirst: resources.map((r) => r.urn).filter((urn) => downstream.has(urn) && !forgottenUrns.has(urn)),
+    steps: actions.flatMap((a) => (a.kind === "forget" ? [a.step] : [])),
+    actions,
   };
+}
+
+/** True when a dependent of `urn`, transitively within `among`, is one of `targets`. */
+function reaches(
+  urn: string,
+  dependentsOf: ReadonlyMap<string, readonly string[]>,
+  among: ReadonlySet<string>,
+  targets: ReadonlySet<string>,
+): boolean {
+  const seen = new Set<string>();
+  const queue = [...(dependentsOf.get(urn) ?? [])];
+  while (queue.length > 0) {
+    const next = queue.pop()!;
+    if (seen.has(next) || !among.has(next)) continue;
+    if (targets.has(next)) return true;
+    seen.add(next);
+    queue.push(...(dependentsOf.get(next) ?? []));
+  }
+  return false;
 }
 
 /** Connects to host:port; true when a TCP connection is accepted within `timeoutMs`. */

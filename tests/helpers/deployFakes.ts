@@ -114,3 +114,114 @@ export function record(machine: FakeMachine, projectBackendUrl: string | undefin
   };
   return { deps, ran, captured, probes, fetches: () => fetches, out: () => out, err: () => err };
 }
+
+/** A deployed stack's `pulumi stack output --json` (no --show-secrets: secret outputs read "[secret]"). */
+export const FIRST_MANAGER_IP = "203.0.113.1";
+export const SECOND_MANAGER_IP = "203.0.113.2";
+export const SPARK_MASTER_IP = "203.0.113.5";
+export const WORKER_IP = "203.0.113.6";
+export const DATASET_ID = "4d3b0f6e-52a8-4a4b-9a37-0b2f1b8a2c11";
+export const STACK_OUTPUTS = {
+  nodes: {
+    "aws-101": { role: "manager", swarmRole: "manager", publicIp: FIRST_MANAGER_IP, privateIp: "10.0.1.101" },
+    "aws-102": { role: "manager", swarmRole: "manager", publicIp: SECOND_MANAGER_IP, privateIp: "10.0.1.102" },
+    "aws-104": { role: "control", publicIp: "203.0.113.4", privateIp: "10.0.1.104" },
+    "aws-105": { role: "sparkmaster", swarmRole: "worker", publicIp: SPARK_MASTER_IP, privateIp: "10.0.1.105" },
+    "aws-106": { role: "worker", swarmRole: "worker", publicIp: WORKER_IP, privateIp: "10.0.1.106" },
+  },
+  managerAddresses: ["10.0.1.101:2377", "10.0.1.102:2377"],
+  sshUser: "ubuntu",
+  sshPrivateKey: "[secret]",
+  flockerStatus: {
+    nodes: [],
+    datasets: [{ datasetId: DATASET_ID, name: "spark", sizeGiB: 10, profile: "gold", status: "attached", address: "10.0.1.105" }],
+  },
+};
+
+/** The SSH key every step's connection carries in the state: it must never be printed. */
+export const STATE_PRIVATE_KEY =
+  "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAAtopsecret\n-----END OPENSSH PRIVATE KEY-----";
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+/** How `pulumi stack export --show-secrets` writes a secret value. */
+function shownSecret(value: unknown): Record<string, string> {
+  return { [SECRET_SIG]: "1b47061264138c4ac30d75fd1eb44270", plaintext: JSON.stringify(value) };
+}
+
+export const urnOf = (type: string, name: string) => `urn:pulumi:dev::swarm-flocker::${type}::${name}`;
+const COMMAND = "command:remote:Command";
+const COPY = "command:remote:CopyToRemote";
+
+function step(
+  type: string,
+  name: string,
+  host: string,
+  props: { delete?: string; dependsOn?: string[]; secretConnection?: boolean } = {},
+) {
+  const connection = { host, user: "ubuntu", privateKey: STATE_PRIVATE_KEY, dialErrorLimit: 8 };
+  const inputs = {
+    connection: props.secretConnection === false ? connection : shownSecret(connection),
+    create: `bash /opt/swarm-flocker/${name}.sh create`,
+    ...(props.delete ? { delete: props.delete } : {}),
+  };
+  return {
+    urn: urnOf(type, name),
+    custom: true,
+    type,
+    inputs,
+    outputs: { ...inputs, stdout: "" },
+    dependencies: props.dependsOn ?? [],
+  };
+}
+
+/**
+ * `pulumi stack export --show-secrets`'s document (deployment.resources[] of urn, type, inputs,
+ * outputs, dependencies): steps on every host; only the Commands with a delete connect on destroy.
+ */
+export function stateExport() {
+  const instance = (node: string) => ({
+    urn: urnOf("aws:ec2/instance:Instance", `nodes-${node}-instance`),
+    custom: true,
+    type: "aws:ec2/instance:Instance",
+    inputs: {},
+    outputs: {},
+  });
+  return {
+    version: 3,
+    deployment: {
+      manifest: { time: "2026-01-01T00:00:00Z", magic: "", version: "v3.248.0" },
+      secrets_providers: { type: "passphrase", state: { salt: "v1:abc" } },
+      resources: [
+        { urn: urnOf("pulumi:pulumi:Stack", "swarm-flocker-dev"), custom: false, type: "pulumi:pulumi:Stack" },
+        instance("aws-101"),
+        instance("aws-105"),
+        step(COPY, "scripts-aws-105", SPARK_MASTER_IP),
+        step(COMMAND, "swarm-join-aws-105", SPARK_MASTER_IP, { dependsOn: [urnOf(COPY, "scripts-aws-105")] }),
+        step(COMMAND, "swarm-member-aws-105", FIRST_MANAGER_IP, {
+          delete: "bash /opt/swarm-flocker/swarm-member.sh delete",
+          dependsOn: [urnOf(COMMAND, "swarm-join-aws-105")],
+        }),
+        step(COMMAND, "swarm-label-aws-105", FIRST_MANAGER_IP, {
+          delete: "bash /opt/swarm-flocker/swarm-label.sh delete",
+          dependsOn: [urnOf(COMMAND, "swarm-member-aws-105")],
+          secretConnection: false,
+        }),
+        step(COMMAND, "flocker-plugin-aws-106", WORKER_IP, { delete: "bash /opt/swarm-flocker/flocker-plugin.sh delete" }),
+        step(COMMAND, "spark-volume", SPARK_MASTER_IP, {
+          delete: "bash /opt/swarm-flocker/flocker-volume.sh delete",
+          dependsOn: [urnOf(COMMAND, "swarm-label-aws-105")],
+        }),
+        step(COMMAND, "spark-network", FIRST_MANAGER_IP, { delete: "bash /opt/swarm-flocker/spark-network.sh delete" }),
+        step(COMMAND, "spark-master", FIRST_MANAGER_IP, {
+          delete: "bash /opt/swarm-flocker/spark-service.sh delete",
+          dependsOn: [urnOf(COMMAND, "spark-volume"), urnOf(COMMAND, "spark-network")],
+        }),
+        step(COMMAND, "spark-worker", FIRST_MANAGER_IP, {
+          delete: "bash /opt/swarm-flocker/spark-service.sh delete",
+          dependsOn: [urnOf(COMMAND, "spark-master")],
+        }),
+        step(COMMAND, "spark-smoke", FIRST_MANAGER_IP, { dependsOn: [urnOf(COMMAND, "spark-worker")] }),
+      ],
+    },
+  };
+}
