@@ -4,7 +4,8 @@
  * running anything when one is missing; then logs in to the self-managed backend, selects (or
  * creates) the stack with the passphrase secrets provider, optionally points adminCidrs[0] at this
  * machine's public IPv4, and runs `pulumi up --policy-pack policy` / `pulumi destroy` with the
- * operator's terminal.
+ * operator's terminal. Before a destroy, the hosts whose steps run a delete must answer, or their
+ * deletes are forgotten on request (tools/destroyReachability.ts).
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
