@@ -6,6 +6,7 @@
  */
 import { execFile, type ExecFileException } from "child_process";
 import type { Problem } from "./deployPreflight";
+import { withoutPulumiPassphrase } from "./stackAccess";
 
 const AWS_CLI_INSTALL_URL = "https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html";
 
@@ -43,10 +44,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * for it) and without a pager (the answer is parsed, not read).
  */
 function cliEnvironment(env: Env): NodeJS.ProcessEnv {
-  const copy: Record<string, string | undefined> = { ...env, AWS_PAGER: "" };
-  delete copy.PULUMI_CONFIG_PASSPHRASE;
-  delete copy.PULUMI_CONFIG_PASSPHRASE_FILE;
-  return copy as NodeJS.ProcessEnv;
+  return { ...withoutPulumiPassphrase(env), AWS_PAGER: "" };
 }
 
 function run(args: readonly string[], env: Env): Promise<{ stdout: string; stderr: string; error: ExecFileException | null }> {

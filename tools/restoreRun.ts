@@ -5,9 +5,7 @@
  */
 import * as os from "os";
 import type { NodeOutput } from "../lib/stackOutputs";
-import { remoteScriptsDir } from "../lib/remotePaths";
 import { EXIT_FAILED, EXIT_OK } from "./cli";
-import { displayCommand } from "./deployPreflight";
 import {
   RESTORE_DEVICE,
   RESTORE_DEVICE_ON_NODE,
@@ -22,7 +20,14 @@ import {
   type NodeInstance,
   type Snapshot,
 } from "./restoreVolume";
-import { sshCommand, type AccessDeps, type AccessOutputs, type TemporaryKey } from "./stackAccess";
+import {
+  deployedScriptCommand,
+  sshCommand,
+  withoutPulumiPassphrase,
+  type AccessDeps,
+  type AccessOutputs,
+  type TemporaryKey,
+} from "./stackAccess";
 
 /** The service that mounts the Spark dataset (components/spark.ts; tests/restore.test.ts checks it against the program). */
 export const SPARK_MASTER_SERVICE = "spark-master";
@@ -84,15 +89,16 @@ function say(run: Run, text: string): void {
   run.deps.stdout(`restore: ${text}\n`);
 }
 
-/** One string for the remote shell (ssh joins its arguments with spaces): the deployed script, as root. */
+/** The deployed node script, as root, with `env`. */
 function remoteScript(run: Run, action: string, env: Readonly<Record<string, string>>): string[] {
-  const word = (text: string) => displayCommand([text]);
-  const script = `${remoteScriptsDir(run.outputs.sshUser)}/${RESTORE_SCRIPT}`;
-  const assignments = Object.entries(env).map(([name, value]) => `${name}=${word(value)}`);
-  const missing = `${RESTORE_SCRIPT} is not on this node yet: deploy the current scripts with npm run deploy -- --stack ${run.request.stack}`;
-  return [
-    `if [ -f ${word(script)} ]; then sudo env ${assignments.join(" ")} bash ${word(script)} ${action}; else echo ${word(missing)} >&2; exit ${DID_NOTHING}; fi`,
-  ];
+  return deployedScriptCommand({
+    sshUser: run.outputs.sshUser,
+    script: RESTORE_SCRIPT,
+    action,
+    env,
+    stack: run.request.stack,
+    missingExit: DID_NOTHING,
+  });
 }
 
 function sshTo(run: Run, nodeName: string, action: string, env: Readonly<Record<string, string>>): string[] {
@@ -114,7 +120,7 @@ function onManager(run: Run, action: string, env: Readonly<Record<string, string
   const order = first ? [first, ...run.target.managers.filter((m) => m !== first)] : run.target.managers;
   let code = SSH_FAILED;
   for (const manager of order) {
-    const result = run.deps.capture(sshTo(run, manager, action, env), withoutPassphrase(run.deps.env));
+    const result = run.deps.capture(sshTo(run, manager, action, env), withoutPulumiPassphrase(run.deps.env));
     run.deps.stderr(result.stderr);
     code = result.status;
     if (code !== SSH_FAILED) return { manager, code, stdout: result.stdout };
@@ -122,14 +128,6 @@ function onManager(run: Run, action: string, env: Readonly<Record<string, string
     run.deps.stderr(`restore: ssh to ${manager} (${run.outputs.nodes[manager].publicIp}) failed${next}.\n`);
   }
   return { manager: undefined, code, stdout: "" };
-}
-
-/** ssh has no use for the passphrase. */
-function withoutPassphrase(env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
-  const copy = { ...env };
-  delete copy.PULUMI_CONFIG_PASSPHRASE;
-  delete copy.PULUMI_CONFIG_PASSPHRASE_FILE;
-  return copy;
 }
 
 /** The read-only check on the master's node, before anything changes; its exit code. */

@@ -9,8 +9,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { distance } from "fastest-levenshtein";
+import { remoteScriptsDir } from "../lib/remotePaths";
 import type { NodeOutput } from "../lib/stackOutputs";
-import { DEFAULT_BACKEND_URL, PULUMI_INSTALL_URL, resolveBackendUrl, type Problem } from "./deployPreflight";
+import { DEFAULT_BACKEND_URL, PULUMI_INSTALL_URL, displayCommand, resolveBackendUrl, type Problem } from "./deployPreflight";
 
 export interface CapturedRun {
   readonly status: number;
@@ -186,6 +187,35 @@ export function sshCommand(key: TemporaryKey, user: string, host: string, remote
     `${user}@${host}`,
     ...remote,
   ];
+}
+
+/**
+ * The remote command that runs a deployed node script (`scripts/<script>` as `pulumi up` put it on
+ * every node) as root with `env`, or, on a node deployed before the script existed, says so and
+ * exits `missingExit`. One string: ssh joins its arguments with spaces for the remote shell.
+ */
+export function deployedScriptCommand(args: {
+  readonly sshUser: string;
+  readonly script: string;
+  readonly action?: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly stack: string;
+  readonly missingExit: number;
+}): string[] {
+  const word = (text: string) => displayCommand([text]);
+  const file = `${remoteScriptsDir(args.sshUser)}/${args.script}`;
+  const assignments = Object.entries(args.env).map(([name, value]) => `${name}=${word(value)}`);
+  const run = ["sudo", "env", ...assignments, "bash", word(file), ...(args.action ? [args.action] : [])].join(" ");
+  const missing = `${args.script} is not on this node yet: deploy the current scripts with npm run deploy -- --stack ${args.stack}`;
+  return [`if [ -f ${word(file)} ]; then ${run}; else echo ${word(missing)} >&2; exit ${args.missingExit}; fi`];
+}
+
+/** The operator's environment without the Pulumi passphrase, for commands that have no use for it (ssh, aws). */
+export function withoutPulumiPassphrase(env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
+  const copy = { ...env };
+  delete copy.PULUMI_CONFIG_PASSPHRASE;
+  delete copy.PULUMI_CONFIG_PASSPHRASE_FILE;
+  return copy;
 }
 
 /** The real machine: the CLI and ssh as child processes, the terminal attached to ssh. */

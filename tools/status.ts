@@ -7,7 +7,7 @@
  * `pulumi stack output --json --show-secrets`.
  */
 import { FLOCKER_AGENT_PORT, FLOCKER_API_PORT, SPARK_UI_PORT } from "../lib/ports";
-import { FLOCKER_ETC, remoteScriptsDir } from "../lib/remotePaths";
+import { FLOCKER_ETC } from "../lib/remotePaths";
 import {
   EXIT_FAILED,
   EXIT_OK,
@@ -20,10 +20,11 @@ import {
   usageMessage,
   type ToolSpec,
 } from "./cli";
-import { displayCommand, projectBackendUrl } from "./deployPreflight";
+import { projectBackendUrl } from "./deployPreflight";
 import {
   EXIT_UNREACHABLE,
   accessProblems,
+  deployedScriptCommand,
   formatAccessProblems,
   findNode,
   readOutputs,
@@ -94,21 +95,20 @@ export function managersToAsk(outputs: AccessOutputs, chosen?: string): string[]
 export function remoteStatusCommand(outputs: AccessOutputs, stack: string): string[] {
   const nodes = Object.values(outputs.nodes);
   const controlHost = outputs.flockerControlEndpoint ? new URL(outputs.flockerControlEndpoint).hostname : "";
-  const script = `${remoteScriptsDir(outputs.sshUser)}/${STATUS_SCRIPT}`;
-  const env = Object.entries({
-    EXPECTED_FLOCKER_NODES: String(nodes.length),
-    FLOCKER_CONTROL_HOST: controlHost,
-    FLOCKER_ETC,
-    FLOCKER_API_PORT: String(FLOCKER_API_PORT),
-    FLOCKER_AGENT_PORT: String(FLOCKER_AGENT_PORT),
-    SPARK_UI_URL: SPARK_UI_FROM_A_MANAGER,
-  }).map(([name, value]) => `${name}=${displayCommand([value])}`);
-  const missing = `${STATUS_SCRIPT} is not on this node yet: deploy the current scripts with npm run deploy -- --stack ${stack}`;
-  // One string for the remote shell: ssh joins its arguments with spaces.
-  const word = (text: string) => displayCommand([text]);
-  return [
-    `if [ -f ${word(script)} ]; then sudo env ${env.join(" ")} bash ${word(script)}; else echo ${word(missing)} >&2; exit ${EXIT_UNREACHABLE}; fi`,
-  ];
+  return deployedScriptCommand({
+    sshUser: outputs.sshUser,
+    script: STATUS_SCRIPT,
+    env: {
+      EXPECTED_FLOCKER_NODES: String(nodes.length),
+      FLOCKER_CONTROL_HOST: controlHost,
+      FLOCKER_ETC,
+      FLOCKER_API_PORT: String(FLOCKER_API_PORT),
+      FLOCKER_AGENT_PORT: String(FLOCKER_AGENT_PORT),
+      SPARK_UI_URL: SPARK_UI_FROM_A_MANAGER,
+    },
+    stack,
+    missingExit: EXIT_UNREACHABLE,
+  });
 }
 
 export async function runStatus(argv: readonly string[], deps: AccessDeps): Promise<number> {
