@@ -219,19 +219,19 @@ describe("the security group rule quota (60 inbound rules per group and family)"
   const ipv4 = (n: number) => Array.from({ length: n }, (_, i) => `198.51.100.${i}/32`);
   const ipv6 = (n: number) => Array.from({ length: n }, (_, i) => `2001:db8::${(i + 1).toString(16)}/128`);
 
-  test("20 IPv4 CIDRs fit (the swarm group gets 3 rules per CIDR), 21 do not", () => {
-    expect(adminProblems(ipv4(20))).toEqual([]);
-    expect(adminProblems(ipv4(21))).toEqual([
-      'adminCidrs lists 21 IPv4 CIDRs: security group "swarm" would get 63 inbound IPv4 rules (3 per CIDR, for 8080/tcp, 7077/tcp, 6066/tcp, ' +
-        "plus 0 from the cluster's own security groups), more than AWS's default quota of 60 per group; list at most 20 IPv4 CIDRs " +
+  test("56 IPv4 CIDRs fit (the node group gets SSH per CIDR beside 4 group-sourced rules), 57 do not", () => {
+    expect(adminProblems(ipv4(56))).toEqual([]);
+    expect(adminProblems(ipv4(57))).toEqual([
+      'adminCidrs lists 57 IPv4 CIDRs: security group "node" would get 61 inbound IPv4 rules (1 per CIDR, for 22/tcp, ' +
+        "plus 4 from the cluster's own security groups), more than AWS's default quota of 60 per group; list at most 56 IPv4 CIDRs " +
         "(merge neighbouring networks into one wider CIDR)",
     ]);
   });
 
-  test("the quota counts each family on its own: 20 IPv4 and 20 IPv6 CIDRs fit", () => {
-    expect(adminProblems([...ipv4(20), ...ipv6(20)])).toEqual([]);
-    expect(adminProblems([...ipv4(20), ...ipv6(21)])[0]).toMatch(
-      /^adminCidrs lists 21 IPv6 CIDRs: security group "swarm" would get 63 inbound IPv6 rules/,
+  test("the quota counts each family on its own: 56 IPv4 and 56 IPv6 CIDRs fit", () => {
+    expect(adminProblems([...ipv4(56), ...ipv6(56)])).toEqual([]);
+    expect(adminProblems([...ipv4(56), ...ipv6(57)])[0]).toMatch(
+      /^adminCidrs lists 57 IPv6 CIDRs: security group "node" would get 61 inbound IPv6 rules/,
     );
   });
 });
