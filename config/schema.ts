@@ -75,12 +75,19 @@ export const CONFIG_SCHEMA = {
   },
   adminCidrs: {
     type: "array",
-    description: 'CIDRs allowed to reach SSH, the Flocker REST API and the Spark UIs (required; e.g. ["203.0.113.7/32"]).',
+    description:
+      'CIDRs allowed to reach SSH and the Flocker REST API (required; e.g. ["203.0.113.7/32"]): each at most a /24 (IPv4) or /56 (IPv6), 4 such blocks in all, unless allowWideAdminCidrs. Spark\'s ports: npm run ssh -- --tunnel.',
+  },
+  allowWideAdminCidrs: {
+    type: "boolean",
+    default: false,
+    description:
+      "Opt-in that lifts adminCidrs' ceiling (a /24 or /56 per entry, 4 such blocks in all) up to a /8 of public IPv4 or a /32 of public IPv6 in all. Never the whole internet.",
   },
   allowPublicAdminAccess: {
     type: "boolean",
     default: false,
-    description: "Opt-in that allows 0.0.0.0/0 or ::/0 in adminCidrs. Leave false.",
+    description: "Retired: true is refused (the whole internet never reaches SSH or the Flocker API). Leave it unset.",
   },
   vpcCidr: {
     type: "string",
