@@ -169,25 +169,28 @@ export const CONFIG_SCHEMA = {
     partOf: "flocker",
     default: "clusterhq/flocker-control-service",
     description:
-      "Image of the Flocker control service (containers mode). Mirror it to a private registry or pin it by digest (name@sha256:...).",
+      "Image of the Flocker control service (containers mode). A deployment needs it pinned by digest (name:tag@sha256:... or name@sha256:...); the default is not.",
   },
   flockerDatasetAgentImage: {
     type: "string",
     partOf: "flocker",
     default: "clusterhq/flocker-dataset-agent",
-    description: "Image of the Flocker dataset agent (containers mode).",
+    description:
+      "Image of the Flocker dataset agent (containers mode, privileged). A deployment needs it pinned by digest (name:tag@sha256:...); the default is not.",
   },
   flockerContainerAgentImage: {
     type: "string",
     partOf: "flocker",
     default: "clusterhq/flocker-container-agent",
-    description: "Image of the Flocker container agent (containers mode).",
+    description:
+      "Image of the Flocker container agent (containers mode, privileged). A deployment needs it pinned by digest (name:tag@sha256:...); the default is not.",
   },
   flockerPluginImage: {
     type: "string",
     partOf: "flocker",
     default: "clusterhq/flocker-docker-plugin",
-    description: "Image of the Flocker Docker plugin (containers mode).",
+    description:
+      "Image of the Flocker Docker plugin (containers mode, privileged). A deployment needs it pinned by digest (name:tag@sha256:...); the default is not.",
   },
   flockerTest: {
     type: "boolean",
