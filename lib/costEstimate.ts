@@ -60,7 +60,7 @@ export interface CostEstimate {
 }
 
 /** Dollars rounded to cents (338.71999999999997 is $338.72). */
-export const cents = (usd: number): number => Math.round(usd * 100) / 100;
+const cents = (usd: number): number => Math.round(usd * 100) / 100;
 
 export const formatUsd = (usd: number): string =>
   `$${cents(usd).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;

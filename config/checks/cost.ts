@@ -10,7 +10,7 @@ import { PRICE_TABLE, type PriceTable } from "../../lib/prices";
 import type { ClusterConfig } from "../schema";
 import type { Report } from "./report";
 
-export const COST_CEILING_KEY = "monthlyCostCeilingUsd";
+const COST_CEILING_KEY = "monthlyCostCeilingUsd";
 
 /** What the program will ask AWS for, as components/ builds it: gp3 root and control-state volumes, one public IPv4 per node. */
 export function costDemandOf(config: ClusterConfig): CostDemand {

@@ -72,7 +72,7 @@ export function isUsageType(usageType: string | undefined, name: string): boolea
 }
 
 /** The kind and key a product is priced under, or undefined when the stack has no use for it. */
-export function classify(product: OfferProduct, wanted: Wanted): { kind: PriceKind; key: string } | undefined {
+function classify(product: OfferProduct, wanted: Wanted): { kind: PriceKind; key: string } | undefined {
   const a = product.attributes;
   const usage = a.usagetype;
   if (product.productFamily === "Compute Instance") {
