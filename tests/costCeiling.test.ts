@@ -3,7 +3,7 @@
  * the program before any resource exists, with the estimate and the key to raise; an estimate that
  * cannot be made stops it too. And the estimate covers every billable thing the program creates.
  */
-import { costDemandOf } from "../config/checks/cost";
+import { costDemandOf, costNotice } from "../config/checks/cost";
 import { validateConfig, type ConfigProblem } from "../config/validate";
 import type { ProgramRun, RecordedResource } from "../tools/mockRuntime";
 import { readStackConfig } from "../tools/stackConfig";
@@ -73,6 +73,22 @@ test("a region the table cannot price completely is refused too: an unpriced vol
       "or set monthlyCostCeilingUsd to 0 to deploy without a ceiling",
   );
   expect(problemsWith({ monthlyCostCeilingUsd: "0" }, "eu-west-2")).toEqual([]);
+});
+
+test("a preview or an update logs the estimate and the ceiling in one line", () => {
+  const config = (changes: Record<string, string>, region = "us-east-1") =>
+    validateConfig({
+      project: "swarm-flocker",
+      stack: "dev",
+      region,
+      values: { ...devValues(), availabilityZone: `${region}a`, ...changes },
+    }).config!;
+  expect(costNotice(config({}))).toBe(
+    "Monthly cost estimate in us-east-1: $392.09 a month; ceiling $500.00 (monthlyCostCeilingUsd); npm run plan prints every line (docs/cost.md)",
+  );
+  expect(costNotice(config({ monthlyCostCeilingUsd: "0" }, "eu-west-2"))).toMatch(
+    /^Monthly cost estimate in eu-west-2: cannot be estimated: no price for .*; no ceiling: monthlyCostCeilingUsd is 0;/,
+  );
 });
 
 test("the ceiling is a whole, non-negative number of dollars", () => {

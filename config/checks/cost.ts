@@ -66,3 +66,13 @@ export function checkCostCeiling(config: ClusterConfig, report: Report, table: P
       `otherwise lower what drives it (npm run plan prints every line)`,
   );
 }
+
+/** The one line a preview or an update logs: the estimate and the ceiling it was checked against. */
+export function costNotice(config: ClusterConfig, table: PriceTable = PRICE_TABLE): string {
+  const estimate = estimateMonthlyCost(costDemandOf(config), table);
+  const ceiling =
+    config.monthlyCostCeilingUsd === 0
+      ? `no ceiling: ${COST_CEILING_KEY} is 0`
+      : `ceiling ${formatUsd(config.monthlyCostCeilingUsd)} (${COST_CEILING_KEY})`;
+  return `Monthly cost estimate in ${config.region}: ${costHeadline(estimate)}; ${ceiling}; npm run plan prints every line (docs/cost.md)`;
+}
