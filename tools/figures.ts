@@ -14,9 +14,9 @@ import * as path from "path";
 import { CONFIG_SCHEMA, type ConfigKey } from "../config/schema";
 import { formatProblems, validateConfig } from "../config/validate";
 import { EXIT_OK, helpText, parseCommandLine, runAsProcess, type ToolSpec } from "./cli";
-import { costInputFrom, estimateMonthlyCost } from "./costEstimate";
 import { runProgram } from "./mockRuntime";
-import { flockerVolumeOf } from "./plan";
+import { formatUsd } from "../lib/costEstimate";
+import { planCost } from "./plan";
 import { buildPlanReport, formatPlanReport } from "./planReport";
 import { PROJECT_ROOT, availableStacks, qualifiedConfigKey, readStackConfig } from "./stackConfig";
 
@@ -135,8 +135,8 @@ export interface PlanFigures {
   readonly waves: number;
   readonly criticalSteps: number;
   readonly slowestMinutes: number;
-  readonly monthlyUsd: number;
-  readonly unpriced: readonly string[];
+  /** Undefined when the estimate cannot be made (something has no price). */
+  readonly monthlyUsd?: number;
   readonly evaluationMs: number;
   /** The plan's text (no timings in it), for the README's example. */
   readonly text: string;
@@ -146,17 +146,18 @@ export interface PlanFigures {
 async function measurePlan(nodeCount: number): Promise<PlanFigures> {
   const config = readStackConfig(STACK);
   config[qualifiedConfigKey("nodeCount")] = String(nodeCount);
+  // The table shows what each size costs; the ceiling would stop the larger ones before they are planned.
+  config[qualifiedConfigKey("monthlyCostCeilingUsd")] = "0";
   const run = await runProgram({ stack: STACK, config });
   const report = buildPlanReport(STACK, run);
-  const cost = estimateMonthlyCost(costInputFrom(run.resources, config["aws:region"] ?? "", flockerVolumeOf(STACK, config)));
+  const cost = planCost(STACK, config);
   return {
     nodes: report.nodes.length,
     resources: report.resourceCount,
     waves: report.waves.length,
     criticalSteps: report.criticalPath.stepCount,
     slowestMinutes: Math.round(report.slowestPath.estimatedSeconds / 6) / 10,
-    monthlyUsd: Math.round(cost.totalUsd),
-    unpriced: cost.unpriced,
+    ...(cost.totalUsd === undefined ? {} : { monthlyUsd: cost.totalUsd }),
     evaluationMs: Math.round(run.elapsedMs),
     text: formatPlanReport(report),
   };
@@ -186,7 +187,7 @@ export function planScalingTable(rows: readonly PlanFigures[]): string {
     "|---|---|---|---|---|---|---|",
     ...rows.map(
       (r) =>
-        `| ${r.nodes} | ${r.resources} | ${r.waves} | ${r.criticalSteps} steps | ≈ ${r.slowestMinutes.toFixed(1)} min | ≈ $${r.monthlyUsd}${r.unpriced.length ? " + unpriced" : ""} | ${(r.evaluationMs / 1000).toFixed(1)} s |`,
+        `| ${r.nodes} | ${r.resources} | ${r.waves} | ${r.criticalSteps} steps | ≈ ${r.slowestMinutes.toFixed(1)} min | ${r.monthlyUsd === undefined ? "cannot be estimated" : formatUsd(r.monthlyUsd)} | ${(r.evaluationMs / 1000).toFixed(1)} s |`,
     ),
   ];
   return lines.join("\n") + "\n";
