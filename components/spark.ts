@@ -167,7 +167,10 @@ export class Spark extends pulumi.ComponentResource {
       : pulumi.output(SMOKE_TEST_SKIPPED);
 
     // The routing mesh publishes the ports on every Swarm node; the labelled node is the book's.
-    const masterIp = swarm.sparkMasterHost.publicIp;
+    // Its private address: no security group admits Spark's unauthenticated ports from outside the
+    // cluster, so these URLs are what an SSH tunnel forwards to (npm run ssh -- --tunnel), and
+    // what a node of the cluster itself dials.
+    const masterIp = swarm.sparkMasterHost.node.privateIp;
     this.masterUrl = pulumi.interpolate`spark://${masterIp}:${SPARK_MASTER_PORT}`;
     this.uiUrl = pulumi.interpolate`http://${masterIp}:${SPARK_UI_PORT}`;
     this.registerOutputs({ smokeTestResult: this.smokeTestResult, masterUrl: this.masterUrl, uiUrl: this.uiUrl });

@@ -75,12 +75,19 @@ export const CONFIG_SCHEMA = {
   },
   adminCidrs: {
     type: "array",
-    description: 'CIDRs allowed to reach SSH, the Flocker REST API and the Spark UIs (required; e.g. ["203.0.113.7/32"]).',
+    description:
+      'CIDRs allowed to reach SSH and the Flocker REST API (required; e.g. ["203.0.113.7/32"]): each at most a /24 (IPv4) or /56 (IPv6), 4 such blocks in all, unless allowWideAdminCidrs. Spark\'s ports: npm run ssh -- --tunnel.',
+  },
+  allowWideAdminCidrs: {
+    type: "boolean",
+    default: false,
+    description:
+      "Opt-in that lifts adminCidrs' ceiling (a /24 or /56 per entry, 4 such blocks in all) up to a /8 of public IPv4 or a /32 of public IPv6 in all. Never the whole internet.",
   },
   allowPublicAdminAccess: {
     type: "boolean",
     default: false,
-    description: "Opt-in that allows 0.0.0.0/0 or ::/0 in adminCidrs. Leave false.",
+    description: "Retired: true is refused (the whole internet never reaches SSH or the Flocker API). Leave it unset.",
   },
   vpcCidr: {
     type: "string",
@@ -162,25 +169,28 @@ export const CONFIG_SCHEMA = {
     partOf: "flocker",
     default: "clusterhq/flocker-control-service",
     description:
-      "Image of the Flocker control service (containers mode). Mirror it to a private registry or pin it by digest (name@sha256:...).",
+      "Image of the Flocker control service (containers mode). A deployment needs it pinned by digest (name:tag@sha256:... or name@sha256:...); the default is not.",
   },
   flockerDatasetAgentImage: {
     type: "string",
     partOf: "flocker",
     default: "clusterhq/flocker-dataset-agent",
-    description: "Image of the Flocker dataset agent (containers mode).",
+    description:
+      "Image of the Flocker dataset agent (containers mode, privileged). A deployment needs it pinned by digest (name:tag@sha256:...); the default is not.",
   },
   flockerContainerAgentImage: {
     type: "string",
     partOf: "flocker",
     default: "clusterhq/flocker-container-agent",
-    description: "Image of the Flocker container agent (containers mode).",
+    description:
+      "Image of the Flocker container agent (containers mode, privileged). A deployment needs it pinned by digest (name:tag@sha256:...); the default is not.",
   },
   flockerPluginImage: {
     type: "string",
     partOf: "flocker",
     default: "clusterhq/flocker-docker-plugin",
-    description: "Image of the Flocker Docker plugin (containers mode).",
+    description:
+      "Image of the Flocker Docker plugin (containers mode, privileged). A deployment needs it pinned by digest (name:tag@sha256:...); the default is not.",
   },
   flockerTest: {
     type: "boolean",

@@ -17,7 +17,14 @@ import {
   checkRegion,
   REGION_KEY,
 } from "./checks/cluster";
-import { checkAdminCidrs, checkNodeIpOffset, checkOverlaySubnet, checkSubnetCidr, checkVpcCidr } from "./checks/network";
+import {
+  checkAdminCidrs,
+  checkPublicAdminOptIn,
+  checkNodeIpOffset,
+  checkOverlaySubnet,
+  checkSubnetCidr,
+  checkVpcCidr,
+} from "./checks/network";
 import { readBoolean, readInteger, type IntegerRule, type Report } from "./checks/report";
 import { checkFlockerSource, checkImageReference } from "./checks/flocker";
 import { checkUnknownKeys } from "./checks/keys";
@@ -171,7 +178,9 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
 
   // Addresses.
   const allowPublicAdminAccess = readBoolean("allowPublicAdminAccess", text("allowPublicAdminAccess"), report);
-  const adminCidrs = checkAdminCidrs(valueOf(raw, "adminCidrs"), allowPublicAdminAccess === true, report);
+  checkPublicAdminOptIn(allowPublicAdminAccess, text("allowPublicAdminAccess"), report);
+  const allowWideAdminCidrs = readBoolean("allowWideAdminCidrs", text("allowWideAdminCidrs"), report);
+  const adminCidrs = checkAdminCidrs(valueOf(raw, "adminCidrs"), { allowWide: allowWideAdminCidrs === true }, report);
   const vpcCidr = checkVpcCidr(text("vpcCidr"), report);
   const subnetCidr = checkSubnetCidr(text("subnetCidr"), vpcCidr, report);
   const nodeIpOffset = checkNodeIpOffset(text("nodeIpOffset"), subnetCidr, nodeCount, report);
@@ -247,6 +256,7 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
     instanceType,
     adminCidrs,
     allowPublicAdminAccess,
+    allowWideAdminCidrs,
     vpcCidr,
     subnetCidr,
     nodeIpOffset,

@@ -169,6 +169,23 @@ function percentOf(part: bigint, whole: bigint): string {
  */
 export const WIDEST_ADMIN_PREFIX: Readonly<Record<IpFamily, number>> = { IPv4: 8, IPv6: 32 };
 
+/**
+ * The ceiling of admin reach without the allowWideAdminCidrs opt-in (docs/security.md, "Admin
+ * reach"): no one entry wider than a /24 of IPv4 (256 addresses: an office, a NAT gateway's pool)
+ * or a /56 of IPv6 (the block one site gets), private ranges included — a VPN's client pool is a
+ * network like any other, and 172.31.0.0/16 would admit every other instance of the VPC.
+ */
+export const ADMIN_ENTRY_CEILING_PREFIX: Readonly<Record<IpFamily, number>> = { IPv4: 24, IPv6: 56 };
+
+/** All entries of a family together, each address once: as many addresses as this many ceiling blocks. */
+export const ADMIN_TOTAL_CEILING_BLOCKS = 4;
+
+/** How many addresses all admin entries of `family` may cover together without the opt-in (1024 for IPv4). */
+export function adminTotalCeiling(family: IpFamily): bigint {
+  const bits = family === "IPv4" ? 32 : 128;
+  return BigInt(ADMIN_TOTAL_CEILING_BLOCKS) * 2n ** BigInt(bits - ADMIN_ENTRY_CEILING_PREFIX[family]);
+}
+
 /** The number of addresses in a block of WIDEST_ADMIN_PREFIX. */
 function widestAdminAddresses(family: IpFamily): bigint {
   const bits = family === "IPv4" ? 32 : 128;

@@ -59,6 +59,7 @@ describe("valid configurations", () => {
       instanceType: "t2.medium",
       adminCidrs: ["203.0.113.10/32"],
       allowPublicAdminAccess: false,
+      allowWideAdminCidrs: false,
       vpcCidr: "172.31.0.0/16",
       subnetCidr: "172.31.0.0/20",
       nodeIpOffset: 10,
@@ -131,14 +132,14 @@ describe("valid configurations", () => {
     });
   });
 
-  test("a .deb directory, a pinned AMI and Docker version, and a public opt-in come through", () => {
+  test("a .deb directory, a pinned AMI and Docker version, and wide admin networks with their opt-in come through", () => {
     const values = bookWith({
       flockerAptSource: undefined,
       flockerDebDir: DEB_DIR,
       ami: "ami-0123456789abcdef0",
       dockerVersion: "18.09.7-0ubuntu1~16.04.7",
-      adminCidrs: '["0.0.0.0/0","::/0"]',
-      allowPublicAdminAccess: "true",
+      adminCidrs: '["11.0.0.0/8","2001:db8::/32"]',
+      allowWideAdminCidrs: "true",
       sparkVolumeSize: "1TiB",
       // gold 1 TiB: 20000 provisioned IOPS, above the default ceiling.
       monthlyCostCeilingUsd: "2000",
@@ -150,8 +151,8 @@ describe("valid configurations", () => {
       flocker: { kind: "packages", packages: { kind: "debs", debDir: DEB_DIR } },
       ami: "ami-0123456789abcdef0",
       dockerVersion: "18.09.7-0ubuntu1~16.04.7",
-      adminCidrs: ["0.0.0.0/0", "::/0"],
-      allowPublicAdminAccess: true,
+      adminCidrs: ["11.0.0.0/8", "2001:db8::/32"],
+      allowWideAdminCidrs: true,
       sparkVolumeSizeGiB: 1024,
       sparkVolumeProfile: "gold",
     });
@@ -168,7 +169,7 @@ describe("valid configurations", () => {
       sparkVolumeProfile: "gold",
       sparkWorkerMemory: "2048M",
       sparkMasterImage: "registry.example.com:5000/spark/master:2.0.2@sha256:" + "a".repeat(64),
-      adminCidrs: '["2001:db8::/48"]',
+      adminCidrs: '["2001:db8:0:100::/56"]',
     });
     const result = validateConfig(raw(values));
     expect(result.problems).toEqual([]);
@@ -409,18 +410,39 @@ const CASES: readonly NegativeCase[] = [
     allowed: "list at least one CIDR",
   },
   {
-    mistake: "the IPv4 Internet without the opt-in",
+    mistake: "the IPv4 Internet",
     values: bookWith({ adminCidrs: '["0.0.0.0/0"]' }),
     key: "adminCidrs",
     value: "0.0.0.0/0",
-    allowed: "set allowPublicAdminAccess to true to opt in",
+    allowed: "no setting allows that",
   },
   {
-    mistake: "the IPv6 Internet without the opt-in",
+    mistake: "the IPv6 Internet",
     values: bookWith({ adminCidrs: '["203.0.113.7/32","::/0"]' }),
     key: "adminCidrs",
     value: "::/0",
-    allowed: "(item 2) is not allowed: it opens SSH",
+    allowed: "(item 2) is not allowed: it opens SSH and the Flocker API to the whole internet",
+  },
+  {
+    mistake: "the retired public opt-in",
+    values: bookWith({ allowPublicAdminAccess: "true" }),
+    key: "allowPublicAdminAccess",
+    value: "true",
+    allowed: "is refused: the whole internet never reaches SSH and the Flocker API",
+  },
+  {
+    mistake: "an admin network wider than a /24",
+    values: bookWith({ adminCidrs: '["198.51.100.0/24","100.64.0.0/16"]' }),
+    key: "adminCidrs",
+    value: "100.64.0.0/16",
+    allowed: "(item 2) is a /16 (65536 addresses), wider than the /24 one entry may be",
+  },
+  {
+    mistake: "an opt-in for wide networks that is not a boolean",
+    values: bookWith({ allowWideAdminCidrs: "on" }),
+    key: "allowWideAdminCidrs",
+    value: "on",
+    allowed: "use true or false",
   },
   {
     mistake: "prefix length out of range",

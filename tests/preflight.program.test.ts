@@ -149,8 +149,14 @@ describe("a deployable stack", () => {
     expect(envOf(String(named(dev, "nodes-aws-101-docker").inputs.create)).MIN_DOCKER_VERSION).toBe("");
   });
 
-  test("the offline plan of the shipped stack goes on and lists the placeholder to replace", () => {
-    expect(dev.placeholders.map((p) => `${p.key}=${p.value}`)).toEqual(["adminCidrs[0]=203.0.113.10/32"]);
+  test("the offline plan of the shipped stack goes on and lists the placeholder and the unpinned privileged images to replace", () => {
+    expect(dev.placeholders.map((p) => `${p.key}=${p.value}`)).toEqual([
+      "adminCidrs[0]=203.0.113.10/32",
+      "flockerControlImage=clusterhq/flocker-control-service",
+      "flockerDatasetAgentImage=clusterhq/flocker-dataset-agent",
+      "flockerContainerAgentImage=clusterhq/flocker-container-agent",
+      "flockerPluginImage=clusterhq/flocker-docker-plugin",
+    ]);
     expect(formatPlaceholders(dev.placeholders)).toContain(
       'Replace before a deploy (the program refuses these outside the offline plan):\n  - adminCidrs[0]: "203.0.113.10/32" is a placeholder',
     );
@@ -310,6 +316,74 @@ describe("the repository's placeholders", () => {
 
   test("outside an offline run nothing records them: a deployment refuses, whatever its environment", () => {
     expect(defaultDependencies({ SWARM_FLOCKER_OFFLINE: "1", CI: "true" }).placeholders).toBe("refuse");
+  });
+});
+
+describe("privileged images by digest", () => {
+  const digest = (c: string) => `sha256:${c.repeat(64)}`;
+  /** The four Flocker images pinned, in both spellings Docker accepts: name:tag@digest and name@digest. */
+  const PINNED = {
+    flockerControlImage: `clusterhq/flocker-control-service:1.15.0@${digest("a")}`,
+    flockerDatasetAgentImage: `clusterhq/flocker-dataset-agent@${digest("b")}`,
+    flockerContainerAgentImage: `registry.internal.corp:5000/flocker/container-agent:1.15.0@${digest("c")}`,
+    flockerPluginImage: `clusterhq/flocker-docker-plugin:1.15.0@${digest("d")}`,
+  };
+  /** A real-looking admin address (TEST-NET ranges are placeholders). */
+  const REAL_ADMIN = { adminCidrs: '["198.18.0.7/32"]' };
+
+  test("a deployment refuses each Flocker image taken by a tag, naming its key, how it runs and the command that prints its digest", async () => {
+    const message = refusal(await attempt("dev", REAL_ADMIN, { placeholders: "refuse" }));
+    const lines = message.split("\n").filter((line) => line.startsWith("  - "));
+    expect(lines).toHaveLength(4);
+    expect(lines[1]).toBe(
+      '  - flockerDatasetAgentImage: "clusterhq/flocker-dataset-agent" is not pinned by digest, and it runs --privileged with host networking ' +
+        "and the host's / and /dev and /etc/flocker (the node's keys and Flocker's AWS key): whoever moves its tag runs code as root on every node. " +
+        "Print the digest with `docker pull clusterhq/flocker-dataset-agent && docker image inspect --format '{{index .RepoDigests 0}}' clusterhq/flocker-dataset-agent`, " +
+        "check it is the image you mean, and set pulumi config set flockerDatasetAgentImage <name>:<tag>@sha256:<digest> (or mirror it to your own registry)",
+    );
+    expect(lines.map((line) => /^ {2}- (\w+):/.exec(line)?.[1])).toEqual(Object.keys(PINNED));
+    // A tag alone is no better than no tag.
+    const tagged = refusal(
+      await attempt(
+        "dev",
+        { ...REAL_ADMIN, ...PINNED, flockerPluginImage: "clusterhq/flocker-docker-plugin:1.15.0" },
+        { placeholders: "refuse" },
+      ),
+    );
+    expect(tagged.split("\n").filter((line) => line.startsWith("  - "))).toEqual([
+      expect.stringMatching(/^ {2}- flockerPluginImage: "clusterhq\/flocker-docker-plugin:1\.15\.0" is not pinned by digest/),
+    ]);
+  });
+
+  test("pinned (name:tag@sha256 or name@sha256), a deployment goes on, and every step pulls and runs exactly that reference", async () => {
+    const { run, error } = await attempt("dev", { ...REAL_ADMIN, ...PINNED }, { placeholders: "refuse" });
+    expect(error).toBeUndefined();
+    expect(run!.placeholders).toEqual([]);
+    const pulled = Object.fromEntries(
+      envOf(String(named(run!, "images-aws-104-flocker").inputs.create))
+        .IMAGES.split(" ")
+        .map((pair) => pair.split("=") as [string, string]),
+    );
+    expect(pulled).toEqual(PINNED);
+    expect(envOf(String(named(run!, "flocker-aws-104-control").inputs.create)).CONTROL_IMAGE).toBe(PINNED.flockerControlImage);
+    expect(envOf(String(named(run!, "flocker-aws-107-agents").inputs.create))).toMatchObject({
+      DATASET_AGENT_IMAGE: PINNED.flockerDatasetAgentImage,
+      CONTAINER_AGENT_IMAGE: PINNED.flockerContainerAgentImage,
+      PLUGIN_IMAGE: PINNED.flockerPluginImage,
+    });
+  });
+
+  test("the registry must hold the pinned digest itself, not only the tag", async () => {
+    const message = refusal(
+      await attempt(
+        "dev",
+        { ...REAL_ADMIN, ...PINNED },
+        { placeholders: "refuse", world: { missingImages: [PINNED.flockerPluginImage] } },
+      ),
+    );
+    expect(message).toContain(
+      `flockerPluginImage: "${PINNED.flockerPluginImage}" cannot be pulled: docker.io/clusterhq/flocker-docker-plugin has no manifest ${digest("d")} (404 MANIFEST_UNKNOWN)`,
+    );
   });
 });
 

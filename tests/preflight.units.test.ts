@@ -12,6 +12,7 @@ import { redactUrl } from "../preflight/http";
 import { aptIndexUrls, checkAptSource } from "../preflight/packageSource";
 import { findPlaceholders, isDocumentationCidr, isPlaceholderAptSource } from "../preflight/placeholders";
 import { checkImage, locateImage, parseChallenge } from "../preflight/registry";
+import { digestCommand, isPinnedByDigest } from "../lib/privilegedImages";
 import { dockerVersionAtLeast } from "../config/checks/software";
 import { validateConfig } from "../config/validate";
 import { durationSeconds, scriptCommand } from "../lib/scripts";
@@ -100,6 +101,28 @@ describe("image references, as docker pull reads them", () => {
       scheme: "bearer",
       params: { realm: "https://auth.docker.io/token", service: "registry.docker.io", scope: "repository:library/busybox:pull" },
     });
+  });
+});
+
+describe("privileged images are pinned by a sha256 digest, whatever else the reference says", () => {
+  const hex = "0123456789abcdef".repeat(4);
+  test.each([
+    [`clusterhq/flocker-dataset-agent@sha256:${hex}`, true],
+    [`clusterhq/flocker-dataset-agent:1.15.0@sha256:${hex}`, true],
+    [`registry.internal:5000/flocker/agent:1.15.0@sha256:${hex}`, true],
+    ["clusterhq/flocker-dataset-agent", false],
+    ["clusterhq/flocker-dataset-agent:1.15.0", false],
+    ["clusterhq/flocker-dataset-agent:sha256", false],
+    [`clusterhq/flocker-dataset-agent@sha256:${hex.slice(1)}`, false],
+    [`clusterhq/flocker-dataset-agent@sha512:${hex}${hex}`, false],
+  ])("%s -> %s", (image, pinned) => {
+    expect(isPinnedByDigest(image)).toBe(pinned);
+  });
+
+  test("the digest command needs nothing but a Docker engine, and quotes its Go template for the shell", () => {
+    expect(digestCommand("clusterhq/flocker-docker-plugin:1.15.0")).toBe(
+      "docker pull clusterhq/flocker-docker-plugin:1.15.0 && docker image inspect --format '{{index .RepoDigests 0}}' clusterhq/flocker-docker-plugin:1.15.0",
+    );
   });
 });
 

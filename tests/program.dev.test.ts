@@ -42,7 +42,7 @@ describe("network", () => {
     }
   });
 
-  test("the port matrix: cluster ports from the node group, admin ports from the admin CIDR only", () => {
+  test("the port matrix: cluster ports from the node group, SSH and the Flocker API from the admin CIDR, Spark from no CIDR", () => {
     const sg = run.outputs.securityGroupIds as Record<string, string>;
     const groupName = Object.fromEntries(Object.entries(sg).map(([role, id]) => [id, role]));
     const rules = ofType(run, TYPES.ingress).map((r) => ({
@@ -62,12 +62,15 @@ describe("network", () => {
         { group: "control", protocol: "tcp", port: 4523, from: "node" },
         { group: "control", protocol: "tcp", port: 4523, from: admin },
         { group: "control", protocol: "tcp", port: 4524, from: "node" },
-        { group: "swarm", protocol: "tcp", port: 8080, from: admin },
-        { group: "swarm", protocol: "tcp", port: 7077, from: admin },
-        { group: "swarm", protocol: "tcp", port: 6066, from: admin },
+        { group: "swarm", protocol: "tcp", port: 8080, from: "node" },
+        { group: "swarm", protocol: "tcp", port: 7077, from: "node" },
+        { group: "swarm", protocol: "tcp", port: 6066, from: "node" },
       ]),
     );
     expect(rules).toHaveLength(11);
+    // Spark's UI, master and REST ports take unauthenticated jobs: the cluster's nodes only, no CIDR
+    // (operators come through an SSH tunnel).
+    expect(rules.filter((r) => [8080, 7077, 6066].includes(Number(r.port)) && r.from !== "node")).toEqual([]);
     // No ESP without an encrypted overlay; nothing from the whole internet.
     expect(rules.filter((r) => r.protocol === "50")).toEqual([]);
     expect(rules.filter((r) => r.from === "0.0.0.0/0")).toEqual([]);
@@ -509,8 +512,10 @@ describe("outputs", () => {
     expect(nodes["aws-104"]).toMatchObject({ role: "control", privateIp: "172.31.0.13" });
     expect(nodes["aws-104"].swarmRole).toBeUndefined();
     expect(run.outputs.managerAddresses).toEqual(["172.31.0.10:2377", "172.31.0.11:2377", "172.31.0.12:2377"]);
-    expect(run.outputs.sparkMasterUrl).toBe(`spark://${nodes["aws-105"].publicIp}:7077`);
-    expect(run.outputs.sparkUiUrl).toBe(`http://${nodes["aws-105"].publicIp}:8080`);
+    // The master's private address: what the SSH tunnel forwards to; nothing outside the VPC dials it.
+    expect(run.outputs.sparkMasterUrl).toBe("spark://172.31.0.14:7077");
+    expect(run.outputs.sparkUiUrl).toBe("http://172.31.0.14:8080");
+    expect(nodes["aws-105"].privateIp).toBe("172.31.0.14");
     expect(run.outputs.flockerControlEndpoint).toBe("https://172.31.0.13:4523");
     expect(run.outputs.smokeTestResult).toBe(MOCK_SMOKE_RESULT);
   });

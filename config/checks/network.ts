@@ -4,8 +4,12 @@
  */
 import { Address6 } from "ip-address";
 import {
+  ADMIN_ENTRY_CEILING_PREFIX,
+  ADMIN_TOTAL_CEILING_BLOCKS,
+  adminTotalCeiling,
   cidrFamily,
   cidrNetworkForm,
+  coveredAddresses,
   cidrPrefixLength,
   hasPlainPrefix,
   internetShareProblem,
@@ -28,11 +32,7 @@ const EXAMPLE = "e.g. pulumi config set --path 'adminCidrs[0]' 203.0.113.7/32";
 /** Reads adminCidrs' JSON text as a list of strings; undefined (with a problem) when it is not one. */
 function readAdminCidrList(text: string | undefined, report: Report): readonly string[] | undefined {
   if (text === undefined) {
-    report(
-      "adminCidrs",
-      undefined,
-      `is not set: list the CIDRs that may reach SSH, the Flocker API and the Spark UIs, ${EXAMPLE}`,
-    );
+    report("adminCidrs", undefined, `is not set: list the CIDRs that may reach SSH and the Flocker API, ${EXAMPLE}`);
     return undefined;
   }
   let parsed: unknown;
@@ -50,11 +50,7 @@ function readAdminCidrList(text: string | undefined, report: Report): readonly s
     return undefined;
   }
   if (parsed.length === 0) {
-    report(
-      "adminCidrs",
-      text,
-      `is empty: list at least one CIDR that may reach SSH, the Flocker API and the Spark UIs, ${EXAMPLE}`,
-    );
+    report("adminCidrs", text, `is empty: list at least one CIDR that may reach SSH and the Flocker API, ${EXAMPLE}`);
     return undefined;
   }
   return parsed;
@@ -85,9 +81,47 @@ function adminCidrProblem(cidr: string): string | undefined {
   return undefined;
 }
 
-export function checkAdminCidrs(text: string | undefined, allowPublic: boolean, report: Report): readonly string[] | undefined {
+/** What the admin CIDRs may reach, for messages. */
+const REACH = "SSH and the Flocker API";
+
+/** How to say that a ceiling is lifted, or that it is not. */
+const WIDE_OPT_IN = "or set allowWideAdminCidrs to true to allow wider networks (never the internet)";
+
+/**
+ * allowPublicAdminAccess once let a /0 through; the program refuses it now, whatever the policy
+ * pack's enforcement level: the key stays known so that a stack that still sets it learns why.
+ */
+export function checkPublicAdminOptIn(value: boolean | undefined, text: string | undefined, report: Report): void {
+  if (value !== true) return;
+  report(
+    "allowPublicAdminAccess",
+    text,
+    `is refused: the whole internet never reaches ${REACH}, so the opt-in no longer exists; remove it ` +
+      "(pulumi config rm allowPublicAdminAccess), list your own networks in adminCidrs, and for a changing address " +
+      "let npm run deploy -- STACK --my-ip set this machine's",
+  );
+}
+
+export interface AdminReachOptions {
+  /** allowWideAdminCidrs: entries and totals up to the internet-share line instead of the ceiling. */
+  readonly allowWide: boolean;
+}
+
+export function checkAdminCidrs(
+  text: string | undefined,
+  options: AdminReachOptions,
+  report: Report,
+): readonly string[] | undefined {
   const cidrs = readAdminCidrList(text, report);
-  if (cidrs === undefined) return undefined;
+  if (cidrs === undefined || !checkAdminEntries(cidrs, report)) return undefined;
+  const reachOk = checkAdminReach(cidrs, options, report);
+  const quotaOk = checkRuleQuota(cidrs, report);
+  const namesOk = checkRuleNames(cidrs, report);
+  return reachOk && quotaOk && namesOk ? cidrs : undefined;
+}
+
+/** Each entry on its own: a network CIDR, not the whole internet, not listed twice. */
+function checkAdminEntries(cidrs: readonly string[], report: Report): boolean {
   let valid = true;
   const seen = new Set<string>();
   cidrs.forEach((cidr, index) => {
@@ -96,43 +130,78 @@ export function checkAdminCidrs(text: string | undefined, allowPublic: boolean, 
     if (problem !== undefined) {
       report("adminCidrs", cidr, `${item} ${problem}`);
       valid = false;
-    } else if (isWholeInternet(cidr) && !allowPublic) {
+      return;
+    }
+    if (isWholeInternet(cidr)) {
       report(
         "adminCidrs",
         cidr,
-        `${item} is not allowed: it opens SSH, the Flocker API and the Spark UIs to the whole Internet; ` +
-          "list your own addresses, or set allowPublicAdminAccess to true to opt in",
+        `${item} is not allowed: it opens ${REACH} to the whole internet, and no setting allows that; list your own addresses`,
       );
       valid = false;
     } else if (seen.has(cidrNetworkForm(cidr))) {
       report("adminCidrs", cidr, `${item} is listed twice: remove the duplicate (AWS rejects duplicate security group rules)`);
       valid = false;
     }
-    if (problem === undefined) seen.add(cidrNetworkForm(cidr));
+    seen.add(cidrNetworkForm(cidr));
   });
-  if (!valid) return undefined;
-  const coverageOk = allowPublic || checkAdminCoverage(cidrs, report);
-  const quotaOk = checkRuleQuota(cidrs, report);
-  const namesOk = checkRuleNames(cidrs, report);
-  return coverageOk && quotaOk && namesOk ? cidrs : undefined;
+  return valid;
 }
 
-/** No /0, yet 0.0.0.0/1 + 128.0.0.0/1 (or enough /2s, /3s ...) is the whole internet all the same. */
-function checkAdminCoverage(cidrs: readonly string[], report: Report): boolean {
+/**
+ * How far the entries reach, per family. Never more than a share of the internet (lib/cidr.ts
+ * internetShareProblem: 0.0.0.0/1 + 128.0.0.0/1 is the whole internet without a /0), whatever is
+ * set; without allowWideAdminCidrs, no entry wider than ADMIN_ENTRY_CEILING_PREFIX and all of them
+ * together (each address once) no more than ADMIN_TOTAL_CEILING_BLOCKS such blocks.
+ */
+function checkAdminReach(cidrs: readonly string[], options: AdminReachOptions, report: Report): boolean {
   let ok = true;
   for (const family of ["IPv4", "IPv6"] as const) {
-    const problem = internetShareProblem(cidrs, family);
-    if (problem === undefined) continue;
     const listed = cidrs.filter((cidr) => cidrFamily(cidr) === family);
-    report(
-      "adminCidrs",
-      undefined,
-      `${listed.join(", ")} ${problem}: that opens SSH, the Flocker API and the Spark UIs to a share of the internet; ` +
-        "list your own networks, or set allowPublicAdminAccess to true to opt in",
-    );
-    ok = false;
+    const share = internetShareProblem(cidrs, family);
+    if (share !== undefined) {
+      report(
+        "adminCidrs",
+        undefined,
+        `${listed.join(", ")} ${share}: that opens ${REACH} to a share of the internet, and no setting allows that; list your own networks`,
+      );
+      ok = false;
+      continue;
+    }
+    if (options.allowWide) continue;
+    let entriesOk = true;
+    cidrs.forEach((cidr, index) => {
+      const problem = cidrFamily(cidr) === family ? entryCeilingProblem(cidr) : undefined;
+      if (problem === undefined) return;
+      report("adminCidrs", cidr, `(item ${index + 1}) ${problem}`);
+      entriesOk = false;
+    });
+    const covered = coveredAddresses(cidrs, family);
+    const ceiling = adminTotalCeiling(family);
+    if (entriesOk && covered > ceiling) {
+      report(
+        "adminCidrs",
+        undefined,
+        `${listed.join(", ")} together cover ${covered} ${family} addresses, more than ${ceiling} ` +
+          `(${ADMIN_TOTAL_CEILING_BLOCKS} blocks of /${ADMIN_ENTRY_CEILING_PREFIX[family]}): list fewer or narrower networks, ${WIDE_OPT_IN}`,
+      );
+      entriesOk = false;
+    }
+    ok &&= entriesOk;
   }
   return ok;
+}
+
+/** One entry wider than ADMIN_ENTRY_CEILING_PREFIX. */
+function entryCeilingProblem(cidr: string): string | undefined {
+  const family = cidrFamily(cidr);
+  const ceiling = ADMIN_ENTRY_CEILING_PREFIX[family];
+  const prefix = cidrPrefixLength(cidr);
+  if (prefix >= ceiling) return undefined;
+  return (
+    `is a /${prefix} (${coveredAddresses([cidr], family)} addresses), wider than the /${ceiling} one entry may be: ` +
+    `anyone in it could reach ${REACH}; list the narrower networks your admins use (at most a /${ceiling} each), ${WIDE_OPT_IN}`
+  );
 }
 
 /**
