@@ -18,7 +18,11 @@ import { qualifiedConfigKey, readStackConfig } from "../../tools/stackConfig";
 const ROOT = path.join(__dirname, "..", "..");
 /** Everything the program (and the mock runtime that runs it) is made of. */
 const PROGRAM_SOURCES = ["index.ts", "package-lock.json", "components", "config", "lib", "preflight", "scripts", "tools"];
-const CACHE_DIR = path.join(os.tmpdir(), `swarm-flocker-test-runs-${os.userInfo().uid}`);
+/** In the tests' one cache directory (jest.config.js sets SWARM_FLOCKER_TEST_CACHE). */
+const CACHE_DIR = path.join(
+  process.env.SWARM_FLOCKER_TEST_CACHE ?? path.join(os.tmpdir(), `swarm-flocker-test-cache-${os.userInfo().uid}`),
+  "runs",
+);
 /** Records older than this are pruned when a new one is written. */
 const CACHE_MAX_AGE_MS = 24 * 3600 * 1000;
 
