@@ -7,7 +7,7 @@
  */
 import { ipv4FirstSubnet } from "./cidr";
 
-export interface ReservedRange {
+interface ReservedRange {
   readonly cidr: string;
   /** What holds it, for a message, followed by the CIDR: "Docker's default bridge docker0". */
   readonly what: string;

@@ -237,7 +237,7 @@ function checkIpv4Network(key: string, cidr: string, rule: Ipv4NetworkRule, repo
 }
 
 /** The address space a VPC or overlay is checked against: the pool, and the other key's value for suggestions. */
-export interface AddressPlan {
+interface AddressPlan {
   /** The validated pool; undefined when it has a problem of its own. */
   readonly pool: SwarmAddressPool | undefined;
   /** vpcCidr or overlaySubnet as given: a suggestion for the other avoids it when it is a network. */
