@@ -92,7 +92,8 @@ export const CONFIG_SCHEMA = {
   vpcCidr: {
     type: "string",
     default: "172.31.0.0/16",
-    description: "CIDR of the stack's own VPC. Must not overlap overlaySubnet or Swarm's ingress network (10.255.0.0/16).",
+    description:
+      "CIDR of the stack's own VPC. Must not overlap overlaySubnet, swarmAddressPool (Swarm's ingress network is its first block) or Docker's bridges (172.17.0.0/16, 172.18.0.0/16).",
   },
   subnetCidr: {
     type: "string",
@@ -220,13 +221,26 @@ export const CONFIG_SCHEMA = {
   overlaySubnet: {
     type: "string",
     default: "10.0.0.0/24",
-    description: "Subnet of the 'spark' overlay network (the book's 10.0.0.0/24).",
+    description:
+      "Subnet of the 'spark' overlay network (the book's 10.0.0.0/24). Must lie outside vpcCidr, swarmAddressPool and Docker's bridges.",
   },
   overlayEncrypted: {
     type: "boolean",
     default: false,
     description:
       "Create the overlay with --opt encrypted (IPsec). Needs Docker >= 20.10.24 / 23.0.3 to be safe; Ubuntu 16.04's Docker is older.",
+  },
+  swarmAddressPool: {
+    type: "string",
+    default: "10.255.0.0/16",
+    description:
+      "The swarm's default address pool (docker swarm init --default-addr-pool): Swarm's ingress network and every overlay created without a subnet get a block of it. Docker's own, 10.0.0.0/8, puts ingress on the book's 10.0.0.0/24. Applies only when the swarm is founded.",
+  },
+  swarmAddressPoolMaskLength: {
+    type: "integer",
+    default: 24,
+    description:
+      "Prefix length of the blocks Swarm takes from swarmAddressPool (--default-addr-pool-mask-length); ingress is the pool's first.",
   },
   sparkVolumeSize: {
     type: "string",

@@ -23,6 +23,7 @@ import {
   checkNodeIpOffset,
   checkOverlaySubnet,
   checkSubnetCidr,
+  checkSwarmAddressPool,
   checkVpcCidr,
 } from "./checks/network";
 import { readBoolean, readInteger, type IntegerRule, type Report } from "./checks/report";
@@ -181,7 +182,16 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
   checkPublicAdminOptIn(allowPublicAdminAccess, text("allowPublicAdminAccess"), report);
   const allowWideAdminCidrs = readBoolean("allowWideAdminCidrs", text("allowWideAdminCidrs"), report);
   const adminCidrs = checkAdminCidrs(valueOf(raw, "adminCidrs"), { allowWide: allowWideAdminCidrs === true }, report);
-  const vpcCidr = checkVpcCidr(text("vpcCidr"), report);
+  // The control node is not in the Swarm: it has no endpoint on ingress or the overlay.
+  const swarmNodes = nodeCount === undefined ? undefined : nodeCount - 1;
+  const swarmAddressPool = checkSwarmAddressPool(
+    text("swarmAddressPool"),
+    text("swarmAddressPoolMaskLength"),
+    swarmNodes,
+    [text("vpcCidr"), text("overlaySubnet")],
+    report,
+  );
+  const vpcCidr = checkVpcCidr(text("vpcCidr"), { pool: swarmAddressPool, other: text("overlaySubnet") }, report);
   const subnetCidr = checkSubnetCidr(text("subnetCidr"), vpcCidr, report);
   const nodeIpOffset = checkNodeIpOffset(text("nodeIpOffset"), subnetCidr, nodeCount, report);
 
@@ -223,12 +233,17 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
   const smokeTest = checkSmokeTest(text("smokeTest"), sparkWorkerReplicas, report);
   const overlayEncrypted = readBoolean("overlayEncrypted", text("overlayEncrypted"), report);
   checkDockerFloor(dockerVersion, overlayEncrypted, report);
-  // The control node is not in the Swarm, so it has no load-balancer endpoint on the overlay.
   const overlayDemand =
-    nodeCount !== undefined && sparkWorkerReplicas !== undefined
-      ? { swarmNodes: nodeCount - 1, workerReplicas: sparkWorkerReplicas }
+    swarmNodes !== undefined && sparkWorkerReplicas !== undefined
+      ? { swarmNodes, workerReplicas: sparkWorkerReplicas }
       : undefined;
-  const overlaySubnet = checkOverlaySubnet(text("overlaySubnet"), vpcCidr, overlayDemand, report);
+  const overlaySubnet = checkOverlaySubnet(
+    text("overlaySubnet"),
+    vpcCidr,
+    { pool: swarmAddressPool, other: text("vpcCidr") },
+    overlayDemand,
+    report,
+  );
 
   // Day 2.
   const snapshots = checkSnapshots(
@@ -273,6 +288,8 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
     flockerTestImage,
     overlaySubnet,
     overlayEncrypted,
+    swarmAddressPool: swarmAddressPool?.cidr,
+    swarmAddressPoolMaskLength: swarmAddressPool?.maskLength,
     sparkVolumeSize,
     sparkVolumeProfile: sparkVolume?.profile,
     sparkWorkerReplicas,

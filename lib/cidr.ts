@@ -210,3 +210,31 @@ export function internetShareProblem(cidrs: readonly string[], family: IpFamily)
     `(${widest} addresses, private ranges not counted)`
   );
 }
+
+/** The first subnet of length `prefix` inside IPv4 CIDR `cidr` (10.255.0.0/24 for 10.255.0.0/16 and 24). */
+export function ipv4FirstSubnet(cidr: string, prefix: number): string {
+  if (prefix < cidrPrefixLength(cidr) || prefix > 32) throw new RangeError(`no /${prefix} subnet in ${cidr}`);
+  return `${new Address4(cidr).startAddress().correctForm()}/${prefix}`;
+}
+
+/** How many blocks of one range ipv4FreeSubnet tries at most: enough for every /24 of a /8. */
+const FREE_SUBNET_TRIES = 2 ** 16;
+
+/**
+ * The first IPv4 network of length `prefix` that overlaps none of `avoid`, looking through the
+ * ranges of `search` in order, each from its start: to suggest a value that is itself free of
+ * conflicts. Undefined when none is found.
+ */
+export function ipv4FreeSubnet(prefix: number, avoid: readonly string[], search: readonly string[]): string | undefined {
+  for (const range of search) {
+    if (prefix < cidrPrefixLength(range)) continue;
+    const start = new Address4(range).startAddress().bigInt();
+    const step = 2n ** BigInt(32 - prefix);
+    const blocks = Math.min(2 ** (prefix - cidrPrefixLength(range)), FREE_SUBNET_TRIES);
+    for (let i = 0; i < blocks; i++) {
+      const candidate = `${Address4.fromBigInt(start + BigInt(i) * step).correctForm()}/${prefix}`;
+      if (!avoid.some((used) => ipv4CidrsOverlap(candidate, used))) return candidate;
+    }
+  }
+  return undefined;
+}

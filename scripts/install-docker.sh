@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# install-docker.sh: point apt at the configured Ubuntu archive, install Docker (plus jq and curl,
-# which the later steps use), make sure the daemon is enabled and answering, and stop containers
-# from reaching the EC2 metadata service.
+# install-docker.sh: load the kernel modules Swarm needs, point apt at the configured Ubuntu
+# archive, install Docker (plus jq and curl, which the later steps use), make sure the daemon is
+# enabled and answering, and stop containers from reaching the EC2 metadata service.
+#
+# The kernel modules (KERNEL_MODULES, from lib/kernelModules.ts: overlay, br_netfilter, vxlan,
+# ip_vs, ip_vs_rr, xt_ipvs, and xt_u32 with an encrypted overlay) are loaded and checked before
+# Docker is installed (and so started), and listed in MODULES_LOAD_FILE so that every boot loads
+# them before Docker. Without IPVS the tasks run but service VIPs and published ports time out,
+# which nothing would report: a module the kernel cannot load stops the step, naming it.
 #
 # The archive: an end-of-life release leaves archive.ubuntu.com for old-releases.ubuntu.com some
 # time after its support ends. UBUNTU_ARCHIVE_MIRROR rewrites the Ubuntu lines of
@@ -20,7 +26,7 @@
 #
 # Environment: DOCKER_PACKAGE (docker.io), DOCKER_VERSION (exact apt version; empty = any),
 # UBUNTU_ARCHIVE_MIRROR (archive URL; empty = the image's own), MIN_DOCKER_VERSION (e.g. 20.10.24;
-# empty = no floor), BLOCK_CONTAINER_IMDS (1), WAIT_TIMEOUT (seconds for the daemon to answer,
+# empty = no floor), KERNEL_MODULES (space separated), MODULES_LOAD_FILE, BLOCK_CONTAINER_IMDS (1), WAIT_TIMEOUT (seconds for the daemon to answer,
 # 120), DOCKER_CLI_TIMEOUT (seconds one docker call may take, 60), RETRY_*.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/core.sh
@@ -42,6 +48,11 @@ MIN_DOCKER_VERSION=${MIN_DOCKER_VERSION:-}
 [[ -z "$UBUNTU_ARCHIVE_MIRROR" || "$UBUNTU_ARCHIVE_MIRROR" =~ ^https?://[A-Za-z0-9.:@%_~/+-]+$ ]] ||
   die "UBUNTU_ARCHIVE_MIRROR '$UBUNTU_ARCHIVE_MIRROR' is not an http(s) archive URL: fix ubuntuArchiveMirror"
 [[ -z "$MIN_DOCKER_VERSION" || "$MIN_DOCKER_VERSION" =~ ^[0-9]+(\.[0-9]+)*$ ]] || die "MIN_DOCKER_VERSION '$MIN_DOCKER_VERSION' is not a version such as 20.10.24"
+require_env KERNEL_MODULES MODULES_LOAD_FILE
+read -r -a MODULES <<<"$KERNEL_MODULES"
+for m in "${MODULES[@]}"; do
+  [[ "$m" =~ ^[a-z0-9_]+$ ]] || die "KERNEL_MODULES holds '$m', which is not a kernel module name"
+done
 
 IMDS_RULE=(DOCKER-USER -d 169.254.169.254/32 -j REJECT)
 DROPIN=$(path /etc/systemd/system/docker.service.d/10-block-container-imds.conf)
@@ -173,6 +184,22 @@ install_packages() {
     die "could not install ${want[*]} after $RETRY_ATTEMPTS attempts: check the node's outbound access to the Ubuntu archive and 'apt-cache policy $DOCKER_PACKAGE' (is dockerVersion '${DOCKER_VERSION}' available?), then re-run pulumi up"
 }
 
+# load_kernel_modules: every module of KERNEL_MODULES loaded (a loaded one is left alone), or an
+# error naming the first that cannot be; then the list persisted for the next boots.
+load_kernel_modules() {
+  local m err
+  require_cmd modprobe "install kmod (apt-get install kmod)"
+  for m in "${MODULES[@]}"; do
+    [[ ! -d "$(path "/sys/module/$m")" ]] || continue
+    log "loading kernel module $m"
+    err=$(modprobe "$m" 2>&1) ||
+      die "kernel module $m cannot be loaded on this node (kernel $(uname -r)): ${err:-modprobe failed}. Swarm's overlay network needs it (ip_vs, ip_vs_rr and xt_ipvs: service VIPs and the routing mesh; vxlan: the overlay; br_netfilter, overlay: Docker itself). Install the kernel's extra modules ('apt-get install linux-modules-extra-$(uname -r)'; on Ubuntu 16.04 'linux-image-extra-$(uname -r)'), or use an image whose kernel has them, then re-run pulumi up"
+  done
+  if write_if_changed "$(path "$MODULES_LOAD_FILE")" 644 < <(printf '# Kernel modules Docker Swarm needs (written by the swarm-flocker stack).\n' && printf '%s\n' "${MODULES[@]}"); then
+    log "wrote $MODULES_LOAD_FILE: the modules load at every boot"
+  fi
+}
+
 docker_answers() { docker_cli info >/dev/null 2>&1; }
 
 block_metadata_service() {
@@ -201,6 +228,7 @@ block_metadata_service() {
 }
 
 require_cmd systemctl "this script needs systemd (Ubuntu 16.04 or later)"
+load_kernel_modules
 apply_archive_mirror
 install_packages
 systemd_ensure_running docker

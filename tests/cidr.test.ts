@@ -10,6 +10,8 @@ import {
   coveredPublicAddresses,
   hasPlainPrefix,
   internetShareProblem,
+  ipv4FirstSubnet,
+  ipv4FreeSubnet,
   ipv4HostAddress,
   isCidr,
   isIpv4NetworkCidr,
@@ -109,6 +111,22 @@ test("ipv4HostAddress counts from the network address and refuses to leave the b
   expect(ipv4HostAddress("172.31.0.0/20", 300)).toBe("172.31.1.44");
   expect(() => ipv4HostAddress("10.0.0.0/24", 256)).toThrow(RangeError);
   expect(() => ipv4HostAddress("10.0.0.0/24", -1)).toThrow(RangeError);
+});
+
+test("ipv4FirstSubnet is the first block of a length inside a network (where Swarm puts ingress)", () => {
+  expect(ipv4FirstSubnet("10.255.0.0/16", 24)).toBe("10.255.0.0/24");
+  expect(ipv4FirstSubnet("10.0.0.0/8", 24)).toBe("10.0.0.0/24");
+  expect(ipv4FirstSubnet("10.0.0.0/8", 8)).toBe("10.0.0.0/8");
+  expect(() => ipv4FirstSubnet("10.0.0.0/16", 12)).toThrow(RangeError);
+});
+
+test("ipv4FreeSubnet finds the first block of a length that overlaps nothing to avoid, range by range", () => {
+  expect(ipv4FreeSubnet(24, [], ["10.0.0.0/8"])).toBe("10.0.0.0/24");
+  expect(ipv4FreeSubnet(24, ["10.0.0.0/16", "10.1.0.0/24"], ["10.0.0.0/8"])).toBe("10.1.1.0/24");
+  // A range too small for the length is skipped; a full range gives way to the next.
+  expect(ipv4FreeSubnet(16, [], ["10.0.0.0/24", "192.168.0.0/16"])).toBe("192.168.0.0/16");
+  expect(ipv4FreeSubnet(16, ["172.16.0.0/12"], ["172.16.0.0/12", "10.0.0.0/8"])).toBe("10.0.0.0/16");
+  expect(ipv4FreeSubnet(24, ["10.0.0.0/8"], ["10.0.0.0/8"])).toBeUndefined();
 });
 
 test("cidrPrefixLength reads either family", () => {

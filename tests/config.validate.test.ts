@@ -75,6 +75,8 @@ describe("valid configurations", () => {
       flockerTestImage: "busybox",
       overlaySubnet: "10.0.0.0/24",
       overlayEncrypted: false,
+      swarmAddressPool: "10.255.0.0/16",
+      swarmAddressPoolMaskLength: 24,
       sparkVolumeSize: "75G",
       sparkVolumeSizeGiB: 75,
       sparkVolumeProfile: "bronze",
@@ -499,7 +501,21 @@ const CASES: readonly NegativeCase[] = [
     values: bookWith({ vpcCidr: "10.255.0.0/16", subnetCidr: "10.255.0.0/20" }),
     key: "vpcCidr",
     value: "10.255.0.0/16",
-    allowed: "overlaps Swarm's ingress network 10.255.0.0/16",
+    allowed: "overlaps Swarm's ingress network 10.255.0.0/24 (the first /24 of swarmAddressPool 10.255.0.0/16)",
+  },
+  {
+    mistake: "VPC in the swarm's address pool, away from ingress",
+    values: bookWith({ vpcCidr: "10.20.0.0/16", subnetCidr: "10.20.0.0/20", swarmAddressPool: "10.16.0.0/12" }),
+    key: "vpcCidr",
+    value: "10.20.0.0/16",
+    allowed: "overlaps swarmAddressPool 10.16.0.0/12, from which Swarm takes the subnets of its networks",
+  },
+  {
+    mistake: "VPC on Docker's default bridge",
+    values: bookWith({ vpcCidr: "172.17.0.0/16", subnetCidr: "172.17.0.0/20" }),
+    key: "vpcCidr",
+    value: "172.17.0.0/16",
+    allowed: "overlaps Docker's default bridge docker0 172.17.0.0/16, which every node holds",
   },
   {
     mistake: "VPC CIDR that is not one",
@@ -538,10 +554,89 @@ const CASES: readonly NegativeCase[] = [
   },
   {
     mistake: "overlay on Swarm's ingress network",
+    values: bookWith({ overlaySubnet: "10.255.0.0/24" }),
+    key: "overlaySubnet",
+    value: "10.255.0.0/24",
+    allowed:
+      "overlaps Swarm's ingress network 10.255.0.0/24 (the first /24 of swarmAddressPool 10.255.0.0/16): Docker would create the network",
+  },
+  {
+    mistake: "the book's overlay in Docker's built-in address pool",
+    values: bookWith({ swarmAddressPool: "10.0.0.0/8" }),
+    key: "overlaySubnet",
+    value: "10.0.0.0/24",
+    allowed: "overlaps Swarm's ingress network 10.0.0.0/24 (the first /24 of swarmAddressPool 10.0.0.0/8)",
+  },
+  {
+    mistake: "overlay in the swarm's address pool, away from ingress",
     values: bookWith({ overlaySubnet: "10.255.1.0/24" }),
     key: "overlaySubnet",
     value: "10.255.1.0/24",
-    allowed: "overlaps Swarm's ingress network",
+    allowed: "overlaps swarmAddressPool 10.255.0.0/16, from which Swarm takes the subnets of its networks",
+  },
+  {
+    mistake: "overlay on docker_gwbridge",
+    values: bookWith({ overlaySubnet: "172.18.4.0/24" }),
+    key: "overlaySubnet",
+    value: "172.18.4.0/24",
+    allowed: "overlaps Swarm's gateway bridge docker_gwbridge 172.18.0.0/16, which every node holds",
+  },
+  {
+    mistake: "overlay on the link-local range",
+    values: bookWith({ overlaySubnet: "169.254.0.0/24" }),
+    key: "overlaySubnet",
+    value: "169.254.0.0/24",
+    allowed: "overlaps the link-local range (EC2's metadata service and DNS) 169.254.0.0/16",
+  },
+  {
+    mistake: "overlay on the loopback range",
+    values: bookWith({ overlaySubnet: "127.0.0.0/24" }),
+    key: "overlaySubnet",
+    value: "127.0.0.0/24",
+    allowed: "overlaps the loopback range 127.0.0.0/8",
+  },
+  {
+    mistake: "address pool on the multicast range",
+    values: bookWith({ swarmAddressPool: "224.0.0.0/16" }),
+    key: "swarmAddressPool",
+    value: "224.0.0.0/16",
+    allowed: "overlaps the multicast range 224.0.0.0/4, which every node holds",
+  },
+  {
+    mistake: "address pool over Docker's bridges",
+    values: bookWith({ swarmAddressPool: "172.16.0.0/12" }),
+    key: "swarmAddressPool",
+    value: "172.16.0.0/12",
+    allowed: "overlaps Docker's default bridge docker0 172.17.0.0/16 and Swarm's gateway bridge docker_gwbridge 172.18.0.0/16",
+  },
+  {
+    mistake: "address pool that is not a CIDR",
+    values: bookWith({ swarmAddressPool: "10.255.0.0" }),
+    key: "swarmAddressPool",
+    value: "10.255.0.0",
+    allowed: "use an IPv4 network CIDR with a prefix from /8 to /29",
+  },
+  {
+    mistake: "address pool mask shorter than the pool",
+    values: bookWith({ swarmAddressPoolMaskLength: "12" }),
+    key: "swarmAddressPoolMaskLength",
+    value: "12",
+    allowed: "is shorter than swarmAddressPool 10.255.0.0/16's prefix /16",
+  },
+  {
+    mistake: "address pool mask past Docker's limit",
+    values: bookWith({ swarmAddressPoolMaskLength: "30" }),
+    key: "swarmAddressPoolMaskLength",
+    value: "30",
+    allowed: "to 29 (Docker's limit)",
+  },
+  {
+    mistake: "ingress too small for the Swarm's nodes",
+    values: bookWith({ swarmAddressPoolMaskLength: "29" }),
+    key: "swarmAddressPoolMaskLength",
+    value: "29",
+    allowed:
+      "ingress network would be 10.255.0.0/29 with 5 usable addresses, but 9 Swarm nodes and the Spark master's published ports need 11; use 16 to 28",
   },
   {
     mistake: "overlay too small for the tasks",
@@ -855,6 +950,50 @@ describe("each mistake is reported once, naming the key, the value as given and 
     ]) {
       const [problem] = validateConfig(raw(values), filesWith()).problems;
       expect(problem.message).toContain('README section "Flocker packages"');
+    }
+  });
+});
+
+describe("the address plan's suggestions are free of conflicts themselves", () => {
+  /** Each "e.g. CIDR" of a message with the key it is offered for. */
+  function suggestions(key: string, message: string): { key: string; cidr: string }[] {
+    const pattern = /(?:another (\w+)|a (swarmAddressPool) that|a range)[^;]*?e\.g\. (\d+\.\d+\.\d+\.\d+\/\d+)/g;
+    return [...message.matchAll(pattern)].map((m) => ({ key: m[1] ?? m[2] ?? key, cidr: m[3] }));
+  }
+
+  /** The values with `key` set to `cidr`; a new VPC brings its first /20 as the subnet. */
+  function applied(values: Values, key: string, cidr: string): Values {
+    const subnet = key === "vpcCidr" ? { subnetCidr: `${cidr.split("/")[0]}/20` } : {};
+    return { ...values, [key]: cidr, ...subnet };
+  }
+
+  test.each([
+    [
+      "a VPC holding the book's overlay (issue 20: the hint was the conflicting 10.0.0.0/24)",
+      { vpcCidr: "10.0.0.0/16", subnetCidr: "10.0.0.0/20" },
+    ],
+    ["a VPC on the pool's ingress", { vpcCidr: "10.255.0.0/16", subnetCidr: "10.255.0.0/20" }],
+    ["a VPC on docker0", { vpcCidr: "172.17.0.0/16", subnetCidr: "172.17.0.0/20" }],
+    ["the overlay on ingress", { overlaySubnet: "10.255.0.0/24" }],
+    ["the overlay on docker_gwbridge", { overlaySubnet: "172.18.4.0/24" }],
+    ["Docker's built-in pool with the book's overlay", { swarmAddressPool: "10.0.0.0/8" }],
+    ["a pool on the multicast range", { swarmAddressPool: "224.0.0.0/16" }],
+    [
+      "a VPC, pool and overlay all in 10.0.0.0/8",
+      { vpcCidr: "10.1.0.0/16", subnetCidr: "10.1.0.0/20", swarmAddressPool: "10.0.0.0/8" },
+    ],
+  ])("%s", (_case, changes) => {
+    const values = bookWith(changes);
+    const problems = validateConfig(raw(values), filesWith()).problems;
+    expect(problems.length).toBeGreaterThan(0);
+    const offered = problems.flatMap((problem) => suggestions(problem.key, problem.message));
+    expect(offered.length).toBeGreaterThanOrEqual(problems.length);
+    for (const { key, cidr } of offered) {
+      const fixed = applied(values, key, cidr);
+      // The suggestion removes its own problem and brings no new one: whatever remains was there before.
+      const after = validateConfig(raw(fixed), filesWith()).problems.map((p) => p.message);
+      expect(after.filter((message) => message.startsWith(`${key}:`))).toEqual([]);
+      expect(after.length).toBeLessThan(problems.length);
     }
   });
 });

@@ -23,6 +23,7 @@ let prod: ProgramRun;
 let hourly: ProgramRun;
 let nineNodes: ProgramRun;
 let newDocker: ProgramRun;
+let otherPool: ProgramRun;
 
 beforeAll(async () => {
   dev = await runIsolated("dev");
@@ -35,6 +36,7 @@ beforeAll(async () => {
   });
   nineNodes = await runIsolated("dev", { nodeCount: "9" });
   newDocker = await runIsolated("dev", { dockerVersion: "18.09.7-0ubuntu1~16.04.7" });
+  otherPool = await runIsolated("dev", { swarmAddressPool: "10.200.0.0/16", swarmAddressPoolMaskLength: "26" });
 });
 
 // ------------------------------------------------------------------------------------ the plan
@@ -277,6 +279,18 @@ describe("scaling and upgrades", () => {
       expect(resource.inputs.triggers).toEqual(before.get(resource.name)!.inputs.triggers);
       expect(envOf(String(resource.inputs.create)).DOCKER_VERSION).toBe("18.09.7-0ubuntu1~16.04.7");
     }
+  });
+
+  test("a changed swarm address pool reaches only swarm-init, in place: nothing is replaced or re-founded (its create refuses a live swarm's other pool)", () => {
+    const before = new Map(dev.resources.map((r) => [r.name, r]));
+    const changed = otherPool.resources.filter((r) => JSON.stringify(r.inputs) !== JSON.stringify(before.get(r.name)?.inputs));
+    expect(changed.map((r) => r.name)).toEqual(["swarm-init"]);
+    const init = changed[0];
+    expect(init.inputs.triggers).toEqual(before.get("swarm-init")!.inputs.triggers);
+    expect(envOf(String(init.inputs.create))).toMatchObject({
+      SWARM_ADDRESS_POOL: "10.200.0.0/16",
+      SWARM_ADDRESS_POOL_MASK_LENGTH: "26",
+    });
   });
 
   test("the Flocker access key reaches the nodes only through the files steps, which restart the services when it changes", () => {

@@ -297,6 +297,11 @@ describe("remote steps", () => {
       expect(waitsFor(run, `nodes-${node}-docker`, `nodes-${node}-boot`)).toBe(true);
       expect(envOf(createOf(run, `nodes-${node}-boot`)).NODE_NAME).toBe(node);
       expect(createOf(run, `nodes-${node}-docker`)).toContain("BLOCK_CONTAINER_IMDS=1");
+      // Every node, the control node too, loads Swarm's kernel modules before Docker starts.
+      expect(envOf(createOf(run, `nodes-${node}-docker`))).toMatchObject({
+        KERNEL_MODULES: "overlay br_netfilter vxlan ip_vs ip_vs_rr xt_ipvs",
+        MODULES_LOAD_FILE: "/etc/modules-load.d/swarm-flocker.conf",
+      });
     }
   });
 
@@ -341,7 +346,13 @@ describe("remote steps", () => {
   });
 
   test("Swarm: init on aws-101 with its private address, managers one at a time, workers in parallel", () => {
-    expect(envOf(createOf(run, "swarm-init")).ADVERTISE_ADDR).toBe("172.31.0.10");
+    // Founded with the stack's address pool, so that ingress (its first /24) stays off the book's 10.0.0.0/24.
+    expect(envOf(createOf(run, "swarm-init"))).toMatchObject({
+      ADVERTISE_ADDR: "172.31.0.10",
+      SWARM_ADDRESS_POOL: "10.255.0.0/16",
+      SWARM_ADDRESS_POOL_MASK_LENGTH: "24",
+      DOCKER_BUILTIN_ADDRESS_POOL: "10.0.0.0/8",
+    });
     expect(waitsFor(run, "swarm-init", "nodes-aws-101-docker")).toBe(true);
     expect(waitsFor(run, "swarm-token-manager", "swarm-init")).toBe(true);
     expect(waitsFor(run, "swarm-token-worker", "swarm-init")).toBe(true);
@@ -404,8 +415,11 @@ describe("remote steps", () => {
       NETWORK_NAME: "spark",
       NETWORK_SUBNET: "10.0.0.0/24",
       NETWORK_ENCRYPTED: "0",
+      // The probe container that proves the network joinable runs an image the first manager pulled.
+      ATTACH_IMAGE: "fsoppelsa/spark-worker",
     });
     expect(waitsFor(run, "spark-network", "swarm-init")).toBe(true);
+    expect(waitsFor(run, "spark-network", "images-aws-101-services")).toBe(true);
     expect(envOf(createOf(run, "spark-volume"))).toMatchObject({
       VOLUME_NAME: "spark",
       VOLUME_SIZE: "75G",

@@ -37,6 +37,10 @@ test("five managers join one after the other; the control node is the sixth node
 
 test("an encrypted overlay, with IPsec ESP open between nodes only", () => {
   expect(envOf(createOf(run, "spark-network")).NETWORK_ENCRYPTED).toBe("1");
+  // Without xt_u32 an engine older than 20.10.24 sent the encrypted overlay's traffic in plaintext.
+  expect(envOf(createOf(run, "nodes-aws-101-docker")).KERNEL_MODULES).toBe(
+    "overlay br_netfilter vxlan ip_vs ip_vs_rr xt_ipvs xt_u32",
+  );
   const esp = ofType(run, TYPES.ingress).filter((r) => r.inputs.ipProtocol === "50");
   expect(esp).toHaveLength(1);
   expect(esp[0].inputs.referencedSecurityGroupId).toBe((run.outputs.securityGroupIds as Record<string, string>).node);

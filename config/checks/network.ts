@@ -20,12 +20,11 @@ import {
   isIpv4NetworkCidr,
   isNetworkCidr,
   isWholeInternet,
+  ipv4FreeSubnet,
 } from "../../lib/cidr";
+import { ingressSubnet, NODE_RESERVED_RANGES, SUGGESTION_RANGES, type SwarmAddressPool } from "../../lib/dockerAddresses";
 import { portMatrix, type RuleSpec } from "../../lib/ports";
 import { readInteger, type Report } from "./report";
-
-/** Swarm's default ingress network (moby/moby#39228): no other range may overlap it. */
-const SWARM_INGRESS_CIDR = "10.255.0.0/16";
 
 const EXAMPLE = "e.g. pulumi config set --path 'adminCidrs[0]' 203.0.113.7/32";
 
@@ -306,16 +305,85 @@ function checkIpv4Network(key: string, cidr: string, rule: Ipv4NetworkRule, repo
   return cidr;
 }
 
-function checkNotIngress(key: string, cidr: string, example: string, report: Report): boolean {
-  if (!ipv4CidrsOverlap(cidr, SWARM_INGRESS_CIDR)) return true;
-  report(key, cidr, `overlaps Swarm's ingress network ${SWARM_INGRESS_CIDR}: use a range outside it, e.g. ${example}`);
+/** The address space a VPC or overlay is checked against: the pool, and the other key's value for suggestions. */
+interface AddressPlan {
+  /** The validated pool; undefined when it has a problem of its own. */
+  readonly pool: SwarmAddressPool | undefined;
+  /** vpcCidr or overlaySubnet as given: a suggestion for the other avoids it when it is a network. */
+  readonly other: string;
+}
+
+/** `text` when it is an IPv4 network CIDR, for the list of ranges a suggestion must avoid. */
+function asNetwork(text: string | undefined): string[] {
+  return text !== undefined && isIpv4NetworkCidr(text) ? [text] : [];
+}
+
+const RESERVED = NODE_RESERVED_RANGES.map((range) => range.cidr);
+
+/** A network of `prefix` bits outside `avoid` and every node's reserved ranges, as "e.g. X" text. */
+function suggestion(key: string, prefix: number, avoid: readonly string[]): string {
+  const free = ipv4FreeSubnet(prefix, [...RESERVED, ...avoid], SUGGESTION_RANGES);
+  return free === undefined ? `a ${key} of another size` : `e.g. ${free}`;
+}
+
+/** A range held on every node (loopback, link-local, multicast, docker0, docker_gwbridge) is refused. */
+function checkNotReserved(key: string, cidr: string, avoid: readonly string[], report: Report): boolean {
+  const taken = NODE_RESERVED_RANGES.filter((range) => ipv4CidrsOverlap(cidr, range.cidr));
+  if (taken.length === 0) return true;
+  const names = taken.map((range) => `${range.what} ${range.cidr}`).join(" and ");
+  report(
+    key,
+    cidr,
+    `overlaps ${names}, which every node holds: use another ${key} outside it, ${suggestion(key, cidrPrefixLength(cidr), avoid)}`,
+  );
   return false;
 }
 
-export function checkVpcCidr(cidr: string, report: Report): string | undefined {
+/** What of the pool `cidr` overlaps, for a message: the ingress network, or the rest of the pool. */
+function poolOverlap(cidr: string, pool: SwarmAddressPool): string {
+  const ingress = ingressSubnet(pool);
+  return ipv4CidrsOverlap(cidr, ingress)
+    ? `Swarm's ingress network ${ingress} (the first /${pool.maskLength} of swarmAddressPool ${pool.cidr})`
+    : `swarmAddressPool ${pool.cidr}, from which Swarm takes the subnets of its networks`;
+}
+
+/**
+ * The size of a suggested pool: the pool's own, but no wider than a /16 (256 blocks of /24 are
+ * plenty for this stack, and a narrower pool is more likely to be free) nor narrower than a block.
+ */
+function poolSuggestionPrefix(pool: SwarmAddressPool): number {
+  return Math.min(Math.max(cidrPrefixLength(pool.cidr), 16), pool.maskLength);
+}
+
+/** A VPC or overlay inside the Swarm's address pool is refused, with a free value for either key. */
+function checkOutsidePool(key: string, cidr: string, plan: AddressPlan, why: string, report: Report): boolean {
+  const pool = plan.pool;
+  if (pool === undefined || !ipv4CidrsOverlap(cidr, pool.cidr)) return true;
+  const other = asNetwork(plan.other);
+  report(
+    key,
+    cidr,
+    `overlaps ${poolOverlap(cidr, pool)}: ${why}; use another ${key} outside swarmAddressPool, ` +
+      `${suggestion(key, cidrPrefixLength(cidr), [pool.cidr, ...other])}, or a swarmAddressPool that overlaps neither, ` +
+      `${suggestion("swarmAddressPool", poolSuggestionPrefix(pool), [cidr, ...other])} (it applies when the swarm is founded)`,
+  );
+  return false;
+}
+
+export function checkVpcCidr(cidr: string, plan: AddressPlan, report: Report): string | undefined {
   // /16 to /28 are the sizes AWS allows for a VPC.
   const vpc = checkIpv4Network("vpcCidr", cidr, { minPrefix: 16, maxPrefix: 28, example: "172.31.0.0/16" }, report);
-  return vpc !== undefined && checkNotIngress("vpcCidr", vpc, "172.31.0.0/16", report) ? vpc : undefined;
+  if (vpc === undefined) return undefined;
+  const avoid = [...(plan.pool === undefined ? [] : [plan.pool.cidr]), ...asNetwork(plan.other)];
+  const free = checkNotReserved("vpcCidr", vpc, avoid, report);
+  const outside = checkOutsidePool(
+    "vpcCidr",
+    vpc,
+    plan,
+    "the nodes' own addresses would be routed into Swarm's networks",
+    report,
+  );
+  return free && outside ? vpc : undefined;
 }
 
 export function checkSubnetCidr(cidr: string, vpc: string | undefined, report: Report): string | undefined {
@@ -380,18 +448,23 @@ function overlayAddressesNeeded(demand: OverlayDemand): number {
 export function checkOverlaySubnet(
   cidr: string,
   vpc: string | undefined,
+  plan: AddressPlan,
   demand: OverlayDemand | undefined,
   report: Report,
 ): string | undefined {
   const rule = { minPrefix: 8, maxPrefix: 29, example: "10.0.0.0/24" };
   const overlay = checkIpv4Network("overlaySubnet", cidr, rule, report);
   if (overlay === undefined) return undefined;
-  let valid = checkNotIngress("overlaySubnet", overlay, "10.0.0.0/24", report);
+  const prefix = cidrPrefixLength(overlay);
+  const avoid = [...(plan.pool === undefined ? [] : [plan.pool.cidr]), ...asNetwork(vpc ?? plan.other)];
+  let valid = checkNotReserved("overlaySubnet", overlay, avoid, report);
+  const why = "Docker would create the network (exit 0) but never allocate it, and the Spark tasks would stay New";
+  valid = checkOutsidePool("overlaySubnet", overlay, { pool: plan.pool, other: vpc ?? plan.other }, why, report) && valid;
   if (vpc !== undefined && ipv4CidrsOverlap(overlay, vpc)) {
     report(
       "overlaySubnet",
       cidr,
-      `overlaps vpcCidr ${vpc}: use a range outside the VPC, e.g. 10.0.0.0/24, or containers could not reach hosts in the overlapping range`,
+      `overlaps vpcCidr ${vpc}: use a range outside the VPC, ${suggestion("overlaySubnet", prefix, avoid)}, or containers could not reach hosts in the overlapping range`,
     );
     valid = false;
   }
@@ -409,4 +482,68 @@ export function checkOverlaySubnet(
     }
   }
   return valid ? overlay : undefined;
+}
+
+/**
+ * Addresses Swarm's ingress network needs: one endpoint per Swarm node (its ingress sandbox), and
+ * for the one service that publishes ports (spark-master) its task's address and its virtual IP;
+ * network, gateway and broadcast addresses are not usable.
+ */
+function ingressAddressesNeeded(swarmNodes: number): number {
+  return swarmNodes + 2;
+}
+
+/** Docker refuses a longer mask: an overlay network needs 4 addresses of its own (moby's validateDefaultAddrPool). */
+const LONGEST_POOL_MASK = 29;
+
+/**
+ * swarmAddressPool and swarmAddressPoolMaskLength: the pool `swarm init` is given. It must leave
+ * room for its mask, stay off the ranges every node holds, and its first block (ingress) must
+ * hold the Swarm's nodes. Its overlaps with the VPC and the overlay are checked with those keys;
+ * `others` (vpcCidr and overlaySubnet as given) only keep a suggestion off them.
+ */
+export function checkSwarmAddressPool(
+  cidr: string,
+  maskText: string,
+  swarmNodes: number | undefined,
+  others: readonly string[],
+  report: Report,
+): SwarmAddressPool | undefined {
+  const poolRule = { minPrefix: 8, maxPrefix: LONGEST_POOL_MASK, example: "10.255.0.0/16" };
+  const pool = checkIpv4Network("swarmAddressPool", cidr, poolRule, report);
+  const maskRule = {
+    min: 8,
+    max: LONGEST_POOL_MASK,
+    allowed: `use a whole number from swarmAddressPool's prefix length to ${LONGEST_POOL_MASK} (Docker's limit), e.g. 24`,
+  };
+  const maskLength = readInteger("swarmAddressPoolMaskLength", maskText, maskRule, report);
+  if (pool === undefined || maskLength === undefined) return undefined;
+  // A suggested pool must not land on the VPC or the overlay either.
+  let valid = checkNotReserved("swarmAddressPool", pool, others.flatMap(asNetwork), report);
+  const prefix = cidrPrefixLength(pool);
+  if (maskLength < prefix) {
+    report(
+      "swarmAddressPoolMaskLength",
+      maskText,
+      `is shorter than swarmAddressPool ${pool}'s prefix /${prefix}: Swarm takes blocks of this length out of the pool; use ${prefix} to ${LONGEST_POOL_MASK}`,
+    );
+    return undefined;
+  }
+  const ingress = ingressSubnet({ cidr: pool, maskLength });
+  if (swarmNodes !== undefined) {
+    const usable = ipv4CidrSize(ingress) - 3;
+    const needed = ingressAddressesNeeded(swarmNodes);
+    if (needed > usable) {
+      const longest = 32 - Math.ceil(Math.log2(needed + 3));
+      report(
+        "swarmAddressPoolMaskLength",
+        maskText,
+        `is too long: Swarm's ingress network would be ${ingress} with ${usable} usable addresses, but ${swarmNodes} Swarm nodes ` +
+          `and the Spark master's published ports need ${needed}; ` +
+          (longest >= prefix ? `use ${prefix} to ${longest}` : `use a larger swarmAddressPool (/${longest} or shorter)`),
+      );
+      valid = false;
+    }
+  }
+  return valid ? { cidr: pool, maskLength } : undefined;
 }

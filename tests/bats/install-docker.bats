@@ -5,6 +5,64 @@ load helpers
 
 DROPIN_REL=etc/systemd/system/docker.service.d/10-block-container-imds.conf
 
+setup() {
+  common_setup
+  # A kernel that has Swarm's modules loaded already (the kernel module tests below start without).
+  local m
+  for m in $KERNEL_MODULES; do mkdir -p "$FS_ROOT/sys/module/$m"; done
+}
+
+no_modules_loaded() { rm -rf "$FS_ROOT/sys/module"; }
+
+# ------------------------------------------------------------------------------------ kernel modules
+@test "kernel modules: each one loaded before Docker is installed, and persisted for every boot; a second run loads nothing" {
+  no_modules_loaded
+  run_script install-docker
+  assert_success
+  assert_equal "$(head -n 7 "$STUB_STATE/mutations.log")" "modprobe overlay
+modprobe br_netfilter
+modprobe vxlan
+modprobe ip_vs
+modprobe ip_vs_rr
+modprobe xt_ipvs
+apt-get update"
+  assert_equal "$(grep -v '^#' "$FS_ROOT/etc/modules-load.d/swarm-flocker.conf")" "overlay
+br_netfilter
+vxlan
+ip_vs
+ip_vs_rr
+xt_ipvs"
+  assert_equal "$(stat -c %a "$FS_ROOT/etc/modules-load.d/swarm-flocker.conf")" 644
+  clear_logs
+  run_script install-docker
+  assert_success
+  assert_no_mutations
+  refute_called_matching '^modprobe'
+}
+
+@test "kernel modules: one the kernel does not have -> stops before Docker, naming it and the package to install" {
+  no_modules_loaded
+  stub_fail modprobe-ip_vs always
+  run_script install-docker
+  assert_failure 1
+  assert_stderr_contains "kernel module ip_vs cannot be loaded on this node (kernel $(uname -r)): modprobe: FATAL: Module ip_vs not found"
+  assert_stderr_contains "ip_vs, ip_vs_rr and xt_ipvs: service VIPs and the routing mesh"
+  assert_stderr_contains "apt-get install linux-modules-extra-$(uname -r)"
+  refute_called_matching '^apt-get'
+  [[ ! -e "$FS_ROOT/etc/modules-load.d/swarm-flocker.conf" ]]
+}
+
+@test "kernel modules: the list is the program's (an encrypted overlay adds xt_u32); a module name that is not one is refused" {
+  KERNEL_MODULES="ip_vs xt_u32" run_script install-docker
+  assert_success
+  grep -qx "modprobe xt_u32" "$STUB_STATE/mutations.log"
+  assert_equal "$(grep -v '^#' "$FS_ROOT/etc/modules-load.d/swarm-flocker.conf")" "ip_vs
+xt_u32"
+  KERNEL_MODULES="ip_vs; reboot" run_script install-docker
+  assert_failure 1
+  assert_stderr_contains "KERNEL_MODULES holds 'ip_vs;', which is not a kernel module name"
+}
+
 @test "happy path: installs, enables, waits for the daemon, blocks the metadata service" {
   run_script install-docker
   assert_success
