@@ -207,7 +207,7 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
   const sparkWorkerImage = checkImage("sparkWorkerImage", text("sparkWorkerImage"), report);
   const smokeTest = checkSmokeTest(text("smokeTest"), sparkWorkerReplicas, report);
   const overlayEncrypted = readBoolean("overlayEncrypted", text("overlayEncrypted"), report);
-  checkDockerFloor(dockerVersion, overlayEncrypted, report);
+  checkDockerFloor({ dockerPackage, dockerVersion, ubuntuArchiveMirror, ubuntuRelease }, overlayEncrypted, report);
   // The control node is not in the Swarm, so it has no load-balancer endpoint on the overlay.
   const overlayDemand =
     nodeCount !== undefined && sparkWorkerReplicas !== undefined
