@@ -3,17 +3,7 @@
  * stack, with the stack's own SSH key — read from `pulumi stack output --json --show-secrets`,
  * written to a 0600 temporary file and removed when ssh ends.
  */
-import {
-  EXIT_OK,
-  EXIT_USAGE,
-  UsageError,
-  helpText,
-  parseCommandLine,
-  runAsProcess,
-  unknownStackMessage,
-  usageMessage,
-  type ToolSpec,
-} from "./cli";
+import { EXIT_OK, EXIT_USAGE, UsageError, helpText, parseCommandLine, runAsProcess, usageMessage, type ToolSpec } from "./cli";
 import { projectBackendUrl } from "./deployPreflight";
 import {
   EXIT_UNREACHABLE,
@@ -65,7 +55,6 @@ export async function runSsh(argv: readonly string[], deps: AccessDeps): Promise
       deps.stdout(helpText(SSH_SPEC, deps.knownStacks));
       return EXIT_OK;
     }
-    if (!deps.knownStacks.includes(line.stack)) throw new UsageError(unknownStackMessage(line.stack, deps.knownStacks));
     [stack, nodeName, remote] = [line.stack, line.operands[0], line.passThrough];
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
