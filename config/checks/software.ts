@@ -125,7 +125,7 @@ export function dockerVersionAtLeast(version: string, floor: string): boolean {
  * change (Ubuntu's CVE tracker marks docker.io "ignored (end of standard support)" on both); the
  * source is in docs/preflight.md ("Docker from the Ubuntu archive").
  */
-export const UBUNTU_ARCHIVE_DOCKER_IO: Readonly<Record<string, { readonly version: string; readonly pocket: string }>> = {
+const UBUNTU_ARCHIVE_DOCKER_IO: Readonly<Record<string, { readonly version: string; readonly pocket: string }>> = {
   "16.04": { version: "18.09.7", pocket: "xenial-updates" },
   "18.04": { version: "20.10.21", pocket: "bionic-updates" },
 };
