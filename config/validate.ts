@@ -232,7 +232,7 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
   const sparkWorkerImage = checkImage("sparkWorkerImage", text("sparkWorkerImage"), report);
   const smokeTest = checkSmokeTest(text("smokeTest"), sparkWorkerReplicas, report);
   const overlayEncrypted = readBoolean("overlayEncrypted", text("overlayEncrypted"), report);
-  checkDockerFloor(dockerVersion, overlayEncrypted, report);
+  checkDockerFloor({ dockerPackage, dockerVersion, ubuntuArchiveMirror, ubuntuRelease }, overlayEncrypted, report);
   const overlayDemand =
     swarmNodes !== undefined && sparkWorkerReplicas !== undefined
       ? { swarmNodes, workerReplicas: sparkWorkerReplicas }

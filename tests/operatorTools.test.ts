@@ -106,7 +106,10 @@ describe("npm run ssh", () => {
       'ssh: which stack? Name it ("aws-105" is not a stack): npm run ssh -- --stack dev NODE (stacks in this repository: dev, prod)',
     ],
     [["--stack", "dev"], "ssh: missing NODE: npm run ssh -- --stack dev NODE"],
-    [["--stack", "qa", "aws-105"], 'ssh: no stack "qa": Pulumi.qa.yaml does not exist (stacks: dev, prod)'],
+    [
+      ["--stack", "qa", "aws-105"],
+      'ssh: no stack "qa": Pulumi.qa.yaml does not exist (stacks: dev, prod); for a new stack, copy one: cp Pulumi.dev.yaml Pulumi.qa.yaml',
+    ],
     [["--stack", "dev", "aws-105", "aws-106"], "ssh: too many words: aws-105 aws-106 (expected NODE)"],
   ])("usage error for %j: exit 2, nothing read or run", async (argv, message) => {
     const machine = fakeMachine();
@@ -280,5 +283,42 @@ describe("npm run status", () => {
     expect(machine.out()).toMatch(
       /Exit codes:\n {2}0 +healthy.*\n {2}1 +unhealthy.*\n {2}2 +usage error.*\n {2}3 +the health is unknown/,
     );
+  });
+});
+
+describe("one strict command line in status and ssh", () => {
+  test.each([
+    [["-stack", "dev"], "-stack has one dash: long options take two, as in --stack dev"],
+    [["--stack", "dev", "--stack", "prod"], "--stack given twice (dev, prod): give it once"],
+    [["--stack", "prdo"], 'no stack "prdo": Pulumi.prdo.yaml does not exist (stacks: dev, prod); did you mean prod?'],
+    [["--stack", "dev", "--nodes", "aws-101"], "unknown option --nodes: did you mean --node?"],
+  ])("status %j: exit 2 with the right form, nothing read", async (argv, message) => {
+    const machine = fakeMachine();
+    expect(await runStatus(argv, machine.deps)).toBe(2);
+    expect(machine.err()).toContain(`status: ${message}`);
+    expect(machine.captured).toEqual([]);
+  });
+
+  test("ssh answers a mistyped stack exactly as status does", async () => {
+    const [status, ssh] = [fakeMachine(), fakeMachine()];
+    await runStatus(["--stack", "prdo"], status.deps);
+    await runSsh(["--stack", "prdo", "aws-105"], ssh.deps);
+    expect(
+      ssh
+        .err()
+        .split("\n")[0]
+        .replace(/^ssh: /, ""),
+    ).toBe(
+      status
+        .err()
+        .split("\n")[0]
+        .replace(/^status: /, ""),
+    );
+  });
+
+  test("status --help: the form, exit 0", async () => {
+    const machine = fakeMachine();
+    expect(await runStatus(["--help"], machine.deps)).toBe(0);
+    expect(machine.out()).toMatch(/^Usage: npm run status -- --stack NAME/);
   });
 });

@@ -305,13 +305,30 @@ describe("the repository's placeholders", () => {
     ]);
   });
 
-  test("the offline plan of the shipped prod stack (smaller, to run faster) records them and builds the cluster", async () => {
-    const { run, error } = await attempt("prod", { nodeCount: "5", managerCount: "3" });
+  test("the offline plan of prod with an encrypted overlay (smaller, to run faster) records them and builds the cluster", async () => {
+    // An encrypted overlay on 18.04 needs an archive with docker.io >= 20.10.24 and a pin.
+    const encrypted = {
+      overlayEncrypted: "true",
+      ubuntuArchiveMirror: "https://ubuntu-mirror.invalid/ubuntu",
+      dockerVersion: "20.10.24-0ubuntu1~18.04.1",
+    };
+    const { run, error } = await attempt("prod", { nodeCount: "5", managerCount: "3", ...encrypted });
     expect(error).toBeUndefined();
-    expect(run!.placeholders.map((p) => p.key)).toEqual(["adminCidrs[0]", "adminCidrs[1]", "flockerAptSource"]);
+    expect(run!.placeholders.map((p) => p.key)).toEqual([
+      "adminCidrs[0]",
+      "adminCidrs[1]",
+      "flockerAptSource",
+      "ubuntuArchiveMirror",
+    ]);
     expect(ofType(run!, TYPES.instance)).toHaveLength(5);
-    // prod has overlayEncrypted: the nodes refuse a Docker engine below the floor.
+    // The nodes refuse a Docker engine below the floor, and the overlay is created encrypted.
     expect(envOf(String(named(run!, "nodes-aws-101-docker").inputs.create)).MIN_DOCKER_VERSION).toBe("20.10.24");
+    expect(envOf(String(named(run!, "spark-network").inputs.create)).NETWORK_ENCRYPTED).toBe("1");
+    // IPsec ESP is open between the nodes only.
+    const esp = ofType(run!, TYPES.ingress).filter((r) => r.inputs.ipProtocol === "50");
+    expect(esp).toHaveLength(1);
+    expect(esp[0].inputs.referencedSecurityGroupId).toBe((run!.outputs.securityGroupIds as Record<string, string>).node);
+    expect(esp[0].inputs.cidrIpv4).toBeUndefined();
   });
 
   test("outside an offline run nothing records them: a deployment refuses, whatever its environment", () => {
@@ -471,7 +488,16 @@ describe("configuration refused before the checks", () => {
   });
 
   test("with overlayEncrypted, a pinned dockerVersion older than 20.10.24 is refused naming the key", async () => {
-    const message = refusal(await attempt("prod", { dockerVersion: "20.10.21-0ubuntu1~18.04.3" }));
+    const message = refusal(await attempt("prod", { overlayEncrypted: "true", dockerVersion: "20.10.21-0ubuntu1~18.04.3" }));
     expect(message).toContain('dockerVersion: "20.10.21-0ubuntu1~18.04.3" is older than 20.10.24, and overlayEncrypted is true');
+  });
+
+  test("with overlayEncrypted and no pin, bionic's own docker.io (20.10.21) is refused before any instance, with the fix", async () => {
+    const message = refusal(await attempt("prod", { overlayEncrypted: "true" }));
+    expect(message).toContain(
+      'overlayEncrypted: "true" needs Docker 20.10.24 or later (CVE-2023-28840/28841/28842), but dockerVersion is empty and ' +
+        "Ubuntu 18.04's own archive installs docker.io 20.10.21 (bionic-updates): every node would refuse it after the instances exist. " +
+        "Set overlayEncrypted to false, or set ubuntuArchiveMirror",
+    );
   });
 });

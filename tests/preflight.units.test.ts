@@ -415,6 +415,65 @@ describe("the Docker floor of an encrypted overlay", () => {
     expect(validateConfig(raw({ overlayEncrypted: "true" })).problems.map((p) => p.key)).toEqual(["dockerVersion"]);
     expect(validateConfig(raw({ overlayEncrypted: "false" })).problems).toEqual([]);
   });
+
+  const problems = (values: Record<string, string>) =>
+    validateConfig({
+      project: "swarm-flocker",
+      stack: "t",
+      region: "us-east-1",
+      values: { adminCidrs: '["52.95.110.1/32"]', ...values },
+    }).problems.map((p) => p.message);
+
+  test.each([
+    ["16.04", "docker.io 18.09.7 (xenial-updates)"],
+    ["18.04", "docker.io 20.10.21 (bionic-updates)"],
+  ])("no pin on %s: its own archive's %s is below the floor, so an encrypted overlay is refused", (release, archive) => {
+    expect(problems({ ubuntuRelease: release, overlayEncrypted: "true" })).toEqual([
+      `overlayEncrypted: "true" needs Docker 20.10.24 or later (CVE-2023-28840/28841/28842), but dockerVersion is empty and Ubuntu ${release}'s ` +
+        `own archive installs ${archive}: every node would refuse it after the instances exist. Set overlayEncrypted to false, or set ` +
+        "ubuntuArchiveMirror to an archive that serves docker.io 20.10.24 or later and pin that version with dockerVersion",
+    ]);
+    expect(problems({ ubuntuRelease: release, overlayEncrypted: "false" })).toEqual([]);
+  });
+
+  test("another archive or another package is not known here: the node checks what it finds", () => {
+    expect(
+      problems({ ubuntuRelease: "18.04", overlayEncrypted: "true", ubuntuArchiveMirror: "http://mirror.example.net/ubuntu" }),
+    ).toEqual([]);
+    expect(problems({ ubuntuRelease: "18.04", overlayEncrypted: "true", dockerPackage: "docker-ce" })).toEqual([]);
+    expect(
+      problems({
+        ubuntuRelease: "18.04",
+        overlayEncrypted: "true",
+        dockerPackage: "docker-ce",
+        dockerVersion: "5:20.10.24~3-0~ubuntu-bionic",
+      }),
+    ).toEqual([]);
+  });
+
+  test("a docker.io pin newer than the release's own archive has is refused: apt would find no such version", () => {
+    expect(problems({ ubuntuRelease: "18.04", dockerVersion: "20.10.24-0ubuntu1~18.04.1" })).toEqual([
+      'dockerVersion: "20.10.24-0ubuntu1~18.04.1" is newer than any docker.io in Ubuntu 18.04\'s own archive (the newest is 20.10.21, in bionic-updates): ' +
+        "apt on the nodes would find no such version; set ubuntuArchiveMirror to an archive that serves it, or pin a version the archive has",
+    ]);
+    expect(problems({ ubuntuRelease: "18.04", dockerVersion: "20.10.21-0ubuntu1~18.04.3" })).toEqual([]);
+    expect(problems({ ubuntuRelease: "18.04", dockerVersion: "17.12.1-0ubuntu1" })).toEqual([]);
+    expect(
+      problems({
+        ubuntuRelease: "18.04",
+        dockerVersion: "20.10.24-0ubuntu1~18.04.1",
+        ubuntuArchiveMirror: "http://mirror.example.net/ubuntu",
+      }),
+    ).toEqual([]);
+  });
+
+  test("an archive mirror with a character install-docker.sh refuses is refused here, before any instance", () => {
+    expect(problems({ ubuntuArchiveMirror: "http://mirror.example.net/ubuntu,old" })).toEqual([
+      expect.stringMatching(
+        /^ubuntuArchiveMirror: "http:\/\/mirror\.example\.net\/ubuntu,old" is not an archive URL: .*letters, digits and \. : @ % _ ~ \/ \+ -/,
+      ),
+    ]);
+  });
 });
 
 describe("unknown keys in the project's namespace", () => {

@@ -8,6 +8,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { Address4 } from "ip-address";
 import * as YAML from "yaml";
+import { unknownStackMessage } from "./cli";
+import { unprefixedKeysProblem } from "./stackConfig";
 import { isDocumentationCidr, isPlaceholderAptSource } from "../preflight/placeholders";
 
 export type DeployCommand = "up" | "destroy";
@@ -68,11 +70,15 @@ export function preflight(input: PreflightInput): Problem[] {
   try {
     config = input.readStackConfig(input.stack);
     if (config === undefined) {
-      const known = input.knownStacks?.length ? ` (stacks in this repository: ${input.knownStacks.join(", ")})` : "";
       problems.push({
-        problem: `Pulumi.${input.stack}.yaml does not exist${known}.`,
-        fix: `Pick an existing stack, or create the file: cp Pulumi.${DEFAULT_STACK}.yaml Pulumi.${input.stack}.yaml, then edit its values.`,
+        problem: `${unknownStackMessage(input.stack, input.knownStacks ?? [])}.`,
+        fix: `Pick an existing stack, or create the file as shown, then edit its values.`,
       });
+    } else {
+      const unprefixed = unprefixedKeysProblem(`Pulumi.${input.stack}.yaml`, Object.keys(config), input.projectName);
+      if (unprefixed !== undefined) {
+        problems.push({ problem: `${unprefixed}.`, fix: `Rename each key in Pulumi.${input.stack}.yaml as shown.` });
+      }
     }
   } catch (error) {
     problems.push({

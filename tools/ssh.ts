@@ -7,17 +7,7 @@
  * cluster (they take unauthenticated jobs, lib/ports.ts), so an operator reaches the master's UI,
  * port and REST server through SSH, which authenticates with the stack's key.
  */
-import {
-  EXIT_OK,
-  EXIT_USAGE,
-  UsageError,
-  helpText,
-  parseCommandLine,
-  runAsProcess,
-  unknownStackMessage,
-  usageMessage,
-  type ToolSpec,
-} from "./cli";
+import { EXIT_OK, EXIT_USAGE, UsageError, helpText, parseCommandLine, runAsProcess, usageMessage, type ToolSpec } from "./cli";
 import { projectBackendUrl } from "./deployPreflight";
 import {
   EXIT_UNREACHABLE,
@@ -82,7 +72,6 @@ export async function runSsh(argv: readonly string[], deps: AccessDeps): Promise
       deps.stdout(helpText(SSH_SPEC, deps.knownStacks));
       return EXIT_OK;
     }
-    if (!deps.knownStacks.includes(line.stack)) throw new UsageError(unknownStackMessage(line.stack, deps.knownStacks));
     [stack, nodeName, remote, tunnel] = [line.stack, line.operands[0], line.passThrough, line.values.tunnel === true];
     if (tunnel && remote.length > 0) {
       throw new UsageError(`--tunnel runs no command: drop \`-- ${remote.join(" ")}\`, or drop --tunnel`);

@@ -36,7 +36,8 @@ export function checkUbuntuArchiveMirror(url: string, report: Report): string | 
   if (
     parsed !== undefined &&
     (parsed.protocol === "http:" || parsed.protocol === "https:") &&
-    !/\s/.test(url) &&
+    // install-docker.sh puts the URL into a sed replacement and accepts only these characters.
+    /^https?:\/\/[A-Za-z0-9.:@%_~/+-]+$/.test(url) &&
     parsed.search === "" &&
     parsed.hash === ""
   ) {
@@ -45,7 +46,8 @@ export function checkUbuntuArchiveMirror(url: string, report: Report): string | 
   report(
     "ubuntuArchiveMirror",
     url,
-    "is not an archive URL: use http(s)://host/path of a directory holding dists/ and pool/ (e.g. http://old-releases.ubuntu.com/ubuntu), or leave it empty for the image's own mirror",
+    "is not an archive URL: use http(s)://host/path of a directory holding dists/ and pool/, made of letters, digits and . : @ % _ ~ / + - " +
+      "(e.g. http://old-releases.ubuntu.com/ubuntu), or leave it empty for the image's own mirror",
   );
   return undefined;
 }
@@ -100,13 +102,15 @@ export const ENCRYPTED_OVERLAY_MIN_DOCKER_VERSION = "20.10.24";
 
 /**
  * True when a Debian version's upstream part (no epoch, no revision; its leading dotted numbers)
- * is at least `floor`: 5:20.10.24~3-0~ubuntu-bionic and 24.0.7-0ubuntu2~18.04.1 are, 20.10.21-0ubuntu1~18.04.3 is not.
+ * is at least `floor`'s (read the same way): 5:20.10.24~3-0~ubuntu-bionic and 24.0.7-0ubuntu2~18.04.1 are, 20.10.21-0ubuntu1~18.04.3 is not.
  * (dpkg's own ordering would put 20.10.24~3 below 20.10.24.)
  */
 export function dockerVersionAtLeast(version: string, floor: string): boolean {
-  const upstream = version.replace(/^\d+:/, "").replace(/-[^-]*$/, "");
-  const numbers = (text: string) => (/^\d+(?:\.\d+)*/.exec(text)?.[0] ?? "0").split(".").map(Number);
-  const have = numbers(upstream);
+  const numbers = (text: string) => {
+    const upstream = text.replace(/^\d+:/, "").replace(/-[^-]*$/, "");
+    return (/^\d+(?:\.\d+)*/.exec(upstream)?.[0] ?? "0").split(".").map(Number);
+  };
+  const have = numbers(version);
   const want = numbers(floor);
   for (let i = 0; i < Math.max(have.length, want.length); i++) {
     const difference = (have[i] ?? 0) - (want[i] ?? 0);
@@ -115,15 +119,73 @@ export function dockerVersionAtLeast(version: string, floor: string): boolean {
   return true;
 }
 
-/** With overlayEncrypted, a pinned dockerVersion below the floor is refused (install-docker.sh checks an unpinned one). */
-export function checkDockerFloor(dockerVersion: string | undefined, overlayEncrypted: boolean | undefined, report: Report): void {
-  if (overlayEncrypted !== true || dockerVersion === undefined || dockerVersion === "") return;
-  if (dockerVersionAtLeast(dockerVersion, ENCRYPTED_OVERLAY_MIN_DOCKER_VERSION)) return;
+/**
+ * The newest docker.io in each release's own Ubuntu archive (its -updates pocket), which the nodes
+ * install when dockerVersion is empty. Both releases are past standard support, so these no longer
+ * change (Ubuntu's CVE tracker marks docker.io "ignored (end of standard support)" on both); the
+ * source is in docs/preflight.md ("Docker from the Ubuntu archive").
+ */
+const UBUNTU_ARCHIVE_DOCKER_IO: Readonly<Record<string, { readonly version: string; readonly pocket: string }>> = {
+  "16.04": { version: "18.09.7", pocket: "xenial-updates" },
+  "18.04": { version: "20.10.21", pocket: "bionic-updates" },
+};
+
+/** What decides the Docker engine the nodes install. */
+export interface DockerSource {
+  readonly dockerPackage: string | undefined;
+  /** Empty: the archive's current version. */
+  readonly dockerVersion: string | undefined;
+  /** Empty: the image's own Ubuntu archive. */
+  readonly ubuntuArchiveMirror: string | undefined;
+  readonly ubuntuRelease: string | undefined;
+}
+
+/** The docker.io the image's own archive serves, when that is what the nodes install from. */
+function ownArchiveDockerIo(source: DockerSource): { readonly version: string; readonly pocket: string } | undefined {
+  if (source.dockerPackage !== "docker.io" || source.ubuntuArchiveMirror !== "" || source.ubuntuRelease === undefined)
+    return undefined;
+  return UBUNTU_ARCHIVE_DOCKER_IO[source.ubuntuRelease];
+}
+
+/**
+ * Refuses at preview the engines install-docker.sh would refuse on every node after the instances
+ * exist: with overlayEncrypted, a pinned dockerVersion below the floor, or no pin where the
+ * release's own archive holds only an older docker.io; and, with or without it, a docker.io pin newer
+ * than anything the release's own archive has (apt would find no such version). With
+ * ubuntuArchiveMirror or another dockerPackage the archive's contents are not known here, and the
+ * node checks what it finds.
+ */
+export function checkDockerFloor(source: DockerSource, overlayEncrypted: boolean | undefined, report: Report): void {
+  const floor = ENCRYPTED_OVERLAY_MIN_DOCKER_VERSION;
+  const archive = ownArchiveDockerIo(source);
+  const pinned = source.dockerVersion !== undefined && source.dockerVersion !== "";
+  if (pinned && archive !== undefined && !dockerVersionAtLeast(archive.version, source.dockerVersion!)) {
+    report(
+      "dockerVersion",
+      source.dockerVersion,
+      `is newer than any docker.io in Ubuntu ${source.ubuntuRelease}'s own archive (the newest is ${archive.version}, in ${archive.pocket}): ` +
+        "apt on the nodes would find no such version; set ubuntuArchiveMirror to an archive that serves it, or pin a version the archive has",
+    );
+    return;
+  }
+  if (overlayEncrypted !== true) return;
+  if (pinned) {
+    if (dockerVersionAtLeast(source.dockerVersion!, floor)) return;
+    report(
+      "dockerVersion",
+      source.dockerVersion,
+      `is older than ${floor}, and overlayEncrypted is true: Docker before ${floor} can send an ` +
+        `encrypted overlay's traffic unencrypted (CVE-2023-28840/28841/28842); pin ${floor} or later, or set overlayEncrypted to false`,
+    );
+    return;
+  }
+  if (archive === undefined || dockerVersionAtLeast(archive.version, floor)) return;
   report(
-    "dockerVersion",
-    dockerVersion,
-    `is older than ${ENCRYPTED_OVERLAY_MIN_DOCKER_VERSION}, and overlayEncrypted is true: Docker before ${ENCRYPTED_OVERLAY_MIN_DOCKER_VERSION} can send an ` +
-      `encrypted overlay's traffic unencrypted (CVE-2023-28840/28841/28842); pin ${ENCRYPTED_OVERLAY_MIN_DOCKER_VERSION} or later, or set overlayEncrypted to false`,
+    "overlayEncrypted",
+    "true",
+    `needs Docker ${floor} or later (CVE-2023-28840/28841/28842), but dockerVersion is empty and Ubuntu ${source.ubuntuRelease}'s own archive ` +
+      `installs docker.io ${archive.version} (${archive.pocket}): every node would refuse it after the instances exist. ` +
+      `Set overlayEncrypted to false, or set ubuntuArchiveMirror to an archive that serves docker.io ${floor} or later and pin that version with dockerVersion`,
   );
 }
 
