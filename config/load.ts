@@ -8,11 +8,18 @@ import { CONFIG_SCHEMA, type ClusterConfig, type ConfigKey } from "./schema";
 import { formatProblems, validateConfig, type FileProbe } from "./validate";
 import { plaintextCredentialsProblem, redactSecrets, secretConfigKeys } from "./secretConfig";
 
-/** The validator's view of the local file system: a directory listing, or undefined on any error. */
+/** The validator's view of the local file system: a listing or a file's bytes, or undefined on any error. */
 const localFiles: FileProbe = {
   listDir(path: string): readonly string[] | undefined {
     try {
       return fs.readdirSync(path);
+    } catch {
+      return undefined;
+    }
+  },
+  readFile(path: string): Uint8Array | undefined {
+    try {
+      return fs.readFileSync(path);
     } catch {
       return undefined;
     }

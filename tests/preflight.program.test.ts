@@ -329,6 +329,7 @@ describe("Flocker and Spark artefacts", () => {
   const realSource = {
     adminCidrs: '["52.95.110.1/32"]',
     flockerAptSource: "deb [trusted=yes] https://flocker.repo.corp.net/ubuntu/18.04 /",
+    flockerAptAllowUnsigned: "true",
   };
 
   test("packages mode: an index without the plugin package stops the program before any instance", async () => {
@@ -379,7 +380,12 @@ describe("Flocker and Spark artefacts", () => {
     deb("clusterhq-flocker-node_1.15.0-1_all.deb", "!<arch>\ndebian-binary   1342943816  0     0     100644  4         `\n2.0\n");
     deb("clusterhq-flocker-docker-plugin_1.15.0-1_all.deb", "<html><body>404 Not Found</body></html>");
     const message = refusal(
-      await attempt("prod", { adminCidrs: realSource.adminCidrs, flockerAptSource: "", flockerDebDir: dir }),
+      await attempt("prod", {
+        adminCidrs: realSource.adminCidrs,
+        flockerAptSource: "",
+        flockerAptAllowUnsigned: "false",
+        flockerDebDir: dir,
+      }),
     );
     expect(message).toContain(
       `flockerDebDir: ${path.join(dir, "clusterhq-flocker-docker-plugin_1.15.0-1_all.deb")} is not a Debian package`,
