@@ -148,7 +148,7 @@ export const CONFIG_SCHEMA = {
     type: "string",
     default: "",
     description:
-      "Ubuntu archive the nodes' apt uses (e.g. http://old-releases.ubuntu.com/ubuntu once a release has left the main archive). Empty: the image's own mirror.",
+      "Ubuntu archive the nodes' apt uses (e.g. http://old-releases.ubuntu.com/ubuntu once a release has left the main archive). Empty: the image's own mirror. May hold credentials (https://user:password@host/ubuntu): set it with --secret.",
   },
   flockerInstall: {
     type: "string",

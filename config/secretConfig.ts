@@ -39,13 +39,27 @@ export function redactSecrets(message: string, secretValues: readonly string[]):
 }
 
 /**
- * A problem when flockerAptSource carries a password but is stored in plain text: the stack file
- * (committed to git) and every preview would show it.
+ * The keys whose value may carry credentials in a URL (`https://user:password@host/…`). The
+ * program reads them knowing that: they reach the nodes only on a step's stdin, which is always a
+ * Pulumi secret, and the credentials only in a root-only apt auth.conf file.
  */
-export function plaintextCredentialsProblem(aptSource: string | undefined, secret: boolean): string | undefined {
-  if (aptSource === undefined || secret || splitAptCredentials(aptSource).auth === undefined) return undefined;
-  return (
-    "flockerAptSource holds credentials in its URL but is stored in plain text: set it as a secret, " +
-    "pulumi config set --secret flockerAptSource '<the same line>' (value not shown)"
+export const CREDENTIAL_KEYS = ["flockerAptSource", "ubuntuArchiveMirror"] as const;
+type CredentialKey = (typeof CREDENTIAL_KEYS)[number];
+
+/**
+ * A problem for each key of CREDENTIAL_KEYS that carries a password but is stored in plain text:
+ * the stack file (committed to git) and every preview would show it.
+ */
+export function plaintextCredentialsProblems(
+  values: Partial<Record<CredentialKey, string>>,
+  secretKeys: ReadonlySet<string>,
+): string[] {
+  return CREDENTIAL_KEYS.filter((key) => {
+    const value = values[key];
+    return value !== undefined && !secretKeys.has(key) && splitAptCredentials(value).auth !== undefined;
+  }).map(
+    (key) =>
+      `${key} holds credentials in its URL but is stored in plain text: set it as a secret, ` +
+      `pulumi config set --secret ${key} '<the same value>' (value not shown)`,
   );
 }

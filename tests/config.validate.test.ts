@@ -595,6 +595,13 @@ const CASES: readonly NegativeCase[] = [
     allowed: 'it must start with "deb"',
   },
   {
+    mistake: "archive mirror with credentials over plain http",
+    values: bookWith({ ubuntuArchiveMirror: "http://deploy:pw@mirror.corp.example/ubuntu" }),
+    key: "ubuntuArchiveMirror",
+    value: "http://deploy:pw@mirror.corp.example/ubuntu",
+    allowed: "carries credentials in a plain http URL: apt would send them in clear text; use https://",
+  },
+  {
     mistake: "apt source over FTP",
     values: bookWith({ flockerAptSource: "deb ftp://repo.example.com/flocker /" }),
     key: "flockerAptSource",

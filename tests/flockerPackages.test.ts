@@ -172,6 +172,29 @@ describe("loading the configuration: secrets are detected, kept out of messages,
     expect(error).not.toContain(PASSWORD);
   });
 
+  test("an archive mirror with credentials in plain text is refused too; as a secret it loads", () => {
+    const mirror = `https://deploy:${PASSWORD}@mirror.corp.example/ubuntu`;
+    const mirrorKey = "swarm-flocker:ubuntuArchiveMirror";
+    const load = (secret: boolean) => {
+      pulumi.runtime.setAllConfig(
+        { ...base, [KEY]: "deb [trusted=yes] https://repo.example.com/f /", [mirrorKey]: mirror },
+        secret ? [mirrorKey] : [],
+      );
+      try {
+        loadConfig();
+        return undefined;
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    const error = load(false);
+    expect(error).toContain(
+      "ubuntuArchiveMirror holds credentials in its URL but is stored in plain text: set it as a secret, pulumi config set --secret ubuntuArchiveMirror",
+    );
+    expect(error).not.toContain(PASSWORD);
+    expect(load(true)).toBeUndefined();
+  });
+
   test("a secret source the validator refuses is named, its value is not", () => {
     const bad = `deb [trusted=yes] http://deploy:${PASSWORD}@packages.corp.example/flocker /`;
     const { error } = loadWith(bad, true);

@@ -6,7 +6,7 @@ import type { FlockerPackageSource } from "../schema";
 import type { FileProbe } from "../fileProbe";
 import { dockerImageReferenceProblem, isAmiId, isDebianPackageName, isDebianVersion, isPosixUserName } from "../formats";
 import { FLOCKER_PACKAGES } from "../../lib/flockerPackages";
-import { aptSourceProblems, FLOCKER_APT_KEYRING } from "../../lib/aptSource";
+import { aptSourceProblems, FLOCKER_APT_KEYRING, uriCredentials } from "../../lib/aptSource";
 import type { FlockerAptSource } from "../../lib/clusterTypes";
 import type { Report } from "./report";
 
@@ -27,6 +27,23 @@ export function checkUbuntuArchiveMirror(url: string, report: Report): string | 
     parsed = new URL(url);
   } catch {
     parsed = undefined;
+  }
+  const credentials = uriCredentials(url);
+  if (credentials !== undefined && parsed?.protocol !== "https:") {
+    report(
+      "ubuntuArchiveMirror",
+      url,
+      "carries credentials in a plain http URL: apt would send them in clear text; use https://",
+    );
+    return undefined;
+  }
+  if (credentials !== undefined && /[\s#]/.test(credentials.login + credentials.password)) {
+    report(
+      "ubuntuArchiveMirror",
+      url,
+      "has credentials with spaces or # in them, which apt's auth.conf cannot hold; use credentials without them",
+    );
+    return undefined;
   }
   if (
     parsed !== undefined &&
