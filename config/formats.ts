@@ -92,4 +92,4 @@ export function dockerImageReferenceProblem(text: string): string | undefined {
 }
 
 // Apt source lines are read in lib/, where the node-side rule that shares their parsing lives.
-export { parseAptSourceLine, type AptSourceLine, type AptSourceParse } from "../lib/aptSource";
+export { parseAptSourceLine } from "../lib/aptSource";

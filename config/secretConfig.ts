@@ -24,14 +24,14 @@ const REDACTED = "[secret]";
 
 /**
  * `message` with every secret value taken out: the whole value (also as JSON shows it) and each
- * URL in it, since a validator message may quote just the URI of an apt line.
+ * URL in it, since a validator message may quote just the URI of an apt line — each also without
+ * its `user:password@`, the form in which messages quote a URL.
  */
 export function redactSecrets(message: string, secretValues: readonly string[]): string {
-  const fragments = secretValues.flatMap((value) => [
-    JSON.stringify(value),
-    value,
-    ...value.split(/\s+/).filter((token) => token.includes("://")),
-  ]);
+  const withoutCredentials = (text: string) => text.replace(/\/\/[^/\s@]*@/g, "//");
+  const fragments = secretValues
+    .flatMap((value) => [value, withoutCredentials(value)])
+    .flatMap((value) => [JSON.stringify(value), value, ...value.split(/\s+/).filter((token) => token.includes("://"))]);
   return fragments
     .filter((fragment) => fragment.length > 0)
     .sort((a, b) => b.length - a.length)

@@ -179,7 +179,7 @@ export function uriCredentials(uri: string): { login: string; password: string; 
  * the key the stack provides (signed-by=FLOCKER_APT_KEYRING with flockerAptKey), or, only over
  * https and only with flockerAptAllowUnsigned, trusted=yes (TLS then is the only check).
  */
-export function aptSourceTrustProblems(source: AptSourceLine, grants: AptTrustGrants): string[] {
+function aptSourceTrustProblems(source: AptSourceLine, grants: AptTrustGrants): string[] {
   const { problems, values } = optionProblems(source.options);
   if (problems.length > 0) return problems;
   const https = /^https:/i.test(source.uri);

@@ -7,7 +7,7 @@
  */
 import { isSecretWire, ProgramRun, runProgram } from "../tools/mockRuntime";
 import { readStackConfig } from "../tools/stackConfig";
-import { named } from "./helpers/program";
+import { named, plainOccurrences } from "./helpers/program";
 
 const PASSWORD = "m1rr0r-Pa55";
 const HOST = "ubuntu-mirror.corp.example";
@@ -18,17 +18,6 @@ let run: ProgramRun;
 beforeAll(async () => {
   run = await runProgram({ stack: "dev", config: { ...readStackConfig("dev"), [KEY]: MIRROR }, secretKeys: [KEY] });
 }, 300_000);
-
-/** Paths (resource.input.path) where `needle` occurs outside a secret value. */
-function plainOccurrences(value: unknown, needle: string, where: string): string[] {
-  if (isSecretWire(value)) return [];
-  if (typeof value === "string") return value.includes(needle) ? [where] : [];
-  if (Array.isArray(value)) return value.flatMap((v, i) => plainOccurrences(v, needle, `${where}[${i}]`));
-  if (value !== null && typeof value === "object") {
-    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => plainOccurrences(v, needle, `${where}.${k}`));
-  }
-  return [];
-}
 
 test("neither the password nor the mirror's host is in a resource input or stack output outside a secret", () => {
   for (const needle of [PASSWORD, HOST]) {

@@ -353,6 +353,20 @@ describe("Flocker and Spark artefacts", () => {
     expect(message).not.toContain("T0KEN-5ecret");
   });
 
+  test("a secret archive mirror that is still a placeholder is named, its value (credentials included) is not", async () => {
+    const mirror = "https://deploy:m1rr0r-Pa55@mirror.invalid/ubuntu";
+    const message = refusal(
+      await attempt(
+        "prod",
+        { ...realSource, ubuntuArchiveMirror: mirror },
+        { secretKeys: ["swarm-flocker:ubuntuArchiveMirror"], placeholders: "refuse" },
+      ),
+    );
+    expect(message).toContain("ubuntuArchiveMirror");
+    expect(message).toContain("[secret]");
+    expect(message).not.toContain("m1rr0r-Pa55");
+  });
+
   test("packages mode: a repository that does not answer is refused with how to check or skip it; skipped, the run goes on", async () => {
     const world = { unreachableHosts: ["flocker.repo.corp.net"] };
     const message = refusal(await attempt("prod", realSource, { world }));
