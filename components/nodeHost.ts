@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { FlockerSource } from "../config/schema";
 import { renderCloudConfig } from "../lib/cloudConfig";
+import { archiveMirrorStdin } from "../lib/archiveMirror";
 import { flockerPackageEnv, flockerPackageStdin, remoteDebDir, selectFlockerDebs } from "../lib/flockerPackages";
 import { FLOCKER_CLUSTER_TAG } from "../lib/flockerIamPolicy";
 import { IMDSV1_EXCEPTION_REASON, IMDSV1_EXCEPTION_TAG } from "../lib/imdsException";
@@ -222,11 +223,12 @@ export class NodeHost extends pulumi.ComponentResource {
           DOCKER_PACKAGE: args.dockerPackage,
           DOCKER_VERSION: args.dockerVersion ?? "",
           BLOCK_CONTAINER_IMDS: 1,
-          UBUNTU_ARCHIVE_MIRROR: args.ubuntuArchiveMirror,
           MIN_DOCKER_VERSION: args.minDockerVersion ?? "",
           KERNEL_MODULES: args.kernelModules.join(" "),
           MODULES_LOAD_FILE,
         },
+        // The mirror may carry credentials: stdin, never the command line.
+        stdin: archiveMirrorStdin(args.ubuntuArchiveMirror),
         dependsOn: [preflight ?? boot],
       },
       this,

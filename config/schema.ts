@@ -156,7 +156,7 @@ export const CONFIG_SCHEMA = {
     type: "string",
     default: "",
     description:
-      "Ubuntu archive the nodes' apt uses (e.g. http://old-releases.ubuntu.com/ubuntu once a release has left the main archive). Empty: the image's own mirror.",
+      "Ubuntu archive the nodes' apt uses (e.g. http://old-releases.ubuntu.com/ubuntu once a release has left the main archive). Empty: the image's own mirror. May hold credentials (https://user:password@host/ubuntu): set it with --secret.",
   },
   flockerInstall: {
     type: "string",
@@ -209,7 +209,21 @@ export const CONFIG_SCHEMA = {
     partOf: "flocker",
     default: "",
     description:
-      'packages mode: apt source line of a repository that serves the Flocker 1.15 packages (ClusterHQ\'s own archive is gone), e.g. "deb [trusted=yes] https://repo.example.com/flocker/16.04 /". Set this or flockerDebDir.',
+      'packages mode: apt source line of a repository that serves the Flocker 1.15 packages (ClusterHQ\'s own archive is gone), signed with flockerAptKey\'s key, e.g. "deb [signed-by=/etc/apt/keyrings/flocker.gpg] https://repo.example.com/flocker/16.04 /" (or, with flockerAptAllowUnsigned, "deb [trusted=yes] https://…"). May hold credentials in its URL: set it with --secret. Set this or flockerDebDir.',
+  },
+  flockerAptKey: {
+    type: "string",
+    partOf: "flocker",
+    default: "",
+    description:
+      "packages mode, with flockerAptSource: local file holding the public key that signs the repository, in binary form (gpg --export KEYID > flocker.gpg); the stack writes it to /etc/apt/keyrings/flocker.gpg on every node, the only key flockerAptSource's signed-by may name.",
+  },
+  flockerAptAllowUnsigned: {
+    type: "boolean",
+    partOf: "flocker",
+    default: false,
+    description:
+      "packages mode, with flockerAptSource: accept [trusted=yes] over https, i.e. unsigned packages whose only check is TLS to the repository's host. Never over plain http.",
   },
   flockerDebDir: {
     type: "string",

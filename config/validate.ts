@@ -212,7 +212,11 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
         containerAgent: text("flockerContainerAgentImage"),
         plugin: text("flockerPluginImage"),
       },
-      aptSource: text("flockerAptSource"),
+      apt: {
+        line: text("flockerAptSource"),
+        keyPath: text("flockerAptKey"),
+        allowUnsigned: readBoolean("flockerAptAllowUnsigned", text("flockerAptAllowUnsigned"), report),
+      },
       debDir: text("flockerDebDir"),
     },
     files,

@@ -13,7 +13,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig } from "../config/schema";
-import { redactSecrets, secretConfigKeys } from "../config/secretConfig";
+import { CREDENTIAL_KEYS, redactSecrets, secretConfigKeys } from "../config/secretConfig";
 import { FLOCKER_IMAGE_KEYS } from "../config/checks/flocker";
 import { checkArtefacts, uncheckedHostsFrom } from "./artefacts";
 import { providerLookups, type AwsLookups, type LookupFailure } from "./awsLookups";
@@ -105,8 +105,13 @@ export async function checkBeforeBillable(
   const placeholders = placeholdersIn(config);
   const aptSource =
     config.flocker.kind === "packages" && config.flocker.packages.kind === "apt" ? config.flocker.packages.aptSource : undefined;
-  const secretAptSource =
-    aptSource !== undefined && secretConfigKeys(config.project, ["flockerAptSource"]).has("flockerAptSource");
+  const secretKeys = secretConfigKeys(config.project, CREDENTIAL_KEYS);
+  const secretAptSource = aptSource !== undefined && secretKeys.has("flockerAptSource");
+  // Every value that may hold credentials and was set with --secret stays out of the message.
+  const secretValues = [
+    ...(secretAptSource && aptSource !== undefined ? [aptSource] : []),
+    ...(secretKeys.has("ubuntuArchiveMirror") && config.ubuntuArchiveMirror !== "" ? [config.ubuntuArchiveMirror] : []),
+  ];
   const blockers = [...placeholders, ...unpinnedIn(config)];
   const problems: string[] = [];
   if (dependencies.placeholders === "refuse") {
@@ -134,8 +139,8 @@ export async function checkBeforeBillable(
     const message =
       `Stack ${config.stack} cannot be deployed as configured (checked before creating anything; nothing was created):\n` +
       problems.map((p) => `  - ${p}`).join("\n");
-    // A secret apt line (a placeholder message quotes it whole) never reaches the screen.
-    throw new pulumi.RunError(redactSecrets(message, secretAptSource && aptSource !== undefined ? [aptSource] : []));
+    // A secret apt line or mirror (a placeholder message quotes it whole) never reaches the screen.
+    throw new pulumi.RunError(redactSecrets(message, secretValues));
   }
   return { image: image.image };
 }

@@ -15,6 +15,7 @@ const BOOK_VALUES: Values = {
   adminCidrs: '["203.0.113.10/32"]',
   flockerInstall: "packages",
   flockerAptSource: APT_SOURCE,
+  flockerAptAllowUnsigned: "true",
   sparkVolumeSize: "75G",
   sparkVolumeProfile: "bronze",
   sparkWorkerReplicas: "3",
@@ -38,7 +39,10 @@ function raw(values: Values, overrides: Partial<RawConfig> = {}): RawConfig {
 
 /** The book's values with `changes` on top; a change to undefined removes the key. */
 function bookWith(changes: Record<string, string | undefined>): Values {
-  const values: Record<string, string | undefined> = { ...BOOK_VALUES, ...changes };
+  // The opt-in for the book's unsigned source goes with it (it is refused without an apt source).
+  const optIn =
+    "flockerAptSource" in changes && changes.flockerAptSource === undefined ? { flockerAptAllowUnsigned: undefined } : {};
+  const values: Record<string, string | undefined> = { ...BOOK_VALUES, ...optIn, ...changes };
   return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Values;
 }
 
@@ -70,7 +74,7 @@ describe("valid configurations", () => {
       flockerControlVolumeSizeGiB: 4,
       dockerPackage: "docker.io",
       ubuntuArchiveMirror: "",
-      flocker: { kind: "packages", packages: { kind: "apt", aptSource: APT_SOURCE } },
+      flocker: { kind: "packages", packages: { kind: "apt", aptSource: APT_SOURCE, allowUnsigned: true } },
       flockerTest: true,
       flockerTestImage: "busybox",
       overlaySubnet: "10.0.0.0/24",
@@ -109,6 +113,7 @@ describe("valid configurations", () => {
           overlayEncrypted: "false",
           flockerInstall: "packages",
           flockerAptSource: "deb [trusted=yes] https://flocker-packages.invalid/ubuntu/18.04/amd64 /",
+          flockerAptAllowUnsigned: "true",
           sparkVolumeSize: "200G",
           sparkVolumeProfile: "silver",
           sparkWorkerReplicas: "12",
@@ -711,11 +716,18 @@ const CASES: readonly NegativeCase[] = [
     allowed: 'it must start with "deb"',
   },
   {
+    mistake: "archive mirror with credentials over plain http",
+    values: bookWith({ ubuntuArchiveMirror: "http://deploy:pw@mirror.corp.example/ubuntu" }),
+    key: "ubuntuArchiveMirror",
+    value: "http://deploy:pw@mirror.corp.example/ubuntu",
+    allowed: "carries credentials in a plain http URL: apt would send them in clear text; use https://",
+  },
+  {
     mistake: "apt source over FTP",
     values: bookWith({ flockerAptSource: "deb ftp://repo.example.com/flocker /" }),
     key: "flockerAptSource",
     value: "deb ftp://repo.example.com/flocker /",
-    allowed: "http://, https:// or file://",
+    allowed: 'the URI "ftp://repo.example.com/flocker" must start with https:// or http://',
   },
   {
     mistake: "apt source with a suite but no component",
@@ -729,7 +741,7 @@ const CASES: readonly NegativeCase[] = [
     values: bookWith({ flockerAptSource: "deb [trusted=yes https://repo.example.com/flocker /" }),
     key: "flockerAptSource",
     value: "deb [trusted=yes https://repo.example.com/flocker /",
-    allowed: "has no closing ]",
+    allowed: "the [options] list must end with ] followed by a space",
   },
   {
     mistake: "apt source with components after an exact path",
@@ -743,7 +755,7 @@ const CASES: readonly NegativeCase[] = [
     values: bookWith({ flockerAptSource: "deb https://repo.example.com/flocker /" }),
     key: "flockerAptSource",
     value: "deb https://repo.example.com/flocker /",
-    allowed: "names neither [trusted=yes] nor [signed-by=...]",
+    allowed: "names neither signed-by=/etc/apt/keyrings/flocker.gpg (with flockerAptKey) nor trusted=yes",
   },
   {
     mistake: "apt source of two lines",
@@ -1076,6 +1088,7 @@ describe("loadConfig (Pulumi's config, under the SDK's mocks)", () => {
       "swarm-flocker:adminCidrs": '["203.0.113.10/32"]',
       "swarm-flocker:flockerInstall": "packages",
       "swarm-flocker:flockerAptSource": APT_SOURCE,
+      "swarm-flocker:flockerAptAllowUnsigned": "true",
       "swarm-flocker:nodeCount": "5",
     });
     expect(loadConfig()).toMatchObject({
@@ -1150,11 +1163,11 @@ describe("the text formats behind the checks", () => {
         components: ["main", "contrib"],
       },
     });
-    expect(parseAptSourceLine("deb file:/srv/flocker ./")).toEqual({
-      line: { options: [], uri: "file:/srv/flocker", suite: "./", components: [] },
+    expect(parseAptSourceLine("deb https://repo.example.com/flocker ./")).toEqual({
+      line: { options: [], uri: "https://repo.example.com/flocker", suite: "./", components: [] },
     });
-    expect(parseAptSourceLine("deb [trusted] https://repo.example.com/ /")).toEqual({
-      problem: 'option "trusted" is not key=value',
+    expect(parseAptSourceLine("deb file:/srv/flocker ./")).toMatchObject({
+      problem: expect.stringContaining("must start with https:// or http://"),
     });
     expect(parseAptSourceLine("deb https:///flocker /")).toMatchObject({ problem: expect.stringContaining("has no host") });
     expect(parseAptSourceLine("deb https://repo.example.com/")).toMatchObject({

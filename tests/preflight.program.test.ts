@@ -420,6 +420,7 @@ describe("Flocker and Spark artefacts", () => {
   const realSource = {
     adminCidrs: '["52.95.110.1/32"]',
     flockerAptSource: "deb [trusted=yes] https://flocker.repo.corp.net/ubuntu/18.04 /",
+    flockerAptAllowUnsigned: "true",
   };
 
   test("packages mode: an index without the plugin package stops the program before any instance", async () => {
@@ -441,6 +442,20 @@ describe("Flocker and Spark artefacts", () => {
     );
     expect(message).toContain("flockerAptSource: the repository's index ([secret]) does not list clusterhq-flocker-node");
     expect(message).not.toContain("T0KEN-5ecret");
+  });
+
+  test("a secret archive mirror that is still a placeholder is named, its value (credentials included) is not", async () => {
+    const mirror = "https://deploy:m1rr0r-Pa55@mirror.invalid/ubuntu";
+    const message = refusal(
+      await attempt(
+        "prod",
+        { ...realSource, ubuntuArchiveMirror: mirror },
+        { secretKeys: ["swarm-flocker:ubuntuArchiveMirror"], placeholders: "refuse" },
+      ),
+    );
+    expect(message).toContain("ubuntuArchiveMirror");
+    expect(message).toContain("[secret]");
+    expect(message).not.toContain("m1rr0r-Pa55");
   });
 
   test("packages mode: a repository that does not answer is refused with how to check or skip it; skipped, the run goes on", async () => {
@@ -470,7 +485,12 @@ describe("Flocker and Spark artefacts", () => {
     deb("clusterhq-flocker-node_1.15.0-1_all.deb", "!<arch>\ndebian-binary   1342943816  0     0     100644  4         `\n2.0\n");
     deb("clusterhq-flocker-docker-plugin_1.15.0-1_all.deb", "<html><body>404 Not Found</body></html>");
     const message = refusal(
-      await attempt("prod", { adminCidrs: realSource.adminCidrs, flockerAptSource: "", flockerDebDir: dir }),
+      await attempt("prod", {
+        adminCidrs: realSource.adminCidrs,
+        flockerAptSource: "",
+        flockerAptAllowUnsigned: "false",
+        flockerDebDir: dir,
+      }),
     );
     expect(message).toContain(
       `flockerDebDir: ${path.join(dir, "clusterhq-flocker-docker-plugin_1.15.0-1_all.deb")} is not a Debian package`,

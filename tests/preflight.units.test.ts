@@ -345,12 +345,6 @@ describe("the apt source's package index", () => {
     expect(problem).toContain('"deb [trusted=yes] https://host/path /" with Packages or Packages.gz in /path');
   });
 
-  test("a file: URI is a path on the node: only the node-side preflight can look", async () => {
-    const never = world(() => reply(500));
-    expect(await checkAptSource("deb [trusted=yes] file:///srv/flocker /", never.http, skip)).toEqual([]);
-    expect(never.seen).toEqual([]);
-  });
-
   test("credentials are cut from URLs shown", () => {
     expect(redactUrl("https://u:p@repo.corp.net/x")).toBe("https://repo.corp.net/x");
     expect(redactUrl("https://repo.corp.net/x")).toBe("https://repo.corp.net/x");

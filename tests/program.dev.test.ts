@@ -19,7 +19,11 @@ const PACKAGES_APT_SOURCE = "deb [trusted=yes] https://flocker-packages.invalid/
 
 beforeAll(async () => {
   run = await runIsolated("dev");
-  packagesRun = await runIsolated("dev", { flockerInstall: "packages", flockerAptSource: PACKAGES_APT_SOURCE });
+  packagesRun = await runIsolated("dev", {
+    flockerInstall: "packages",
+    flockerAptSource: PACKAGES_APT_SOURCE,
+    flockerAptAllowUnsigned: "true",
+  });
 });
 
 describe("network", () => {

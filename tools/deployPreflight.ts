@@ -11,6 +11,7 @@ import * as YAML from "yaml";
 import { unknownStackMessage } from "./cli";
 import { unprefixedKeysProblem } from "./stackConfig";
 import { isDocumentationCidr, isPlaceholderAptSource } from "../preflight/placeholders";
+import { FLOCKER_APT_KEYRING } from "../lib/aptSource";
 
 export type DeployCommand = "up" | "destroy";
 
@@ -186,7 +187,8 @@ function checkFlockerPackages(input: PreflightInput, config: RawStackConfig): Pr
   if (isSecure(source)) return [];
   const line = typeof source === "string" ? source.trim() : "";
   const fix =
-    `pulumi config set flockerAptSource 'deb [trusted=yes] https://<your repository>/… /' --stack ${stack} ` +
+    `pulumi config set flockerAptSource 'deb [signed-by=${FLOCKER_APT_KEYRING}] https://<your repository>/… /' --stack ${stack} ` +
+    `with pulumi config set flockerAptKey <its public key> --stack ${stack} ` +
     `(a repository that serves the Flocker 1.15 packages; ClusterHQ's is gone), or pulumi config set flockerDebDir /path/to/debs --stack ${stack}. See README, "Flocker packages".`;
   if (line === "") {
     return [{ problem: `Stack ${stack} names no Flocker packages: flockerAptSource and flockerDebDir are both empty.`, fix }];

@@ -4,19 +4,14 @@
  */
 import type { FlockerPackageSource } from "../schema";
 import type { FileProbe } from "../fileProbe";
-import {
-  dockerImageReferenceProblem,
-  isAmiId,
-  isDebianPackageName,
-  isDebianVersion,
-  isPosixUserName,
-  parseAptSourceLine,
-} from "../formats";
-import { aptSourceTrustProblem, FLOCKER_PACKAGES } from "../../lib/flockerPackages";
+import { dockerImageReferenceProblem, isAmiId, isDebianPackageName, isDebianVersion, isPosixUserName } from "../formats";
+import { FLOCKER_PACKAGES } from "../../lib/flockerPackages";
+import { aptSourceProblems, FLOCKER_APT_KEYRING, uriCredentials } from "../../lib/aptSource";
+import type { FlockerAptSource } from "../../lib/clusterTypes";
 import type { Report } from "./report";
 
 const FLOCKER_PACKAGES_HINT = 'see the README section "Flocker packages"';
-const APT_SOURCE_EXAMPLE = '"deb [trusted=yes] https://repo.example.com/flocker/16.04 /"';
+const APT_SOURCE_EXAMPLE = `"deb [signed-by=${FLOCKER_APT_KEYRING}] https://repo.example.com/flocker/16.04 /"`;
 
 export function checkUbuntuRelease(release: string, report: Report): string | undefined {
   if (release === "16.04" || release === "18.04") return release;
@@ -32,6 +27,23 @@ export function checkUbuntuArchiveMirror(url: string, report: Report): string | 
     parsed = new URL(url);
   } catch {
     parsed = undefined;
+  }
+  const credentials = uriCredentials(url);
+  if (credentials !== undefined && parsed?.protocol !== "https:") {
+    report(
+      "ubuntuArchiveMirror",
+      url,
+      "carries credentials in a plain http URL: apt would send them in clear text; use https://",
+    );
+    return undefined;
+  }
+  if (credentials !== undefined && /[\s#]/.test(credentials.login + credentials.password)) {
+    report(
+      "ubuntuArchiveMirror",
+      url,
+      "has credentials with spaces or # in them, which apt's auth.conf cannot hold; use credentials without them",
+    );
+    return undefined;
   }
   if (
     parsed !== undefined &&
@@ -189,31 +201,56 @@ export function checkDockerFloor(source: DockerSource, overlayEncrypted: boolean
   );
 }
 
-function checkAptSource(line: string, report: Report): string | undefined {
-  const parsed = parseAptSourceLine(line);
-  if ("line" in parsed) {
-    // ClusterHQ never signed its packages ("packages aren't signed", docs/security.md), and the
-    // nodes hold no key for a private archive: apt refuses the source unless told to trust it.
-    const trusted = parsed.line.options.some((option) => option === "trusted=yes" || option.startsWith("signed-by="));
-    const untrustworthy = aptSourceTrustProblem(parsed.line);
-    if (trusted && untrustworthy === undefined) return line;
-    if (untrustworthy !== undefined) {
-      report("flockerAptSource", line, `${untrustworthy}; e.g. ${APT_SOURCE_EXAMPLE}`);
-      return undefined;
-    }
+/** flockerAptSource, its key and its opt-in, as configured (empty/unset when not given). */
+export interface AptSourceTexts {
+  readonly line: string;
+  readonly keyPath: string;
+  readonly allowUnsigned: boolean | undefined;
+}
+
+function checkAptSource(texts: AptSourceTexts, files: FileProbe | undefined, report: Report): FlockerAptSource | undefined {
+  const key = texts.keyPath === "" ? { bytes: undefined } : checkAptKey(texts.keyPath, files, report);
+  const grants = { allowUnsignedOverHttps: texts.allowUnsigned === true, keyProvided: texts.keyPath !== "" };
+  const problems = aptSourceProblems(texts.line, grants);
+  for (const problem of problems) report("flockerAptSource", texts.line, `${problem}; e.g. ${APT_SOURCE_EXAMPLE}`);
+  if (problems.length > 0 || key === undefined || texts.allowUnsigned === undefined) return undefined;
+  return {
+    kind: "apt",
+    aptSource: texts.line,
+    allowUnsigned: texts.allowUnsigned,
+    ...(key.bytes === undefined ? {} : { aptKeyBase64: Buffer.from(key.bytes).toString("base64") }),
+  };
+}
+
+/**
+ * flockerAptKey: a binary OpenPGP public key, as `gpg --export` writes it. Binary because Ubuntu
+ * 16.04's apt (1.2) reads no armored keyring in signed-by; its first packet must be a public key
+ * (tag 6: 0x98-0x9b in the old packet format, 0xc6 in the new one).
+ */
+function checkAptKey(path: string, files: FileProbe | undefined, report: Report): { bytes: Uint8Array } | undefined {
+  const bytes = files?.readFile?.(path);
+  if (bytes === undefined) {
+    const tilde = path.startsWith("~") ? " (~ is not expanded: write the full path)" : "";
     report(
-      "flockerAptSource",
-      line,
-      `names neither [trusted=yes] nor [signed-by=...]: Flocker's packages are unsigned and apt on the nodes would refuse them; use e.g. ${APT_SOURCE_EXAMPLE}`,
+      "flockerAptKey",
+      path,
+      `is not a readable file${tilde}: set the path of the repository's public key (gpg --export KEYID > flocker.gpg)`,
     );
     return undefined;
   }
-  report(
-    "flockerAptSource",
-    line,
-    `is not an apt source line: ${parsed.problem}; use "deb [options] URI suite [components]", e.g. ${APT_SOURCE_EXAMPLE}`,
-  );
-  return undefined;
+  const armored = Buffer.from(bytes.subarray(0, 64)).toString("latin1").includes("-----BEGIN PGP");
+  const first = bytes[0] ?? 0;
+  if (armored || !((first & 0xfc) === 0x98 || first === 0xc6)) {
+    report(
+      "flockerAptKey",
+      path,
+      armored
+        ? "is an armored key: apt on Ubuntu 16.04 reads only binary keyrings; convert it with gpg --dearmor < key.asc > flocker.gpg"
+        : "is not an OpenPGP public key: export it in binary form with gpg --export KEYID > flocker.gpg",
+    );
+    return undefined;
+  }
+  return { bytes };
 }
 
 function checkDebDir(dir: string, files: FileProbe | undefined, report: Report): string | undefined {
@@ -241,13 +278,33 @@ function checkDebDir(dir: string, files: FileProbe | undefined, report: Report):
   return missing.length === 0 ? dir : undefined;
 }
 
+/** flockerAptKey and flockerAptAllowUnsigned do nothing without an apt source: refused, so none is forgotten. */
+export function reportAptOnlyKeys(apt: AptSourceTexts, why: string, report: Report): void {
+  if (apt.keyPath !== "") {
+    report(
+      "flockerAptKey",
+      apt.keyPath,
+      `is only read with flockerAptSource, and ${why}: remove it (pulumi config rm flockerAptKey)`,
+    );
+  }
+  if (apt.allowUnsigned === true) {
+    report(
+      "flockerAptAllowUnsigned",
+      "true",
+      `is only read with flockerAptSource, and ${why}: remove it (pulumi config rm flockerAptAllowUnsigned)`,
+    );
+  }
+}
+
 /** Exactly one of flockerAptSource and flockerDebDir says where the nodes get Flocker from. */
 export function checkFlockerPackages(
-  aptSource: string,
+  apt: AptSourceTexts,
   debDir: string,
   files: FileProbe | undefined,
   report: Report,
 ): FlockerPackageSource | undefined {
+  const aptSource = apt.line;
+  if (aptSource === "") reportAptOnlyKeys(apt, "flockerAptSource is empty", report);
   if (aptSource === "" && debDir === "") {
     report(
       "flockerAptSource",
@@ -258,7 +315,7 @@ export function checkFlockerPackages(
     );
     return undefined;
   }
-  const apt = aptSource === "" ? undefined : checkAptSource(aptSource, report);
+  const aptChecked = aptSource === "" ? undefined : checkAptSource(apt, files, report);
   const debs = debDir === "" ? undefined : checkDebDir(debDir, files, report);
   if (aptSource !== "" && debDir !== "") {
     report(
@@ -268,7 +325,7 @@ export function checkFlockerPackages(
     );
     return undefined;
   }
-  if (apt !== undefined) return { kind: "apt", aptSource: apt };
+  if (aptChecked !== undefined) return aptChecked;
   if (debs !== undefined) return { kind: "debs", debDir: debs };
   return undefined;
 }

@@ -199,15 +199,22 @@ image_sources() {
   printf '%s\n' "$XENIAL_SOURCES" >"$FS_ROOT/etc/apt/sources.list"
 }
 
+# run_mirror MIRROR [AUTH...]: the script with what the step sends on stdin: the mirror, then the
+# auth.conf entry with its credentials.
+run_mirror() {
+  printf '%s\n' "$@" >"$BATS_TEST_TMPDIR/mirror"
+  run_script_stdin "$BATS_TEST_TMPDIR/mirror" install-docker
+}
+
 @test "a mirror: the Ubuntu lines of sources.list point at it, others stay; a second run changes nothing" {
   image_sources
-  UBUNTU_ARCHIVE_MIRROR=http://old-releases.ubuntu.com/ubuntu/ run_script install-docker
+  run_mirror http://old-releases.ubuntu.com/ubuntu/
   assert_success
   assert_equal "$(cat "$FS_ROOT/etc/apt/sources.list")" "$OLD_RELEASES_SOURCES"
   assert_equal "$(cat "$FS_ROOT/etc/apt/sources.list.swarm-flocker-original")" "$XENIAL_SOURCES"
   assert_stderr_contains "apt now uses http://old-releases.ubuntu.com/ubuntu for the Ubuntu archive"
   clear_logs
-  UBUNTU_ARCHIVE_MIRROR=http://old-releases.ubuntu.com/ubuntu run_script install-docker
+  run_mirror http://old-releases.ubuntu.com/ubuntu
   assert_success
   assert_no_mutations
   assert_equal "$(cat "$FS_ROOT/etc/apt/sources.list")" "$OLD_RELEASES_SOURCES"
@@ -215,9 +222,9 @@ image_sources() {
 
 @test "a changed mirror is applied to the image's own file; no mirror restores it" {
   image_sources
-  UBUNTU_ARCHIVE_MIRROR=http://mirror.one.internal/ubuntu run_script install-docker
+  run_mirror http://mirror.one.internal/ubuntu
   assert_success
-  UBUNTU_ARCHIVE_MIRROR=http://old-releases.ubuntu.com/ubuntu run_script install-docker
+  run_mirror http://old-releases.ubuntu.com/ubuntu
   assert_success
   assert_equal "$(cat "$FS_ROOT/etc/apt/sources.list")" "$OLD_RELEASES_SOURCES"
   clear_logs
@@ -242,7 +249,7 @@ image_sources() {
 @test "a mirror that does not serve the release is named as the cause" {
   image_sources
   stub_set apt/gone-archives "http://mirror.one.internal/ubuntu"
-  UBUNTU_ARCHIVE_MIRROR=http://mirror.one.internal/ubuntu run_script install-docker
+  run_mirror http://mirror.one.internal/ubuntu
   assert_failure 1
   assert_stderr_contains "ubuntuArchiveMirror http://mirror.one.internal/ubuntu does not serve xenial (apt: no dists/xenial/Release there): set it to an archive that holds this release"
   refute_called_matching '^apt-get install'
@@ -252,7 +259,7 @@ image_sources() {
   image_sources
   stub_set apt/gone-archives "http://us-east-1.ec2.archive.ubuntu.com/ubuntu
 http://security.ubuntu.com/ubuntu"
-  UBUNTU_ARCHIVE_MIRROR=http://old-releases.ubuntu.com/ubuntu run_script install-docker
+  run_mirror http://old-releases.ubuntu.com/ubuntu
   assert_success
   assert_called "apt-get install -y -o DPkg::Lock::Timeout=300 docker.io jq curl"
 }
@@ -260,7 +267,7 @@ http://security.ubuntu.com/ubuntu"
 @test "a mirror with no Ubuntu line to replace is an error, not a silent no-op" {
   mkdir -p "$FS_ROOT/etc/apt"
   echo "deb https://download.docker.com/linux/ubuntu xenial stable" >"$FS_ROOT/etc/apt/sources.list"
-  UBUNTU_ARCHIVE_MIRROR=http://old-releases.ubuntu.com/ubuntu run_script install-docker
+  run_mirror http://old-releases.ubuntu.com/ubuntu
   assert_failure 1
   assert_stderr_contains "ubuntuArchiveMirror is set, but no line of $FS_ROOT/etc/apt/sources.list names an Ubuntu archive to replace"
   assert_no_mutations
@@ -327,4 +334,43 @@ curl 7.58"
   assert_failure 124
   assert_stderr_contains "[install-docker] ERROR: stopped by SIGTERM, most likely because this step ran past its wall-clock bound"
   ((SECONDS - started < 15))
+}
+
+# ------------------------------------------------------------------------- mirror credentials
+
+MIRROR_AUTH="machine mirror.corp.example/ubuntu login deploy password s3cr3t-Pa55"
+
+@test "a mirror's credentials go to a 0600 auth.conf file, never sources.list or the output; dropped when no longer given" {
+  image_sources
+  run_mirror https://mirror.corp.example/ubuntu "$MIRROR_AUTH"
+  assert_success
+  assert_equal "$(cat "$FS_ROOT/etc/apt/auth.conf.d/ubuntu-archive-mirror.conf")" "$MIRROR_AUTH"
+  assert_equal "$(stat -c %a "$FS_ROOT/etc/apt/auth.conf.d/ubuntu-archive-mirror.conf")" 600
+  grep -q "https://mirror.corp.example/ubuntu/ xenial main" "$FS_ROOT/etc/apt/sources.list"
+  ! grep -rq s3cr3t "$FS_ROOT/etc/apt/sources.list"
+  [[ "$output$stderr" != *s3cr3t* ]]
+  clear_logs
+  run_mirror https://mirror.corp.example/ubuntu "$MIRROR_AUTH"
+  assert_success
+  assert_no_mutations
+  run_mirror https://mirror.corp.example/ubuntu
+  assert_success
+  [[ ! -e "$FS_ROOT/etc/apt/auth.conf.d/ubuntu-archive-mirror.conf" ]]
+  assert_stderr_contains "removed /etc/apt/auth.conf.d/ubuntu-archive-mirror.conf"
+}
+
+@test "the mirror in the environment (the command line), credentials in its URL or over http are refused, unprinted" {
+  image_sources
+  UBUNTU_ARCHIVE_MIRROR=https://mirror.corp.example/ubuntu run_script install-docker
+  assert_failure 1
+  assert_stderr_contains "UBUNTU_ARCHIVE_MIRROR is not read: ubuntuArchiveMirror may hold credentials, so it comes on stdin"
+  run_mirror https://deploy:s3cr3t-Pa55@mirror.corp.example/ubuntu
+  assert_failure 1
+  assert_stderr_contains "holds credentials in its URL; they belong in the auth.conf entry after it"
+  [[ "$stderr" != *s3cr3t* ]]
+  run_mirror http://mirror.corp.example/ubuntu "$MIRROR_AUTH"
+  assert_failure 1
+  assert_stderr_contains "credentials over plain http would travel in clear text"
+  [[ "$stderr" != *s3cr3t* ]]
+  assert_no_mutations
 }

@@ -3,7 +3,7 @@
  * they check: "the join of aws-103 waits for the join of aws-102".
  */
 import { parse } from "shell-quote";
-import type { ProgramRun, RecordedResource } from "../../tools/mockRuntime";
+import { isSecretWire, type ProgramRun, type RecordedResource } from "../../tools/mockRuntime";
 
 export const TYPES = {
   instance: "aws:ec2/instance:Instance",
@@ -82,4 +82,15 @@ export function envOf(commandLine: string): Record<string, string> {
     env[match[1]] = match[2];
   }
   return env;
+}
+
+/** Paths (resource.input.path) where `needle` occurs outside a secret value. */
+export function plainOccurrences(value: unknown, needle: string, where: string): string[] {
+  if (isSecretWire(value)) return [];
+  if (typeof value === "string") return value.includes(needle) ? [where] : [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => plainOccurrences(v, needle, `${where}[${i}]`));
+  if (value !== null && typeof value === "object") {
+    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => plainOccurrences(v, needle, `${where}.${k}`));
+  }
+  return [];
 }
