@@ -4,10 +4,15 @@
  * across them, and replace / freeze / cleanup doing what the step proofs rely on.
  */
 import { execFileSync } from "child_process";
-import { mkdtempSync, readFileSync, rmSync } from "fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
+import { renderAgentYml } from "../../lib/agentYml";
+import { FLOCKER_AGENT_PORT, FLOCKER_API_PORT } from "../../lib/ports";
+import { FLOCKER_PLUGIN_SOCKET } from "../../lib/remotePaths";
+import { engineImages } from "./images";
 import { cleanupLeftovers, EngineCluster, engineTag, runBounded, startEngineCluster } from "./nodes";
+import { makeTestPki } from "./testPki";
 
 const SPECS = [
   { name: "aws-101", ip: "172.31.0.11" },
@@ -42,12 +47,46 @@ function ssh(node: string, command: string) {
       "-o",
       "LogLevel=ERROR",
       "-o",
-      "ConnectTimeout=5",
+      "ConnectTimeout=10",
       `${USER}@${ip}`,
       command,
     ],
     { timeoutMs: 30_000 },
   );
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Poll FN every second until it returns true, at most SECONDS; returns whether it did. */
+async function eventually(seconds: number, fn: () => Promise<boolean>): Promise<boolean> {
+  for (let i = 0; i < seconds; i++) {
+    if (await fn()) return true;
+    await sleep(1000);
+  }
+  return fn();
+}
+
+/**
+ * The repository's scripts/ at /root/sfe/scripts and FILES (name -> content, mode 0600) in
+ * /etc/flocker of NODE, in one call: each call into a node costs a process start on a busy host.
+ */
+async function installOnNode(node: string, files: Record<string, string>): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), "sfe-files-"));
+  try {
+    mkdirSync(path.join(dir, "flocker"), { mode: 0o700 });
+    for (const [name, content] of Object.entries(files)) writeFileSync(path.join(dir, "flocker", name), content, { mode: 0o600 });
+    execFileSync("cp", ["-r", path.join(__dirname, "..", "..", "scripts"), path.join(dir, "scripts")]);
+    const tgz = execFileSync("tar", ["-cz", "-C", dir, "scripts", "flocker"]).toString("base64");
+    await ok(
+      cluster.exec(
+        node,
+        "rm -rf /root/sfe && mkdir -p /root/sfe && base64 -d | tar -xz -C /root/sfe && cp -a /root/sfe/flocker /etc/ && chown -R 0:0 /etc/flocker && chmod 700 /etc/flocker",
+        { input: tgz },
+      ),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function ok(p: Promise<{ status: number; stdout: string; stderr: string }>): Promise<string> {
@@ -121,6 +160,163 @@ test("a swarm formed by hand spans the five nodes", async () => {
   expect(nodes.split("\n").sort()).toEqual(SPECS.map((s) => `${s.name} Ready`));
 });
 
+test("every node pulls the stand-in images from the hub's registry, by tag and by digest", async () => {
+  const images = engineImages();
+  await Promise.all(
+    SPECS.map(async (spec) => {
+      for (const repository of Object.keys(images)) {
+        await ok(cluster.docker(spec.name, ["pull", "-q", `${repository}:${images[repository].tag}`], { timeoutMs: 180_000 }));
+      }
+    }),
+  );
+  const plugin = images["clusterhq/flocker-docker-plugin"];
+  // aws-102 runs no Flocker here: its copy by tag can go.
+  await ok(cluster.docker("aws-102", ["image", "rm", "clusterhq/flocker-docker-plugin:latest"]));
+  await ok(cluster.docker("aws-102", ["pull", `clusterhq/flocker-docker-plugin@${plugin.digest}`]));
+  expect(
+    await ok(
+      cluster.docker("aws-101", [
+        "image",
+        "inspect",
+        "--format",
+        "{{json .RepoDigests}}",
+        `clusterhq/flocker-docker-plugin@${plugin.digest}`,
+      ]),
+    ),
+  ).toContain(plugin.digest);
+  const missing = await cluster.docker("aws-101", ["pull", "clusterhq/flocker-docker-plugin:no-such-tag"]);
+  expect(missing.status).not.toBe(0);
+}, 600_000);
+
+/** SparkPi from aws-101, as scripts/spark-smoke.sh runs it. */
+function sparkPi(timeoutMs: number) {
+  const args = ["run", "--rm", "--network", "spark", "-e", "MASTER=spark://tasks.spark-master:7077"];
+  return cluster.docker("aws-101", [...args, "fsoppelsa/spark-worker", "/spark/bin/run-example", "SparkPi", "10"], { timeoutMs });
+}
+
+test("a Spark worker registers with the master across the overlay, and SparkPi gets its answer through them", async () => {
+  await ok(cluster.docker("aws-101", ["node", "update", "--label-add", "type=sparkmaster", "aws-105"]));
+  await ok(
+    cluster.docker("aws-101", ["network", "create", "--driver", "overlay", "--attachable", "--subnet", "10.0.0.0/24", "spark"]),
+  );
+  // As components/spark.ts creates them (through scripts/swarm-service.sh in the stack).
+  const service = (name: string, constraint: string, env: string[], image: string) =>
+    ok(
+      cluster.docker("aws-101", [
+        "service",
+        "create",
+        "--detach",
+        "--name",
+        name,
+        "--network",
+        "spark",
+        "--constraint",
+        constraint,
+        ...env.flatMap((e) => ["--env", e]),
+        image,
+      ]),
+    );
+  await service("spark-master", "node.labels.type == sparkmaster", ["SPARK_MASTER_IP=0.0.0.0"], "fsoppelsa/spark-master");
+  await service(
+    "spark-worker",
+    "node.labels.type != sparkmaster",
+    ["SPARK_MASTER_IP=tasks.spark-master", "SPARK_WORKER_CORES=1", "SPARK_WORKER_MEMORY=1g"],
+    "fsoppelsa/spark-worker",
+  );
+  const logs = async (service: string) => {
+    const r = await cluster.docker("aws-101", ["service", "logs", "--raw", service]);
+    return r.stdout + r.stderr;
+  };
+  expect(await eventually(90, async () => (await logs("spark-master")).includes("Registering worker"))).toBe(true);
+  expect(await logs("spark-worker")).toContain("Successfully registered with master");
+  const pi = await ok(sparkPi(120_000));
+  expect(pi).toMatch(/Pi is roughly 3\.1\d*/);
+  expect(await logs("spark-worker")).toMatch(/Running task \d+/);
+}, 300_000);
+
+test("with no worker registered, SparkPi prints no result", async () => {
+  await ok(cluster.docker("aws-101", ["service", "scale", "--detach", "spark-worker=0"]));
+  const logs = async () => (await cluster.docker("aws-101", ["service", "logs", "--raw", "spark-master"])).stdout;
+  expect(await eventually(60, async () => (await logs()).includes("Removing worker"))).toBe(true);
+  const r = await sparkPi(15_000);
+  expect(r.status).not.toBe(0);
+  expect(r.stdout).not.toContain("Pi is roughly");
+}, 120_000);
+
+function strangerTar(stranger: { crt: string; key: string }): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "sfe-stranger-"));
+  try {
+    writeFileSync(path.join(dir, "stranger.crt"), stranger.crt);
+    writeFileSync(path.join(dir, "stranger.key"), stranger.key, { mode: 0o600 });
+    return execFileSync("tar", ["-cz", "-C", dir, "stranger.crt", "stranger.key"]).toString("base64");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const FLOCKER_NODES = ["aws-101", "aws-104", "aws-105"];
+const CONTROL = { name: "aws-104", ip: "172.31.0.14" };
+let datasetId = "";
+
+test("Flocker's stand-ins, started by the stack's own script: a volume created on one node is the cluster's, its data follows it", async () => {
+  const pki = makeTestPki(
+    FLOCKER_NODES,
+    CONTROL.name,
+    CONTROL.ip,
+    renderAgentYml({
+      controlHost: CONTROL.ip,
+      region: "us-east-1",
+      zone: "us-east-1a",
+      accessKeyId: "AKIAENGINETIER",
+      secretAccessKey: "not-a-secret",
+    }),
+  );
+  const env = `FLOCKER_ETC=/etc/flocker FLOCKER_API_PORT=${FLOCKER_API_PORT} FLOCKER_AGENT_PORT=${FLOCKER_AGENT_PORT} PLUGIN_SOCKET=${FLOCKER_PLUGIN_SOCKET} WAIT_INTERVAL=1 WAIT_TIMEOUT=90`;
+  await Promise.all(FLOCKER_NODES.map((node) => installOnNode(node, pki.filesFor(node))));
+  await ok(
+    cluster.exec(
+      CONTROL.name,
+      `mkdir -p /var/lib/flocker-control/state && env ${env} CONTROL_IMAGE=clusterhq/flocker-control-service CONTROL_STATE_DIR=/var/lib/flocker-control/state bash /root/sfe/scripts/flocker-containers.sh control`,
+      { timeoutMs: 180_000 },
+    ),
+  );
+  for (const node of FLOCKER_NODES) {
+    const ip = SPECS.find((s) => s.name === node)!.ip;
+    await ok(
+      cluster.exec(
+        node,
+        `env ${env} DATASET_AGENT_IMAGE=clusterhq/flocker-dataset-agent CONTAINER_AGENT_IMAGE=clusterhq/flocker-container-agent PLUGIN_IMAGE=clusterhq/flocker-docker-plugin FLOCKER_CONTROL_HOST=${CONTROL.ip} NODE_ADDRESS=${ip} bash /root/sfe/scripts/flocker-containers.sh agents`,
+        { timeoutMs: 180_000 },
+      ),
+    );
+  }
+  await ok(
+    cluster.docker("aws-105", ["volume", "create", "-d", "flocker", "-o", "size=1G", "-o", "profile=silver", "--name", "probe"]),
+  );
+  expect(await ok(cluster.docker("aws-101", ["volume", "ls", "--filter", "driver=flocker", "--format", "{{.Name}}"]))).toBe(
+    "probe",
+  );
+  await ok(
+    cluster.docker("aws-105", ["run", "--rm", "-v", "probe:/data", "busybox", "sh", "-c", "echo written-on-aws-105 > /data/f"], {
+      timeoutMs: 180_000,
+    }),
+  );
+  const api = (cert: string, key: string) =>
+    `curl -sS --fail --max-time 10 --cacert /etc/flocker/cluster.crt --cert ${cert} --key ${key} --resolve control-service:${FLOCKER_API_PORT}:${CONTROL.ip} https://control-service:${FLOCKER_API_PORT}/v1/configuration/datasets`;
+  const datasets = JSON.parse(await ok(cluster.exec("aws-101", api("/etc/flocker/plugin.crt", "/etc/flocker/plugin.key")))) as {
+    dataset_id: string;
+    maximum_size: number;
+    metadata: Record<string, string>;
+  }[];
+  expect(datasets).toHaveLength(1);
+  expect(datasets[0].metadata).toEqual({ name: "probe", "clusterhq:flocker:profile": "silver" });
+  expect(datasets[0].maximum_size).toBe(1024 ** 3);
+  datasetId = datasets[0].dataset_id;
+  // A client whose certificate the cluster's CA did not sign is refused.
+  await ok(cluster.exec("aws-101", "umask 077 && base64 -d | tar -xz -C /tmp", { input: strangerTar(pki.stranger) }));
+  expect((await cluster.exec("aws-101", api("/tmp/stranger.crt", "/tmp/stranger.key"))).status).not.toBe(0);
+}, 600_000);
+
 test("a frozen daemon hangs a bounded docker call; thawed, it answers again", async () => {
   await cluster.freezeDocker("aws-104");
   const hung = await cluster.docker("aws-104", ["info"], { timeoutMs: 3_000 });
@@ -146,6 +342,15 @@ test("replace gives a node a fresh root and daemon under the same name and addre
   }
   expect(status).toBe("Down");
 });
+
+test("a Flocker dataset outlives the replaced node that held it: read back on another node", async () => {
+  expect(datasetId).not.toBe("");
+  const r = await ok(
+    cluster.docker("aws-101", ["run", "--rm", "-v", "probe:/data", "busybox", "cat", "/data/f"], { timeoutMs: 180_000 }),
+  );
+  expect(r).toBe("written-on-aws-105");
+  expect(await ok(cluster.exec("aws-101", `cat /flocker/${datasetId}/f`))).toBe("written-on-aws-105");
+}, 300_000);
 
 test("destroy leaves no namespace, mount, cgroup or process of the tier", async () => {
   const tag = engineTag();

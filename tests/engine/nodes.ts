@@ -5,6 +5,7 @@
  * image registry (images.ts) in the hub, and gives the tests a typed handle on the cluster.
  */
 import { spawn } from "child_process";
+import { createHash } from "crypto";
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "fs";
 import { Address4 } from "ip-address";
 import { tmpdir } from "os";
@@ -19,7 +20,8 @@ const SFE_BASE = "/tmp/sfe-engine";
 const DOCKER_CLI = "/usr/bin/docker";
 /** How long bringing up one node may take (namespaces, sshd, dockerd answering). */
 const NODE_UP_TIMEOUT_MS = 120_000;
-const DEFAULT_TIMEOUT_MS = 60_000;
+// Generous: on the shared 2-core machine under load a process start alone can take seconds.
+const DEFAULT_TIMEOUT_MS = 120_000;
 
 export interface EngineNodeSpec {
   /** The node's hostname, e.g. aws-101. */
@@ -80,11 +82,13 @@ export interface EngineClusterOptions {
 }
 
 /**
- * The tag every name of this run carries (sfe-<tag>-…): two runs on one machine (two engineers,
- * or a developer and CI) must use different tags, since cleanup removes everything of its tag.
+ * The tag every name of this run carries (sfe-<tag>-…). Cleanup removes everything of its tag, so
+ * two runs on one machine (two worktrees, a developer and CI) must not share one: unless SFE_TAG
+ * says otherwise it is derived from the repository's path, as tests/engine/run.sh derives it.
  */
 export function engineTag(): string {
-  const tag = process.env.SFE_TAG ?? "t";
+  const repo = path.resolve(__dirname, "..", "..");
+  const tag = process.env.SFE_TAG ?? `w${createHash("sha256").update(repo).digest("hex").slice(0, 5)}`;
   if (!/^[a-z0-9]{1,6}$/.test(tag)) {
     throw new Error(`SFE_TAG '${tag}' must be 1 to 6 lower-case letters or digits`);
   }
@@ -138,7 +142,7 @@ async function harnessOrThrow(args: readonly string[], opts: RunOptions = {}): P
 }
 
 /** The hub's address: the last usable host of the nodes' subnet, unless a node already has it. */
-export function hubAddress(specs: readonly EngineNodeSpec[], prefixLength: number): string {
+function hubAddress(specs: readonly EngineNodeSpec[], prefixLength: number): string {
   if (specs.length === 0) throw new Error("an engine cluster needs at least one node");
   const net = new Address4(`${specs[0].ip}/${prefixLength}`);
   const cidr = `${net.startAddress().address}/${prefixLength}`;

@@ -19,5 +19,9 @@ if ((${#missing[@]} > 0)); then
   echo "test:engine: missing ${missing[*]}; install them with: $APT_LINE" >&2
   exit 2
 fi
-bash tests/engine/harness/node.sh cleanup "${SFE_TAG:-t}"
+# The tag of everything this run creates (tests/engine/nodes.ts engineTag): from the checkout's
+# path unless SFE_TAG is set, so runs from two checkouts never clean up each other's nodes.
+SFE_TAG=${SFE_TAG:-w$(printf '%s' "$PWD" | sha256sum | cut -c1-5)}
+export SFE_TAG
+bash tests/engine/harness/node.sh cleanup "$SFE_TAG"
 exec npx jest --config tests/engine/jest.config.js --runInBand "$@"

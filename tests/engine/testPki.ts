@@ -22,63 +22,20 @@ function openssl(dir: string, args: string[]): void {
   execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
 }
 
+// The arguments below hold no spaces (subjects and extensions included), so a command is one string.
 function keyAndCsr(dir: string, name: string, subject: string): void {
-  openssl(dir, [
-    "req",
-    "-new",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    `${name}.key`,
-    "-out",
-    `${name}.csr`,
-    "-subj",
-    subject,
-  ]);
+  openssl(dir, `req -new -newkey rsa:2048 -nodes -keyout ${name}.key -out ${name}.csr -subj ${subject}`.split(" "));
 }
 
 function sign(dir: string, name: string, ca: string, ext: string): void {
   writeFileSync(path.join(dir, `${name}.ext`), ext);
-  openssl(dir, [
-    "x509",
-    "-req",
-    "-in",
-    `${name}.csr`,
-    "-CA",
-    `${ca}.crt`,
-    "-CAkey",
-    `${ca}.key`,
-    "-CAcreateserial",
-    "-days",
-    "2",
-    "-out",
-    `${name}.crt`,
-    "-extfile",
-    `${name}.ext`,
-  ]);
+  const caArgs = `-CA ${ca}.crt -CAkey ${ca}.key -CAcreateserial`;
+  openssl(dir, `x509 -req -in ${name}.csr ${caArgs} -days 2 -out ${name}.crt -extfile ${name}.ext`.split(" "));
 }
 
 function selfSigned(dir: string, name: string, cn: string): void {
-  openssl(dir, [
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    `${name}.key`,
-    "-out",
-    `${name}.crt`,
-    "-days",
-    "2",
-    "-subj",
-    `/CN=${cn}`,
-    "-addext",
-    "basicConstraints=critical,CA:TRUE",
-    "-addext",
-    "keyUsage=critical,keyCertSign,cRLSign",
-  ]);
+  const ca = "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign";
+  openssl(dir, `req -x509 -newkey rsa:2048 -nodes -keyout ${name}.key -out ${name}.crt -days 2 -subj /CN=${cn} ${ca}`.split(" "));
 }
 
 export function makeTestPki(nodes: readonly string[], controlNode: string, controlIp: string, agentYml: string): TestPki {

@@ -227,6 +227,12 @@ node_up() {
   ip -n "$ns" link set eth0 up
   # A default route to the hub, which forwards nothing: Docker wants one; nothing leaves.
   ip -n "$ns" route add default via "$hub_ip"
+  # A replaced node comes back with a new MAC address: forget the old one everywhere (the VPC
+  # does that for a replaced instance), or the hub and the other nodes keep sending to it.
+  local other
+  for other in $(ip netns list | awk '{print $1}' | grep "^sfe-$tag-" || true); do
+    [[ "$other" == "$ns" ]] || ip -n "$other" neigh flush to "$ip" 2>/dev/null || true
+  done
   make_cgroups "$tag" "$name"
 
   # The mount and UTS namespaces outlive this command through bind mounts of their ns files
