@@ -15,8 +15,10 @@ import { Spark } from "./components/spark";
 import { FlockerStorage } from "./components/storage";
 import { Swarm } from "./components/swarm";
 import { ENCRYPTED_OVERLAY_MIN_DOCKER_VERSION } from "./config/checks/software";
+import { costNotice } from "./config/checks/cost";
 import { loadConfig } from "./config/load";
 import { checkBeforeBillable } from "./preflight";
+import { offlineHarness } from "./preflight/harness";
 import { FLOCKER_API_PORT } from "./lib/ports";
 import { FLOCKER_CLUSTER_TAG } from "./lib/flockerIamPolicy";
 import { flockerTestNode, nodeImageLists } from "./lib/nodeImages";
@@ -25,6 +27,8 @@ import { topology } from "./lib/topology";
 
 export = async (): Promise<StackOutputs> => {
   const config = loadConfig();
+  // Every preview and update says what the cluster costs (the offline plan prints it line by line).
+  if (offlineHarness() === undefined) void pulumi.log.info(costNotice(config));
   const checked = await checkBeforeBillable(config);
   const layout = topology(config);
   const tags = { Project: config.project, Stack: config.stack, Cluster: config.clusterName };

@@ -283,6 +283,12 @@ export const CONFIG_SCHEMA = {
     default: 7,
     description: "Snapshots kept per dataset; older ones are deleted by Data Lifecycle Manager.",
   },
+  monthlyCostCeilingUsd: {
+    type: "integer",
+    default: 500,
+    description:
+      "Ceiling on the estimated monthly cost, whole US dollars (docs/cost.md): pulumi up stops before anything is created when the estimate is above it or cannot be made for the region. 0: no ceiling.",
+  },
 } as const satisfies Record<string, ConfigKeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_SCHEMA;

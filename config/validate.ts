@@ -34,6 +34,7 @@ import {
 } from "./checks/software";
 import { checkSmokeTest, checkSparkVolume, checkWorkerMemory, MAX_VOLUME_GIB } from "./checks/spark";
 import { checkMachineLimits } from "./checks/machine";
+import { checkCostCeiling } from "./checks/cost";
 import { CONFIG_SCHEMA, type ClusterConfig, type ConfigKey, type ConfigKeySpec, type SchemaFields } from "./schema";
 import type { FileProbe } from "./fileProbe";
 
@@ -135,6 +136,11 @@ const INTEGER_RULES = {
   },
   sparkWorkerReplicas: { min: 0, max: 1000, allowed: "use a whole number from 0 (no workers) to 1000" },
   sparkWorkerCores: { min: 1, max: 256, allowed: "use a whole number from 1 to 256" },
+  monthlyCostCeilingUsd: {
+    min: 0,
+    max: 10_000_000,
+    allowed: "use a whole number of US dollars a month, or 0 for no ceiling",
+  },
 } as const satisfies Partial<Record<ConfigKey, IntegerRule>>;
 
 /** Validates every key and returns all problems at once; `config` only when there are none. */
@@ -226,6 +232,9 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
     report,
   );
 
+  // Cost.
+  const monthlyCostCeilingUsd = integer("monthlyCostCeilingUsd");
+
   if (problems.length > 0) return { problems: inSchemaOrder(problems) };
   // The compiler insists on every field of SchemaFields here, so a new key cannot be forgotten.
   const fields: CheckedFields = {
@@ -262,6 +271,7 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
     sparkMasterImage,
     sparkWorkerImage,
     smokeTest,
+    monthlyCostCeilingUsd,
   };
   const snapshotSchedule = checked(snapshots, "snapshots");
   const config: ClusterConfig = {
@@ -273,5 +283,8 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
     sparkVolumeSizeGiB: checked(sparkVolume, "sparkVolumeSize").gib,
     ...(snapshotSchedule === null ? {} : { snapshots: snapshotSchedule }),
   };
+  // The estimate needs every other value valid, so the ceiling is checked last.
+  checkCostCeiling(config, report);
+  if (problems.length > 0) return { problems };
   return { config, problems };
 }

@@ -166,5 +166,13 @@ export function knownXenInstanceTypes(): string[] {
 export const MIN_NODE_MEMORY_MIB = 2048;
 export const SMALLEST_NODE_TYPE = "t2.small";
 
+/**
+ * Every instance type the validator accepts for instanceType: a Xen type of the table with at least
+ * MIN_NODE_MEMORY_MIB. The price table is generated for exactly these (tools/prices/generatePrices.ts).
+ */
+export function stackInstanceTypes(): string[] {
+  return knownXenInstanceTypes().filter((type) => (instanceSize(type)?.memoryMiB ?? 0) >= MIN_NODE_MEMORY_MIB);
+}
+
 /** Memory a node keeps for Ubuntu, Docker and Flocker: a Spark worker may use the rest. */
 export const NODE_RESERVED_MEMORY_MIB = 1024;

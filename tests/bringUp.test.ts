@@ -173,7 +173,7 @@ describe("DOT and SVG", () => {
     resourceCount: 42,
     criticalSteps: path.length,
     slowestMinutes: "1.5",
-    cost: "≈ $350/month",
+    cost: "$392.09 a month",
     overrides: { "swarm-flocker:nodeCount": "10" },
   };
   const dot = bringUpDot(model, title);
@@ -184,7 +184,7 @@ describe("DOT and SVG", () => {
     expect(dot).toContain('subgraph "cluster_phase_swarm" {');
     expect(dot.match(/\{ rank=same; "wave \d+"/g)).toHaveLength(model.waveCount);
     expect(dot).toContain("Bring-up of stack dev (--set nodeCount=10)");
-    expect(dot).toContain("≈ $350/month");
+    expect(dot).toContain("$392.09 a month");
   });
 
   test("each phase present has its own colour and a place in the legend; absent phases are left out", () => {

@@ -83,6 +83,7 @@ describe("valid configurations", () => {
       sparkMasterImage: "fsoppelsa/spark-master",
       sparkWorkerImage: "fsoppelsa/spark-worker",
       smokeTest: true,
+      monthlyCostCeilingUsd: 500,
     };
     // toStrictEqual: the optional ami and dockerVersion are absent, not "".
     expect(result.config).toStrictEqual(expected);
@@ -110,6 +111,7 @@ describe("valid configurations", () => {
           sparkWorkerReplicas: "12",
           sparkWorkerCores: "2",
           sparkWorkerMemory: "6g",
+          monthlyCostCeilingUsd: "0",
         },
         { stack: "prod", region: "us-west-2" },
       ),
@@ -138,6 +140,8 @@ describe("valid configurations", () => {
       adminCidrs: '["0.0.0.0/0","::/0"]',
       allowPublicAdminAccess: "true",
       sparkVolumeSize: "1TiB",
+      // gold 1 TiB: 20000 provisioned IOPS, above the default ceiling.
+      monthlyCostCeilingUsd: "2000",
       sparkVolumeProfile: "gold",
     });
     const result = validateConfig(raw(values), filesWith());

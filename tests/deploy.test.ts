@@ -581,14 +581,19 @@ describe("arguments", () => {
 });
 
 describe("the policy pack", () => {
-  test("up needs the pack's dependencies installed: reported with the command that installs them", async () => {
+  test("up installs the pack's dependencies from its lock file first when they are missing", async () => {
     const rec = record(fakeMachine({ files: new Set() }));
-    expect(await runDeploy(["up", "dev"], rec.deps)).toBe(2);
-    expect(rec.err()).toContain(
-      "The policy pack's dependencies are not installed (policy/node_modules/@pulumi/policy is missing)",
-    );
-    expect(rec.err()).toContain("→ npm ci --prefix policy");
-    expect(rec.ran).toEqual([]);
+    expect(await runDeploy(["up", "dev"], rec.deps)).toBe(0);
+    expect(rec.ran[0]).toEqual(["npm", "ci", "--prefix", "policy", "--no-audit", "--no-fund"]);
+    expect(rec.out()).toContain("$ npm ci --prefix policy --no-audit --no-fund");
+    expect(rec.ran.at(-1)).toEqual(["pulumi", "up", "--stack", "dev", "--policy-pack", "policy"]);
+  });
+
+  test("a failed install of the pack stops the deploy before pulumi runs", async () => {
+    const rec = record(fakeMachine({ files: new Set(), exitCodes: { "npm ci --prefix": 1 } }));
+    expect(await runDeploy(["up", "dev"], rec.deps)).toBe(1);
+    expect(rec.err()).toContain("`npm ci --prefix policy --no-audit --no-fund` failed with exit code 1");
+    expect(rec.ran.some((argv) => argv[0] === "pulumi")).toBe(false);
   });
 
   test("destroy does not run the pack, so does not need it", async () => {
@@ -597,9 +602,10 @@ describe("the policy pack", () => {
     expect(rec.ran.at(-1)).toEqual(["pulumi", "destroy", "--stack", "dev"]);
   });
 
-  test("with it, up enforces it", async () => {
+  test("with it, up enforces it and installs nothing", async () => {
     const rec = record(fakeMachine({ files: new Set([POLICY_PACK_INSTALLED]) }));
     expect(await runDeploy(["up", "dev"], rec.deps)).toBe(0);
+    expect(rec.ran.some((argv) => argv[0] === "npm")).toBe(false);
     expect(rec.ran.at(-1)).toEqual(["pulumi", "up", "--stack", "dev", "--policy-pack", "policy"]);
   });
 });

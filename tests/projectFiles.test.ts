@@ -67,15 +67,16 @@ test("tsconfig is strict", () => {
   expect(tsconfig.compilerOptions).toMatchObject({ strict: true, noImplicitReturns: true, noUnusedLocals: true });
 });
 
-test("the README opens with the deploy/plan command and the test command, and documents every config key", () => {
+test("the README opens with the deploy/plan command and the test command; docs/configuration.md documents every config key", () => {
   const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
   const blocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]);
-  expect(blocks[0]).toContain("npm run deploy -- dev");
-  expect(blocks[0]).toContain("npm run plan -- --stack dev");
+  expect(blocks[0]).toContain("npm ci && npm run deploy -- dev");
+  expect(blocks[0]).toContain("npm ci && npm run plan -- dev");
   expect(blocks[1]).toContain("npm ci && npm test");
   const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
   expect(pkg.scripts.test).toBe("bash tests/run-all.sh");
-  for (const key of Object.keys(CONFIG_SCHEMA)) expect(readme).toContain(`| \`${key}\` |`);
+  const reference = fs.readFileSync(path.join(root, "docs", "configuration.md"), "utf8");
+  for (const key of Object.keys(CONFIG_SCHEMA)) expect(reference).toContain(`| \`${key}\` |`);
 });
 
 test(".ci/run installs what the tests need and runs the README's test command", () => {

@@ -32,7 +32,7 @@ export interface DiagramTitle {
   readonly resourceCount: number;
   readonly criticalSteps: number;
   readonly slowestMinutes: string;
-  /** e.g. "≈ $482/month (estimate, tools/prices.ts)"; omitted when unknown. */
+  /** e.g. "$392.09 a month (estimate, lib/priceTable.json)"; omitted when unknown. */
   readonly cost?: string;
   /** `--set` overrides, shown so that a picture says which configuration it shows. */
   readonly overrides: Readonly<Record<string, string>>;

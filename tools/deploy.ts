@@ -26,7 +26,6 @@ import {
   readRawStackConfig,
   resolveBackendUrl,
   type DeployCommand,
-  type Problem,
   type RawStackConfig,
 } from "./deployPreflight";
 import {
@@ -80,10 +79,7 @@ export async function runDeploy(argv: readonly string[], deps: DeployDeps): Prom
     return 0;
   }
 
-  const problems = [
-    ...preflight({ ...deps, command: args.command, stack: args.stack, myIp: args.myIp }),
-    ...(args.command === "up" ? policyPackProblems(deps) : []),
-  ];
+  const problems = preflight({ ...deps, command: args.command, stack: args.stack, myIp: args.myIp });
   if (problems.length > 0) {
     deps.stderr(formatProblems(args.command, args.stack, problems));
     return PREFLIGHT_EXIT_CODE;
@@ -113,7 +109,8 @@ export async function runDeploy(argv: readonly string[], deps: DeployDeps): Prom
     pulumiArgs: args.pulumiArgs,
   });
   const pulumiCommand = commands[commands.length - 1];
-  const failed = runAll(commands.slice(0, -1), deps);
+  const install = args.command === "up" ? policyPackInstall(deps) : [];
+  const failed = runAll([...install, ...commands.slice(0, -1)], deps);
   if (failed !== 0) return failed;
   if (args.command === "destroy") {
     const ready = await clearUnreachableHosts(args, deps);
@@ -230,16 +227,14 @@ function regionOf(deps: Pick<DeployDeps, "readStackConfig">, stack: string): str
   }
 }
 
-/** `pulumi up --policy-pack policy` runs the pack with its own node_modules (policy/README.md). */
-export function policyPackProblems(deps: Pick<DeployDeps, "fileExists">): Problem[] {
+/**
+ * `pulumi up --policy-pack policy` runs the pack with its own node_modules (policy/README.md): when
+ * they are missing, the deploy installs them from the pack's lock file first, so that
+ * `npm ci && npm run deploy` is all a newcomer types.
+ */
+export function policyPackInstall(deps: Pick<DeployDeps, "fileExists">): string[][] {
   const marker = path.join(PROJECT_ROOT, POLICY_PACK_DIR, "node_modules", "@pulumi", "policy", "package.json");
-  if (deps.fileExists(marker)) return [];
-  return [
-    {
-      problem: `The policy pack's dependencies are not installed (${POLICY_PACK_DIR}/node_modules/@pulumi/policy is missing); pulumi up runs the pack from ${POLICY_PACK_DIR}/.`,
-      fix: `npm ci --prefix ${POLICY_PACK_DIR}`,
-    },
-  ];
+  return deps.fileExists(marker) ? [] : [["npm", "ci", "--prefix", POLICY_PACK_DIR, "--no-audit", "--no-fund"]];
 }
 
 /** An error's message with its cause (Node's fetch reports "fetch failed" and puts the reason in `cause`). */

@@ -1,8 +1,9 @@
 /**
- * `npm run figures`: the README's figures and counts come from a real run, never from memory. It
- * runs the jest suites, counts the bats cases, runs the offline plan at 10, 30 and 100 nodes and
- * renders the config reference from config/schema.ts, then rewrites the README's generated blocks
- * (between `<!-- figures:start NAME -->` and `<!-- figures:end -->`).
+ * `npm run figures`: the figures and counts of the README and docs/ come from a real run, never
+ * from memory. It runs the jest suites, counts the bats cases, runs the offline plan at 10, 30
+ * and 100 nodes and renders the config reference from config/schema.ts, then rewrites the
+ * generated blocks (between `<!-- figures:start NAME -->` and `<!-- figures:end -->`) in the
+ * documents BLOCK_DOCUMENTS names.
  * tests/readmeFigures.test.ts fails when a block's deterministic part is stale; timings are shown
  * but not compared.
  */
@@ -13,13 +14,27 @@ import * as path from "path";
 import { CONFIG_SCHEMA, type ConfigKey } from "../config/schema";
 import { formatProblems, validateConfig } from "../config/validate";
 import { EXIT_OK, helpText, parseCommandLine, runAsProcess, type ToolSpec } from "./cli";
-import { costInputFrom, estimateMonthlyCost } from "./costEstimate";
 import { runProgram } from "./mockRuntime";
-import { flockerVolumeOf } from "./plan";
+import { formatUsd } from "../lib/costEstimate";
+import { planCost } from "./plan";
 import { buildPlanReport, formatPlanReport } from "./planReport";
 import { PROJECT_ROOT, availableStacks, qualifiedConfigKey, readStackConfig } from "./stackConfig";
 
-export const README = path.join(PROJECT_ROOT, "README.md");
+/** Where each generated block lives: the README keeps the summary, docs/ the references. */
+export const BLOCK_DOCUMENTS: Readonly<Record<string, string>> = {
+  "plan-scaling": "README.md",
+  "config-table": "docs/configuration.md",
+  "config-error-example": "docs/configuration.md",
+  "plan-example": "docs/plan.md",
+  "test-counts": "docs/testing.md",
+};
+
+/** The text of the document that holds a generated block. */
+export function documentOf(block: string): string {
+  const file = BLOCK_DOCUMENTS[block];
+  if (file === undefined) throw new Error(`no document holds the generated block "${block}"`);
+  return fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8");
+}
 /** The node counts of the scaling table. */
 export const PLAN_SIZES = [10, 30, 100] as const;
 /** The stack the figures describe. */
@@ -27,16 +42,17 @@ const STACK = "dev";
 
 export const FIGURES_SPEC: ToolSpec = {
   name: "figures",
-  summary: "Rewrites the README's generated blocks from a real run: test counts, plan figures, the config reference.",
+  summary:
+    "Rewrites the generated blocks of README.md and docs/ from a real run: test counts, plan figures, the config reference.",
   description: [
     "Runs jest (all suites), counts the bats cases, runs the offline plan of the dev stack at 10, 30",
     "and 100 nodes, and renders the config table from config/schema.ts. Takes a few minutes.",
   ],
   stack: { required: false, default: STACK },
   options: { quick: { type: "boolean", description: "skip the jest run: the test counts block is left as it is" } },
-  examples: ["npm run figures", "npm run figures -- --quick && git diff README.md"],
+  examples: ["npm run figures", "npm run figures -- --quick && git diff README.md docs/"],
   exitCodes: [
-    [EXIT_OK, "the README's blocks were rewritten"],
+    [EXIT_OK, "the generated blocks were rewritten"],
     [1, "a run failed (a failing jest suite still gives its counts, and is reported)"],
     [2, "usage error"],
   ],
@@ -50,10 +66,10 @@ const END_MARKER = "<!-- figures:end -->";
 
 function blockBounds(text: string, name: string): { from: number; to: number } {
   const start = text.indexOf(startMarker(name));
-  if (start < 0) throw new Error(`README.md has no generated block "${name}" (${startMarker(name).trim()} … ${END_MARKER})`);
+  if (start < 0) throw new Error(`no generated block "${name}" (${startMarker(name).trim()} … ${END_MARKER})`);
   const from = start + startMarker(name).length;
   const to = text.indexOf(END_MARKER, from);
-  if (to < 0) throw new Error(`README.md's block "${name}" has no ${END_MARKER}`);
+  if (to < 0) throw new Error(`the block "${name}" has no ${END_MARKER}`);
   return { from, to };
 }
 
@@ -80,7 +96,7 @@ function formatDefault(spec: { type: string; default?: unknown }): string {
   return `\`${String(value)}\``;
 }
 
-/** The README's config table, from config/schema.ts (the single source, with Pulumi.yaml's schema). */
+/** The config table (docs/configuration.md), from config/schema.ts (the single source, with Pulumi.yaml's schema). */
 export function configTable(): string {
   const escape = (text: string) => text.replace(/\|/g, "\\|");
   const rows = Object.entries(CONFIG_SCHEMA).map(
@@ -89,7 +105,7 @@ export function configTable(): string {
   return ["| key | type | default | meaning |", "|---|---|---|---|", ...rows].join("\n") + "\n";
 }
 
-/** The values of the README's example of a refused configuration: two mistakes, on top of a valid dev stack. */
+/** The values of the example of a refused configuration: two mistakes, on top of a valid dev stack. */
 export const EXAMPLE_MISTAKES: Readonly<Partial<Record<ConfigKey, string>>> = { managerCount: "4", instanceType: "t3.medium" };
 
 /** The validator's own message for the example mistakes, as `pulumi up` prints it. */
@@ -119,8 +135,8 @@ export interface PlanFigures {
   readonly waves: number;
   readonly criticalSteps: number;
   readonly slowestMinutes: number;
-  readonly monthlyUsd: number;
-  readonly unpriced: readonly string[];
+  /** Undefined when the estimate cannot be made (something has no price). */
+  readonly monthlyUsd?: number;
   readonly evaluationMs: number;
   /** The plan's text (no timings in it), for the README's example. */
   readonly text: string;
@@ -130,17 +146,18 @@ export interface PlanFigures {
 async function measurePlan(nodeCount: number): Promise<PlanFigures> {
   const config = readStackConfig(STACK);
   config[qualifiedConfigKey("nodeCount")] = String(nodeCount);
+  // The table shows what each size costs; the ceiling would stop the larger ones before they are planned.
+  config[qualifiedConfigKey("monthlyCostCeilingUsd")] = "0";
   const run = await runProgram({ stack: STACK, config });
   const report = buildPlanReport(STACK, run);
-  const cost = estimateMonthlyCost(costInputFrom(run.resources, config["aws:region"] ?? "", flockerVolumeOf(STACK, config)));
+  const cost = planCost(STACK, config);
   return {
     nodes: report.nodes.length,
     resources: report.resourceCount,
     waves: report.waves.length,
     criticalSteps: report.criticalPath.stepCount,
     slowestMinutes: Math.round(report.slowestPath.estimatedSeconds / 6) / 10,
-    monthlyUsd: Math.round(cost.totalUsd),
-    unpriced: cost.unpriced,
+    ...(cost.totalUsd === undefined ? {} : { monthlyUsd: cost.totalUsd }),
     evaluationMs: Math.round(run.elapsedMs),
     text: formatPlanReport(report),
   };
@@ -170,7 +187,7 @@ export function planScalingTable(rows: readonly PlanFigures[]): string {
     "|---|---|---|---|---|---|---|",
     ...rows.map(
       (r) =>
-        `| ${r.nodes} | ${r.resources} | ${r.waves} | ${r.criticalSteps} steps | ≈ ${r.slowestMinutes.toFixed(1)} min | ≈ $${r.monthlyUsd}${r.unpriced.length ? " + unpriced" : ""} | ${(r.evaluationMs / 1000).toFixed(1)} s |`,
+        `| ${r.nodes} | ${r.resources} | ${r.waves} | ${r.criticalSteps} steps | ≈ ${r.slowestMinutes.toFixed(1)} min | ${r.monthlyUsd === undefined ? "cannot be estimated" : formatUsd(r.monthlyUsd)} | ${(r.evaluationMs / 1000).toFixed(1)} s |`,
     ),
   ];
   return lines.join("\n") + "\n";
@@ -190,7 +207,7 @@ export function scalingCounts(table: string): string[] {
     );
 }
 
-/** The README's example output: the plan's text up to and including the critical path. */
+/** The example output (docs/plan.md): the plan's text up to and including the critical path. */
 export function planExample(text: string): string {
   const end = text.indexOf("\nSlowest path:");
   return "```\n" + (end < 0 ? text : text.slice(0, end)).trimEnd() + "\n```\n";
@@ -274,11 +291,12 @@ export function batsRows(block: string): string[] {
 
 // ---------------------------------------------------------------------------------------------
 
-/** Replaces blocks in the README as it is now. */
+/** Replaces blocks in their documents as they are now. */
 function writeBlocks(blocks: ReadonlyMap<string, string>): void {
-  let readme = fs.readFileSync(README, "utf8");
-  for (const [name, content] of blocks) readme = replaceBlock(readme, name, content);
-  fs.writeFileSync(README, readme);
+  for (const [name, content] of blocks) {
+    const file = path.join(PROJECT_ROOT, BLOCK_DOCUMENTS[name]);
+    fs.writeFileSync(file, replaceBlock(fs.readFileSync(file, "utf8"), name, content));
+  }
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -305,11 +323,11 @@ async function main(argv: readonly string[]): Promise<number> {
 
   if (line.values.quick === true) {
     writeBlocks(blocks);
-    say("README.md rewritten (test counts left as they were: --quick)");
+    say("generated blocks rewritten (test counts left as they were: --quick)");
     return EXIT_OK;
   }
   // Written before jest runs, so that tests/readmeFigures.test.ts counts as passing in the run it
-  // is counted in; the README is read just before each write (it may be edited meanwhile).
+  // is counted in; each document is read just before each write (it may be edited meanwhile).
   const bats = batsCounts();
   blocks.set("test-counts", testCountsBlock({ suites: [], seconds: 0 }, bats));
   writeBlocks(blocks);
@@ -318,7 +336,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const jest = jestCounts();
   writeBlocks(new Map([["test-counts", testCountsBlock(jest, bats)]]));
   const failed = jest.suites.filter((s) => s.failed > 0);
-  say(`README.md rewritten${failed.length ? `; failing suites when counted: ${failed.map((s) => s.file).join(", ")}` : ""}`);
+  say(
+    `generated blocks rewritten${failed.length ? `; failing suites when counted: ${failed.map((s) => s.file).join(", ")}` : ""}`,
+  );
   return failed.length ? 1 : EXIT_OK;
 }
 

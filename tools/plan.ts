@@ -7,8 +7,10 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { costDemandOf } from "../config/checks/cost";
+import type { ClusterConfig } from "../config/schema";
 import { validateConfig } from "../config/validate";
-import { volumeRequestFor } from "../lib/ebsProfiles";
+import { costHeadline, estimateMonthlyCost, formatCostEstimate, type CostEstimate } from "../lib/costEstimate";
 import { bringUpModel } from "./bringUpModel";
 import { bringUpDot, renderSvg } from "./bringUpSvg";
 import {
@@ -22,7 +24,6 @@ import {
   unknownStackMessage,
   type ToolSpec,
 } from "./cli";
-import { costInputFrom, estimateMonthlyCost, formatCostEstimate, type CostEstimate, type CostInput } from "./costEstimate";
 import { runProgram } from "./mockRuntime";
 import { buildPlanReport, formatPlanReport, type PlanReport } from "./planReport";
 import { formatPlaceholders } from "../preflight/placeholders";
@@ -50,7 +51,7 @@ export const PLAN_SPEC: ToolSpec = {
   examples: [
     "npm run plan                                     # the dev stack",
     "npm run plan -- --stack prod",
-    "npm run plan -- dev --set nodeCount=100          # writes plan-output/dev-<hash>.svg",
+    "npm run plan -- dev --set nodeCount=100 --set monthlyCostCeilingUsd=4000   # writes plan-output/dev-<hash>.svg",
     "npm run plan -- --stack dev | head -20",
   ],
   exitCodes: [
@@ -89,18 +90,22 @@ export function outputBaseName(stack: string, overrides: Readonly<Record<string,
   return `${stack}-${crypto.createHash("sha256").update(canonical).digest("hex").slice(0, 8)}`;
 }
 
-/** The Flocker volume as Flocker will request it, from the validated configuration. */
-export function flockerVolumeOf(stack: string, config: Record<string, string>): CostInput["flockerVolume"] {
+/** The stack's configuration as the program validates it (undefined when it does not validate). */
+export function clusterConfigOf(stack: string, config: Record<string, string>): ClusterConfig | undefined {
   const project = projectName();
   const values = Object.fromEntries(
     Object.entries(config)
       .filter(([key]) => key.startsWith(`${project}:`))
       .map(([key, value]) => [key.slice(project.length + 1), value]),
   );
-  const { config: valid } = validateConfig({ project, stack, region: config["aws:region"], values });
-  if (!valid) return undefined;
-  const request = volumeRequestFor(valid.sparkVolumeProfile, valid.sparkVolumeSizeGiB);
-  return { profile: valid.sparkVolumeProfile, gib: valid.sparkVolumeSizeGiB, volumeType: request.volumeType, iops: request.iops };
+  return validateConfig({ project, stack, region: config["aws:region"], values }).config;
+}
+
+/** The monthly cost estimate of a configuration the program accepted. */
+export function planCost(stack: string, config: Record<string, string>): CostEstimate {
+  const valid = clusterConfigOf(stack, config);
+  if (valid === undefined) throw new Error(`the configuration of stack ${stack} does not validate, so it has no cost estimate`);
+  return estimateMonthlyCost(costDemandOf(valid));
 }
 
 export interface PlanFiles {
@@ -127,7 +132,7 @@ export async function writePlanFiles(
     resourceCount: report.resourceCount,
     criticalSteps: report.criticalPath.stepCount,
     slowestMinutes: (report.slowestPath.estimatedSeconds / 60).toFixed(1),
-    cost: `≈ $${cost.totalUsd.toFixed(0)}/month${cost.unpriced.length ? " + unpriced items" : ""} (estimate, tools/prices.ts ${cost.tableDate})`,
+    cost: `${costHeadline(cost)} (estimate, lib/priceTable.json)`,
     overrides: args.overrides,
   });
   const svg = await renderSvg(dot);
@@ -149,7 +154,7 @@ export async function runPlan(argv: readonly string[], out: (text: string) => vo
   const config = { ...readStackConfig(args.stack), ...args.overrides };
   const run = await runProgram({ stack: args.stack, config });
   const report = buildPlanReport(args.stack, run);
-  const cost = estimateMonthlyCost(costInputFrom(run.resources, config["aws:region"] ?? "", flockerVolumeOf(args.stack, config)));
+  const cost = planCost(args.stack, config);
 
   const heading = args.stackDefaulted ? ` (the default; --stack NAME for another: ${availableStacks().join(", ")})` : "";
   const overrides = Object.keys(args.overrides).length
