@@ -189,6 +189,11 @@ export interface RunnerOptions {
   readonly localHostVariables?: readonly string[];
   /** Where each outcome is reported. @default a line per step on stdout */
   readonly log?: (line: string) => void;
+  /**
+   * A stdin the program computed from other steps' outputs in a way a text substitution cannot
+   * redo (the mocks printed nothing to replace): the step's real stdin from their real outputs.
+   */
+  readonly stdinFrom?: (step: EngineStep, outputOf: (urn: string) => string | undefined) => string | undefined;
   /** Steps run at once at most (Pulumi's --parallel). @default 16 */
   readonly parallel?: number;
 }
@@ -291,6 +296,8 @@ export class StepRunner {
 
   /** The recorded stdin, with a dependency's mock output replaced by what that step really printed. */
   private stdinOf(step: EngineStep): string {
+    const computed = this.options.stdinFrom?.(step, (urn) => this.outputs.get(urn));
+    if (computed !== undefined) return computed;
     let stdin = step.stdin;
     for (const urn of step.after) {
       const source = this.steps.find((s) => s.urn === urn);
