@@ -5,13 +5,16 @@
  * image registry (images.ts) in the hub, and gives the tests a typed handle on the cluster.
  */
 import { spawn } from "child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "fs";
 import { Address4 } from "ip-address";
 import { tmpdir } from "os";
 import * as path from "path";
 import { ipv4HostAddress } from "../../lib/cidr";
+import { buildEngineImages, REGISTRY_PORT, registryCommand } from "./images";
 
 const HARNESS = path.join(__dirname, "harness", "node.sh");
+/** Where the harness keeps each tag's files (node.sh's SFE_BASE). */
+const SFE_BASE = "/tmp/sfe-engine";
 /** Debian's docker.io client, the engine's own version (the host's PATH may have a newer one first). */
 const DOCKER_CLI = "/usr/bin/docker";
 /** How long bringing up one node may take (namespaces, sshd, dockerd answering). */
@@ -69,8 +72,11 @@ export interface EngineClusterOptions {
   readonly authorizedKey: string;
   /** Prefix length of the nodes' subnet; 24 unless given. */
   readonly prefixLength?: number;
-  /** Called once the hub is up and before any node starts (the image registry starts here). */
-  readonly onHubUp?: (hub: { readonly netns: string; readonly ip: string }) => Promise<string | undefined>;
+  /**
+   * Serve the stand-in images (images.ts) from a registry in the hub, the nodes' registry mirror.
+   * True unless given.
+   */
+  readonly images?: boolean;
 }
 
 /**
@@ -150,6 +156,28 @@ export function hubAddress(specs: readonly EngineNodeSpec[], prefixLength: numbe
   throw new Error(`no free address for the hub in ${cidr}`);
 }
 
+/** The image registry, in the hub namespace (cleanup kills it with every process of the hub). */
+async function startRegistry(tag: string, hubNetns: string, hubIp: string): Promise<string> {
+  const { dir } = buildEngineImages();
+  const logFile = path.join(SFE_BASE, tag, "registry.log");
+  const out = openSync(logFile, "a");
+  const child = spawn("ip", ["netns", "exec", hubNetns, ...registryCommand(dir, hubIp)], {
+    detached: true,
+    stdio: ["ignore", out, out],
+  });
+  child.unref();
+  closeSync(out);
+  const address = `${hubIp}:${REGISTRY_PORT}`;
+  for (let i = 0; i < 50; i++) {
+    const r = await runBounded(["ip", "netns", "exec", hubNetns, "curl", "-fsS", "--max-time", "2", `http://${address}/v2/`], {
+      timeoutMs: 5_000,
+    });
+    if (r.status === 0) return address;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  throw new Error(`the image registry did not answer on ${address}: see ${logFile}`);
+}
+
 /** Remove everything a crashed run of this tag left: nodes, hub, mounts, cgroups, files. */
 export async function cleanupLeftovers(): Promise<void> {
   await harnessOrThrow(["cleanup", engineTag()], { timeoutMs: 180_000 });
@@ -183,7 +211,7 @@ export async function startEngineCluster(specs: readonly EngineNodeSpec[], opts:
 
   try {
     await harnessOrThrow(["hub-up", tag, hubIp, String(prefixLength)]);
-    registry = opts.onHubUp ? await opts.onHubUp({ netns: hubNetns, ip: hubIp }) : undefined;
+    if (opts.images ?? true) registry = await startRegistry(tag, hubNetns, hubIp);
     await Promise.all(nodes.map(nodeUp));
   } catch (e) {
     await harness(["cleanup", tag], { timeoutMs: 180_000 });
