@@ -344,9 +344,17 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
   pulumi.runtime.setAllConfig(options.config, options.secretKeys === undefined ? undefined : [...options.secretKeys]);
   await pulumi.runtime.setMocks(
     {
-      newResource: async (args) =>
-        (options.realCrypto === true ? await realTlsState(args.type, args.name, args.inputs) : undefined) ??
-        mockState(args.type, args.name, args.inputs),
+      newResource: async (args) => {
+        if (options.realCrypto !== true) return mockState(args.type, args.name, args.inputs);
+        // Secret inputs (the keys a certificate is made from) arrive wrapped in Pulumi's marker.
+        const inputs = unwrapSecrets(args.inputs) as Record<string, unknown>;
+        const real = await realTlsState(args.type, args.name, inputs).catch((error: unknown) => {
+          // The SDK drops a failed mock's error and the program then never finishes: say why here.
+          process.stderr.write(`realCrypto could not make ${args.type} ${args.name}: ${String(error)}\n`);
+          throw error;
+        });
+        return real ?? mockState(args.type, args.name, args.inputs);
+      },
       call: (args) => {
         const override = options.invokes?.[args.token];
         try {

@@ -229,12 +229,26 @@ export class StepRunner {
    */
   async runPhase(phase: Phase, names?: ReadonlySet<string>): Promise<PhaseResult> {
     const chosen = this.steps.filter((s) => names === undefined || names.has(s.name));
+    return this.runPlan(new Map(chosen.map((s) => [s.name, phase])));
+  }
+
+  /**
+   * Runs a plan: each named step in its own phase (a replacement creates some steps and re-runs
+   * others in one `pulumi up`). Deletes may not be mixed with creates or updates: Pulumi runs a
+   * replacement's deletes as a pass of their own, in the reverse order.
+   */
+  async runPlan(plan: ReadonlyMap<string, Phase>): Promise<PhaseResult> {
+    const phases = new Set(plan.values());
+    if (phases.has("delete") && phases.size > 1) throw new Error("a plan runs deletes on their own, in reverse order");
+    const reverse = phases.has("delete");
+    const chosen = this.steps.filter((s) => plan.has(s.name));
+    for (const name of plan.keys()) this.step(name);
     const chosenUrns = new Set(chosen.map((s) => s.urn));
     const blockers = new Map<string, Set<string>>(chosen.map((s) => [s.urn, new Set<string>()]));
     for (const step of chosen) {
       for (const urn of step.after) {
         if (!chosenUrns.has(urn)) continue;
-        if (phase === "delete") blockers.get(urn)!.add(step.urn);
+        if (reverse) blockers.get(urn)!.add(step.urn);
         else blockers.get(step.urn)!.add(urn);
       }
     }
@@ -249,7 +263,7 @@ export class StepRunner {
         for (const step of chosen) {
           if (started.has(step.urn) || blockers.get(step.urn)!.size > 0 || running.size >= limit) continue;
           started.add(step.urn);
-          const task: Promise<void> = this.runStep(step, phase).then((outcome) => {
+          const task: Promise<void> = this.runStep(step, plan.get(step.name)!).then((outcome) => {
             if (outcome !== undefined) outcomes.push(outcome);
             if (outcome !== undefined && outcome.status !== 0) failed = true;
             else finish(step.urn);
