@@ -6,6 +6,8 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/tests"],
   testMatch: ["**/*.test.ts"],
+  // The engine tier (tests/engine, npm run test:engine) needs root and real daemons: never here.
+  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/tests/engine/"],
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
   testTimeout: 30000,
   // Jest's default (cores - 1) is one worker on the 2-core machines CI and developers use; the

@@ -12,8 +12,10 @@
 import type { ProgramRun } from "../../tools/mockRuntime";
 import { peerLines } from "../../components/swarm";
 import { replacementPlan } from "../helpers/replacementPlan";
-import { cleanupLeftovers, startEngineCluster, type EngineCluster } from "./nodes";
-import { addressMap, engineProgramRun, nodeSpecs, sshUser, stackPublicKey } from "./stack";
+import { attachedDevices } from "../helpers/rehearsal";
+import { cleanupLeftovers, engineTag, startEngineCluster, type EngineCluster } from "./nodes";
+import { addressMap, engineProgramRun, nodeNamed, nodeSpecs, sshUser, stackPublicKey } from "./stack";
+import { attachVolume, detachVolumes } from "./volumes";
 import { engineSteps, StepRunner, type EngineStep, type Phase, type PhaseResult, type StepOutcome } from "./steps";
 
 let run: ProgramRun;
@@ -51,11 +53,13 @@ function stdinFrom(step: EngineStep, outputOf: (urn: string) => string | undefin
 
 beforeAll(async () => {
   await cleanupLeftovers();
+  detachVolumes(engineTag());
   const started = Date.now();
   run = await engineProgramRun();
   process.stdout.write(`[engine] program evaluated with real keys in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   steps = engineSteps(run);
   cluster = await startEngineCluster(nodeSpecs(run), { sshUser: sshUser(run), authorizedKey: stackPublicKey(run) });
+  for (const { host, device } of attachedDevices(run)) await attachVolume(cluster, engineTag(), nodeNamed(run, host), device);
   process.stdout.write(`[engine] ${cluster.nodes.length} nodes up after ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   runner = new StepRunner(steps, {
     hubNetns: cluster.hubNetns,
@@ -68,6 +72,7 @@ beforeAll(async () => {
 afterAll(async () => {
   runner?.remove();
   await cluster?.destroy();
+  detachVolumes(engineTag());
 }, 300_000);
 
 test("bring-up from nothing: every step exits 0 and SparkPi prints its line", async () => {

@@ -25,6 +25,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { mockCommandStdout, type ProgramRun, type RecordedResource } from "../../tools/mockRuntime";
+import { nearestAncestors } from "../helpers/program";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 const STEP_TYPES = {
@@ -128,20 +129,6 @@ function archivePath(resource: RecordedResource): string {
 export function engineSteps(run: ProgramRun): EngineStep[] {
   const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
   const isStep = (r: RecordedResource | undefined) => r !== undefined && r.type in STEP_TYPES;
-  const stepAncestors = (resource: RecordedResource): string[] => {
-    const found = new Set<string>();
-    const seen = new Set<string>();
-    const stack = [...resource.dependencies];
-    while (stack.length > 0) {
-      const urn = stack.pop()!;
-      if (seen.has(urn)) continue;
-      seen.add(urn);
-      const dependency = byUrn.get(urn);
-      if (isStep(dependency)) found.add(urn);
-      else stack.push(...(dependency?.dependencies ?? []));
-    }
-    return [...found];
-  };
   return run.resources.filter(isStep).map((resource): EngineStep => {
     const kind = STEP_TYPES[resource.type as keyof typeof STEP_TYPES];
     const text = (key: string) =>
@@ -159,7 +146,7 @@ export function engineSteps(run: ProgramRun): EngineStep[] {
       stdin: text("stdin") ?? "",
       source: kind === "copy" ? archivePath(resource) : undefined,
       remotePath: kind === "copy" ? text("remotePath") : undefined,
-      after: stepAncestors(resource),
+      after: nearestAncestors(byUrn, resource, isStep),
       timeoutMs: {
         create: durationMs(timeouts.create),
         update: durationMs(timeouts.update),
