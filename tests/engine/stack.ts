@@ -11,7 +11,7 @@ import { qualifiedConfigKey, readStackConfig } from "../../tools/stackConfig";
 import type { EngineNodeSpec } from "./nodes";
 
 /** The test cluster: bare config keys over the dev stack. */
-export const ENGINE_STACK_OVERRIDES: Readonly<Record<string, string>> = {
+const ENGINE_STACK_OVERRIDES: Readonly<Record<string, string>> = {
   nodeCount: "6",
   managerCount: "3",
   sparkWorkerReplicas: "1",

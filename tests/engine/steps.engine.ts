@@ -248,3 +248,16 @@ test("a local step runs in the project with its environment, its host variable m
   );
   r.remove();
 });
+
+test("a stdin whose dependency has not run here is refused, never sent with the mock's value", async () => {
+  const mock = `${MOCK_TOKEN_PREFIX}-worker-token`;
+  const r = runner([
+    remote("token", { create: "echo real # env SWARM_ROLE=worker bash swarm-token.sh" }),
+    remote("join", { create: `cat > ${remoteFile("never-joined")}`, stdin: mock }, ["token"]),
+  ]);
+  await expect(r.runPhase("create", new Set(["join"]))).rejects.toThrow(
+    "join's stdin needs the real output of token, which has not run",
+  );
+  expect(fs.existsSync(remoteFile("never-joined"))).toBe(false);
+  r.remove();
+});

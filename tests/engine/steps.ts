@@ -88,7 +88,7 @@ export interface StepOutcome {
 const DEFAULT_TIMEOUT_MS = 20 * 60 * 1000;
 
 /** "20m", "30s", "1h30m" (Go durations, as customTimeouts take them) in ms. */
-export function durationMs(text: string | undefined, fallback = DEFAULT_TIMEOUT_MS): number {
+function durationMs(text: string | undefined, fallback = DEFAULT_TIMEOUT_MS): number {
   if (text === undefined || text === "") return fallback;
   const units: Record<string, number> = { ms: 1, s: 1000, m: 60000, h: 3600000 };
   let total = 0;
@@ -159,7 +159,7 @@ export function engineSteps(run: ProgramRun): EngineStep[] {
 }
 
 /** Which command a phase runs: an update runs `update` when set, otherwise `create` again (pulumi-command). */
-export function commandFor(step: EngineStep, phase: Phase): string | undefined {
+function commandFor(step: EngineStep, phase: Phase): string | undefined {
   if (phase === "update") return step.update ?? step.create;
   return phase === "create" ? step.create : step.delete;
 }
@@ -306,6 +306,10 @@ export class StepRunner {
       if (source === undefined || source.mockStdout === "" || real === undefined) continue;
       stdin = stdin.split(source.mockStdout).join(real.trim());
     }
+    // A mock value left in (its step has not run here, or failed) would reach the node as if real.
+    const unreplaced = this.steps.find((s) => step.after.includes(s.urn) && s.mockStdout !== "" && stdin.includes(s.mockStdout));
+    if (unreplaced !== undefined)
+      throw new Error(`${step.name}'s stdin needs the real output of ${unreplaced.name}, which has not run`);
     return stdin;
   }
 
@@ -429,7 +433,7 @@ function bounded(
 }
 
 /** One log entry: the step, its real exit and time, and the last lines it printed. */
-export function describe(outcome: StepOutcome, secretOutput: boolean, lines = 4): string {
+function describe(outcome: StepOutcome, secretOutput: boolean, lines = 4): string {
   const exit = outcome.timedOut ? "stopped at its bound (customTimeouts)" : `exit ${outcome.status}`;
   const tail = (text: string) =>
     text
