@@ -189,7 +189,7 @@ export class Swarm extends pulumi.ComponentResource {
 }
 
 /** The peers' answers as swarm-init reads them: one line per manager already in the swarm. */
-function peerLines(answers: string[]): string {
+export function peerLines(answers: readonly string[]): string {
   return answers
     .map((answer) => answer.trim())
     .filter((line) => line !== "")

@@ -59,6 +59,29 @@ export function waitsTransitivelyFor(run: ProgramRun, dependent: string, depende
   return false;
 }
 
+/**
+ * The nearest resources among `resource`'s dependencies (direct, or through resources that are not
+ * targets) that are targets: the steps a step waits for, seen through components and AWS resources.
+ */
+export function nearestAncestors(
+  byUrn: ReadonlyMap<string, RecordedResource>,
+  resource: RecordedResource,
+  isTarget: (dependency: RecordedResource | undefined) => boolean,
+): string[] {
+  const found = new Set<string>();
+  const seen = new Set<string>();
+  const stack = [...resource.dependencies];
+  while (stack.length > 0) {
+    const urn = stack.pop()!;
+    if (seen.has(urn)) continue;
+    seen.add(urn);
+    const dependency = byUrn.get(urn);
+    if (isTarget(dependency)) found.add(urn);
+    else stack.push(...(dependency?.dependencies ?? []));
+  }
+  return [...found];
+}
+
 /** The `create` command line of a remote step. */
 export function createOf(run: ProgramRun, name: string): string {
   return String(named(run, name).inputs.create);
