@@ -23,12 +23,23 @@ const os = require("os");
 const path = require("path");
 const crypto = require("crypto");
 const dns = require("dns");
+const { execFileSync } = require("child_process");
 
 const ETC = process.env.FLOCKER_ETC || "/etc/flocker";
 const API_PORT = 4523;
 const AGENT_PORT = 4524;
 const STATE_FILE = "/var/lib/flocker/current_configuration.json";
 const EBS = "/flocker";
+/** Where each dataset's data lives between attachments: the tier's "EBS", seen by every node. */
+const EBS_STORE = "/flocker/.ebs";
+
+/** PATH is a mount point in this mount namespace. */
+function isMountPoint(dir) {
+  return fs
+    .readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .some((line) => line.split(" ")[4] === dir);
+}
 const SOCKET = "/run/docker/plugins/flocker/flocker.sock";
 
 function log(...args) {
@@ -360,12 +371,25 @@ async function flockerDatasetAgent() {
       const mine = answer.datasets.filter((d) => d.primary === uuid && !d.deleted);
       for (const d of mine) {
         const dir = path.join(EBS, d.dataset_id);
-        if (!fs.existsSync(dir)) {
+        if (!isMountPoint(dir)) {
+          // As Flocker attaches the EBS volume and mounts it at /flocker/<id>: the dataset's own
+          // store (which outlives any node) bind-mounted there, visible to the host through the
+          // container's shared /flocker.
+          const store = path.join(EBS_STORE, d.dataset_id);
+          fs.mkdirSync(store, { recursive: true });
           fs.mkdirSync(dir, { recursive: true });
+          execFileSync("/bin/busybox", ["mount", "--bind", store, dir]);
           log(`dataset-agent: attached and mounted dataset ${d.dataset_id} at ${dir}`);
         }
       }
+      // A dataset that moved to another node, or was deleted, is unmounted here (detached).
+      for (const h of held.filter((x) => !mine.some((d) => d.dataset_id === x.dataset_id))) {
+        const dir = path.join(EBS, h.dataset_id);
+        if (isMountPoint(dir)) execFileSync("/bin/busybox", ["umount", dir]);
+        log(`dataset-agent: unmounted dataset ${h.dataset_id}`);
+      }
       for (const d of answer.datasets.filter((x) => x.deleted && held.some((h) => h.dataset_id === x.dataset_id))) {
+        fs.rmSync(path.join(EBS_STORE, d.dataset_id), { recursive: true, force: true });
         fs.rmSync(path.join(EBS, d.dataset_id), { recursive: true, force: true });
         log(`dataset-agent: destroyed dataset ${d.dataset_id}`);
       }
