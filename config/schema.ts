@@ -2,7 +2,7 @@
  * The configuration contract: every key the stack reads, its type, default and meaning.
  *
  * This table is the single source for `Pulumi.yaml`'s project config schema (a test keeps the two
- * identical), for the README's config reference and for the validator. Keys are flat so that
+ * identical), for the config reference (docs/configuration.md) and for the validator. Keys are flat so that
  * `pulumi config set KEY VALUE` works for each of them.
  */
 

@@ -120,7 +120,7 @@ export async function checkAptSource(line: string, http: HttpClient, hint: Sourc
   return [
     `flockerAptSource: the repository's index (${answered.map(shown).join(", ")}) does not list ${missing.join(", ")}` +
       `${flocker.length > 0 ? ` (it lists ${flocker.join(", ")})` : ""}: publish all of ${FLOCKER_PACKAGES.join(", ")} there ` +
-      '(README, "Flocker packages"), or set flockerDebDir to a directory of the .deb files instead',
+      '(docs/flocker.md, "packages"), or set flockerDebDir to a directory of the .deb files instead',
   ];
 }
 

@@ -39,7 +39,7 @@ done
 [[ -z "${FLOCKER_APT_SOURCE:-}" ]] ||
   die "FLOCKER_APT_SOURCE is not read: the apt source may hold credentials, so it comes on stdin (FLOCKER_PACKAGE_SOURCE=apt)"
 
-HOWTO="set a source that serves the Flocker 1.15 packages (${PACKAGES[*]}) with \`pulumi config set flockerAptSource 'deb [signed-by=${FLOCKER_APT_KEYRING:-<keyring>}] https://<host>/<path> /'\` and flockerAptKey (or copy .deb files with \`pulumi config set flockerDebDir <dir>\`); ClusterHQ's archive is gone, see README 'Flocker packages'"
+HOWTO="set a source that serves the Flocker 1.15 packages (${PACKAGES[*]}) with \`pulumi config set flockerAptSource 'deb [signed-by=${FLOCKER_APT_KEYRING:-<keyring>}] https://<host>/<path> /'\` and flockerAptKey (or copy .deb files with \`pulumi config set flockerDebDir <dir>\`); ClusterHQ's archive is gone, see docs/flocker.md, 'packages'"
 APT_INSTALL=(apt-get install -y -o DPkg::Lock::Timeout=300)
 SOURCES_LIST=/etc/apt/sources.list.d/flocker.list
 AUTH_FILE=/etc/apt/auth.conf.d/flocker.conf

@@ -955,13 +955,13 @@ describe("each mistake is reported once, naming the key, the value as given and 
     expect(problem.message).toContain(c.allowed);
   });
 
-  test("the Flocker package messages point to the README", () => {
+  test("the Flocker package messages point to docs/flocker.md", () => {
     for (const values of [
       bookWith({ flockerAptSource: undefined }),
       bookWith({ flockerAptSource: undefined, flockerDebDir: "/nope" }),
     ]) {
       const [problem] = validateConfig(raw(values), filesWith()).problems;
-      expect(problem.message).toContain('README section "Flocker packages"');
+      expect(problem.message).toContain('see docs/flocker.md, "packages"');
     }
   });
 });

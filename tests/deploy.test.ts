@@ -120,7 +120,7 @@ describe("preflight: each missing prerequisite is reported with what to do, and 
         },
       },
       message: /flockerAptSource of stack dev is still the placeholder/,
-      fix: /pulumi config set flockerAptSource '.*' --stack dev .*README, "Flocker packages"/,
+      fix: /pulumi config set flockerAptSource '.*' --stack dev .*docs\/flocker.md, "packages"/,
     },
     {
       what: "no Flocker packages at all",

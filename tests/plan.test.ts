@@ -37,7 +37,7 @@ test("a --set of a key this stack does not read is refused before the run, with 
   expect(() => parsePlanArgs(["--set", "nodecount=30", "--set", "colour=blue", "--set", "aws:profile=x"])).toThrow(
     new UsageError(
       "--set nodecount=30: nodecount is not a setting of this stack; did you mean --set nodeCount=30?; " +
-        "--set colour=blue: colour is not a setting of this stack (the keys it reads are listed in the README's configuration table)",
+        "--set colour=blue: colour is not a setting of this stack (the keys it reads are listed in docs/configuration.md)",
     ),
   );
 });

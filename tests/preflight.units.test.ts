@@ -317,7 +317,7 @@ describe("the apt source's package index", () => {
     });
     expect(problems).toEqual([
       "flockerAptSource: the repository's index (https://repo.corp.net/flocker/Packages) does not list clusterhq-python-flocker, clusterhq-flocker-docker-plugin " +
-        '(it lists clusterhq-flocker-node): publish all of clusterhq-python-flocker, clusterhq-flocker-node, clusterhq-flocker-docker-plugin there (README, "Flocker packages"), ' +
+        '(it lists clusterhq-flocker-node): publish all of clusterhq-python-flocker, clusterhq-flocker-node, clusterhq-flocker-docker-plugin there (docs/flocker.md, "packages"), ' +
         "or set flockerDebDir to a directory of the .deb files instead",
     ]);
     expect(problems.join()).not.toContain("s3cret");
@@ -492,7 +492,7 @@ describe("unknown keys in the project's namespace", () => {
     ).toEqual([
       "nodecount is not a setting of this stack: did you mean nodeCount? (pulumi config rm nodecount && pulumi config set nodeCount ...)",
       "instanceTyp is not a setting of this stack: did you mean instanceType? (pulumi config rm instanceTyp && pulumi config set instanceType ...)",
-      "colour is not a setting of this stack: remove it (pulumi config rm colour); the keys this stack reads are listed in the README's configuration table",
+      "colour is not a setting of this stack: remove it (pulumi config rm colour); the keys this stack reads are listed in docs/configuration.md",
     ]);
   });
 });

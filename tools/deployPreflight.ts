@@ -189,7 +189,7 @@ function checkFlockerPackages(input: PreflightInput, config: RawStackConfig): Pr
   const fix =
     `pulumi config set flockerAptSource 'deb [signed-by=${FLOCKER_APT_KEYRING}] https://<your repository>/… /' --stack ${stack} ` +
     `with pulumi config set flockerAptKey <its public key> --stack ${stack} ` +
-    `(a repository that serves the Flocker 1.15 packages; ClusterHQ's is gone), or pulumi config set flockerDebDir /path/to/debs --stack ${stack}. See README, "Flocker packages".`;
+    `(a repository that serves the Flocker 1.15 packages; ClusterHQ's is gone), or pulumi config set flockerDebDir /path/to/debs --stack ${stack}. See docs/flocker.md, "packages".`;
   if (line === "") {
     return [{ problem: `Stack ${stack} names no Flocker packages: flockerAptSource and flockerDebDir are both empty.`, fix }];
   }

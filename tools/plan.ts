@@ -65,7 +65,7 @@ function unknownSetMessage(key: string, value: string): string {
   const nearest = nearestKnownKey(key, Object.keys(CONFIG_SCHEMA));
   return nearest !== undefined
     ? `--set ${key}=${value}: ${key} is not a setting of this stack; did you mean --set ${nearest}=${value}?`
-    : `--set ${key}=${value}: ${key} is not a setting of this stack (the keys it reads are listed in the README's configuration table)`;
+    : `--set ${key}=${value}: ${key} is not a setting of this stack (the keys it reads are listed in docs/configuration.md)`;
 }
 
 export function parsePlanArgs(argv: readonly string[], knownStacks: readonly string[] = availableStacks()): PlanArgs {

@@ -33,7 +33,7 @@ export function checkUnknownKeys(project: string, given: readonly string[], know
     const suggestion =
       nearest !== undefined
         ? `did you mean ${nearest}? (pulumi config rm ${key} && pulumi config set ${nearest} ...)`
-        : `remove it (pulumi config rm ${key}); the keys this stack reads are listed in the README's configuration table`;
+        : `remove it (pulumi config rm ${key}); the keys this stack reads are listed in docs/configuration.md`;
     report(key, undefined, `is not a setting of this stack: ${suggestion}`);
   }
 }

@@ -10,7 +10,7 @@ import { aptSourceProblems, FLOCKER_APT_KEYRING, uriCredentials } from "../../li
 import type { FlockerAptSource } from "../../lib/clusterTypes";
 import type { Report } from "./report";
 
-const FLOCKER_PACKAGES_HINT = 'see the README section "Flocker packages"';
+const FLOCKER_PACKAGES_HINT = 'see docs/flocker.md, "packages"';
 const APT_SOURCE_EXAMPLE = `"deb [signed-by=${FLOCKER_APT_KEYRING}] https://repo.example.com/flocker/16.04 /"`;
 
 export function checkUbuntuRelease(release: string, report: Report): string | undefined {

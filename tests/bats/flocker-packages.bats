@@ -44,7 +44,7 @@ probe_dir() {
   assert_failure 1
   assert_stderr_contains "no Flocker package source is configured (neither flockerAptSource nor flockerDebDir)"
   assert_stderr_contains "pulumi config set flockerAptSource 'deb [signed-by=<keyring>] https://<host>/<path> /'\` and flockerAptKey"
-  assert_stderr_contains "ClusterHQ's archive is gone, see README 'Flocker packages'"
+  assert_stderr_contains "ClusterHQ's archive is gone, see docs/flocker.md, 'packages'"
   assert_equal "$(cat "$STUB_STATE/calls.log")" ""
 }
 

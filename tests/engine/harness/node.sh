@@ -363,9 +363,24 @@ cleanup_tag() {
     [[ -z "$pids" ]] || kill -KILL $pids 2>/dev/null || true
     ip netns del "$hub"
   fi
+  sweep_tag_processes "$tag"
   umount_below "$dir"
   while mountpoint -q "$dir/ns" 2>/dev/null; do umount -l "$dir/ns" || break; done
   rm -rf --one-file-system "$dir"
+}
+
+# sweep_tag_processes TAG: any process still in a cgroup of the tag, in any hierarchy and at any
+# depth (a container's shim can outlive its daemon for a moment), killed; then those cgroups.
+sweep_tag_processes() {
+  local tag=$1 i pids
+  for ((i = 0; i < 50; i++)); do
+    pids=$(grep -l "/sfe-$tag-" /proc/[0-9]*/cgroup 2>/dev/null | cut -d/ -f3 || true)
+    [[ -n "$pids" ]] || break
+    # shellcheck disable=SC2086 # one pid per word
+    kill -KILL $pids 2>/dev/null || true
+    sleep 0.2
+  done
+  find /sys/fs/cgroup -depth -type d -name "sfe-$tag-*" -exec rmdir {} \; 2>/dev/null || true
 }
 
 cleanup_all() {
