@@ -232,11 +232,22 @@ export class StepRunner {
     for (const name of plan.keys()) this.step(name);
     const chosenUrns = new Set(chosen.map((s) => s.urn));
     const blockers = new Map<string, Set<string>>(chosen.map((s) => [s.urn, new Set<string>()]));
+    // A step waits for every chosen step it depends on through any chain, not only its nearest
+    // ones: a membership step re-run on a replaced first manager waits for that manager's init,
+    // though the token step between them is not part of the plan.
+    const byUrn = new Map(this.steps.map((s) => [s.urn, s]));
     for (const step of chosen) {
-      for (const urn of step.after) {
-        if (!chosenUrns.has(urn)) continue;
-        if (reverse) blockers.get(urn)!.add(step.urn);
-        else blockers.get(step.urn)!.add(urn);
+      const seen = new Set<string>();
+      const pending = [...step.after];
+      while (pending.length > 0) {
+        const urn = pending.pop()!;
+        if (seen.has(urn)) continue;
+        seen.add(urn);
+        if (chosenUrns.has(urn)) {
+          if (reverse) blockers.get(urn)!.add(step.urn);
+          else blockers.get(step.urn)!.add(urn);
+        }
+        pending.push(...(byUrn.get(urn)?.after ?? []));
       }
     }
     const outcomes: StepOutcome[] = [];
