@@ -82,6 +82,11 @@ export interface RunOptions {
    * the program on them, as a deployment does. @default "record"
    */
   readonly placeholders?: "record" | "refuse";
+  /**
+   * The outputs of the stack as deployed, which its StackReference to itself reads
+   * (preflight/deployedShape.ts). @default none: a first deployment
+   */
+  readonly deployedOutputs?: Record<string, unknown>;
 }
 
 /** True when a wire value is Pulumi's secret wrapper. */
@@ -337,7 +342,13 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
   pulumi.runtime.setAllConfig(options.config, options.secretKeys === undefined ? undefined : [...options.secretKeys]);
   await pulumi.runtime.setMocks(
     {
-      newResource: (args) => mockState(args.type, args.name, args.inputs),
+      newResource: (args) =>
+        args.type === "pulumi:pulumi:StackReference"
+          ? {
+              id: String(args.inputs.name),
+              state: { ...args.inputs, outputs: options.deployedOutputs ?? {}, secretOutputNames: [] },
+            }
+          : mockState(args.type, args.name, args.inputs),
       call: (args) => {
         const override = options.invokes?.[args.token];
         try {
@@ -354,6 +365,8 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
     project,
     options.stack,
     false,
+    // What a self-managed backend (the project's, file://) answers to getOrganization().
+    "organization",
   );
 
   const started = process.hrtime.bigint();
