@@ -11,7 +11,7 @@ import { reshapeRefusal, type DeployedNodes } from "../lib/reshape";
 import type { NodeSpec } from "../lib/topology";
 
 /** The deployed stack's `nodes` output; undefined before the first deployment. */
-export async function deployedNodes(): Promise<DeployedNodes | undefined> {
+async function deployedNodes(): Promise<DeployedNodes | undefined> {
   const self = new pulumi.StackReference("deployed-shape", {
     name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
   });
