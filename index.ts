@@ -22,6 +22,7 @@ import { refuseReshape } from "./preflight/deployedShape";
 import { offlineHarness } from "./preflight/harness";
 import { FLOCKER_API_PORT } from "./lib/ports";
 import { FLOCKER_CLUSTER_TAG } from "./lib/flockerIamPolicy";
+import { swarmKernelModules } from "./lib/kernelModules";
 import { flockerTestNode, nodeImageLists } from "./lib/nodeImages";
 import { StackOutputs } from "./lib/stackOutputs";
 import { topology } from "./lib/topology";
@@ -64,6 +65,7 @@ export = async (): Promise<StackOutputs> => {
     dockerPackage: config.dockerPackage,
     dockerVersion: config.dockerVersion,
     minDockerVersion: config.overlayEncrypted ? ENCRYPTED_OVERLAY_MIN_DOCKER_VERSION : undefined,
+    kernelModules: swarmKernelModules(config.overlayEncrypted),
     tags: { ...tags, [FLOCKER_CLUSTER_TAG]: pki.clusterId },
     networkReady: [network.internetRoute],
   });
@@ -98,6 +100,7 @@ export = async (): Promise<StackOutputs> => {
     joiningManagers: layout.joiningManagers.map((n) => host(n.name)),
     workers: layout.workers.map((n) => host(n.name)),
     sparkMasterHost: host(layout.sparkMaster.name),
+    addressPool: { cidr: config.swarmAddressPool, maskLength: config.swarmAddressPoolMaskLength },
   });
   const pluginOffer = new FlockerPluginOffer("flocker-plugin", {
     hosts: layout.nodes.filter((n) => n.swarmRole !== undefined).map((n) => host(n.name)),

@@ -5,9 +5,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { FlockerSource } from "../config/schema";
 import { renderCloudConfig } from "../lib/cloudConfig";
+import { archiveMirrorStdin } from "../lib/archiveMirror";
 import { flockerPackageEnv, flockerPackageStdin, remoteDebDir, selectFlockerDebs } from "../lib/flockerPackages";
 import { FLOCKER_CLUSTER_TAG } from "../lib/flockerIamPolicy";
 import { IMDSV1_EXCEPTION_REASON, IMDSV1_EXCEPTION_TAG } from "../lib/imdsException";
+import { MODULES_LOAD_FILE } from "../lib/kernelModules";
 import { remoteBaseDir } from "../lib/remotePaths";
 import { LOCAL_SCRIPTS_DIR } from "../lib/scripts";
 import { NodeSpec } from "../lib/topology";
@@ -52,6 +54,8 @@ export interface NodeHostArgs {
   readonly dockerVersion?: string;
   /** install-docker.sh refuses an older engine (overlayEncrypted needs 20.10.24). @default no floor */
   readonly minDockerVersion?: string;
+  /** Kernel modules install-docker.sh loads, checks and persists before Docker starts. */
+  readonly kernelModules: readonly string[];
   readonly tags: Record<string, pulumi.Input<string>>;
   /** Resources SSH needs besides the instance (the subnet's internet route). @default [] */
   readonly networkReady?: pulumi.Resource[];
@@ -219,9 +223,12 @@ export class NodeHost extends pulumi.ComponentResource {
           DOCKER_PACKAGE: args.dockerPackage,
           DOCKER_VERSION: args.dockerVersion ?? "",
           BLOCK_CONTAINER_IMDS: 1,
-          UBUNTU_ARCHIVE_MIRROR: args.ubuntuArchiveMirror,
           MIN_DOCKER_VERSION: args.minDockerVersion ?? "",
+          KERNEL_MODULES: args.kernelModules.join(" "),
+          MODULES_LOAD_FILE,
         },
+        // The mirror may carry credentials: stdin, never the command line.
+        stdin: archiveMirrorStdin(args.ubuntuArchiveMirror),
         dependsOn: [preflight ?? boot],
       },
       this,

@@ -42,6 +42,8 @@ export interface ClusterNodesArgs {
   readonly dockerVersion?: string;
   /** Oldest Docker engine the nodes may run (overlayEncrypted needs 20.10.24). @default no floor */
   readonly minDockerVersion?: string;
+  /** Kernel modules every node loads, checks and persists before Docker starts (lib/kernelModules.ts). */
+  readonly kernelModules: readonly string[];
   /** Resources SSH to the nodes needs besides the instances (the subnet's internet route). */
   readonly networkReady: pulumi.Resource[];
   /** Tags for every instance, e.g. the Flocker cluster tag its IAM policy checks. */
@@ -103,6 +105,7 @@ export class ClusterNodes extends pulumi.ComponentResource {
           dockerPackage: args.dockerPackage,
           dockerVersion: args.dockerVersion,
           minDockerVersion: args.minDockerVersion,
+          kernelModules: args.kernelModules,
           tags: args.tags,
           networkReady: args.networkReady,
         },

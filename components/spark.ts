@@ -70,6 +70,9 @@ export class Spark extends pulumi.ComponentResource {
     // The network and the services belong to the cluster, not to the manager that creates them:
     // replacing the first manager re-runs their create on its successor (which finds them) and
     // never their delete, so Spark keeps running and its data stays.
+    // The create proves the network joinable with one short-lived container of the worker image:
+    // the first manager pulls it anyway (it runs the SparkPi test), so nothing else is pulled.
+    const firstManagerPull = pulledOn([swarm.firstManager.node.name]);
     const network = scriptStep(
       `${name}-network`,
       {
@@ -80,10 +83,11 @@ export class Spark extends pulumi.ComponentResource {
           NETWORK_NAME: SPARK_NETWORK,
           NETWORK_SUBNET: args.overlaySubnet,
           NETWORK_ENCRYPTED: args.overlayEncrypted ? 1 : 0,
+          ATTACH_IMAGE: args.workerImage,
         },
         deleteAction: "delete",
         lifecycle: "cluster",
-        dependsOn: [swarm.initialized],
+        dependsOn: [swarm.initialized, ...firstManagerPull],
       },
       this,
     );
@@ -159,7 +163,7 @@ export class Spark extends pulumi.ComponentResource {
             target: manager,
             script: "spark-smoke.sh",
             env: { IMAGE: args.workerImage, NETWORK_NAME: SPARK_NETWORK, MASTER_URL: SPARK_MASTER_URL_IN_CLUSTER },
-            dependsOn: [workers, ...pulledOn([swarm.firstManager.node.name])],
+            dependsOn: [workers, ...firstManagerPull],
             createTimeout: "30m",
           },
           this,
@@ -167,7 +171,10 @@ export class Spark extends pulumi.ComponentResource {
       : pulumi.output(SMOKE_TEST_SKIPPED);
 
     // The routing mesh publishes the ports on every Swarm node; the labelled node is the book's.
-    const masterIp = swarm.sparkMasterHost.publicIp;
+    // Its private address: no security group admits Spark's unauthenticated ports from outside the
+    // cluster, so these URLs are what an SSH tunnel forwards to (npm run ssh -- --tunnel), and
+    // what a node of the cluster itself dials.
+    const masterIp = swarm.sparkMasterHost.node.privateIp;
     this.masterUrl = pulumi.interpolate`spark://${masterIp}:${SPARK_MASTER_PORT}`;
     this.uiUrl = pulumi.interpolate`http://${masterIp}:${SPARK_UI_PORT}`;
     this.registerOutputs({ smokeTestResult: this.smokeTestResult, masterUrl: this.masterUrl, uiUrl: this.uiUrl });

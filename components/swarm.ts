@@ -1,5 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import type { SwarmAddressPool } from "../lib/dockerAddresses";
+import { swarmAddressPoolEnv } from "../lib/nodeParameters";
 import { SWARM_MANAGEMENT_PORT } from "../lib/ports";
 import { SPARK_MASTER_LABEL } from "../lib/topology";
 import { NodeHost } from "./nodeHost";
@@ -14,6 +16,12 @@ export interface SwarmArgs {
   readonly workers: readonly NodeHost[];
   /** The worker labelled `type=sparkmaster`. */
   readonly sparkMasterHost: NodeHost;
+  /**
+   * The default address pool `swarm init` is given (Swarm's ingress is its first block). It
+   * applies only when the swarm is founded: on a live swarm with another pool, the init step fails
+   * saying so rather than re-founding anything (docs/networking.md).
+   */
+  readonly addressPool: SwarmAddressPool;
 }
 
 /**
@@ -85,7 +93,11 @@ export class Swarm extends pulumi.ComponentResource {
         target: first.target,
         script: "swarm-init.sh",
         action: "create",
-        env: { ADVERTISE_ADDR: first.node.privateIp, SWARM_PORT: SWARM_MANAGEMENT_PORT },
+        env: {
+          ADVERTISE_ADDR: first.node.privateIp,
+          SWARM_PORT: SWARM_MANAGEMENT_PORT,
+          ...swarmAddressPoolEnv(args.addressPool),
+        },
         stdin: peers.length === 0 ? undefined : pulumi.all(peers.map((p) => p.stdout)).apply(peerLines),
         dependsOn: [first.dockerReady, ...peers],
       },
@@ -177,7 +189,7 @@ export class Swarm extends pulumi.ComponentResource {
 }
 
 /** The peers' answers as swarm-init reads them: one line per manager already in the swarm. */
-function peerLines(answers: string[]): string {
+export function peerLines(answers: readonly string[]): string {
   return answers
     .map((answer) => answer.trim())
     .filter((line) => line !== "")

@@ -6,13 +6,20 @@ import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_SCHEMA, type ClusterConfig, type ConfigKey } from "./schema";
 import { formatProblems, validateConfig, type FileProbe } from "./validate";
-import { plaintextCredentialsProblem, redactSecrets, secretConfigKeys } from "./secretConfig";
+import { plaintextCredentialsProblems, redactSecrets, secretConfigKeys } from "./secretConfig";
 
-/** The validator's view of the local file system: a directory listing, or undefined on any error. */
+/** The validator's view of the local file system: a listing or a file's bytes, or undefined on any error. */
 const localFiles: FileProbe = {
   listDir(path: string): readonly string[] | undefined {
     try {
       return fs.readdirSync(path);
+    } catch {
+      return undefined;
+    }
+  },
+  readFile(path: string): Uint8Array | undefined {
+    try {
+      return fs.readFileSync(path);
     } catch {
       return undefined;
     }
@@ -41,11 +48,9 @@ export function loadConfig(): ClusterConfig {
     },
     localFiles,
   );
-  const credentials = plaintextCredentialsProblem(values.flockerAptSource, secretKeys.has("flockerAptSource"));
-  if (result.config === undefined || credentials !== undefined) {
-    const problems = [formatProblems(result.problems), credentials === undefined ? "" : `  - ${credentials}`].filter(
-      (p) => p !== "",
-    );
+  const credentials = plaintextCredentialsProblems(values, secretKeys);
+  if (result.config === undefined || credentials.length > 0) {
+    const problems = [formatProblems(result.problems), ...credentials.map((c) => `  - ${c}`)].filter((p) => p !== "");
     throw new pulumi.RunError(redactSecrets(`Invalid configuration for stack ${stack}:\n${problems.join("\n")}`, secretValues));
   }
   return result.config;

@@ -2,7 +2,7 @@
  * The configuration contract: every key the stack reads, its type, default and meaning.
  *
  * This table is the single source for `Pulumi.yaml`'s project config schema (a test keeps the two
- * identical), for the README's config reference and for the validator. Keys are flat so that
+ * identical), for the config reference (docs/configuration.md) and for the validator. Keys are flat so that
  * `pulumi config set KEY VALUE` works for each of them.
  */
 
@@ -75,17 +75,25 @@ export const CONFIG_SCHEMA = {
   },
   adminCidrs: {
     type: "array",
-    description: 'CIDRs allowed to reach SSH, the Flocker REST API and the Spark UIs (required; e.g. ["203.0.113.7/32"]).',
+    description:
+      'CIDRs allowed to reach SSH and the Flocker REST API (required; e.g. ["203.0.113.7/32"]): each at most a /24 (IPv4) or /56 (IPv6), 4 such blocks in all, unless allowWideAdminCidrs. Spark\'s ports: npm run ssh -- --tunnel.',
+  },
+  allowWideAdminCidrs: {
+    type: "boolean",
+    default: false,
+    description:
+      "Opt-in that lifts adminCidrs' ceiling (a /24 or /56 per entry, 4 such blocks in all) up to a /8 of public IPv4 or a /32 of public IPv6 in all. Never the whole internet.",
   },
   allowPublicAdminAccess: {
     type: "boolean",
     default: false,
-    description: "Opt-in that allows 0.0.0.0/0 or ::/0 in adminCidrs. Leave false.",
+    description: "Retired: true is refused (the whole internet never reaches SSH or the Flocker API). Leave it unset.",
   },
   vpcCidr: {
     type: "string",
     default: "172.31.0.0/16",
-    description: "CIDR of the stack's own VPC. Must not overlap overlaySubnet or Swarm's ingress network (10.255.0.0/16).",
+    description:
+      "CIDR of the stack's own VPC. Must not overlap overlaySubnet, swarmAddressPool (Swarm's ingress network is its first block) or Docker's bridges (172.17.0.0/16, 172.18.0.0/16).",
   },
   subnetCidr: {
     type: "string",
@@ -148,7 +156,7 @@ export const CONFIG_SCHEMA = {
     type: "string",
     default: "",
     description:
-      "Ubuntu archive the nodes' apt uses (e.g. http://old-releases.ubuntu.com/ubuntu once a release has left the main archive). Empty: the image's own mirror.",
+      "Ubuntu archive the nodes' apt uses (e.g. http://old-releases.ubuntu.com/ubuntu once a release has left the main archive). Empty: the image's own mirror. May hold credentials (https://user:password@host/ubuntu): set it with --secret.",
   },
   flockerInstall: {
     type: "string",
@@ -162,25 +170,28 @@ export const CONFIG_SCHEMA = {
     partOf: "flocker",
     default: "clusterhq/flocker-control-service",
     description:
-      "Image of the Flocker control service (containers mode). Mirror it to a private registry or pin it by digest (name@sha256:...).",
+      "Image of the Flocker control service (containers mode). A deployment needs it pinned by digest (name:tag@sha256:... or name@sha256:...); the default is not.",
   },
   flockerDatasetAgentImage: {
     type: "string",
     partOf: "flocker",
     default: "clusterhq/flocker-dataset-agent",
-    description: "Image of the Flocker dataset agent (containers mode).",
+    description:
+      "Image of the Flocker dataset agent (containers mode, privileged). A deployment needs it pinned by digest (name:tag@sha256:...); the default is not.",
   },
   flockerContainerAgentImage: {
     type: "string",
     partOf: "flocker",
     default: "clusterhq/flocker-container-agent",
-    description: "Image of the Flocker container agent (containers mode).",
+    description:
+      "Image of the Flocker container agent (containers mode, privileged). A deployment needs it pinned by digest (name:tag@sha256:...); the default is not.",
   },
   flockerPluginImage: {
     type: "string",
     partOf: "flocker",
     default: "clusterhq/flocker-docker-plugin",
-    description: "Image of the Flocker Docker plugin (containers mode).",
+    description:
+      "Image of the Flocker Docker plugin (containers mode, privileged). A deployment needs it pinned by digest (name:tag@sha256:...); the default is not.",
   },
   flockerTest: {
     type: "boolean",
@@ -198,7 +209,21 @@ export const CONFIG_SCHEMA = {
     partOf: "flocker",
     default: "",
     description:
-      'packages mode: apt source line of a repository that serves the Flocker 1.15 packages (ClusterHQ\'s own archive is gone), e.g. "deb [trusted=yes] https://repo.example.com/flocker/16.04 /". Set this or flockerDebDir.',
+      'packages mode: apt source line of a repository that serves the Flocker 1.15 packages (ClusterHQ\'s own archive is gone), signed with flockerAptKey\'s key, e.g. "deb [signed-by=/etc/apt/keyrings/flocker.gpg] https://repo.example.com/flocker/16.04 /" (or, with flockerAptAllowUnsigned, "deb [trusted=yes] https://…"). May hold credentials in its URL: set it with --secret. Set this or flockerDebDir.',
+  },
+  flockerAptKey: {
+    type: "string",
+    partOf: "flocker",
+    default: "",
+    description:
+      "packages mode, with flockerAptSource: local file holding the public key that signs the repository, in binary form (gpg --export KEYID > flocker.gpg); the stack writes it to /etc/apt/keyrings/flocker.gpg on every node, the only key flockerAptSource's signed-by may name.",
+  },
+  flockerAptAllowUnsigned: {
+    type: "boolean",
+    partOf: "flocker",
+    default: false,
+    description:
+      "packages mode, with flockerAptSource: accept [trusted=yes] over https, i.e. unsigned packages whose only check is TLS to the repository's host. Never over plain http.",
   },
   flockerDebDir: {
     type: "string",
@@ -210,13 +235,26 @@ export const CONFIG_SCHEMA = {
   overlaySubnet: {
     type: "string",
     default: "10.0.0.0/24",
-    description: "Subnet of the 'spark' overlay network (the book's 10.0.0.0/24).",
+    description:
+      "Subnet of the 'spark' overlay network (the book's 10.0.0.0/24). Must lie outside vpcCidr, swarmAddressPool and Docker's bridges.",
   },
   overlayEncrypted: {
     type: "boolean",
     default: false,
     description:
       "Create the overlay with --opt encrypted (IPsec). Needs Docker >= 20.10.24 / 23.0.3 to be safe; Ubuntu 16.04's Docker is older.",
+  },
+  swarmAddressPool: {
+    type: "string",
+    default: "10.255.0.0/16",
+    description:
+      "The swarm's default address pool (docker swarm init --default-addr-pool): Swarm's ingress network and every overlay created without a subnet get a block of it. Docker's own, 10.0.0.0/8, puts ingress on the book's 10.0.0.0/24. Applies only when the swarm is founded.",
+  },
+  swarmAddressPoolMaskLength: {
+    type: "integer",
+    default: 24,
+    description:
+      "Prefix length of the blocks Swarm takes from swarmAddressPool (--default-addr-pool-mask-length); ingress is the pool's first.",
   },
   sparkVolumeSize: {
     type: "string",

@@ -24,14 +24,14 @@ const REDACTED = "[secret]";
 
 /**
  * `message` with every secret value taken out: the whole value (also as JSON shows it) and each
- * URL in it, since a validator message may quote just the URI of an apt line.
+ * URL in it, since a validator message may quote just the URI of an apt line — each also without
+ * its `user:password@`, the form in which messages quote a URL.
  */
 export function redactSecrets(message: string, secretValues: readonly string[]): string {
-  const fragments = secretValues.flatMap((value) => [
-    JSON.stringify(value),
-    value,
-    ...value.split(/\s+/).filter((token) => token.includes("://")),
-  ]);
+  const withoutCredentials = (text: string) => text.replace(/\/\/[^/\s@]*@/g, "//");
+  const fragments = secretValues
+    .flatMap((value) => [value, withoutCredentials(value)])
+    .flatMap((value) => [JSON.stringify(value), value, ...value.split(/\s+/).filter((token) => token.includes("://"))]);
   return fragments
     .filter((fragment) => fragment.length > 0)
     .sort((a, b) => b.length - a.length)
@@ -39,13 +39,27 @@ export function redactSecrets(message: string, secretValues: readonly string[]):
 }
 
 /**
- * A problem when flockerAptSource carries a password but is stored in plain text: the stack file
- * (committed to git) and every preview would show it.
+ * The keys whose value may carry credentials in a URL (`https://user:password@host/…`). The
+ * program reads them knowing that: they reach the nodes only on a step's stdin, which is always a
+ * Pulumi secret, and the credentials only in a root-only apt auth.conf file.
  */
-export function plaintextCredentialsProblem(aptSource: string | undefined, secret: boolean): string | undefined {
-  if (aptSource === undefined || secret || splitAptCredentials(aptSource).auth === undefined) return undefined;
-  return (
-    "flockerAptSource holds credentials in its URL but is stored in plain text: set it as a secret, " +
-    "pulumi config set --secret flockerAptSource '<the same line>' (value not shown)"
+export const CREDENTIAL_KEYS = ["flockerAptSource", "ubuntuArchiveMirror"] as const;
+type CredentialKey = (typeof CREDENTIAL_KEYS)[number];
+
+/**
+ * A problem for each key of CREDENTIAL_KEYS that carries a password but is stored in plain text:
+ * the stack file (committed to git) and every preview would show it.
+ */
+export function plaintextCredentialsProblems(
+  values: Partial<Record<CredentialKey, string>>,
+  secretKeys: ReadonlySet<string>,
+): string[] {
+  return CREDENTIAL_KEYS.filter((key) => {
+    const value = values[key];
+    return value !== undefined && !secretKeys.has(key) && splitAptCredentials(value).auth !== undefined;
+  }).map(
+    (key) =>
+      `${key} holds credentials in its URL but is stored in plain text: set it as a secret, ` +
+      `pulumi config set --secret ${key} '<the same value>' (value not shown)`,
   );
 }

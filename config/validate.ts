@@ -17,7 +17,15 @@ import {
   checkRegion,
   REGION_KEY,
 } from "./checks/cluster";
-import { checkAdminCidrs, checkNodeIpOffset, checkOverlaySubnet, checkSubnetCidr, checkVpcCidr } from "./checks/network";
+import {
+  checkAdminCidrs,
+  checkPublicAdminOptIn,
+  checkNodeIpOffset,
+  checkOverlaySubnet,
+  checkSubnetCidr,
+  checkSwarmAddressPool,
+  checkVpcCidr,
+} from "./checks/network";
 import { readBoolean, readInteger, type IntegerRule, type Report } from "./checks/report";
 import { checkFlockerSource, checkImageReference } from "./checks/flocker";
 import { checkUnknownKeys } from "./checks/keys";
@@ -171,8 +179,19 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
 
   // Addresses.
   const allowPublicAdminAccess = readBoolean("allowPublicAdminAccess", text("allowPublicAdminAccess"), report);
-  const adminCidrs = checkAdminCidrs(valueOf(raw, "adminCidrs"), allowPublicAdminAccess === true, report);
-  const vpcCidr = checkVpcCidr(text("vpcCidr"), report);
+  checkPublicAdminOptIn(allowPublicAdminAccess, text("allowPublicAdminAccess"), report);
+  const allowWideAdminCidrs = readBoolean("allowWideAdminCidrs", text("allowWideAdminCidrs"), report);
+  const adminCidrs = checkAdminCidrs(valueOf(raw, "adminCidrs"), { allowWide: allowWideAdminCidrs === true }, report);
+  // The control node is not in the Swarm: it has no endpoint on ingress or the overlay.
+  const swarmNodes = nodeCount === undefined ? undefined : nodeCount - 1;
+  const swarmAddressPool = checkSwarmAddressPool(
+    text("swarmAddressPool"),
+    text("swarmAddressPoolMaskLength"),
+    swarmNodes,
+    [text("vpcCidr"), text("overlaySubnet")],
+    report,
+  );
+  const vpcCidr = checkVpcCidr(text("vpcCidr"), { pool: swarmAddressPool, other: text("overlaySubnet") }, report);
   const subnetCidr = checkSubnetCidr(text("subnetCidr"), vpcCidr, report);
   const nodeIpOffset = checkNodeIpOffset(text("nodeIpOffset"), subnetCidr, nodeCount, report);
 
@@ -193,7 +212,11 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
         containerAgent: text("flockerContainerAgentImage"),
         plugin: text("flockerPluginImage"),
       },
-      aptSource: text("flockerAptSource"),
+      apt: {
+        line: text("flockerAptSource"),
+        keyPath: text("flockerAptKey"),
+        allowUnsigned: readBoolean("flockerAptAllowUnsigned", text("flockerAptAllowUnsigned"), report),
+      },
       debDir: text("flockerDebDir"),
     },
     files,
@@ -213,13 +236,18 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
   const sparkWorkerImage = checkImage("sparkWorkerImage", text("sparkWorkerImage"), report);
   const smokeTest = checkSmokeTest(text("smokeTest"), sparkWorkerReplicas, report);
   const overlayEncrypted = readBoolean("overlayEncrypted", text("overlayEncrypted"), report);
-  checkDockerFloor(dockerVersion, overlayEncrypted, report);
-  // The control node is not in the Swarm, so it has no load-balancer endpoint on the overlay.
+  checkDockerFloor({ dockerPackage, dockerVersion, ubuntuArchiveMirror, ubuntuRelease }, overlayEncrypted, report);
   const overlayDemand =
-    nodeCount !== undefined && sparkWorkerReplicas !== undefined
-      ? { swarmNodes: nodeCount - 1, workerReplicas: sparkWorkerReplicas }
+    swarmNodes !== undefined && sparkWorkerReplicas !== undefined
+      ? { swarmNodes, workerReplicas: sparkWorkerReplicas }
       : undefined;
-  const overlaySubnet = checkOverlaySubnet(text("overlaySubnet"), vpcCidr, overlayDemand, report);
+  const overlaySubnet = checkOverlaySubnet(
+    text("overlaySubnet"),
+    vpcCidr,
+    { pool: swarmAddressPool, other: text("vpcCidr") },
+    overlayDemand,
+    report,
+  );
 
   // Day 2.
   const snapshots = checkSnapshots(
@@ -247,6 +275,7 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
     instanceType,
     adminCidrs,
     allowPublicAdminAccess,
+    allowWideAdminCidrs,
     vpcCidr,
     subnetCidr,
     nodeIpOffset,
@@ -263,6 +292,8 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
     flockerTestImage,
     overlaySubnet,
     overlayEncrypted,
+    swarmAddressPool: swarmAddressPool?.cidr,
+    swarmAddressPoolMaskLength: swarmAddressPool?.maskLength,
     sparkVolumeSize,
     sparkVolumeProfile: sparkVolume?.profile,
     sparkWorkerReplicas,

@@ -169,6 +169,23 @@ function percentOf(part: bigint, whole: bigint): string {
  */
 export const WIDEST_ADMIN_PREFIX: Readonly<Record<IpFamily, number>> = { IPv4: 8, IPv6: 32 };
 
+/**
+ * The ceiling of admin reach without the allowWideAdminCidrs opt-in (docs/security.md, "Admin
+ * reach"): no one entry wider than a /24 of IPv4 (256 addresses: an office, a NAT gateway's pool)
+ * or a /56 of IPv6 (the block one site gets), private ranges included — a VPN's client pool is a
+ * network like any other, and 172.31.0.0/16 would admit every other instance of the VPC.
+ */
+export const ADMIN_ENTRY_CEILING_PREFIX: Readonly<Record<IpFamily, number>> = { IPv4: 24, IPv6: 56 };
+
+/** All entries of a family together, each address once: as many addresses as this many ceiling blocks. */
+export const ADMIN_TOTAL_CEILING_BLOCKS = 4;
+
+/** How many addresses all admin entries of `family` may cover together without the opt-in (1024 for IPv4). */
+export function adminTotalCeiling(family: IpFamily): bigint {
+  const bits = family === "IPv4" ? 32 : 128;
+  return BigInt(ADMIN_TOTAL_CEILING_BLOCKS) * 2n ** BigInt(bits - ADMIN_ENTRY_CEILING_PREFIX[family]);
+}
+
 /** The number of addresses in a block of WIDEST_ADMIN_PREFIX. */
 function widestAdminAddresses(family: IpFamily): bigint {
   const bits = family === "IPv4" ? 32 : 128;
@@ -192,4 +209,32 @@ export function internetShareProblem(cidrs: readonly string[], family: IpFamily)
     `together cover ${describeCoverage(covered, family)}, more than a /${WIDEST_ADMIN_PREFIX[family]} ` +
     `(${widest} addresses, private ranges not counted)`
   );
+}
+
+/** The first subnet of length `prefix` inside IPv4 CIDR `cidr` (10.255.0.0/24 for 10.255.0.0/16 and 24). */
+export function ipv4FirstSubnet(cidr: string, prefix: number): string {
+  if (prefix < cidrPrefixLength(cidr) || prefix > 32) throw new RangeError(`no /${prefix} subnet in ${cidr}`);
+  return `${new Address4(cidr).startAddress().correctForm()}/${prefix}`;
+}
+
+/** How many blocks of one range ipv4FreeSubnet tries at most: enough for every /24 of a /8. */
+const FREE_SUBNET_TRIES = 2 ** 16;
+
+/**
+ * The first IPv4 network of length `prefix` that overlaps none of `avoid`, looking through the
+ * ranges of `search` in order, each from its start: to suggest a value that is itself free of
+ * conflicts. Undefined when none is found.
+ */
+export function ipv4FreeSubnet(prefix: number, avoid: readonly string[], search: readonly string[]): string | undefined {
+  for (const range of search) {
+    if (prefix < cidrPrefixLength(range)) continue;
+    const start = new Address4(range).startAddress().bigInt();
+    const step = 2n ** BigInt(32 - prefix);
+    const blocks = Math.min(2 ** (prefix - cidrPrefixLength(range)), FREE_SUBNET_TRIES);
+    for (let i = 0; i < blocks; i++) {
+      const candidate = `${Address4.fromBigInt(start + BigInt(i) * step).correctForm()}/${prefix}`;
+      if (!avoid.some((used) => ipv4CidrsOverlap(candidate, used))) return candidate;
+    }
+  }
+  return undefined;
 }

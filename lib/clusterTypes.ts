@@ -26,8 +26,18 @@ export const FLOCKER_IMAGE_KEYS = {
 export type FlockerImageKey = (typeof FLOCKER_IMAGE_KEYS)[keyof FlockerImages];
 
 /** Where the nodes get the Flocker packages from: exactly one of the two config keys. */
-export type FlockerPackageSource =
-  { readonly kind: "apt"; readonly aptSource: string } | { readonly kind: "debs"; readonly debDir: string };
+export type FlockerPackageSource = FlockerAptSource | { readonly kind: "debs"; readonly debDir: string };
+
+/** An apt repository, and what the nodes' apt may trust it with (lib/aptSource.ts has the rule). */
+export interface FlockerAptSource {
+  readonly kind: "apt";
+  /** The source line as configured; it may hold credentials (a Pulumi secret then). */
+  readonly aptSource: string;
+  /** flockerAptKey's content, base64: the public key the stack writes for signed-by. */
+  readonly aptKeyBase64?: string;
+  /** flockerAptAllowUnsigned: trusted=yes over https is accepted. */
+  readonly allowUnsigned: boolean;
+}
 
 /** Where Flocker comes from: ClusterHQ's images, or packages from one of the two sources. */
 export type FlockerSource =

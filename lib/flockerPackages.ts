@@ -3,7 +3,8 @@
  * configuration: an apt repository line, or .deb files copied from the operator's machine. What
  * keeps either source trustworthy is in docs/security.md ("Package sources").
  */
-import type { AptSourceLine, FlockerPackageSource } from "./clusterTypes";
+import { FLOCKER_APT_KEYRING, uriCredentials } from "./aptSource";
+import type { FlockerPackageSource } from "./clusterTypes";
 import { remoteBaseDir } from "./remotePaths";
 
 /** Flocker 1.15's node packages: the Python omnibus, the agents and control service, the plugin. */
@@ -25,12 +26,20 @@ export function remoteDebDir(user: string): string {
 
 /**
  * The environment of `flocker-packages.sh`. The apt source is not in it: it may carry credentials,
- * so it travels on stdin (flockerPackageStdin) and never on a command line.
+ * so it travels on stdin (flockerPackageStdin) and never on a command line. What the script needs
+ * to apply the trust rule of lib/aptSource.ts is: the public key (not a secret), where it goes,
+ * and whether trusted=yes over https was allowed.
  */
 export function flockerPackageEnv(source: FlockerPackageSource, user: string): Record<string, string> {
   const packages = { FLOCKER_PACKAGES: FLOCKER_PACKAGES.join(" ") };
   return source.kind === "apt"
-    ? { FLOCKER_PACKAGE_SOURCE: "apt", ...packages }
+    ? {
+        FLOCKER_PACKAGE_SOURCE: "apt",
+        FLOCKER_APT_KEYRING,
+        FLOCKER_APT_KEY: source.aptKeyBase64 ?? "",
+        FLOCKER_APT_ALLOW_UNSIGNED: String(source.allowUnsigned),
+        ...packages,
+      }
     : { FLOCKER_PACKAGE_SOURCE: "deb", FLOCKER_DEB_DIR: remoteDebDir(user), ...packages };
 }
 
@@ -43,18 +52,6 @@ export function flockerPackageStdin(source: FlockerPackageSource): string | unde
   if (source.kind !== "apt") return undefined;
   const { line, auth } = splitAptCredentials(source.aptSource);
   return auth === undefined ? `${line}\n` : `${line}\n${auth}\n`;
-}
-
-/** The URI's user and password, decoded; undefined when it carries none. */
-function uriCredentials(uri: string): { login: string; password: string; url: URL } | undefined {
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    return undefined;
-  }
-  if (url.username === "" && url.password === "") return undefined;
-  return { login: decodeURIComponent(url.username), password: decodeURIComponent(url.password), url };
 }
 
 /**
@@ -73,36 +70,6 @@ export function splitAptCredentials(aptSource: string): { line: string; auth?: s
     line: line.replace(uri, bare),
     auth: `machine ${machine} login ${credentials.login} password ${credentials.password}`,
   };
-}
-
-/**
- * Why apt on the nodes should not trust this source, or undefined. Flocker's packages are unsigned,
- * so `[trusted=yes]` turns apt's signature check off: only TLS then stands between the nodes and
- * anyone on the path serving packages that run as root. Over plain http the repository must be
- * signed and its key named (`[signed-by=…]`, without trusted=yes, which would ignore it), and
- * credentials must never travel there in clear text.
- */
-export function aptSourceTrustProblem(source: AptSourceLine): string | undefined {
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(source.uri)?.[1]?.toLowerCase();
-  const trusted = source.options.includes("trusted=yes");
-  const signed = source.options.some((option) => option.startsWith("signed-by="));
-  const credentials = uriCredentials(source.uri);
-  if (credentials !== undefined && scheme !== "https") {
-    return "carries credentials in a plain http URI: apt would send them in clear text; use https://";
-  }
-  if (credentials !== undefined && /[\s#]/.test(credentials.login + credentials.password)) {
-    return "has credentials with spaces or # in them, which apt's auth.conf cannot hold; use credentials without them";
-  }
-  if (scheme === "http" && trusted) {
-    return (
-      "turns off apt's signature check ([trusted=yes]) over plain http: anyone on the path could serve packages that run as root " +
-      "on every node; use https://, or sign the repository and name its key with [signed-by=/path/to/key.gpg] instead of trusted=yes"
-    );
-  }
-  if (scheme === "http" && !signed) {
-    return "is plain http without [signed-by=...]: sign the repository and name its key, or use https://";
-  }
-  return undefined;
 }
 
 /**

@@ -3,6 +3,7 @@
  * book, as scripts/flocker-status.sh prints it on the control node at bring-up.
  */
 
+/** A node whose dataset agent the control service knew. */
 export interface FlockerStatusNode {
   readonly uuid: string;
   /** The private address the node's dataset agent connects from. */

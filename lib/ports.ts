@@ -1,7 +1,9 @@
 /**
  * The cluster's port matrix (docs/architecture.md, "Ports") as data: which security group admits what, from
  * where. Cluster-internal sources are always a security group, never a CIDR; admin access comes
- * from the configured admin CIDRs only.
+ * from the configured admin CIDRs only, and only to ports that authenticate their clients (SSH
+ * keys, the Flocker API's client certificates). Spark's ports take unauthenticated job submissions:
+ * no CIDR reaches them, operators use an SSH tunnel (npm run ssh -- --tunnel).
  */
 
 /** The four security groups: every node, Swarm managers, the Flocker control node, Swarm nodes. */
@@ -11,7 +13,7 @@ export const SECURITY_GROUP_DESCRIPTIONS: Readonly<Record<SecurityGroupRole, str
   node: "Every cluster node: SSH from admins, Swarm gossip and overlay traffic between nodes, egress",
   manager: "Swarm managers: cluster management (Raft) from cluster nodes",
   control: "Flocker control service: agent protocol from nodes, REST API from nodes and admins",
-  swarm: "Swarm nodes: Spark UI, master and REST ports from admins through the routing mesh",
+  swarm: "Swarm nodes: Spark UI, master and REST ports from the cluster's own nodes only, never from a CIDR",
 };
 
 /** "-1" is every protocol, "50" is ESP (IPsec), which an encrypted overlay needs. */
@@ -49,7 +51,12 @@ export const FLOCKER_API_PORT = 4523;
 /** Flocker's agent (AMP) port on the control node. */
 export const FLOCKER_AGENT_PORT = 4524;
 
-/** Spark master's web UI, master (workers and drivers) and REST submission ports. */
+/**
+ * Spark master's web UI, master (workers and drivers) and REST submission ports, published by the
+ * routing mesh on every Swarm node. None of them authenticates a client (Spark's `spark.authenticate`
+ * is off unless configured, and the stack does not configure it), so no security group admits them
+ * from a CIDR.
+ */
 export const SPARK_UI_PORT = 8080;
 export const SPARK_MASTER_PORT = 7077;
 const SPARK_REST_PORT = 6066;
@@ -104,7 +111,10 @@ export function portMatrix(input: PortMatrixInput): RuleSpec[] {
   internal("control", "tcp", FLOCKER_API_PORT, "Flocker REST API (client certificates) from the Docker plugins");
   admin("control", FLOCKER_API_PORT, "Flocker REST API (client certificates)");
   internal("control", "tcp", FLOCKER_AGENT_PORT, "Flocker agent protocol (node certificates)");
-  for (const { port, what } of SPARK_PORTS) admin("swarm", port, `${what} (routing mesh)`);
+  // Cluster nodes may dial the master's published ports (sparkMasterUrl names its private address);
+  // operators come through an SSH tunnel, which lands on the node itself.
+  for (const { port, what } of SPARK_PORTS)
+    internal("swarm", "tcp", port, `${what} (routing mesh), unauthenticated: cluster nodes only`);
   rules.push({
     name: "node-egress-all",
     group: "node",

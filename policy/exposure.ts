@@ -2,10 +2,16 @@
  * Ways to open the cluster to the internet without writing 0.0.0.0/0 into a security group rule:
  * CIDRs that add up to the internet (0.0.0.0/1 + 128.0.0.0/1), network ACLs, and managed prefix
  * lists. The line is the one the validator draws for adminCidrs (lib/cidr.ts WIDEST_ADMIN_PREFIX).
+ * And the ports that must not be opened to any address at all: Spark's, which run whatever job
+ * reaches them.
  */
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { internetShareProblem, WIDEST_ADMIN_PREFIX } from "../lib/cidr";
+import { SPARK_PORTS } from "../lib/ports";
 import {
+  admits,
+  ClusterPort,
+  describePort,
   inlineRules,
   isWholeInternet,
   known,
@@ -13,6 +19,7 @@ import {
   NaclEntryView,
   prefixListCidrs,
   referencedResources,
+  rulesOf,
   standaloneRule,
   TYPES,
 } from "./support";
@@ -133,6 +140,31 @@ export const noPublicPrefixLists: ResourceValidationPolicy = {
       reportViolation(
         `${kind} "${args.name}" holds ${cidrs.join(", ")}, which ${problem}: every rule that references it admits that share of the internet. ` +
           "Fix: list the admin networks only.",
+      );
+    }
+  },
+};
+
+/** The Spark master's ports (lib/ports.ts), as the port rules describe them. */
+const SPARK_MASTER_PORTS: readonly ClusterPort[] = SPARK_PORTS.map(({ port, what }) => ({ protocol: "tcp", port, what }));
+
+export const noSparkPortsFromAddresses: ResourceValidationPolicy = {
+  name: "no-spark-ports-from-addresses",
+  description:
+    `Spark's ${SPARK_MASTER_PORTS.map((p) => `${p.port}/tcp`).join(", ")} (web UI, master, REST submission) are admitted from no CIDR ` +
+    "and no prefix list, the admin CIDRs included: they accept job submissions without authentication, so whoever " +
+    "reaches them runs code in the cluster. Security-group sources stay allowed; operators use an SSH tunnel.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, reportViolation) => {
+    for (const rule of rulesOf(args.type, args.name, args.props)) {
+      if (rule.direction !== "ingress") continue;
+      const addressSources = [...rule.cidrs, ...(rule.prefixList ? ["a prefix list"] : [])];
+      const sparkPorts = SPARK_MASTER_PORTS.filter((p) => admits(rule, p));
+      if (addressSources.length === 0 || sparkPorts.length === 0) continue;
+      reportViolation(
+        `${rule.label} admits ${sparkPorts.map(describePort).join(", ")} from ${addressSources.join(", ")}: ` +
+          "Spark runs any job submitted there, without authentication. " +
+          "Fix: remove the rule and reach Spark through an SSH tunnel (npm run ssh -- --stack STACK --tunnel NODE).",
       );
     }
   },

@@ -32,7 +32,7 @@ import {
   tagValue,
 } from "./support";
 import { exceptionTagsOnlyWhereDesignated } from "./exceptions";
-import { noInternetWideIngress, noPublicNaclIngress, noPublicPrefixLists } from "./exposure";
+import { noInternetWideIngress, noPublicNaclIngress, noPublicPrefixLists, noSparkPortsFromAddresses } from "./exposure";
 import { iamNoAdminAttachments } from "./iamAttachments";
 
 export {
@@ -41,6 +41,7 @@ export {
   noInternetWideIngress,
   noPublicNaclIngress,
   noPublicPrefixLists,
+  noSparkPortsFromAddresses,
 };
 
 /** Re-exported so that tests build their arguments against the very copy of @pulumi/policy used here. */
@@ -62,7 +63,7 @@ export const noPublicIngress: ResourceValidationPolicy = {
   description:
     "No security group ingress from 0.0.0.0/0 or ::/0 (any /0): vpc.SecurityGroupIngressRule cidrIpv4/cidrIpv6, " +
     "ec2.SecurityGroupRule of type ingress (cidrBlocks/ipv6CidrBlocks) and inline `ingress` of ec2.SecurityGroup. " +
-    "SSH, the Flocker API and the Spark UIs are for the configured admin CIDRs; everything else is cluster-internal.",
+    "SSH and the Flocker API are for the configured admin CIDRs; everything else is cluster-internal (Spark's ports: no-spark-ports-from-addresses).",
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
     for (const rule of rulesOf(args.type, args.name, args.props)) {
@@ -533,6 +534,7 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   noInternetWideIngress,
   noPublicNaclIngress,
   noPublicPrefixLists,
+  noSparkPortsFromAddresses,
   clusterPortsFromSecurityGroups,
   securityGroupDescriptions,
   noMixedSecurityGroupRules,

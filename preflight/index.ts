@@ -2,7 +2,9 @@
  * What must hold outside the stack before anything billable exists: every check runs (all of them,
  * problems gathered) before the program registers its first resource, at preview as at update.
  *
- * - the repository's placeholders are gone (./placeholders.ts);
+ * - the repository's placeholders are gone (./placeholders.ts), and the privileged images are
+ *   pinned by digest (lib/privilegedImages.ts: the shipped defaults are not, since no digest of
+ *   ClusterHQ's images could be verified);
  * - the Ubuntu image exists today (./ubuntuImage.ts), and its id is what the nodes get;
  * - zone, instance type, vCPU quota and node memory fit (./capacity.ts);
  * - the Flocker images or package source and the Spark images answer (./artefacts.ts).
@@ -11,7 +13,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig } from "../config/schema";
-import { redactSecrets, secretConfigKeys } from "../config/secretConfig";
+import { CREDENTIAL_KEYS, redactSecrets, secretConfigKeys } from "../config/secretConfig";
 import { FLOCKER_IMAGE_KEYS } from "../config/checks/flocker";
 import { checkArtefacts, uncheckedHostsFrom } from "./artefacts";
 import { providerLookups, type AwsLookups, type LookupFailure } from "./awsLookups";
@@ -20,6 +22,7 @@ import { offlineHarness } from "./harness";
 import { nodeHttp, type HttpClient } from "./http";
 import { describePlaceholder, findPlaceholders, type Placeholder } from "./placeholders";
 import { resolveNodeImage, type NodeImage } from "./ubuntuImage";
+import { unpinnedPrivilegedImages } from "../lib/privilegedImages";
 
 export type { NodeImage } from "./ubuntuImage";
 
@@ -73,6 +76,16 @@ function placeholdersIn(config: ClusterConfig): Placeholder[] {
   );
 }
 
+/**
+ * Privileged images taken by a tag: refused and recorded like placeholders (a deployment stops,
+ * the offline plan lists them), but still looked up in their registry, where the tag must exist.
+ */
+function unpinnedIn(config: ClusterConfig): Placeholder[] {
+  return config.flocker.kind === "containers"
+    ? unpinnedPrivilegedImages(config.flocker.images).map(({ key, image, reason }) => ({ key, value: image, reason }))
+    : [];
+}
+
 /** One line per distinct refusal: with bad credentials every look-up fails the same way. */
 function failureProblems(failures: readonly LookupFailure[]): string[] {
   const byError = new Map<string, string[]>();
@@ -92,13 +105,19 @@ export async function checkBeforeBillable(
   const placeholders = placeholdersIn(config);
   const aptSource =
     config.flocker.kind === "packages" && config.flocker.packages.kind === "apt" ? config.flocker.packages.aptSource : undefined;
-  const secretAptSource =
-    aptSource !== undefined && secretConfigKeys(config.project, ["flockerAptSource"]).has("flockerAptSource");
+  const secretKeys = secretConfigKeys(config.project, CREDENTIAL_KEYS);
+  const secretAptSource = aptSource !== undefined && secretKeys.has("flockerAptSource");
+  // Every value that may hold credentials and was set with --secret stays out of the message.
+  const secretValues = [
+    ...(secretAptSource && aptSource !== undefined ? [aptSource] : []),
+    ...(secretKeys.has("ubuntuArchiveMirror") && config.ubuntuArchiveMirror !== "" ? [config.ubuntuArchiveMirror] : []),
+  ];
+  const blockers = [...placeholders, ...unpinnedIn(config)];
   const problems: string[] = [];
   if (dependencies.placeholders === "refuse") {
-    problems.push(...placeholders.map(describePlaceholder));
+    problems.push(...blockers.map(describePlaceholder));
   } else {
-    dependencies.placeholders(placeholders);
+    dependencies.placeholders(blockers);
   }
   const [image, capacity, artefacts] = await Promise.all([
     resolveNodeImage(config, dependencies.aws),
@@ -120,8 +139,8 @@ export async function checkBeforeBillable(
     const message =
       `Stack ${config.stack} cannot be deployed as configured (checked before creating anything; nothing was created):\n` +
       problems.map((p) => `  - ${p}`).join("\n");
-    // A secret apt line (a placeholder message quotes it whole) never reaches the screen.
-    throw new pulumi.RunError(redactSecrets(message, secretAptSource && aptSource !== undefined ? [aptSource] : []));
+    // A secret apt line or mirror (a placeholder message quotes it whole) never reaches the screen.
+    throw new pulumi.RunError(redactSecrets(message, secretValues));
   }
   return { image: image.image };
 }

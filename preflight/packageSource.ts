@@ -87,8 +87,6 @@ export async function checkAptSource(line: string, http: HttpClient, hint: Sourc
   const located = aptIndexUrls(line);
   if (located === undefined) return [];
   const uri = new URL(located.uri);
-  // A file: URI is a path on the node, not on this machine: only the node-side preflight can look.
-  if (uri.protocol === "file:") return [];
   const shown = (url: string) => (hint.secret ? "[secret]" : redactUrl(url));
   const host = hint.secret ? "<its host>" : uri.hostname;
   const found = new Set<string>();
@@ -122,7 +120,7 @@ export async function checkAptSource(line: string, http: HttpClient, hint: Sourc
   return [
     `flockerAptSource: the repository's index (${answered.map(shown).join(", ")}) does not list ${missing.join(", ")}` +
       `${flocker.length > 0 ? ` (it lists ${flocker.join(", ")})` : ""}: publish all of ${FLOCKER_PACKAGES.join(", ")} there ` +
-      '(README, "Flocker packages"), or set flockerDebDir to a directory of the .deb files instead',
+      '(docs/flocker.md, "packages"), or set flockerDebDir to a directory of the .deb files instead',
   ];
 }
 

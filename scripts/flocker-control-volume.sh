@@ -117,12 +117,25 @@ fstab_with() {
   ' "$current"
 }
 
+# same_source HAVE WANT: findmnt's source is the wanted one: the same text, or the same block
+# device under another name (mount resolves fstab's UUID= to the kernel's name of the disk, which
+# need not be the name the attachment gave: a loop device on a test node, a /dev/sdz link) with
+# the same bind-mounted directory ([/state]) if any.
+same_source() {
+  local have=$1 want=$2 have_dev want_dev
+  [[ "$have" != "$want" ]] || return 0
+  have_dev=${have%%\[*}
+  want_dev=${want%%\[*}
+  [[ "${have#"$have_dev"}" == "${want#"$want_dev"}" && -b "$(path "$have_dev")" && -b "$(path "$want_dev")" ]] || return 1
+  [[ "$(stat -L -c '%t:%T' "$(path "$have_dev")")" == "$(stat -L -c '%t:%T' "$(path "$want_dev")")" ]]
+}
+
 # mount_at WHERE WANT_SOURCE: WHERE mounted from its fstab line, unless WANT_SOURCE already is;
 # anything else mounted there is refused.
 mount_at() {
   local where=$1 want=$2 have
   if have=$(mounted_source "$where"); then
-    [[ "$have" == "$want" ]] ||
+    same_source "$have" "$want" ||
       die "$where is already mounted from $have, not from the control-state volume ($want): unmount it ('umount $where') if it is not needed, then re-run pulumi up"
     log "$where is mounted from $want"
     return 0
@@ -133,7 +146,7 @@ mount_at() {
     die "could not mount $where (see the message above and 'dmesg | tail' on this node): its line in /etc/fstab is: $(grep -E "[[:space:]]${where}[[:space:]]" "$FSTAB")"
   # `nofail` lets mount succeed without mounting when the source is missing: check what it did.
   have=$(mounted_source "$where") || have="nothing"
-  [[ "$have" == "$want" ]] || die "mount $where returned, but $where is mounted from $have, not from $want: see 'findmnt $where' on this node"
+  same_source "$have" "$want" || die "mount $where returned, but $where is mounted from $have, not from $want: see 'findmnt $where' on this node"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -7,13 +7,15 @@
 #   preflight  proves the source answers and serves every package, changing nothing on the host
 #              (apt runs against a throw-away source list, credentials, package lists and status).
 #   install    installs the packages that are not installed yet; apt mode also leaves the source
-#              in /etc/apt/sources.list.d/flocker.list (0644) and its credentials, if any, in
-#              /etc/apt/auth.conf.d/flocker.conf (0600), both removed or restored again when the
-#              install fails. When every package is installed it only keeps those two files in
+#              in /etc/apt/sources.list.d/flocker.list (0644), its credentials, if any, in
+#              /etc/apt/auth.conf.d/flocker.conf (0600) and flockerAptKey, if set, in
+#              FLOCKER_APT_KEYRING (0644), all removed or restored again when the install fails. When every package is installed it only keeps those two files in
 #              step with the configuration, without asking the source anything.
 #
 # Environment: FLOCKER_PACKAGE_SOURCE (apt or deb), FLOCKER_DEB_DIR (deb), FLOCKER_PACKAGES (space
-# separated), FLOCKER_ETC (created 0700 by install), RETRY_*.
+# separated), FLOCKER_ETC (created 0700 by install), RETRY_*; apt mode: FLOCKER_APT_KEYRING (where
+# the key goes, the only signed-by allowed), FLOCKER_APT_KEY (flockerAptKey, base64, may be empty),
+# FLOCKER_APT_ALLOW_UNSIGNED (true: trusted=yes over https is allowed).
 # stdin (apt): the source line without credentials, then the apt_auth.conf(5) entries that hold
 # them ("machine HOST/PATH login USER password SECRET"). The source may be a Pulumi secret, so it
 # never travels on the command line, and nothing here prints a credential.
@@ -37,7 +39,7 @@ done
 [[ -z "${FLOCKER_APT_SOURCE:-}" ]] ||
   die "FLOCKER_APT_SOURCE is not read: the apt source may hold credentials, so it comes on stdin (FLOCKER_PACKAGE_SOURCE=apt)"
 
-HOWTO="set a source that serves the Flocker 1.15 packages (${PACKAGES[*]}) with \`pulumi config set flockerAptSource 'deb [trusted=yes] https://<host>/<path> /'\` (or copy .deb files with \`pulumi config set flockerDebDir <dir>\`); ClusterHQ's archive is gone, see README 'Flocker packages'"
+HOWTO="set a source that serves the Flocker 1.15 packages (${PACKAGES[*]}) with \`pulumi config set flockerAptSource 'deb [signed-by=${FLOCKER_APT_KEYRING:-<keyring>}] https://<host>/<path> /'\` and flockerAptKey (or copy .deb files with \`pulumi config set flockerDebDir <dir>\`); ClusterHQ's archive is gone, see docs/flocker.md, 'packages'"
 APT_INSTALL=(apt-get install -y -o DPkg::Lock::Timeout=300)
 SOURCES_LIST=/etc/apt/sources.list.d/flocker.list
 AUTH_FILE=/etc/apt/auth.conf.d/flocker.conf
@@ -53,7 +55,7 @@ read_apt_source() {
   APT_LINE=${lines[0]:-}
   [[ -n "$APT_LINE" ]] || die "flockerAptSource: no apt source line on stdin (the step passes it there): $HOWTO"
   [[ "$APT_LINE" =~ ^deb[[:space:]] ]] ||
-    die "flockerAptSource must be one apt source line starting with 'deb ', e.g. 'deb [trusted=yes] https://<host>/<path> /'"
+    die "flockerAptSource must be one apt source line starting with 'deb ', e.g. 'deb [signed-by=${FLOCKER_APT_KEYRING:-<keyring>}] https://<host>/<path> /'"
   [[ ! "$APT_LINE" =~ ://[^/[:space:]]*@ ]] ||
     die "flockerAptSource: the source line on stdin holds credentials in its URI; they belong in the auth.conf entries after it"
   for line in "${lines[@]:1}"; do
@@ -66,24 +68,86 @@ read_apt_source() {
   check_apt_trust
 }
 
-# check_apt_trust: Flocker's packages are unsigned, and [trusted=yes] turns apt's signature check
-# off: then only TLS keeps someone on the path from serving packages that run as root. Over plain
-# http the repository must be signed and its key named ([signed-by=...], without trusted=yes).
-check_apt_trust() {
-  local rest=${APT_LINE#deb} options="" uri
-  rest=${rest#"${rest%%[![:space:]]*}"}
+# The trust rule of lib/aptSource.ts, applied again here to what actually reached the node; the
+# two are tested against one table (tests/fixtures/apt-sources.tsv). apt reads trusted= and the
+# allow-* options with StringToBool (on, 1, 0x1, "yes", %79es all mean yes), so only the plain
+# words yes and no are taken, unknown options are refused, and a signature can only come from the
+# key the stack writes (FLOCKER_APT_KEYRING, from flockerAptKey). See docs/security.md.
+APT_ACCEPTED_OPTIONS="arch arch+ arch- lang lang+ lang- target target+ target- pdiffs by-hash signed-by trusted allow-insecure allow-weak allow-downgrade-to-insecure"
+APT_INSECURE_OPTIONS="allow-insecure allow-weak allow-downgrade-to-insecure"
+APT_BOOLEAN_OPTIONS="trusted pdiffs $APT_INSECURE_OPTIONS"
+
+# apt_source_problem LINE: prints the first reason not to trust LINE, in lib/aptSource.ts's order;
+# prints nothing when it passes.
+apt_source_problem() {
+  local rest options="" uri opt name value
+  local -a opts=()
+  local -A seen=()
+  local keyring=${FLOCKER_APT_KEYRING:-} key=${FLOCKER_APT_KEY:-} allow=${FLOCKER_APT_ALLOW_UNSIGNED:-false}
+  [[ "$1" =~ ^[[:space:]]*deb[[:blank:]]+(.*)$ ]] ||
+    { echo 'is not an apt source line: it must start with "deb" (binary packages)'; return; }
+  rest=${BASH_REMATCH[1]}
   if [[ "$rest" == \[* ]]; then
-    options=" ${rest%%]*} "
-    options=${options/\[/}
-    rest=${rest#*]}
+    [[ "$rest" =~ ^\[([^]]*)\][[:blank:]](.*)$ ]] ||
+      { echo "is not an apt source line: the [options] list must end with ] followed by a space"; return; }
+    options=${BASH_REMATCH[1]}
+    rest=${BASH_REMATCH[2]}
   fi
   read -r uri _ <<<"$rest"
-  [[ "${uri,,}" == http://* ]] || return 0
-  [[ "$options" != *[[:space:]]trusted=yes[[:space:]]* ]] ||
-    die "flockerAptSource turns off apt's signature check ([trusted=yes]) over plain http: use https://, or sign the repository and name its key with [signed-by=...]"
-  [[ "$options" == *[[:space:]]signed-by=* ]] ||
-    die "flockerAptSource is plain http without [signed-by=...]: sign the repository and name its key, or use https://"
-  ((${#APT_AUTH[@]} == 0)) || die "flockerAptSource: credentials over plain http would travel in clear text; use https://"
+  [[ "${uri,,}" =~ ^https?: ]] || {
+    echo "is not an apt source line: the URI \"$uri\" must start with https:// or http:// (file:, cdrom:, copy: and other methods are not allowed)"
+    return
+  }
+  [[ "$uri" =~ ^[A-Za-z]+://[^/[:space:]] ]] || { echo "is not an apt source line: the URI \"$uri\" has no host"; return; }
+  read -r -a opts <<<"$options"
+  for opt in ${opts[@]+"${opts[@]}"}; do
+    [[ "$opt" =~ ^([A-Za-z][A-Za-z0-9-]*[+-]?)=(.+)$ ]] || { echo "has option \"$opt\", which is not key=value"; return; }
+    name=${BASH_REMATCH[1]}
+    value=${BASH_REMATCH[2]}
+    if [[ ! "$value" =~ ^[A-Za-z0-9._,/:+~-]+$ ]]; then
+      echo "has option \"$opt\", whose value holds a character apt decodes or reads specially (quotes, %, brackets, #, =)"
+    elif [[ " $APT_ACCEPTED_OPTIONS " != *" $name "* ]]; then
+      echo "has option \"$name\", which is not one the stack accepts (apt's option names are lower case; accepted: ${APT_ACCEPTED_OPTIONS// /, })"
+    elif [[ -n "${seen[$name]+set}" ]]; then
+      echo "sets $name more than once (apt keeps the last): write it once"
+    elif [[ " $APT_BOOLEAN_OPTIONS " == *" $name "* && "$value" != yes && "$value" != no ]]; then
+      echo "sets $name=$value, which is not written yes or no: write yes or no"
+    elif [[ " $APT_INSECURE_OPTIONS " == *" $name "* && "$value" == yes ]]; then
+      echo "sets $name=yes, which lets apt accept a repository without a valid signature: remove it"
+    else
+      seen[$name]=$value
+      continue
+    fi
+    return
+  done
+  local trusted=${seen[trusted]:-} signed_by=${seen[signed-by]:-} https=0
+  [[ "${uri,,}" != https:* ]] || https=1
+  if [[ "$trusted" == no ]]; then
+    echo "sets trusted=no, which makes apt refuse the repository even when it is signed: remove it"
+  elif [[ "$trusted" == yes && -n "$signed_by" ]]; then
+    echo "sets trusted=yes beside signed-by, which makes apt skip the signature check: keep signed-by only"
+  elif [[ "$trusted" == yes ]] && ((!https)); then
+    echo "sets trusted=yes over plain http: apt would install unsigned packages that anyone on the path can serve, as root on every node; use https://, or sign the repository and name its key (signed-by=$keyring with flockerAptKey)"
+  elif [[ "$trusted" == yes && "$allow" != true ]]; then
+    echo "sets trusted=yes, which turns off apt's signature check, and flockerAptAllowUnsigned is not true: sign the repository and name its key (signed-by=$keyring with flockerAptKey), or accept TLS as the packages' only check with pulumi config set flockerAptAllowUnsigned true"
+  elif [[ -n "$signed_by" && -z "$key" ]]; then
+    echo "sets signed-by, but flockerAptKey is not set: the only key a source may name is the one the stack writes to $keyring (pulumi config set flockerAptKey <path of the repository's public key>)"
+  elif [[ -n "$signed_by" && "$signed_by" != "$keyring" ]]; then
+    echo "sets signed-by=$signed_by, which is not the key the stack provides: write signed-by=$keyring"
+  elif [[ -z "$signed_by" && -n "$key" ]]; then
+    echo "does not name flockerAptKey's key: add signed-by=$keyring to its options"
+  elif [[ -z "$signed_by" && -z "$trusted" ]]; then
+    echo "names neither signed-by=$keyring (with flockerAptKey) nor trusted=yes (over https, with flockerAptAllowUnsigned): Flocker's packages are unsigned unless you sign the repository, and apt would refuse them"
+  elif ((!https && ${#APT_AUTH[@]} > 0)); then
+    echo "carries credentials in a plain http URI: apt would send them in clear text; use https://"
+  fi
+}
+
+check_apt_trust() {
+  [[ "${FLOCKER_APT_KEYRING:-}" == /* ]] || die "FLOCKER_APT_KEYRING must be the absolute path the stack writes flockerAptKey to"
+  local problem
+  problem=$(apt_source_problem "$APT_LINE")
+  [[ -z "$problem" ]] || die "flockerAptSource: '$APT_LINE' $problem"
 }
 
 case "$FLOCKER_PACKAGE_SOURCE" in
@@ -117,7 +181,13 @@ apt_check() {
   cleanup_add "$tmp"
   mkdir -p "$tmp/lists/partial" "$tmp/auth.conf.d"
   : >"$tmp/status"
-  printf '%s\n' "$APT_LINE" >"$tmp/flocker.list"
+  # The key goes beside the probe's list, so that the host's keyring stays as it is.
+  if [[ -n "${FLOCKER_APT_KEY:-}" ]]; then
+    decode_apt_key >"$tmp/flocker.gpg"
+    printf '%s\n' "${APT_LINE/signed-by=$FLOCKER_APT_KEYRING/signed-by=$tmp/flocker.gpg}" >"$tmp/flocker.list"
+  else
+    printf '%s\n' "$APT_LINE" >"$tmp/flocker.list"
+  fi
   (umask 077 && printf '%s\n' ${APT_AUTH[@]+"${APT_AUTH[@]}"} >"$tmp/auth.conf")
   local -a o=(
     -o "Dir::Etc::SourceList=$tmp/flocker.list" -o Dir::Etc::SourceParts=/dev/null
@@ -141,6 +211,11 @@ apt_check() {
     fi
   done
   ((${#missing[@]} == 0)) || source_fail "lacks package(s) ${missing[*]}"
+}
+
+# decode_apt_key: flockerAptKey's bytes (FLOCKER_APT_KEY is base64) on stdout.
+decode_apt_key() {
+  base64 -d <<<"$FLOCKER_APT_KEY" 2>/dev/null || die "FLOCKER_APT_KEY is not base64: the step passes flockerAptKey's bytes there"
 }
 
 # Files changed by this run, and how to undo each: "path<TAB>backup" (no backup: remove it).
@@ -169,8 +244,36 @@ keep_file() {
   CHANGED+=("$dest"$'\t'"$bak")
 }
 
-# keep_source_files: the source list (world-readable, no credentials) and the credentials (0600).
+# keep_keyring: FLOCKER_APT_KEYRING holds flockerAptKey (0644: apt reads it as _apt), or is
+# absent without one; a change is remembered in CHANGED like keep_file's.
+keep_keyring() {
+  local file bak="" new
+  file=$(path "$FLOCKER_APT_KEYRING")
+  new=$(mktemp)
+  cleanup_add "$new"
+  [[ -z "${FLOCKER_APT_KEY:-}" ]] || decode_apt_key >"$new"
+  if [[ -f "$file" ]]; then
+    [[ -n "${FLOCKER_APT_KEY:-}" ]] && cmp -s "$new" "$file" && { ensure_mode_owner "$file" 644; return 0; }
+    bak=$(mktemp)
+    cleanup_add "$bak"
+    cp -p -- "$file" "$bak"
+  elif [[ -z "${FLOCKER_APT_KEY:-}" ]]; then
+    return 0
+  fi
+  if [[ -z "${FLOCKER_APT_KEY:-}" ]]; then
+    rm -f -- "$file"
+    log "removed $FLOCKER_APT_KEYRING: flockerAptKey is not set"
+  else
+    write_if_changed "$file" 644 <"$new" || true
+    log "wrote $FLOCKER_APT_KEYRING"
+  fi
+  CHANGED+=("$FLOCKER_APT_KEYRING"$'\t'"$bak")
+}
+
+# keep_source_files: the key, the source list (world-readable, no credentials) and the
+# credentials (0600).
 keep_source_files() {
+  keep_keyring
   keep_file "$SOURCES_LIST" 644 "$APT_LINE" || true
   keep_file "$AUTH_FILE" 600 ${APT_AUTH[@]+"${APT_AUTH[@]}"} || true
 }

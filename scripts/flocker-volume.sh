@@ -21,8 +21,10 @@
 # silently, and still to let a destroy finish:
 #   - Docker does not answer on this node: error, nothing deleted (whether a container uses the
 #     volume cannot be checked).
-#   - a container still uses the volume: error naming it, before anything is deleted (remove the
-#     service first; the Pulumi program orders spark-master before the volume).
+#   - a container still uses the volume: waits (RELEASE_TIMEOUT, 60 s) for it to go — a removed
+#     service's task container stays on its node a moment after `docker service rm` returns —,
+#     then an error naming it, before anything is deleted (remove the service first; the Pulumi
+#     program orders spark-master before the volume).
 #   - the control service does not answer after the retries, or the dataset does not disappear in
 #     time: error (non-zero) with how to find the volume in EC2 by its tags. The operator can let
 #     the rest of the destroy proceed with `pulumi destroy --continue-on-error`, and drop this
@@ -32,7 +34,7 @@
 #     loud warning that says how to check EC2 for an orphaned volume.
 #
 # Environment: VOLUME_NAME, VOLUME_SIZE, VOLUME_PROFILE (create), FLOCKER_CONTROL_HOST,
-# FLOCKER_ETC, FLOCKER_API_PORT; WAIT_TIMEOUT (300), WAIT_INTERVAL, RETRY_*.
+# FLOCKER_ETC, FLOCKER_API_PORT; WAIT_TIMEOUT (300), RELEASE_TIMEOUT (60), WAIT_INTERVAL, RETRY_*.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/core.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/core.sh"
@@ -46,6 +48,7 @@ ACTION=$1
 require_env VOLUME_NAME
 [[ "$VOLUME_NAME" =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*$ ]] || die "VOLUME_NAME '$VOLUME_NAME' is not a valid Docker volume name"
 WAIT_TIMEOUT=${WAIT_TIMEOUT:-300}
+RELEASE_TIMEOUT=${RELEASE_TIMEOUT:-60}
 require_env FLOCKER_ETC FLOCKER_API_PORT
 
 volume_driver() { docker_cli volume inspect --format '{{.Driver}}' "$VOLUME_NAME" 2>/dev/null; }
@@ -152,6 +155,14 @@ create() {
 # ---------------------------------------------------------------------------------------------
 # delete
 
+# volume_users: the containers on this node (running or not) that use the volume, one a line.
+volume_users() { docker_cli ps -a --filter "volume=$VOLUME_NAME" --format '{{.Names}}'; }
+volume_released() {
+  local users
+  users=$(volume_users) || return 1
+  [[ -z "$users" ]]
+}
+
 docker_volume_rm() {
   docker_installed || return 0
   volume_driver >/dev/null || return 0
@@ -180,10 +191,16 @@ delete() {
   if docker_installed; then
     swarm_state >/dev/null ||
       die "Docker does not answer on this node ('docker info' fails), so whether a container still uses volume $VOLUME_NAME cannot be checked: its dataset was NOT deleted. Start Docker ('systemctl start docker'), then re-run the destroy"
-    users=$(docker_cli ps -a --filter "volume=$VOLUME_NAME" --format '{{.Names}}') ||
+    users=$(volume_users) ||
       die "cannot list the containers on this node ('docker ps -a'): the dataset of volume $VOLUME_NAME was NOT deleted; re-run the destroy once Docker answers"
-    [[ -z "$users" ]] ||
-      die "volume $VOLUME_NAME is still used by container(s) $(tr '\n' ' ' <<<"$users")on this node: its dataset was NOT deleted. Remove the service or containers using it first ('docker service rm …' on a manager, 'docker rm' here), then re-run the destroy"
+    if [[ -n "$users" ]]; then
+      # A removed service's task container stays on its node a moment after the service is gone.
+      log "volume $VOLUME_NAME is still used by container(s) $(tr '\n' ' ' <<<"$users")on this node: waiting up to ${RELEASE_TIMEOUT}s for them to go"
+      if ! (wait_for "$RELEASE_TIMEOUT" "$WAIT_INTERVAL" "the containers using volume $VOLUME_NAME to go" volume_released); then
+        users=$(volume_users) || users="(cannot list them)"
+        die "volume $VOLUME_NAME is still used by container(s) $(tr '\n' ' ' <<<"$users")on this node after ${RELEASE_TIMEOUT}s: its dataset was NOT deleted. Remove the service or containers using it first ('docker service rm …' on a manager, 'docker rm' here), then re-run the destroy"
+      fi
+    fi
   fi
   if ! docker_volume_rm; then
     die "docker volume rm $VOLUME_NAME failed (still in use?): remove the service or containers using it first ('docker ps -a --filter volume=$VOLUME_NAME'), then re-run the destroy"

@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# install-docker.sh: point apt at the configured Ubuntu archive, install Docker (plus jq and curl,
-# which the later steps use), make sure the daemon is enabled and answering, and stop containers
-# from reaching the EC2 metadata service.
+# install-docker.sh: load the kernel modules Swarm needs, point apt at the configured Ubuntu
+# archive, install Docker (plus jq and curl, which the later steps use), make sure the daemon is
+# enabled and answering, and stop containers from reaching the EC2 metadata service.
+#
+# The kernel modules (KERNEL_MODULES, from lib/kernelModules.ts: overlay, br_netfilter, vxlan,
+# ip_vs, ip_vs_rr, xt_ipvs, and xt_u32 with an encrypted overlay) are loaded and checked before
+# Docker is installed (and so started), and listed in MODULES_LOAD_FILE so that every boot loads
+# them before Docker. Without IPVS the tasks run but service VIPs and published ports time out,
+# which nothing would report: a module the kernel cannot load stops the step, naming it.
 #
 # The archive: an end-of-life release leaves archive.ubuntu.com for old-releases.ubuntu.com some
 # time after its support ends. UBUNTU_ARCHIVE_MIRROR rewrites the Ubuntu lines of
@@ -19,9 +25,14 @@
 # DOCKER-USER chain and is re-applied by a systemd drop-in every time Docker starts.
 #
 # Environment: DOCKER_PACKAGE (docker.io), DOCKER_VERSION (exact apt version; empty = any),
-# UBUNTU_ARCHIVE_MIRROR (archive URL; empty = the image's own), MIN_DOCKER_VERSION (e.g. 20.10.24;
-# empty = no floor), BLOCK_CONTAINER_IMDS (1), WAIT_TIMEOUT (seconds for the daemon to answer,
+# MIN_DOCKER_VERSION (e.g. 20.10.24; empty = no floor), KERNEL_MODULES (space separated),
+# MODULES_LOAD_FILE, BLOCK_CONTAINER_IMDS (1), WAIT_TIMEOUT (seconds for the daemon to answer,
 # 120), DOCKER_CLI_TIMEOUT (seconds one docker call may take, 60), RETRY_*.
+# stdin: ubuntuArchiveMirror (empty or none: the image's own archive), then the apt_auth.conf(5)
+# entry with its credentials, if any ("machine HOST/PATH login USER password SECRET"). The mirror
+# may be a Pulumi secret with credentials in its URL, so it never travels on the command line;
+# the credentials go to /etc/apt/auth.conf.d/ubuntu-archive-mirror.conf (0600), never into the
+# world-readable sources.list, and nothing here prints them.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/core.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/core.sh"
@@ -31,17 +42,38 @@ DOCKER_PACKAGE=${DOCKER_PACKAGE:-docker.io}
 DOCKER_VERSION=${DOCKER_VERSION:-}
 BLOCK_CONTAINER_IMDS=${BLOCK_CONTAINER_IMDS:-1}
 WAIT_TIMEOUT=${WAIT_TIMEOUT:-120}
-UBUNTU_ARCHIVE_MIRROR=${UBUNTU_ARCHIVE_MIRROR:-}
+# A caller that still puts the mirror on the command line would leak its credentials there.
+[[ -z "${UBUNTU_ARCHIVE_MIRROR:-}" ]] ||
+  die "UBUNTU_ARCHIVE_MIRROR is not read: ubuntuArchiveMirror may hold credentials, so it comes on stdin"
+MIRROR_INPUT=()
+[[ -t 0 ]] || mapfile -t MIRROR_INPUT
+UBUNTU_ARCHIVE_MIRROR=${MIRROR_INPUT[0]:-}
 UBUNTU_ARCHIVE_MIRROR=${UBUNTU_ARCHIVE_MIRROR%/}
+MIRROR_AUTH=()
+for line in ${MIRROR_INPUT[@]+"${MIRROR_INPUT[@]:1}"}; do
+  [[ -n "$line" ]] || continue
+  [[ "$line" =~ ^machine[[:space:]]+[^[:space:]]+[[:space:]]+login[[:space:]]+[^[:space:]]+[[:space:]]+password[[:space:]]+[^[:space:]]+$ ]] ||
+    die "ubuntuArchiveMirror: a line after the mirror on stdin is not an apt auth.conf entry (machine HOST/PATH login USER password SECRET)"
+  MIRROR_AUTH+=("$line")
+done
+[[ ! "$UBUNTU_ARCHIVE_MIRROR" =~ ://[^/]*@ ]] ||
+  die "ubuntuArchiveMirror: the mirror on stdin holds credentials in its URL; they belong in the auth.conf entry after it"
+[[ "$UBUNTU_ARCHIVE_MIRROR" == https://* ]] || ((${#MIRROR_AUTH[@]} == 0)) ||
+  die "ubuntuArchiveMirror: credentials over plain http would travel in clear text; use https://"
 MIN_DOCKER_VERSION=${MIN_DOCKER_VERSION:-}
 [[ "$BLOCK_CONTAINER_IMDS" == 0 || "$BLOCK_CONTAINER_IMDS" == 1 ]] ||
   die "BLOCK_CONTAINER_IMDS must be 0 or 1, not '$BLOCK_CONTAINER_IMDS'"
 [[ "$DOCKER_PACKAGE" =~ ^[a-z0-9][a-z0-9+.-]+$ ]] || die "DOCKER_PACKAGE '$DOCKER_PACKAGE' is not a Debian package name: fix dockerPackage"
 [[ -z "$DOCKER_VERSION" || "$DOCKER_VERSION" =~ ^[A-Za-z0-9.+~:-]+$ ]] || die "DOCKER_VERSION '$DOCKER_VERSION' is not a Debian version: fix dockerVersion"
 # No #, & or \ in the URL: it goes into a sed replacement.
-[[ -z "$UBUNTU_ARCHIVE_MIRROR" || "$UBUNTU_ARCHIVE_MIRROR" =~ ^https?://[A-Za-z0-9.:@%_~/+-]+$ ]] ||
-  die "UBUNTU_ARCHIVE_MIRROR '$UBUNTU_ARCHIVE_MIRROR' is not an http(s) archive URL: fix ubuntuArchiveMirror"
+[[ -z "$UBUNTU_ARCHIVE_MIRROR" || "$UBUNTU_ARCHIVE_MIRROR" =~ ^https?://[A-Za-z0-9.:%_~/+-]+$ ]] ||
+  die "ubuntuArchiveMirror '$UBUNTU_ARCHIVE_MIRROR' is not an http(s) archive URL: fix ubuntuArchiveMirror"
 [[ -z "$MIN_DOCKER_VERSION" || "$MIN_DOCKER_VERSION" =~ ^[0-9]+(\.[0-9]+)*$ ]] || die "MIN_DOCKER_VERSION '$MIN_DOCKER_VERSION' is not a version such as 20.10.24"
+require_env KERNEL_MODULES MODULES_LOAD_FILE
+read -r -a MODULES <<<"$KERNEL_MODULES"
+for m in "${MODULES[@]}"; do
+  [[ "$m" =~ ^[a-z0-9_]+$ ]] || die "KERNEL_MODULES holds '$m', which is not a kernel module name"
+done
 
 IMDS_RULE=(DOCKER-USER -d 169.254.169.254/32 -j REJECT)
 DROPIN=$(path /etc/systemd/system/docker.service.d/10-block-container-imds.conf)
@@ -57,6 +89,23 @@ SOURCES_LIST=$(path /etc/apt/sources.list)
 # The image's own sources.list, kept at the first rewrite (apt reads no file of this name).
 SOURCES_ORIGINAL=$SOURCES_LIST.swarm-flocker-original
 APT_SOURCES_CHANGED=0
+
+MIRROR_AUTH_FILE=$(path /etc/apt/auth.conf.d/ubuntu-archive-mirror.conf)
+
+# apply_mirror_credentials: the mirror's auth.conf entry in its own root-only file (apt reads
+# auth.conf.d as root before it drops privileges); removed when the mirror needs none.
+apply_mirror_credentials() {
+  if ((${#MIRROR_AUTH[@]} == 0)); then
+    [[ -e "$MIRROR_AUTH_FILE" ]] || return 0
+    rm -f -- "$MIRROR_AUTH_FILE"
+    log "removed /etc/apt/auth.conf.d/ubuntu-archive-mirror.conf: ubuntuArchiveMirror needs no credentials"
+  elif write_if_changed "$MIRROR_AUTH_FILE" 600 < <(printf '%s\n' "${MIRROR_AUTH[@]}"); then
+    log "wrote the credentials of ubuntuArchiveMirror to /etc/apt/auth.conf.d/ubuntu-archive-mirror.conf (0600)"
+  else
+    return 0
+  fi
+  APT_SOURCES_CHANGED=1
+}
 
 # apply_archive_mirror: sources.list = the image's file with its Ubuntu archive URLs (regional EC2
 # mirrors, archive.ubuntu.com, security.ubuntu.com) replaced by UBUNTU_ARCHIVE_MIRROR; with no
@@ -173,6 +222,22 @@ install_packages() {
     die "could not install ${want[*]} after $RETRY_ATTEMPTS attempts: check the node's outbound access to the Ubuntu archive and 'apt-cache policy $DOCKER_PACKAGE' (is dockerVersion '${DOCKER_VERSION}' available?), then re-run pulumi up"
 }
 
+# load_kernel_modules: every module of KERNEL_MODULES loaded (a loaded one is left alone), or an
+# error naming the first that cannot be; then the list persisted for the next boots.
+load_kernel_modules() {
+  local m err
+  require_cmd modprobe "install kmod (apt-get install kmod)"
+  for m in "${MODULES[@]}"; do
+    [[ ! -d "$(path "/sys/module/$m")" ]] || continue
+    log "loading kernel module $m"
+    err=$(modprobe "$m" 2>&1) ||
+      die "kernel module $m cannot be loaded on this node (kernel $(uname -r)): ${err:-modprobe failed}. Swarm's overlay network needs it (ip_vs, ip_vs_rr and xt_ipvs: service VIPs and the routing mesh; vxlan: the overlay; br_netfilter, overlay: Docker itself). Install the kernel's extra modules ('apt-get install linux-modules-extra-$(uname -r)'; on Ubuntu 16.04 'linux-image-extra-$(uname -r)'), or use an image whose kernel has them, then re-run pulumi up"
+  done
+  if write_if_changed "$(path "$MODULES_LOAD_FILE")" 644 < <(printf '# Kernel modules Docker Swarm needs (written by the swarm-flocker stack).\n' && printf '%s\n' "${MODULES[@]}"); then
+    log "wrote $MODULES_LOAD_FILE: the modules load at every boot"
+  fi
+}
+
 docker_answers() { docker_cli info >/dev/null 2>&1; }
 
 block_metadata_service() {
@@ -201,6 +266,8 @@ block_metadata_service() {
 }
 
 require_cmd systemctl "this script needs systemd (Ubuntu 16.04 or later)"
+load_kernel_modules
+apply_mirror_credentials
 apply_archive_mirror
 install_packages
 systemd_ensure_running docker

@@ -5,13 +5,22 @@
 # Stdin (create): what the other managers' swarm-peer steps printed, one line per manager that is
 # already in the swarm: "ADDR TOKEN CLUSTER_ID" (secret: it holds the manager join token).
 #
-#   create  inactive, no peer line  -> `docker swarm init --advertise-addr ADVERTISE_ADDR`.
+#   create  inactive, no peer line  -> `docker swarm init --advertise-addr ADVERTISE_ADDR
+#                                      --default-addr-pool SWARM_ADDRESS_POOL
+#                                      --default-addr-pool-mask-length SWARM_ADDRESS_POOL_MASK_LENGTH`.
 #           inactive, peer lines    -> the swarm exists (this node was replaced): join it as a
 #                                      manager through the first peer that answers, never init a
 #                                      second swarm; then remove the Down entry the old host left.
 #           already an active manager -> nothing, unless the peers belong to another swarm (then a
 #                                      clear error); a Down entry of this hostname is removed.
 #           anything else           -> a clear error (never a silent re-init).
+#
+# The address pool is fixed when a swarm is founded (Swarm's ingress network is its first block):
+# it cannot change on a live swarm, and nothing here re-founds one. A swarm (joined or found
+# active) whose pool is not the configured one is an error that says so: the validator and
+# spark-network.sh check the overlay against the configured pool, which would be the wrong model.
+# A swarm founded without --default-addr-pool shows none in `docker info`: Docker's built-in
+# pool (DOCKER_BUILTIN_ADDRESS_POOL) is what it uses.
 #
 # No delete: it would need SSH to this node, which may be gone (a replaced or lost host must not
 # block pulumi up), and the node is terminated right after its step goes. Its entry stays in the
@@ -21,7 +30,9 @@
 # (tokens are read with swarm-token.sh, which Pulumi treats as secret). Tokens never reach a log.
 #
 # Environment: ADVERTISE_ADDR (this node's private IP), SWARM_PORT (the managers' port, for the
-# join), RETRY_*, WAIT_TIMEOUT (60: a re-joined manager catching up with the raft log).
+# join), SWARM_ADDRESS_POOL (a CIDR), SWARM_ADDRESS_POOL_MASK_LENGTH (e.g. 24),
+# DOCKER_BUILTIN_ADDRESS_POOL (Docker's pool when init is given none), RETRY_*, WAIT_TIMEOUT (60:
+# a re-joined manager catching up with the raft log).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/core.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/core.sh"
@@ -69,9 +80,10 @@ rejoin() {
 }
 
 found() {
-  log "initialising the swarm (advertise address $ADVERTISE_ADDR)"
-  docker_cli swarm init --advertise-addr "$ADVERTISE_ADDR" >/dev/null ||
-    die "docker swarm init failed: check that $ADVERTISE_ADDR is an address of this node, then re-run pulumi up"
+  log "initialising the swarm (advertise address $ADVERTISE_ADDR, address pool $SWARM_ADDRESS_POOL in /$SWARM_ADDRESS_POOL_MASK_LENGTH blocks)"
+  docker_cli swarm init --advertise-addr "$ADVERTISE_ADDR" \
+    --default-addr-pool "$SWARM_ADDRESS_POOL" --default-addr-pool-mask-length "$SWARM_ADDRESS_POOL_MASK_LENGTH" >/dev/null ||
+    die "docker swarm init failed: check that $ADVERTISE_ADDR is an address of this node and that swarmAddressPool $SWARM_ADDRESS_POOL / swarmAddressPoolMaskLength $SWARM_ADDRESS_POOL_MASK_LENGTH are what Docker accepts (see the message above), then re-run pulumi up"
   local state
   state=$(swarm_state) || state=unknown
   [[ "$state" == active ]] || die "after docker swarm init the swarm state is '$state', not active: see 'docker info' and 'journalctl -u docker'"
@@ -89,8 +101,28 @@ check_same_swarm() {
   die "this node is already a manager of another swarm (cluster $mine) than the stack's (cluster ${PEER_CLUSTERS[0]}, managers at ${PEER_ADDRS[*]}): run 'docker swarm leave --force' on it, then re-run pulumi up"
 }
 
+# check_address_pool: the swarm this node manages must use the configured address pool.
+check_address_pool() {
+  local info pools size ingress
+  info=$(docker_cli info --format '{{range .Swarm.Cluster.DefaultAddrPool}}{{.}},{{end}} {{.Swarm.Cluster.SubnetSize}}') ||
+    die "cannot read the swarm's address pool (docker info)"
+  pools=${info% *}
+  pools=${pools%,}
+  size=${info##* }
+  local how="with address pool $pools in /$size blocks"
+  if [[ -z "$pools" ]]; then
+    pools=$DOCKER_BUILTIN_ADDRESS_POOL
+    how="without --default-addr-pool, so with Docker's built-in pool $pools in /$size blocks"
+  fi
+  [[ "$pools" != "$SWARM_ADDRESS_POOL" || "$size" != "$SWARM_ADDRESS_POOL_MASK_LENGTH" ]] || return 0
+  ingress=$(docker_cli network inspect --format '{{range .IPAM.Config}}{{.Subnet}} {{end}}' ingress 2>/dev/null || true)
+  ingress=${ingress% }
+  die "this swarm was founded $how (its ingress network: ${ingress:-none}), but swarmAddressPool is $SWARM_ADDRESS_POOL and swarmAddressPoolMaskLength $SWARM_ADDRESS_POOL_MASK_LENGTH: the pool is fixed when a swarm is founded and cannot change on a live swarm, and nothing here re-founds one. Set swarmAddressPool to $pools and swarmAddressPoolMaskLength to $size (with an overlaySubnet outside that pool), or re-found the swarm as docs/networking.md ('Changing the address pool') describes, then re-run pulumi up"
+}
+
 create() {
-  require_env ADVERTISE_ADDR
+  require_env ADVERTISE_ADDR SWARM_ADDRESS_POOL SWARM_ADDRESS_POOL_MASK_LENGTH DOCKER_BUILTIN_ADDRESS_POOL
+  [[ "$SWARM_ADDRESS_POOL_MASK_LENGTH" =~ ^[0-9]+$ ]] || die "SWARM_ADDRESS_POOL_MASK_LENGTH must be a whole number, not '$SWARM_ADDRESS_POOL_MASK_LENGTH'"
   read_peers
   local state addr self
   state=$(swarm_state_or_die)
@@ -118,6 +150,7 @@ create() {
       die "unexpected swarm state '$state' (see 'docker info')"
       ;;
   esac
+  check_address_pool
   self=$(docker_cli info --format '{{.Swarm.NodeID}}') || die "cannot read this node's swarm id (docker info)"
   swarm_prune_stale "$(hostname)" "$self"
 }

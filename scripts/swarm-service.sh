@@ -6,10 +6,14 @@
 #
 #   create  creates the service (detached) and waits (bounded) until its replicas run; an existing
 #           service gets one `docker service update` with just the image/replicas/env that differ.
+#           A service this run created whose replicas do not all run within the bound is removed
+#           again (as the delete removes it) before the step fails: Pulumi records no delete for a
+#           failed create, and an orphan service would hold the network and the volume.
 #           Network, constraints, ports and mounts are not updated in place: changing them needs a
 #           replacement of the step.
 #   delete  scales the service to 0, waits until its tasks have stopped (so Flocker can detach a
-#           volume), removes it; an absent service, or no Docker, is fine.
+#           volume), removes it and waits until its tasks' containers are gone from their nodes;
+#           an absent service, or no Docker, is fine.
 #
 # Environment: SERVICE_NAME; SERVICE_SPEC (create), a JSON object:
 #   image (required), replicas (required, a whole number), network, containerLabels [],
@@ -58,6 +62,7 @@ create() {
   mapfile -t env < <(spec_field '.env // [] | .[]')
   if service_exists "$SERVICE_NAME"; then
     service_converge "$SERVICE_NAME" "$replicas" ${env[@]+"${env[@]}"}
+    service_wait_running "$SERVICE_NAME" "$replicas"
   else
     mapfile -t flags < <(spec_field '
       (.containerLabels // [] | .[] | "--container-label", .),
@@ -70,8 +75,14 @@ create() {
     log "creating service $SERVICE_NAME ($IMAGE, $replicas replica(s))"
     docker_cli service create --detach --name "$SERVICE_NAME" "${flags[@]}" "$IMAGE" >/dev/null ||
       die "docker service create $SERVICE_NAME failed: see the message above ('docker network ls' / 'docker volume ls' on the node it was placed on)"
+    # The wait runs in a subshell, so that its timeout ends only the wait and the service it
+    # would leave behind is removed before the step fails.
+    if ! (service_wait_running "$SERVICE_NAME" "$replicas"); then
+      log "removing service $SERVICE_NAME again: this step created it and it did not come up"
+      (service_remove "$SERVICE_NAME") || warn "could not remove service $SERVICE_NAME: remove it with 'docker service rm $SERVICE_NAME' before the network or the volume"
+      die "service $SERVICE_NAME did not run $replicas task(s) within ${WAIT_TIMEOUT}s and was removed again; see above why its tasks did not start, fix that, then re-run pulumi up"
+    fi
   fi
-  service_wait_running "$SERVICE_NAME" "$replicas"
   log "service $SERVICE_NAME is running $replicas task(s)"
 }
 

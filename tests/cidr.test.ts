@@ -10,6 +10,8 @@ import {
   coveredPublicAddresses,
   hasPlainPrefix,
   internetShareProblem,
+  ipv4FirstSubnet,
+  ipv4FreeSubnet,
   ipv4HostAddress,
   isCidr,
   isIpv4NetworkCidr,
@@ -111,6 +113,22 @@ test("ipv4HostAddress counts from the network address and refuses to leave the b
   expect(() => ipv4HostAddress("10.0.0.0/24", -1)).toThrow(RangeError);
 });
 
+test("ipv4FirstSubnet is the first block of a length inside a network (where Swarm puts ingress)", () => {
+  expect(ipv4FirstSubnet("10.255.0.0/16", 24)).toBe("10.255.0.0/24");
+  expect(ipv4FirstSubnet("10.0.0.0/8", 24)).toBe("10.0.0.0/24");
+  expect(ipv4FirstSubnet("10.0.0.0/8", 8)).toBe("10.0.0.0/8");
+  expect(() => ipv4FirstSubnet("10.0.0.0/16", 12)).toThrow(RangeError);
+});
+
+test("ipv4FreeSubnet finds the first block of a length that overlaps nothing to avoid, range by range", () => {
+  expect(ipv4FreeSubnet(24, [], ["10.0.0.0/8"])).toBe("10.0.0.0/24");
+  expect(ipv4FreeSubnet(24, ["10.0.0.0/16", "10.1.0.0/24"], ["10.0.0.0/8"])).toBe("10.1.1.0/24");
+  // A range too small for the length is skipped; a full range gives way to the next.
+  expect(ipv4FreeSubnet(16, [], ["10.0.0.0/24", "192.168.0.0/16"])).toBe("192.168.0.0/16");
+  expect(ipv4FreeSubnet(16, ["172.16.0.0/12"], ["172.16.0.0/12", "10.0.0.0/8"])).toBe("10.0.0.0/16");
+  expect(ipv4FreeSubnet(24, ["10.0.0.0/8"], ["10.0.0.0/8"])).toBeUndefined();
+});
+
 test("cidrPrefixLength reads either family", () => {
   expect(cidrPrefixLength("172.31.0.0/20")).toBe(20);
   expect(cidrPrefixLength("2001:db8::/48")).toBe(48);
@@ -165,29 +183,49 @@ test("internetShareProblem draws the line at a /8 of public IPv4 and a /32 of pu
 // adminCidrs in the validator: the whole internet in pieces, duplicates, the security group quota,
 // rule names that would collide.
 
-function adminProblems(cidrs: readonly string[], allowPublicAdminAccess = false): string[] {
-  const values = { adminCidrs: JSON.stringify(cidrs), allowPublicAdminAccess: String(allowPublicAdminAccess) };
+function adminProblems(cidrs: readonly string[], allowWideAdminCidrs = false): string[] {
+  const values = { adminCidrs: JSON.stringify(cidrs), allowWideAdminCidrs: String(allowWideAdminCidrs) };
   const result = validateConfig({ project: "swarm-flocker", stack: "dev", region: "us-east-1", values });
   expect(result.problems.every((p) => p.key === "adminCidrs")).toBe(true);
   return result.problems.map((p) => p.message);
 }
 
-describe("adminCidrs that add up to the internet are refused unless allowPublicAdminAccess", () => {
+describe("adminCidrs that add up to the internet are refused, whatever is set", () => {
   test.each([
     [["0.0.0.0/1", "128.0.0.0/1"], "IPv4", "99.48%"],
     [["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2", "192.0.0.0/2"], "IPv4", "99.48%"],
     [["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2"], "IPv4", "74.48%"],
     [["203.0.113.7/32", "::/1", "8000::/1"], "IPv6", "99.21%"],
   ])("%j", (cidrs, family, share) => {
-    const problems = adminProblems(cidrs);
-    expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(
-      new RegExp(
-        `^adminCidrs .* together cover \\d+ public ${family} addresses \\(${share.replace(".", "\\.")} of the ${family} address space\\)`,
-      ),
+    for (const allowWide of [false, true]) {
+      const problems = adminProblems(cidrs, allowWide);
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(
+        new RegExp(
+          `^adminCidrs .* together cover \\d+ public ${family} addresses \\(${share.replace(".", "\\.")} of the ${family} address space\\)`,
+        ),
+      );
+      expect(problems[0]).toContain("no setting allows that");
+    }
+  });
+
+  test.each([["0.0.0.0/0"], ["::/0"]])("%s itself, with or without allowWideAdminCidrs", (cidr) => {
+    for (const allowWide of [false, true]) {
+      expect(adminProblems([cidr], allowWide)).toEqual([
+        `adminCidrs: "${cidr}" (item 1) is not allowed: it opens SSH and the Flocker API to the whole internet, and no setting allows that; list your own addresses`,
+      ]);
+    }
+  });
+
+  test("allowPublicAdminAccess, the retired opt-in, is refused itself, naming the way to a changing address", () => {
+    const values = { adminCidrs: '["0.0.0.0/0"]', allowPublicAdminAccess: "true" };
+    const result = validateConfig({ project: "swarm-flocker", stack: "dev", region: "us-east-1", values });
+    expect(result.problems.map((p) => p.key)).toEqual(["adminCidrs", "allowPublicAdminAccess"]);
+    expect(result.problems[1].message).toBe(
+      'allowPublicAdminAccess: "true" is refused: the whole internet never reaches SSH and the Flocker API, so the opt-in no longer exists; ' +
+        "remove it (pulumi config rm allowPublicAdminAccess), list your own networks in adminCidrs, and for a changing address " +
+        "let npm run deploy -- STACK --my-ip set this machine's",
     );
-    expect(problems[0]).toContain("set allowPublicAdminAccess to true to opt in");
-    expect(adminProblems(cidrs, true)).toEqual([]);
   });
 
   test.each([
@@ -201,17 +239,56 @@ describe("adminCidrs that add up to the internet are refused unless allowPublicA
     ]);
     expect(adminProblems([cidr], true)).toHaveLength(1);
   });
+});
 
-  test("an organisation's own networks pass: a /8, private ranges, a provider's IPv6 /32", () => {
-    expect(adminProblems(["11.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "2001:db8::/32", "fd00::/8"])).toEqual(
-      [],
-    );
+describe("the ceiling of admin reach: a /24 or a /56 per entry, four such blocks in all, unless allowWideAdminCidrs", () => {
+  test("a /24 and a /56 are the widest entries; one bit wider is refused with its size and the opt-in", () => {
+    expect(adminProblems(["198.51.100.0/24", "2001:db8:0:100::/56"])).toEqual([]);
+    expect(adminProblems(["198.51.100.0/23", "2001:db8::/55"])).toEqual([
+      'adminCidrs: "198.51.100.0/23" (item 1) is a /23 (512 addresses), wider than the /24 one entry may be: anyone in it could reach SSH and the Flocker API; ' +
+        "list the narrower networks your admins use (at most a /24 each), or set allowWideAdminCidrs to true to allow wider networks (never the internet)",
+      `adminCidrs: "2001:db8::/55" (item 2) is a /55 (${2n ** 73n} addresses), wider than the /56 one entry may be: anyone in it could reach SSH and the Flocker API; ` +
+        "list the narrower networks your admins use (at most a /56 each), or set allowWideAdminCidrs to true to allow wider networks (never the internet)",
+    ]);
+  });
+
+  test("private ranges count like any other: a VPN's /16 or the VPC's own range needs the opt-in", () => {
+    expect(adminProblems(["10.8.0.0/16"])[0]).toMatch(/^adminCidrs: "10\.8\.0\.0\/16" \(item 1\) is a \/16 \(65536 addresses\)/);
+    expect(adminProblems(["172.31.0.0/16"])).toHaveLength(1);
+    expect(adminProblems(["fd00::/8"])).toHaveLength(1);
+  });
+
+  test("all entries of a family together: four /24s pass, a fifth is refused; overlaps count once", () => {
+    const offices = ["198.51.100.0/24", "203.0.113.0/24", "192.0.2.0/24", "100.64.1.0/24"];
+    expect(adminProblems(offices)).toEqual([]);
+    expect(adminProblems([...offices, "198.51.100.0/25"])).toEqual([]);
+    expect(adminProblems([...offices, "100.64.2.0/24"])).toEqual([
+      `adminCidrs ${[...offices, "100.64.2.0/24"].join(", ")} together cover 1280 IPv4 addresses, more than 1024 (4 blocks of /24): ` +
+        "list fewer or narrower networks, or set allowWideAdminCidrs to true to allow wider networks (never the internet)",
+    ]);
+    const sites = [
+      "2001:db8:0:100::/56",
+      "2001:db8:0:200::/56",
+      "2001:db8:0:300::/56",
+      "2001:db8:0:400::/56",
+      "2001:db8:0:500::/56",
+    ];
+    expect(adminProblems(sites.slice(0, 4))).toEqual([]);
+    expect(adminProblems(sites)[0]).toMatch(/together cover \d+ IPv6 addresses, more than \d+ \(4 blocks of \/56\)/);
+  });
+
+  test("with allowWideAdminCidrs, an organisation's own networks pass up to the internet-share line: a /8, private ranges, a provider's IPv6 /32", () => {
+    const wide = ["11.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "2001:db8::/32", "fd00::/8"];
+    expect(adminProblems(wide, true)).toEqual([]);
+    expect(adminProblems(wide).length).toBeGreaterThan(0);
+    // Public IPv4 beyond a /8 in all stays refused with the opt-in: the policy pack's line.
+    expect(adminProblems(["11.0.0.0/8", "12.0.0.0/16"], true)[0]).toMatch(/together cover 16842752 public IPv4 addresses/);
   });
 });
 
 test("duplicates are found after normalisation", () => {
-  expect(adminProblems(["2001:db8::/32", "2001:DB8:0::/32"])).toEqual([
-    'adminCidrs: "2001:DB8:0::/32" (item 2) is listed twice: remove the duplicate (AWS rejects duplicate security group rules)',
+  expect(adminProblems(["2001:db8::/64", "2001:DB8:0::/64"])).toEqual([
+    'adminCidrs: "2001:DB8:0::/64" (item 2) is listed twice: remove the duplicate (AWS rejects duplicate security group rules)',
   ]);
 });
 
@@ -219,31 +296,31 @@ describe("the security group rule quota (60 inbound rules per group and family)"
   const ipv4 = (n: number) => Array.from({ length: n }, (_, i) => `198.51.100.${i}/32`);
   const ipv6 = (n: number) => Array.from({ length: n }, (_, i) => `2001:db8::${(i + 1).toString(16)}/128`);
 
-  test("20 IPv4 CIDRs fit (the swarm group gets 3 rules per CIDR), 21 do not", () => {
-    expect(adminProblems(ipv4(20))).toEqual([]);
-    expect(adminProblems(ipv4(21))).toEqual([
-      'adminCidrs lists 21 IPv4 CIDRs: security group "swarm" would get 63 inbound IPv4 rules (3 per CIDR, for 8080/tcp, 7077/tcp, 6066/tcp, ' +
-        "plus 0 from the cluster's own security groups), more than AWS's default quota of 60 per group; list at most 20 IPv4 CIDRs " +
+  test("56 IPv4 CIDRs fit (the node group gets SSH per CIDR beside 4 group-sourced rules), 57 do not", () => {
+    expect(adminProblems(ipv4(56))).toEqual([]);
+    expect(adminProblems(ipv4(57))).toEqual([
+      'adminCidrs lists 57 IPv4 CIDRs: security group "node" would get 61 inbound IPv4 rules (1 per CIDR, for 22/tcp, ' +
+        "plus 4 from the cluster's own security groups), more than AWS's default quota of 60 per group; list at most 56 IPv4 CIDRs " +
         "(merge neighbouring networks into one wider CIDR)",
     ]);
   });
 
-  test("the quota counts each family on its own: 20 IPv4 and 20 IPv6 CIDRs fit", () => {
-    expect(adminProblems([...ipv4(20), ...ipv6(20)])).toEqual([]);
-    expect(adminProblems([...ipv4(20), ...ipv6(21)])[0]).toMatch(
-      /^adminCidrs lists 21 IPv6 CIDRs: security group "swarm" would get 63 inbound IPv6 rules/,
+  test("the quota counts each family on its own: 56 IPv4 and 56 IPv6 CIDRs fit", () => {
+    expect(adminProblems([...ipv4(56), ...ipv6(56)])).toEqual([]);
+    expect(adminProblems([...ipv4(56), ...ipv6(57)])[0]).toMatch(
+      /^adminCidrs lists 57 IPv6 CIDRs: security group "node" would get 61 inbound IPv6 rules/,
     );
   });
 });
 
 describe("rule names are made from the CIDR's text: two networks must not share one", () => {
   test("an IPv4 and an IPv6 network", () => {
-    expect(adminProblems(["1.0.0.0/32", "1:0:0:0::/32"])).toEqual([
+    expect(adminProblems(["1.0.0.0/32", "1:0:0:0::/32"], true)).toEqual([
       'adminCidrs "1.0.0.0/32" and "1:0:0:0::/32" would give their security group rules the same name ("node-22-tcp-from-1-0-0-0-32"), ' +
         'but each rule needs its own: write "1:0:0:0::/32" uncompressed, as 0001:0000:0000:0000:0000:0000:0000:0000/32',
     ]);
     // The suggested spelling is accepted next to the IPv4 one.
-    expect(adminProblems(["1.0.0.0/32", "0001:0000:0000:0000:0000:0000:0000:0000/32"])).toEqual([]);
+    expect(adminProblems(["1.0.0.0/32", "0001:0000:0000:0000:0000:0000:0000:0000/32"], true)).toEqual([]);
   });
 
   test("two IPv6 networks", () => {

@@ -60,13 +60,23 @@ describe("the stack", () => {
     });
   });
 
-  test("an unknown stack lists the stacks and the nearest name", () => {
+  test("an unknown stack lists the stacks, the nearest name and how a new one starts", () => {
     expect(unknownStackMessage("prdo", STACKS)).toBe(
-      'no stack "prdo": Pulumi.prdo.yaml does not exist (stacks: dev, prod); did you mean prod?',
+      'no stack "prdo": Pulumi.prdo.yaml does not exist (stacks: dev, prod); did you mean prod? Or, for a new stack, copy one: cp Pulumi.dev.yaml Pulumi.prdo.yaml',
     );
     expect(unknownStackMessage("staging", STACKS)).toBe(
-      'no stack "staging": Pulumi.staging.yaml does not exist (stacks: dev, prod)',
+      'no stack "staging": Pulumi.staging.yaml does not exist (stacks: dev, prod); for a new stack, copy one: cp Pulumi.dev.yaml Pulumi.staging.yaml',
     );
+  });
+
+  test("every tool gives that one answer, whether the stack is named with --stack or as a bare word", () => {
+    for (const [spec, argv] of [
+      [offline, ["--stack", "prdo"]],
+      [offline, ["prdo"]],
+      [live, ["--stack", "prdo", "aws-105"]],
+    ] as const) {
+      expect(() => parseCommandLine(spec, argv, STACKS)).toThrow(new UsageError(unknownStackMessage("prdo", STACKS)));
+    }
   });
 });
 
@@ -80,10 +90,42 @@ describe("errors name the right form", () => {
     [["dev", "prod"], 'one stack at a time: got "dev", "prod"'],
     [["dev", "--", "x"], "nothing goes after `--` here (got x)"],
     [["--stack", "a/b"], '"a/b" is not a stack name (letters, digits, "-", "_" and "." only)'],
+    // Node's parser alone reads `-stack prod` as `-s tack` followed by a stray "prod".
+    [["-stack", "prod"], "-stack has one dash: long options take two, as in --stack prod"],
+    [["-stack=prod"], "-stack=prod has one dash: long options take two, as in --stack=prod"],
+    [["-quiet"], "-quiet has one dash: long options take two, as in --quiet"],
+    [["-stak", "prod"], "-stak is read as -s tak: write --stack NAME (two dashes) or -s NAME (a space before the value)"],
+    [["-sprod"], "-sprod is read as -s prod"],
+    [["--stack", "dev", "--stack", "prod"], "--stack given twice (dev, prod): give it once"],
+    [["--stack", "dev", "-s", "prod"], "--stack given twice (dev, prod): give it once"],
+    [["--quiet", "dev", "--quiet"], "--quiet given twice: give it once"],
   ])("%j", (argv, message) => {
     expect(() => parseCommandLine(offline, argv, STACKS)).toThrow(UsageError);
     expect(() => parseCommandLine(offline, argv, STACKS)).toThrow(message);
   });
+});
+
+test("a repeatable option may repeat, and words after `--` are another program's", () => {
+  expect(parseCommandLine(offline, ["--set", "a=1", "--set", "b=2"], STACKS).values.set).toEqual(["a=1", "b=2"]);
+  expect(parseCommandLine(live, ["dev", "aws-105", "--", "-stack", "--help", "--help"], STACKS).passThrough).toEqual([
+    "-stack",
+    "--help",
+    "--help",
+  ]);
+});
+
+test("a required option shows without brackets, and its absence is refused with the form", () => {
+  const restore: ToolSpec = {
+    ...offline,
+    name: "restore",
+    stack: { required: true },
+    options: { snapshot: { type: "string", required: true, value: "snap-ID", description: "the snapshot" } },
+  };
+  expect(helpText(restore, STACKS)).toMatch(/^Usage: npm run restore -- --stack NAME --snapshot snap-ID\n/);
+  expect(() => parseCommandLine(restore, ["--stack", "dev"], STACKS)).toThrow(
+    "--snapshot is required, as in npm run restore -- --stack dev --snapshot snap-ID",
+  );
+  expect(parseCommandLine(restore, ["--help"], STACKS).help).toBe(true);
 });
 
 test("--help: synopsis, options with the stacks, examples, exit codes; usage errors are skipped with it", () => {

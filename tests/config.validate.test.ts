@@ -15,6 +15,7 @@ const BOOK_VALUES: Values = {
   adminCidrs: '["203.0.113.10/32"]',
   flockerInstall: "packages",
   flockerAptSource: APT_SOURCE,
+  flockerAptAllowUnsigned: "true",
   sparkVolumeSize: "75G",
   sparkVolumeProfile: "bronze",
   sparkWorkerReplicas: "3",
@@ -38,7 +39,10 @@ function raw(values: Values, overrides: Partial<RawConfig> = {}): RawConfig {
 
 /** The book's values with `changes` on top; a change to undefined removes the key. */
 function bookWith(changes: Record<string, string | undefined>): Values {
-  const values: Record<string, string | undefined> = { ...BOOK_VALUES, ...changes };
+  // The opt-in for the book's unsigned source goes with it (it is refused without an apt source).
+  const optIn =
+    "flockerAptSource" in changes && changes.flockerAptSource === undefined ? { flockerAptAllowUnsigned: undefined } : {};
+  const values: Record<string, string | undefined> = { ...BOOK_VALUES, ...optIn, ...changes };
   return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Values;
 }
 
@@ -59,6 +63,7 @@ describe("valid configurations", () => {
       instanceType: "t2.medium",
       adminCidrs: ["203.0.113.10/32"],
       allowPublicAdminAccess: false,
+      allowWideAdminCidrs: false,
       vpcCidr: "172.31.0.0/16",
       subnetCidr: "172.31.0.0/20",
       nodeIpOffset: 10,
@@ -69,11 +74,13 @@ describe("valid configurations", () => {
       flockerControlVolumeSizeGiB: 4,
       dockerPackage: "docker.io",
       ubuntuArchiveMirror: "",
-      flocker: { kind: "packages", packages: { kind: "apt", aptSource: APT_SOURCE } },
+      flocker: { kind: "packages", packages: { kind: "apt", aptSource: APT_SOURCE, allowUnsigned: true } },
       flockerTest: true,
       flockerTestImage: "busybox",
       overlaySubnet: "10.0.0.0/24",
       overlayEncrypted: false,
+      swarmAddressPool: "10.255.0.0/16",
+      swarmAddressPoolMaskLength: 24,
       sparkVolumeSize: "75G",
       sparkVolumeSizeGiB: 75,
       sparkVolumeProfile: "bronze",
@@ -103,9 +110,10 @@ describe("valid configurations", () => {
           subnetCidr: "172.30.16.0/20",
           adminCidrs: '["198.51.100.0/24","192.0.2.44/32"]',
           ubuntuRelease: "18.04",
-          overlayEncrypted: "true",
+          overlayEncrypted: "false",
           flockerInstall: "packages",
           flockerAptSource: "deb [trusted=yes] https://flocker-packages.invalid/ubuntu/18.04/amd64 /",
+          flockerAptAllowUnsigned: "true",
           sparkVolumeSize: "200G",
           sparkVolumeProfile: "silver",
           sparkWorkerReplicas: "12",
@@ -124,21 +132,21 @@ describe("valid configurations", () => {
       nodeCount: 20,
       managerCount: 5,
       adminCidrs: ["198.51.100.0/24", "192.0.2.44/32"],
-      overlayEncrypted: true,
+      overlayEncrypted: false,
       sparkVolumeSizeGiB: 200,
       sparkVolumeProfile: "silver",
       sparkWorkerMemory: "6g",
     });
   });
 
-  test("a .deb directory, a pinned AMI and Docker version, and a public opt-in come through", () => {
+  test("a .deb directory, a pinned AMI and Docker version, and wide admin networks with their opt-in come through", () => {
     const values = bookWith({
       flockerAptSource: undefined,
       flockerDebDir: DEB_DIR,
       ami: "ami-0123456789abcdef0",
       dockerVersion: "18.09.7-0ubuntu1~16.04.7",
-      adminCidrs: '["0.0.0.0/0","::/0"]',
-      allowPublicAdminAccess: "true",
+      adminCidrs: '["11.0.0.0/8","2001:db8::/32"]',
+      allowWideAdminCidrs: "true",
       sparkVolumeSize: "1TiB",
       // gold 1 TiB: 20000 provisioned IOPS, above the default ceiling.
       monthlyCostCeilingUsd: "2000",
@@ -150,8 +158,8 @@ describe("valid configurations", () => {
       flocker: { kind: "packages", packages: { kind: "debs", debDir: DEB_DIR } },
       ami: "ami-0123456789abcdef0",
       dockerVersion: "18.09.7-0ubuntu1~16.04.7",
-      adminCidrs: ["0.0.0.0/0", "::/0"],
-      allowPublicAdminAccess: true,
+      adminCidrs: ["11.0.0.0/8", "2001:db8::/32"],
+      allowWideAdminCidrs: true,
       sparkVolumeSizeGiB: 1024,
       sparkVolumeProfile: "gold",
     });
@@ -168,7 +176,7 @@ describe("valid configurations", () => {
       sparkVolumeProfile: "gold",
       sparkWorkerMemory: "2048M",
       sparkMasterImage: "registry.example.com:5000/spark/master:2.0.2@sha256:" + "a".repeat(64),
-      adminCidrs: '["2001:db8::/48"]',
+      adminCidrs: '["2001:db8:0:100::/56"]',
     });
     const result = validateConfig(raw(values));
     expect(result.problems).toEqual([]);
@@ -409,18 +417,39 @@ const CASES: readonly NegativeCase[] = [
     allowed: "list at least one CIDR",
   },
   {
-    mistake: "the IPv4 Internet without the opt-in",
+    mistake: "the IPv4 Internet",
     values: bookWith({ adminCidrs: '["0.0.0.0/0"]' }),
     key: "adminCidrs",
     value: "0.0.0.0/0",
-    allowed: "set allowPublicAdminAccess to true to opt in",
+    allowed: "no setting allows that",
   },
   {
-    mistake: "the IPv6 Internet without the opt-in",
+    mistake: "the IPv6 Internet",
     values: bookWith({ adminCidrs: '["203.0.113.7/32","::/0"]' }),
     key: "adminCidrs",
     value: "::/0",
-    allowed: "(item 2) is not allowed: it opens SSH",
+    allowed: "(item 2) is not allowed: it opens SSH and the Flocker API to the whole internet",
+  },
+  {
+    mistake: "the retired public opt-in",
+    values: bookWith({ allowPublicAdminAccess: "true" }),
+    key: "allowPublicAdminAccess",
+    value: "true",
+    allowed: "is refused: the whole internet never reaches SSH and the Flocker API",
+  },
+  {
+    mistake: "an admin network wider than a /24",
+    values: bookWith({ adminCidrs: '["198.51.100.0/24","100.64.0.0/16"]' }),
+    key: "adminCidrs",
+    value: "100.64.0.0/16",
+    allowed: "(item 2) is a /16 (65536 addresses), wider than the /24 one entry may be",
+  },
+  {
+    mistake: "an opt-in for wide networks that is not a boolean",
+    values: bookWith({ allowWideAdminCidrs: "on" }),
+    key: "allowWideAdminCidrs",
+    value: "on",
+    allowed: "use true or false",
   },
   {
     mistake: "prefix length out of range",
@@ -477,7 +506,21 @@ const CASES: readonly NegativeCase[] = [
     values: bookWith({ vpcCidr: "10.255.0.0/16", subnetCidr: "10.255.0.0/20" }),
     key: "vpcCidr",
     value: "10.255.0.0/16",
-    allowed: "overlaps Swarm's ingress network 10.255.0.0/16",
+    allowed: "overlaps Swarm's ingress network 10.255.0.0/24 (the first /24 of swarmAddressPool 10.255.0.0/16)",
+  },
+  {
+    mistake: "VPC in the swarm's address pool, away from ingress",
+    values: bookWith({ vpcCidr: "10.20.0.0/16", subnetCidr: "10.20.0.0/20", swarmAddressPool: "10.16.0.0/12" }),
+    key: "vpcCidr",
+    value: "10.20.0.0/16",
+    allowed: "overlaps swarmAddressPool 10.16.0.0/12, from which Swarm takes the subnets of its networks",
+  },
+  {
+    mistake: "VPC on Docker's default bridge",
+    values: bookWith({ vpcCidr: "172.17.0.0/16", subnetCidr: "172.17.0.0/20" }),
+    key: "vpcCidr",
+    value: "172.17.0.0/16",
+    allowed: "overlaps Docker's default bridge docker0 172.17.0.0/16, which every node holds",
   },
   {
     mistake: "VPC CIDR that is not one",
@@ -516,10 +559,89 @@ const CASES: readonly NegativeCase[] = [
   },
   {
     mistake: "overlay on Swarm's ingress network",
+    values: bookWith({ overlaySubnet: "10.255.0.0/24" }),
+    key: "overlaySubnet",
+    value: "10.255.0.0/24",
+    allowed:
+      "overlaps Swarm's ingress network 10.255.0.0/24 (the first /24 of swarmAddressPool 10.255.0.0/16): Docker would create the network",
+  },
+  {
+    mistake: "the book's overlay in Docker's built-in address pool",
+    values: bookWith({ swarmAddressPool: "10.0.0.0/8" }),
+    key: "overlaySubnet",
+    value: "10.0.0.0/24",
+    allowed: "overlaps Swarm's ingress network 10.0.0.0/24 (the first /24 of swarmAddressPool 10.0.0.0/8)",
+  },
+  {
+    mistake: "overlay in the swarm's address pool, away from ingress",
     values: bookWith({ overlaySubnet: "10.255.1.0/24" }),
     key: "overlaySubnet",
     value: "10.255.1.0/24",
-    allowed: "overlaps Swarm's ingress network",
+    allowed: "overlaps swarmAddressPool 10.255.0.0/16, from which Swarm takes the subnets of its networks",
+  },
+  {
+    mistake: "overlay on docker_gwbridge",
+    values: bookWith({ overlaySubnet: "172.18.4.0/24" }),
+    key: "overlaySubnet",
+    value: "172.18.4.0/24",
+    allowed: "overlaps Swarm's gateway bridge docker_gwbridge 172.18.0.0/16, which every node holds",
+  },
+  {
+    mistake: "overlay on the link-local range",
+    values: bookWith({ overlaySubnet: "169.254.0.0/24" }),
+    key: "overlaySubnet",
+    value: "169.254.0.0/24",
+    allowed: "overlaps the link-local range (EC2's metadata service and DNS) 169.254.0.0/16",
+  },
+  {
+    mistake: "overlay on the loopback range",
+    values: bookWith({ overlaySubnet: "127.0.0.0/24" }),
+    key: "overlaySubnet",
+    value: "127.0.0.0/24",
+    allowed: "overlaps the loopback range 127.0.0.0/8",
+  },
+  {
+    mistake: "address pool on the multicast range",
+    values: bookWith({ swarmAddressPool: "224.0.0.0/16" }),
+    key: "swarmAddressPool",
+    value: "224.0.0.0/16",
+    allowed: "overlaps the multicast range 224.0.0.0/4, which every node holds",
+  },
+  {
+    mistake: "address pool over Docker's bridges",
+    values: bookWith({ swarmAddressPool: "172.16.0.0/12" }),
+    key: "swarmAddressPool",
+    value: "172.16.0.0/12",
+    allowed: "overlaps Docker's default bridge docker0 172.17.0.0/16 and Swarm's gateway bridge docker_gwbridge 172.18.0.0/16",
+  },
+  {
+    mistake: "address pool that is not a CIDR",
+    values: bookWith({ swarmAddressPool: "10.255.0.0" }),
+    key: "swarmAddressPool",
+    value: "10.255.0.0",
+    allowed: "use an IPv4 network CIDR with a prefix from /8 to /29",
+  },
+  {
+    mistake: "address pool mask shorter than the pool",
+    values: bookWith({ swarmAddressPoolMaskLength: "12" }),
+    key: "swarmAddressPoolMaskLength",
+    value: "12",
+    allowed: "is shorter than swarmAddressPool 10.255.0.0/16's prefix /16",
+  },
+  {
+    mistake: "address pool mask past Docker's limit",
+    values: bookWith({ swarmAddressPoolMaskLength: "30" }),
+    key: "swarmAddressPoolMaskLength",
+    value: "30",
+    allowed: "to 29 (Docker's limit)",
+  },
+  {
+    mistake: "ingress too small for the Swarm's nodes",
+    values: bookWith({ swarmAddressPoolMaskLength: "29" }),
+    key: "swarmAddressPoolMaskLength",
+    value: "29",
+    allowed:
+      "ingress network would be 10.255.0.0/29 with 5 usable addresses, but 9 Swarm nodes and the Spark master's published ports need 11; use 16 to 28",
   },
   {
     mistake: "overlay too small for the tasks",
@@ -594,11 +716,18 @@ const CASES: readonly NegativeCase[] = [
     allowed: 'it must start with "deb"',
   },
   {
+    mistake: "archive mirror with credentials over plain http",
+    values: bookWith({ ubuntuArchiveMirror: "http://deploy:pw@mirror.corp.example/ubuntu" }),
+    key: "ubuntuArchiveMirror",
+    value: "http://deploy:pw@mirror.corp.example/ubuntu",
+    allowed: "carries credentials in a plain http URL: apt would send them in clear text; use https://",
+  },
+  {
     mistake: "apt source over FTP",
     values: bookWith({ flockerAptSource: "deb ftp://repo.example.com/flocker /" }),
     key: "flockerAptSource",
     value: "deb ftp://repo.example.com/flocker /",
-    allowed: "http://, https:// or file://",
+    allowed: 'the URI "ftp://repo.example.com/flocker" must start with https:// or http://',
   },
   {
     mistake: "apt source with a suite but no component",
@@ -612,7 +741,7 @@ const CASES: readonly NegativeCase[] = [
     values: bookWith({ flockerAptSource: "deb [trusted=yes https://repo.example.com/flocker /" }),
     key: "flockerAptSource",
     value: "deb [trusted=yes https://repo.example.com/flocker /",
-    allowed: "has no closing ]",
+    allowed: "the [options] list must end with ] followed by a space",
   },
   {
     mistake: "apt source with components after an exact path",
@@ -626,7 +755,7 @@ const CASES: readonly NegativeCase[] = [
     values: bookWith({ flockerAptSource: "deb https://repo.example.com/flocker /" }),
     key: "flockerAptSource",
     value: "deb https://repo.example.com/flocker /",
-    allowed: "names neither [trusted=yes] nor [signed-by=...]",
+    allowed: "names neither signed-by=/etc/apt/keyrings/flocker.gpg (with flockerAptKey) nor trusted=yes",
   },
   {
     mistake: "apt source of two lines",
@@ -826,13 +955,57 @@ describe("each mistake is reported once, naming the key, the value as given and 
     expect(problem.message).toContain(c.allowed);
   });
 
-  test("the Flocker package messages point to the README", () => {
+  test("the Flocker package messages point to docs/flocker.md", () => {
     for (const values of [
       bookWith({ flockerAptSource: undefined }),
       bookWith({ flockerAptSource: undefined, flockerDebDir: "/nope" }),
     ]) {
       const [problem] = validateConfig(raw(values), filesWith()).problems;
-      expect(problem.message).toContain('README section "Flocker packages"');
+      expect(problem.message).toContain('see docs/flocker.md, "packages"');
+    }
+  });
+});
+
+describe("the address plan's suggestions are free of conflicts themselves", () => {
+  /** Each "e.g. CIDR" of a message with the key it is offered for. */
+  function suggestions(key: string, message: string): { key: string; cidr: string }[] {
+    const pattern = /(?:another (\w+)|a (swarmAddressPool) that|a range)[^;]*?e\.g\. (\d+\.\d+\.\d+\.\d+\/\d+)/g;
+    return [...message.matchAll(pattern)].map((m) => ({ key: m[1] ?? m[2] ?? key, cidr: m[3] }));
+  }
+
+  /** The values with `key` set to `cidr`; a new VPC brings its first /20 as the subnet. */
+  function applied(values: Values, key: string, cidr: string): Values {
+    const subnet = key === "vpcCidr" ? { subnetCidr: `${cidr.split("/")[0]}/20` } : {};
+    return { ...values, [key]: cidr, ...subnet };
+  }
+
+  test.each([
+    [
+      "a VPC holding the book's overlay (issue 20: the hint was the conflicting 10.0.0.0/24)",
+      { vpcCidr: "10.0.0.0/16", subnetCidr: "10.0.0.0/20" },
+    ],
+    ["a VPC on the pool's ingress", { vpcCidr: "10.255.0.0/16", subnetCidr: "10.255.0.0/20" }],
+    ["a VPC on docker0", { vpcCidr: "172.17.0.0/16", subnetCidr: "172.17.0.0/20" }],
+    ["the overlay on ingress", { overlaySubnet: "10.255.0.0/24" }],
+    ["the overlay on docker_gwbridge", { overlaySubnet: "172.18.4.0/24" }],
+    ["Docker's built-in pool with the book's overlay", { swarmAddressPool: "10.0.0.0/8" }],
+    ["a pool on the multicast range", { swarmAddressPool: "224.0.0.0/16" }],
+    [
+      "a VPC, pool and overlay all in 10.0.0.0/8",
+      { vpcCidr: "10.1.0.0/16", subnetCidr: "10.1.0.0/20", swarmAddressPool: "10.0.0.0/8" },
+    ],
+  ])("%s", (_case, changes) => {
+    const values = bookWith(changes);
+    const problems = validateConfig(raw(values), filesWith()).problems;
+    expect(problems.length).toBeGreaterThan(0);
+    const offered = problems.flatMap((problem) => suggestions(problem.key, problem.message));
+    expect(offered.length).toBeGreaterThanOrEqual(problems.length);
+    for (const { key, cidr } of offered) {
+      const fixed = applied(values, key, cidr);
+      // The suggestion removes its own problem and brings no new one: whatever remains was there before.
+      const after = validateConfig(raw(fixed), filesWith()).problems.map((p) => p.message);
+      expect(after.filter((message) => message.startsWith(`${key}:`))).toEqual([]);
+      expect(after.length).toBeLessThan(problems.length);
     }
   });
 });
@@ -915,6 +1088,7 @@ describe("loadConfig (Pulumi's config, under the SDK's mocks)", () => {
       "swarm-flocker:adminCidrs": '["203.0.113.10/32"]',
       "swarm-flocker:flockerInstall": "packages",
       "swarm-flocker:flockerAptSource": APT_SOURCE,
+      "swarm-flocker:flockerAptAllowUnsigned": "true",
       "swarm-flocker:nodeCount": "5",
     });
     expect(loadConfig()).toMatchObject({
@@ -989,11 +1163,11 @@ describe("the text formats behind the checks", () => {
         components: ["main", "contrib"],
       },
     });
-    expect(parseAptSourceLine("deb file:/srv/flocker ./")).toEqual({
-      line: { options: [], uri: "file:/srv/flocker", suite: "./", components: [] },
+    expect(parseAptSourceLine("deb https://repo.example.com/flocker ./")).toEqual({
+      line: { options: [], uri: "https://repo.example.com/flocker", suite: "./", components: [] },
     });
-    expect(parseAptSourceLine("deb [trusted] https://repo.example.com/ /")).toEqual({
-      problem: 'option "trusted" is not key=value',
+    expect(parseAptSourceLine("deb file:/srv/flocker ./")).toMatchObject({
+      problem: expect.stringContaining("must start with https:// or http://"),
     });
     expect(parseAptSourceLine("deb https:///flocker /")).toMatchObject({ problem: expect.stringContaining("has no host") });
     expect(parseAptSourceLine("deb https://repo.example.com/")).toMatchObject({

@@ -89,8 +89,34 @@ describe("consumer example with the default config", () => {
   test("the bundle that carries the client key is secret; nothing else is, and no other output holds the key", () => {
     expect([...run.secretOutputs]).toEqual(["flockerClient"]);
     for (const [name, value] of Object.entries(run.outputs)) {
-      if (name !== "flockerClient") expect(JSON.stringify(value)).not.toContain("mock-client-key");
+      if (name !== "flockerClient") expect(JSON.stringify(value) ?? "").not.toContain("mock-client-key");
     }
+  });
+});
+
+describe("the network outputs in use: an instance beside the cluster", () => {
+  test("with the default config nothing is created, and the VPC and subnet are passed on", async () => {
+    const run = await isolated();
+    expect(run.resources.map((r) => r.type)).toEqual(["pulumi:pulumi:StackReference"]);
+    expect(run.outputs).toMatchObject({ vpcId: "vpc-mock", subnetId: "subnet-mock", edgeInstancePrivateIp: undefined });
+  });
+
+  test("with edgeAmi: its own group in the cluster's VPC, the instance in the cluster's subnet with that group and the node group", async () => {
+    const run = await isolated({ edgeAmi: "ami-0123456789abcdef0" });
+    const group = run.resources.find((r) => r.type === "aws:ec2/securityGroup:SecurityGroup");
+    const instance = run.resources.find((r) => r.type === "aws:ec2/instance:Instance");
+    expect(group).toMatchObject({ name: "edge-sg", inputs: { vpcId: "vpc-mock" } });
+    expect(instance).toMatchObject({
+      name: "edge",
+      inputs: {
+        ami: "ami-0123456789abcdef0",
+        instanceType: "t3.micro",
+        subnetId: "subnet-mock",
+        vpcSecurityGroupIds: ["edge-sg-id", "sg-node"],
+        metadataOptions: { httpTokens: "required" },
+        rootBlockDevice: { encrypted: true },
+      },
+    });
   });
 });
 
@@ -150,6 +176,14 @@ describe("consumer helpers", () => {
     const root = JSON.parse(fs.readFileSync(path.join(CONSUMER_DIR, "..", "..", "package.json"), "utf8"));
     expect(consumer.dependencies["@pulumi/pulumi"]).toBe("3.248.0");
     expect(consumer.dependencies["@pulumi/pulumi"]).toBe(root.dependencies["@pulumi/pulumi"]);
+    expect(consumer.dependencies["@pulumi/aws"]).toBe(root.dependencies["@pulumi/aws"]);
+  });
+
+  test("the example stands alone: none of its files imports from outside its folder", () => {
+    for (const file of fs.readdirSync(CONSUMER_DIR).filter((name) => name.endsWith(".ts"))) {
+      const imports = [...fs.readFileSync(path.join(CONSUMER_DIR, file), "utf8").matchAll(/from "([^"]+)"/g)].map((m) => m[1]);
+      expect({ file, outside: imports.filter((target) => target.startsWith("..")) }).toEqual({ file, outside: [] });
+    }
   });
 
   test("rejects endpoints and master URLs that are not what the contract promises", () => {

@@ -2,17 +2,14 @@
  * Day 2 under mocks: what replacing a node, scaling and upgrading do to the cluster's steps — which
  * are replaced (their delete runs on the old node, their create on the new one), which only re-run
  * their create in place, which deletes run — and the snapshot schedule of the Flocker datasets.
- *
- * The replacement plan is the engine's rule for these resources: a `remote.Command` is replaced
- * when one of its `triggers` changes (the provider marks `triggers[*]` replace-on-change), except
- * triggers its `ignoreChanges` names; any other changed input (a new host address in its
- * connection) is an update, which re-runs the create.
+ * The replacement plan (tests/helpers/replacementPlan.ts) is the engine's rule for these resources.
  */
 import { criticalPath, levels, stepGraph } from "../tools/graph";
-import type { ProgramRun, RecordedResource } from "../tools/mockRuntime";
+import type { ProgramRun } from "../tools/mockRuntime";
 import { isSecretWire } from "../tools/mockRuntime";
 import { runIsolated } from "./helpers/isolatedRun";
 import { createOf, envOf, maybeNamed, named, ofType, TYPES, waitsFor } from "./helpers/program";
+import { instanceIdOf, replacementPlan, scriptAndAction } from "./helpers/replacementPlan";
 
 const DLM_POLICY = "aws:dlm/lifecyclePolicy:LifecyclePolicy";
 const IAM_ROLE = "aws:iam/role:Role";
@@ -23,6 +20,7 @@ let prod: ProgramRun;
 let hourly: ProgramRun;
 let nineNodes: ProgramRun;
 let newDocker: ProgramRun;
+let otherPool: ProgramRun;
 
 beforeAll(async () => {
   dev = await runIsolated("dev");
@@ -35,69 +33,10 @@ beforeAll(async () => {
   });
   nineNodes = await runIsolated("dev", { nodeCount: "9" });
   newDocker = await runIsolated("dev", { dockerVersion: "18.09.7-0ubuntu1~16.04.7" });
+  otherPool = await runIsolated("dev", { swarmAddressPool: "10.200.0.0/16", swarmAddressPoolMaskLength: "26" });
 });
 
 // ------------------------------------------------------------------------------------ the plan
-
-interface ReplacementPlan {
-  /** Replaced with the instance: delete on the old node, create on the new one. */
-  readonly replaced: string[];
-  /** Not replaced, but their connection points at the new node: the create re-runs there. */
-  readonly rerun: string[];
-  /** Replaced steps that have a delete: what runs against the old node (name → delete action). */
-  readonly deletes: Record<string, string>;
-  /** The deletes of the swarm's and Spark's steps (the node's own Flocker steps aside). */
-  readonly clusterDeletes: Record<string, string>;
-  /** Replaced resources that neither belong to the node nor run on it. */
-  readonly elsewhere: string[];
-}
-
-/** The instance id a node's steps carry: the trigger of its copy of the scripts. */
-function instanceIdOf(run: ProgramRun, node: string): string {
-  const copy = named(run, `nodes-${node}-scripts`);
-  return String((copy.inputs.triggers as string[])[0]);
-}
-
-function ignoredTriggerIndexes(resource: RecordedResource): Set<number> {
-  return new Set(
-    resource.options.ignoreChanges
-      .map((path) => /^triggers\[(\d+)\]$/.exec(path)?.[1])
-      .filter((i) => i !== undefined)
-      .map(Number),
-  );
-}
-
-/** "swarm-join.sh delete" from a step's command line. */
-function scriptAndAction(commandLine: string): string {
-  const match = /([\w-]+\.sh) ([\w-]+)$/.exec(commandLine);
-  if (!match) throw new Error(`not a script step: ${commandLine}`);
-  return `${match[1]} ${match[2]}`;
-}
-
-/** What `pulumi up` does when node's instance is replaced (a new image, key pair, failed host). */
-function replacementPlan(run: ProgramRun, node: string): ReplacementPlan {
-  const id = instanceIdOf(run, node);
-  const host = (run.outputs.nodes as Record<string, { publicIp: string }>)[node].publicIp;
-  const replaced: string[] = [];
-  const rerun: string[] = [];
-  const elsewhere: string[] = [];
-  const deletes: Record<string, string> = {};
-  for (const resource of run.resources.filter((r) => r.custom)) {
-    const triggers = (resource.inputs.triggers as string[] | undefined) ?? [];
-    const ignored = ignoredTriggerIndexes(resource);
-    if (resource.name === `nodes-${node}-instance` || triggers.some((t, i) => t === id && !ignored.has(i))) {
-      replaced.push(resource.name);
-      const runsThere = (resource.inputs.connection as { host?: string } | undefined)?.host === host;
-      if (!resource.name.includes(node) && !runsThere) elsewhere.push(resource.name);
-      const deleteCommand = resource.inputs.delete;
-      if (typeof deleteCommand === "string") deletes[resource.name] = scriptAndAction(deleteCommand);
-    } else if ((resource.inputs.connection as { host?: string } | undefined)?.host === host) {
-      rerun.push(resource.name);
-    }
-  }
-  const clusterDeletes = Object.fromEntries(Object.entries(deletes).filter(([name]) => /^(swarm|spark)-/.test(name)));
-  return { replaced: replaced.sort(), rerun: rerun.sort(), deletes, clusterDeletes, elsewhere: elsewhere.sort() };
-}
 
 const swarmMembers = ["aws-102", "aws-103", "aws-105", "aws-106", "aws-107", "aws-108", "aws-109", "aws-110"];
 
@@ -277,6 +216,18 @@ describe("scaling and upgrades", () => {
       expect(resource.inputs.triggers).toEqual(before.get(resource.name)!.inputs.triggers);
       expect(envOf(String(resource.inputs.create)).DOCKER_VERSION).toBe("18.09.7-0ubuntu1~16.04.7");
     }
+  });
+
+  test("a changed swarm address pool reaches only swarm-init, in place: nothing is replaced or re-founded (its create refuses a live swarm's other pool)", () => {
+    const before = new Map(dev.resources.map((r) => [r.name, r]));
+    const changed = otherPool.resources.filter((r) => JSON.stringify(r.inputs) !== JSON.stringify(before.get(r.name)?.inputs));
+    expect(changed.map((r) => r.name)).toEqual(["swarm-init"]);
+    const init = changed[0];
+    expect(init.inputs.triggers).toEqual(before.get("swarm-init")!.inputs.triggers);
+    expect(envOf(String(init.inputs.create))).toMatchObject({
+      SWARM_ADDRESS_POOL: "10.200.0.0/16",
+      SWARM_ADDRESS_POOL_MASK_LENGTH: "26",
+    });
   });
 
   test("the Flocker access key reaches the nodes only through the files steps, which restart the services when it changes", () => {

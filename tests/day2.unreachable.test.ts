@@ -168,9 +168,12 @@ function firstManagerOf(run: ProgramRun): string {
   return found[0];
 }
 
-/** The Spark master's node: the host of the master URL. */
+/** The Spark master's node: the host of the master URL (its private address). */
 function sparkMasterNodeOf(run: ProgramRun): string {
-  return nodeAt(run, new URL(String(run.outputs.sparkMasterUrl)).hostname);
+  const host = new URL(String(run.outputs.sparkMasterUrl)).hostname;
+  const found = Object.entries(nodesOf(run)).find(([, node]) => node.privateIp === host);
+  if (found === undefined) throw new Error(`no node has the private address ${host}`);
+  return found[0];
 }
 
 // ------------------------------------------------------------------------------------ the model

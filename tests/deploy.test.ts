@@ -97,11 +97,11 @@ describe("preflight: each missing prerequisite is reported with what to do, and 
       fix: /Point it at the file/,
     },
     {
-      what: "no stack file",
-      machine: {},
-      args: ["up", "qa"],
-      message: /Pulumi\.qa\.yaml does not exist \(stacks in this repository: dev, prod\)/,
-      fix: /cp Pulumi\.dev\.yaml Pulumi\.qa\.yaml/,
+      what: "a stack file key without the project's namespace (Pulumi would not read it as this stack's)",
+      machine: { stacks: { dev: { ...GOOD_CONFIG, nodeCount: "5" } } },
+      message:
+        /Pulumi\.dev\.yaml has config key without a namespace, which Pulumi does not read as this project's: nodeCount → swarm-flocker:nodeCount/,
+      fix: /Rename each key in Pulumi\.dev\.yaml as shown/,
     },
     {
       what: "a stack file that does not parse",
@@ -120,7 +120,7 @@ describe("preflight: each missing prerequisite is reported with what to do, and 
         },
       },
       message: /flockerAptSource of stack dev is still the placeholder/,
-      fix: /pulumi config set flockerAptSource '.*' --stack dev .*README, "Flocker packages"/,
+      fix: /pulumi config set flockerAptSource '.*' --stack dev .*docs\/flocker.md, "packages"/,
     },
     {
       what: "no Flocker packages at all",
@@ -502,8 +502,11 @@ describe("arguments", () => {
     });
     expect(parseDeployArgs(["up", "--my-ip", "prod"], STACKS).stack).toBe("prod");
     expect(parseDeployArgs(["up", "dev", "--", "--", "-x"], STACKS).pulumiArgs).toEqual(["--", "-x"]);
-    // A stack the repository has no file for is the preflight's business (it says how to create one).
-    expect(parseDeployArgs(["up", "qa"], STACKS).stack).toBe("qa");
+    // A stack the repository has no file for gets the answer every tool gives, with how to create one.
+    expect(() => parseDeployArgs(["up", "qa"], STACKS)).toThrow(
+      'no stack "qa": Pulumi.qa.yaml does not exist (stacks: dev, prod); for a new stack, copy one: cp Pulumi.dev.yaml Pulumi.qa.yaml',
+    );
+    expect(() => parseDeployArgs(["destroy", "--stack", "prdo"], STACKS)).toThrow('no stack "prdo"');
   });
 
   test.each([
@@ -518,6 +521,9 @@ describe("arguments", () => {
     [[], "got nothing"],
     [["up", "dev", "prod"], 'one stack at a time: got "dev", "prod"; arguments for pulumi up go after `--`'],
     [["up", "--stack", "dev", "prod"], 'one stack at a time: got --stack dev and "prod"'],
+    [["up", "--stack", "dev", "--stack", "prod"], "--stack given twice (dev, prod): give it once"],
+    [["destroy", "-stack", "prod"], "-stack has one dash: long options take two, as in --stack prod"],
+    [["up", "dev", "--my-ip", "--my-ip"], "--my-ip given twice: give it once"],
     [["up", "../etc"], '"../etc" is not a stack name (letters, digits, "-", "_" and "." only)'],
     [["destroy", "dev", "--my-ip"], "--my-ip only applies to deploy"],
     [["up", "dev", "--forget-unreachable"], "unknown option --forget-unreachable"],

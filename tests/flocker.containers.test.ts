@@ -32,6 +32,7 @@ beforeAll(async () => {
   packages = await runIsolated("dev", {
     flockerInstall: "packages",
     flockerAptSource: "deb [trusted=yes] https://flocker-packages.invalid/ubuntu/16.04/amd64 /",
+    flockerAptAllowUnsigned: "true",
   });
 });
 
@@ -270,7 +271,7 @@ describe("the image keys (config/checks/flocker.ts)", () => {
           containerAgent: "clusterhq/flocker-container-agent",
           plugin: "clusterhq/flocker-docker-plugin:",
         },
-        aptSource: "",
+        apt: { line: "", keyPath: "", allowUnsigned: false },
         debDir: "",
       },
       undefined,

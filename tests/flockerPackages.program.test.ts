@@ -5,7 +5,7 @@
  */
 import { isSecretWire, ProgramRun, runProgram } from "../tools/mockRuntime";
 import { readStackConfig } from "../tools/stackConfig";
-import { named } from "./helpers/program";
+import { named, plainOccurrences } from "./helpers/program";
 
 const PASSWORD = "s3cr3t-Pa55";
 const SOURCE = `deb [trusted=yes] https://deploy:${PASSWORD}@flocker-packages.invalid/ubuntu/18.04/amd64 /`;
@@ -15,17 +15,6 @@ let run: ProgramRun;
 beforeAll(async () => {
   run = await runProgram({ stack: "prod", config: { ...readStackConfig("prod"), [KEY]: SOURCE }, secretKeys: [KEY] });
 }, 300_000);
-
-/** Paths (resource.input.path) where `needle` occurs outside a secret value. */
-function plainOccurrences(value: unknown, needle: string, where: string): string[] {
-  if (isSecretWire(value)) return [];
-  if (typeof value === "string") return value.includes(needle) ? [where] : [];
-  if (Array.isArray(value)) return value.flatMap((v, i) => plainOccurrences(v, needle, `${where}[${i}]`));
-  if (value !== null && typeof value === "object") {
-    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => plainOccurrences(v, needle, `${where}.${k}`));
-  }
-  return [];
-}
 
 test("the password is in no resource input and no stack output outside a secret", () => {
   const inputs = run.resources.flatMap((r) => plainOccurrences(r.wireInputs, PASSWORD, r.name));

@@ -106,13 +106,16 @@ describe("npm run ssh", () => {
       'ssh: which stack? Name it ("aws-105" is not a stack): npm run ssh -- --stack dev NODE (stacks in this repository: dev, prod)',
     ],
     [["--stack", "dev"], "ssh: missing NODE: npm run ssh -- --stack dev NODE"],
-    [["--stack", "qa", "aws-105"], 'ssh: no stack "qa": Pulumi.qa.yaml does not exist (stacks: dev, prod)'],
+    [
+      ["--stack", "qa", "aws-105"],
+      'ssh: no stack "qa": Pulumi.qa.yaml does not exist (stacks: dev, prod); for a new stack, copy one: cp Pulumi.dev.yaml Pulumi.qa.yaml',
+    ],
     [["--stack", "dev", "aws-105", "aws-106"], "ssh: too many words: aws-105 aws-106 (expected NODE)"],
   ])("usage error for %j: exit 2, nothing read or run", async (argv, message) => {
     const machine = fakeMachine();
     expect(await runSsh(argv, machine.deps)).toBe(2);
     expect(machine.err()).toContain(message);
-    expect(machine.err()).toContain("Usage: npm run ssh -- --stack NAME NODE [-- COMMAND...]");
+    expect(machine.err()).toContain("Usage: npm run ssh -- --stack NAME [--tunnel] NODE [-- COMMAND...]");
     expect(machine.captured).toEqual([]);
     expect(machine.ssh).toEqual([]);
   });
@@ -150,10 +153,54 @@ describe("npm run ssh", () => {
     expect(notSecret.err()).toContain("the sshPrivateKey output is not a private key (was it read without --show-secrets?)");
   });
 
+  test("--tunnel forwards Spark's three ports from this machine's loopback to the node's private address, and runs nothing", async () => {
+    const machine = fakeMachine({ exitCodes: [0] });
+    expect(await runSsh(["--stack", "dev", "--tunnel", "aws-102"], machine.deps)).toBe(0);
+    const [call] = machine.ssh;
+    expect(call.argv).toEqual([
+      "ssh",
+      "-i",
+      call.keyFile,
+      ...SSH_OPTIONS,
+      "-N",
+      "-o",
+      "ExitOnForwardFailure=yes",
+      "-L",
+      "127.0.0.1:8080:172.31.0.11:8080",
+      "-L",
+      "127.0.0.1:7077:172.31.0.11:7077",
+      "-L",
+      "127.0.0.1:6066:172.31.0.11:6066",
+      "ubuntu@54.0.0.2",
+    ]);
+    expect(call.keyMode).toBe(0o600);
+    expect(fs.existsSync(call.keyFile)).toBe(false);
+    expect(machine.err()).toContain("localhost:8080 -> aws-102 172.31.0.11:8080  Spark master web UI");
+    expect(machine.err()).toContain("localhost:6066 -> aws-102 172.31.0.11:6066  Spark REST submission");
+    const short = fakeMachine();
+    await runSsh(["dev", "-L", "aws-105"], short.deps);
+    expect(short.ssh[0].argv).toContain("127.0.0.1:7077:172.31.0.14:7077");
+  });
+
+  test("--tunnel refuses a node outside the Swarm (no routing mesh there) and a remote command", async () => {
+    const control = fakeMachine();
+    expect(await runSsh(["--stack", "dev", "--tunnel", "aws-104"], control.deps)).toBe(2);
+    expect(control.err()).toContain(
+      "ssh: aws-104 is not in the Swarm, so the routing mesh does not publish Spark's ports there: tunnel through a Swarm node (aws-101, aws-102, aws-105)",
+    );
+    expect(control.ssh).toEqual([]);
+    expect(control.leftovers()).toEqual([]);
+    const command = fakeMachine();
+    expect(await runSsh(["--stack", "dev", "--tunnel", "aws-105", "--", "uptime"], command.deps)).toBe(2);
+    expect(command.err()).toContain("ssh: --tunnel runs no command: drop `-- uptime`, or drop --tunnel");
+    expect(command.captured).toEqual([]);
+  });
+
   test("--help shows the forms, the examples and the exit codes", async () => {
     const machine = fakeMachine();
     expect(await runSsh(["--help"], machine.deps)).toBe(0);
-    expect(machine.out()).toContain("Usage: npm run ssh -- --stack NAME NODE");
+    expect(machine.out()).toContain("Usage: npm run ssh -- --stack NAME [--tunnel] NODE");
+    expect(machine.out()).toContain("  npm run ssh -- --stack dev --tunnel aws-105");
     expect(machine.out()).toContain("  npm run ssh -- dev aws-101 -- docker node ls\n");
     expect(machine.out()).toMatch(/\n {2}255 +ssh could not connect\n/);
   });
@@ -236,5 +283,42 @@ describe("npm run status", () => {
     expect(machine.out()).toMatch(
       /Exit codes:\n {2}0 +healthy.*\n {2}1 +unhealthy.*\n {2}2 +usage error.*\n {2}3 +the health is unknown/,
     );
+  });
+});
+
+describe("one strict command line in status and ssh", () => {
+  test.each([
+    [["-stack", "dev"], "-stack has one dash: long options take two, as in --stack dev"],
+    [["--stack", "dev", "--stack", "prod"], "--stack given twice (dev, prod): give it once"],
+    [["--stack", "prdo"], 'no stack "prdo": Pulumi.prdo.yaml does not exist (stacks: dev, prod); did you mean prod?'],
+    [["--stack", "dev", "--nodes", "aws-101"], "unknown option --nodes: did you mean --node?"],
+  ])("status %j: exit 2 with the right form, nothing read", async (argv, message) => {
+    const machine = fakeMachine();
+    expect(await runStatus(argv, machine.deps)).toBe(2);
+    expect(machine.err()).toContain(`status: ${message}`);
+    expect(machine.captured).toEqual([]);
+  });
+
+  test("ssh answers a mistyped stack exactly as status does", async () => {
+    const [status, ssh] = [fakeMachine(), fakeMachine()];
+    await runStatus(["--stack", "prdo"], status.deps);
+    await runSsh(["--stack", "prdo", "aws-105"], ssh.deps);
+    expect(
+      ssh
+        .err()
+        .split("\n")[0]
+        .replace(/^ssh: /, ""),
+    ).toBe(
+      status
+        .err()
+        .split("\n")[0]
+        .replace(/^status: /, ""),
+    );
+  });
+
+  test("status --help: the form, exit 0", async () => {
+    const machine = fakeMachine();
+    expect(await runStatus(["--help"], machine.deps)).toBe(0);
+    expect(machine.out()).toMatch(/^Usage: npm run status -- --stack NAME/);
   });
 });

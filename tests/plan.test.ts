@@ -6,6 +6,7 @@ import * as path from "path";
 import { UsageError } from "../tools/cli";
 import { stepGraph } from "../tools/graph";
 import { outputBaseName, parsePlanArgs } from "../tools/plan";
+import { readStackConfig } from "../tools/stackConfig";
 import { namedDuration } from "../tools/stepDurations";
 import { runIsolated } from "./helpers/isolatedRun";
 
@@ -28,8 +29,38 @@ test("arguments: the stack in either form, overrides with the project namespace 
   expect(() => parsePlanArgs(["--set", "nodeCount"])).toThrow('--set takes KEY=VALUE, got "nodeCount" (e.g. --set nodeCount=30)');
   expect(() => parsePlanArgs(["--bogus"])).toThrow(UsageError);
   expect(() => parsePlanArgs(["--stack", "nope"])).toThrow(
-    'no stack "nope": Pulumi.nope.yaml does not exist (stacks: dev, prod)',
+    'no stack "nope": Pulumi.nope.yaml does not exist (stacks: dev, prod); for a new stack, copy one: cp Pulumi.dev.yaml Pulumi.nope.yaml',
   );
+});
+
+test("a --set of a key this stack does not read is refused before the run, with the --set meant (not a pulumi config command)", () => {
+  expect(() => parsePlanArgs(["--set", "nodecount=30", "--set", "colour=blue", "--set", "aws:profile=x"])).toThrow(
+    new UsageError(
+      "--set nodecount=30: nodecount is not a setting of this stack; did you mean --set nodeCount=30?; " +
+        "--set colour=blue: colour is not a setting of this stack (the keys it reads are listed in docs/configuration.md)",
+    ),
+  );
+});
+
+test("a stack file key without the project's namespace is refused, naming the file and each key's right spelling", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-file-"));
+  try {
+    fs.copyFileSync(path.join(root, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    const file = "config:\n  aws:region: us-east-1\n  nodeCount: 5\n  swarm-flocker:managerCount: 3\n  sparkWorkerReplicas: 2\n";
+    fs.writeFileSync(path.join(dir, "Pulumi.t.yaml"), file);
+    expect(() => readStackConfig("t", dir)).toThrow(
+      "Pulumi.t.yaml has config keys without a namespace, which Pulumi does not read as this project's: " +
+        "nodeCount → swarm-flocker:nodeCount, sparkWorkerReplicas → swarm-flocker:sparkWorkerReplicas " +
+        "(a key of this stack is written swarm-flocker:<key>, as pulumi config set writes it)",
+    );
+    fs.writeFileSync(
+      path.join(dir, "Pulumi.t.yaml"),
+      file.replace(/^ {2}(nodeCount|sparkWorkerReplicas)/gm, "  swarm-flocker:$1"),
+    );
+    expect(readStackConfig("t", dir)["swarm-flocker:nodeCount"]).toBe("5");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("outputs are named per stack and per set of overrides, so runs do not overwrite each other", () => {
@@ -89,7 +120,7 @@ test("an unknown stack or a bad option is a usage error: exit 2, the right form,
   const unknown = plan(["--stack", "prd"]);
   expect(unknown.status).toBe(2);
   expect(unknown.stderr).toBe(
-    'plan: no stack "prd": Pulumi.prd.yaml does not exist (stacks: dev, prod); did you mean prod?\n' +
+    'plan: no stack "prd": Pulumi.prd.yaml does not exist (stacks: dev, prod); did you mean prod? Or, for a new stack, copy one: cp Pulumi.dev.yaml Pulumi.prd.yaml\n' +
       "Usage: npm run plan -- [--stack NAME] [--set KEY=VALUE ...] [--out DIR]\n(npm run plan -- --help for more)\n",
   );
   const typo = plan(["--sett", "nodeCount=3"]);

@@ -1,6 +1,6 @@
 /**
- * The prod stack, recorded under mocks, against every rule of the policy pack: packages mode, an
- * encrypted overlay (ESP), two admin networks and twenty nodes must pass as the dev stack does
+ * The prod stack, recorded under mocks, against every rule of the policy pack: packages mode, two
+ * admin networks and twenty nodes must pass as the dev stack does
  * (tests/policy.test.ts). A separate file: the Pulumi runtime runs one program per process.
  */
 import { policies } from "../policy/policies";

@@ -160,8 +160,11 @@ describe("the pack", () => {
       "4523/tcp",
       "4524/tcp",
       "4789/udp",
+      "6066/tcp",
+      "7077/tcp",
       "7946/tcp",
       "7946/udp",
+      "8080/tcp",
     ]);
     for (const rule of internal) {
       const fromVpc = changed(rule.name, (i) => {
@@ -169,10 +172,14 @@ describe("the pack", () => {
         i.cidrIpv4 = "172.31.0.0/16";
       });
       // The Flocker REST API may come from any CIDR but the whole internet: admins reach it that way.
+      // Spark's ports from no CIDR at all: they take unauthenticated jobs.
+      const admits = [expect.stringContaining(`ingress rule "${rule.name}" admits`)];
       const expected =
         rule.inputs.fromPort === FLOCKER_API.port
           ? {}
-          : { "cluster-ports-from-security-groups": [expect.stringContaining(`ingress rule "${rule.name}" admits`)] };
+          : [8080, 7077, 6066].includes(Number(rule.inputs.fromPort))
+            ? { "no-spark-ports-from-addresses": admits }
+            : { "cluster-ports-from-security-groups": admits };
       expect({ rule: rule.name, fired: fired(await validateAll(policies, fromVpc)) }).toEqual({
         rule: rule.name,
         fired: expected,
@@ -266,7 +273,10 @@ describe("cluster-ports-from-security-groups", () => {
         delete i.fromPort;
         delete i.toPort;
       }),
-      { "cluster-ports-from-security-groups": [/admits Swarm cluster management .* from 203\.0\.113\.10\/32/] },
+      {
+        "cluster-ports-from-security-groups": [/admits Swarm cluster management .* from 203\.0\.113\.10\/32/],
+        "no-spark-ports-from-addresses": [/admits Spark master web UI \(8080\/tcp\), Spark master \(7077\/tcp\), Spark REST/],
+      },
     );
     const message = result["cluster-ports-from-security-groups"][0];
     for (const port of ["2377/tcp", "7946/tcp", "7946/udp", "4789/udp", "4524/tcp", "(esp)"]) expect(message).toContain(port);
@@ -312,6 +322,47 @@ describe("cluster-ports-from-security-groups", () => {
         ],
       },
     );
+  });
+});
+
+describe("no-spark-ports-from-addresses", () => {
+  test("Spark's master port (7077) from the admin CIDR: unauthenticated jobs, the tunnel is the fix", async () => {
+    await expectViolations(
+      changed(SSH_RULE, (i) => Object.assign(i, { fromPort: 7077, toPort: 7077 })),
+      {
+        "no-spark-ports-from-addresses": [
+          /^ingress rule "network-node-22-tcp-from-203-0-113-10-32" admits Spark master \(7077\/tcp\) from 203\.0\.113\.10\/32: Spark runs any job submitted there, without authentication\. Fix: .*npm run ssh -- --stack STACK --tunnel NODE/,
+        ],
+      },
+    );
+  });
+
+  test("a private range is no better: the REST port (6066) and the UI (8080) from the VPC, inline on a group", async () => {
+    const sg = variant(
+      named("network-swarm"),
+      (i) => {
+        i.ingress = [
+          { protocol: "tcp", fromPort: 6066, toPort: 6066, cidrBlocks: ["172.31.0.0/16"], description: "REST from the VPC" },
+          { protocol: "tcp", fromPort: 8000, toPort: 8100, ipv6CidrBlocks: ["fd00::/8"], description: "UI from the VPC" },
+        ];
+      },
+      { name: "spark" },
+    );
+    await expectViolations(stackWith([], [sg]), {
+      "no-spark-ports-from-addresses": [
+        /security group "spark" inline ingress\[0\] admits Spark REST submission \(6066\/tcp\) from 172\.31\.0\.0\/16/,
+        /security group "spark" inline ingress\[1\] admits Spark master web UI \(8080\/tcp\) from fd00::\/8/,
+      ],
+    });
+  });
+
+  test("from a security group is allowed: the program's own Spark rules admit the cluster's nodes", async () => {
+    for (const port of [8080, 7077, 6066]) {
+      const rule = named(`network-swarm-${port}-tcp-from-nodes`);
+      expect(rule.inputs).toMatchObject({ fromPort: port, toPort: port, referencedSecurityGroupId: expect.any(String) });
+      expect(rule.inputs.cidrIpv4 ?? rule.inputs.cidrIpv6 ?? rule.inputs.prefixListId).toBeUndefined();
+    }
+    await expectClean(changed(RAFT_RULE, (i) => Object.assign(i, { fromPort: 7077, toPort: 7077 })));
   });
 });
 
@@ -872,6 +923,7 @@ describe("public ingress through a default security group", () => {
         /^security group "default" inline ingress\[0\] admits Swarm cluster management/,
         /^security group "default" inline ingress\[0\] admits Flocker REST API \(4523\/tcp\) from 0\.0\.0\.0\/0/,
       ],
+      "no-spark-ports-from-addresses": [/^security group "default" inline ingress\[0\] admits Spark master web UI/],
     });
   });
 });

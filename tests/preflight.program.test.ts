@@ -149,8 +149,14 @@ describe("a deployable stack", () => {
     expect(envOf(String(named(dev, "nodes-aws-101-docker").inputs.create)).MIN_DOCKER_VERSION).toBe("");
   });
 
-  test("the offline plan of the shipped stack goes on and lists the placeholder to replace", () => {
-    expect(dev.placeholders.map((p) => `${p.key}=${p.value}`)).toEqual(["adminCidrs[0]=203.0.113.10/32"]);
+  test("the offline plan of the shipped stack goes on and lists the placeholder and the unpinned privileged images to replace", () => {
+    expect(dev.placeholders.map((p) => `${p.key}=${p.value}`)).toEqual([
+      "adminCidrs[0]=203.0.113.10/32",
+      "flockerControlImage=clusterhq/flocker-control-service",
+      "flockerDatasetAgentImage=clusterhq/flocker-dataset-agent",
+      "flockerContainerAgentImage=clusterhq/flocker-container-agent",
+      "flockerPluginImage=clusterhq/flocker-docker-plugin",
+    ]);
     expect(formatPlaceholders(dev.placeholders)).toContain(
       'Replace before a deploy (the program refuses these outside the offline plan):\n  - adminCidrs[0]: "203.0.113.10/32" is a placeholder',
     );
@@ -299,17 +305,102 @@ describe("the repository's placeholders", () => {
     ]);
   });
 
-  test("the offline plan of the shipped prod stack (smaller, to run faster) records them and builds the cluster", async () => {
-    const { run, error } = await attempt("prod", { nodeCount: "5", managerCount: "3" });
+  test("the offline plan of prod with an encrypted overlay (smaller, to run faster) records them and builds the cluster", async () => {
+    // An encrypted overlay on 18.04 needs an archive with docker.io >= 20.10.24 and a pin.
+    const encrypted = {
+      overlayEncrypted: "true",
+      ubuntuArchiveMirror: "https://ubuntu-mirror.invalid/ubuntu",
+      dockerVersion: "20.10.24-0ubuntu1~18.04.1",
+    };
+    const { run, error } = await attempt("prod", { nodeCount: "5", managerCount: "3", ...encrypted });
     expect(error).toBeUndefined();
-    expect(run!.placeholders.map((p) => p.key)).toEqual(["adminCidrs[0]", "adminCidrs[1]", "flockerAptSource"]);
+    expect(run!.placeholders.map((p) => p.key)).toEqual([
+      "adminCidrs[0]",
+      "adminCidrs[1]",
+      "flockerAptSource",
+      "ubuntuArchiveMirror",
+    ]);
     expect(ofType(run!, TYPES.instance)).toHaveLength(5);
-    // prod has overlayEncrypted: the nodes refuse a Docker engine below the floor.
+    // The nodes refuse a Docker engine below the floor, and the overlay is created encrypted.
     expect(envOf(String(named(run!, "nodes-aws-101-docker").inputs.create)).MIN_DOCKER_VERSION).toBe("20.10.24");
+    expect(envOf(String(named(run!, "spark-network").inputs.create)).NETWORK_ENCRYPTED).toBe("1");
+    // IPsec ESP is open between the nodes only.
+    const esp = ofType(run!, TYPES.ingress).filter((r) => r.inputs.ipProtocol === "50");
+    expect(esp).toHaveLength(1);
+    expect(esp[0].inputs.referencedSecurityGroupId).toBe((run!.outputs.securityGroupIds as Record<string, string>).node);
+    expect(esp[0].inputs.cidrIpv4).toBeUndefined();
   });
 
   test("outside an offline run nothing records them: a deployment refuses, whatever its environment", () => {
     expect(defaultDependencies({ SWARM_FLOCKER_OFFLINE: "1", CI: "true" }).placeholders).toBe("refuse");
+  });
+});
+
+describe("privileged images by digest", () => {
+  const digest = (c: string) => `sha256:${c.repeat(64)}`;
+  /** The four Flocker images pinned, in both spellings Docker accepts: name:tag@digest and name@digest. */
+  const PINNED = {
+    flockerControlImage: `clusterhq/flocker-control-service:1.15.0@${digest("a")}`,
+    flockerDatasetAgentImage: `clusterhq/flocker-dataset-agent@${digest("b")}`,
+    flockerContainerAgentImage: `registry.internal.corp:5000/flocker/container-agent:1.15.0@${digest("c")}`,
+    flockerPluginImage: `clusterhq/flocker-docker-plugin:1.15.0@${digest("d")}`,
+  };
+  /** A real-looking admin address (TEST-NET ranges are placeholders). */
+  const REAL_ADMIN = { adminCidrs: '["198.18.0.7/32"]' };
+
+  test("a deployment refuses each Flocker image taken by a tag, naming its key, how it runs and the command that prints its digest", async () => {
+    const message = refusal(await attempt("dev", REAL_ADMIN, { placeholders: "refuse" }));
+    const lines = message.split("\n").filter((line) => line.startsWith("  - "));
+    expect(lines).toHaveLength(4);
+    expect(lines[1]).toBe(
+      '  - flockerDatasetAgentImage: "clusterhq/flocker-dataset-agent" is not pinned by digest, and it runs --privileged with host networking ' +
+        "and the host's / and /dev and /etc/flocker (the node's keys and Flocker's AWS key): whoever moves its tag runs code as root on every node. " +
+        "Print the digest with `docker pull clusterhq/flocker-dataset-agent && docker image inspect --format '{{index .RepoDigests 0}}' clusterhq/flocker-dataset-agent`, " +
+        "check it is the image you mean, and set pulumi config set flockerDatasetAgentImage <name>:<tag>@sha256:<digest> (or mirror it to your own registry)",
+    );
+    expect(lines.map((line) => /^ {2}- (\w+):/.exec(line)?.[1])).toEqual(Object.keys(PINNED));
+    // A tag alone is no better than no tag.
+    const tagged = refusal(
+      await attempt(
+        "dev",
+        { ...REAL_ADMIN, ...PINNED, flockerPluginImage: "clusterhq/flocker-docker-plugin:1.15.0" },
+        { placeholders: "refuse" },
+      ),
+    );
+    expect(tagged.split("\n").filter((line) => line.startsWith("  - "))).toEqual([
+      expect.stringMatching(/^ {2}- flockerPluginImage: "clusterhq\/flocker-docker-plugin:1\.15\.0" is not pinned by digest/),
+    ]);
+  });
+
+  test("pinned (name:tag@sha256 or name@sha256), a deployment goes on, and every step pulls and runs exactly that reference", async () => {
+    const { run, error } = await attempt("dev", { ...REAL_ADMIN, ...PINNED }, { placeholders: "refuse" });
+    expect(error).toBeUndefined();
+    expect(run!.placeholders).toEqual([]);
+    const pulled = Object.fromEntries(
+      envOf(String(named(run!, "images-aws-104-flocker").inputs.create))
+        .IMAGES.split(" ")
+        .map((pair) => pair.split("=") as [string, string]),
+    );
+    expect(pulled).toEqual(PINNED);
+    expect(envOf(String(named(run!, "flocker-aws-104-control").inputs.create)).CONTROL_IMAGE).toBe(PINNED.flockerControlImage);
+    expect(envOf(String(named(run!, "flocker-aws-107-agents").inputs.create))).toMatchObject({
+      DATASET_AGENT_IMAGE: PINNED.flockerDatasetAgentImage,
+      CONTAINER_AGENT_IMAGE: PINNED.flockerContainerAgentImage,
+      PLUGIN_IMAGE: PINNED.flockerPluginImage,
+    });
+  });
+
+  test("the registry must hold the pinned digest itself, not only the tag", async () => {
+    const message = refusal(
+      await attempt(
+        "dev",
+        { ...REAL_ADMIN, ...PINNED },
+        { placeholders: "refuse", world: { missingImages: [PINNED.flockerPluginImage] } },
+      ),
+    );
+    expect(message).toContain(
+      `flockerPluginImage: "${PINNED.flockerPluginImage}" cannot be pulled: docker.io/clusterhq/flocker-docker-plugin has no manifest ${digest("d")} (404 MANIFEST_UNKNOWN)`,
+    );
   });
 });
 
@@ -329,6 +420,7 @@ describe("Flocker and Spark artefacts", () => {
   const realSource = {
     adminCidrs: '["52.95.110.1/32"]',
     flockerAptSource: "deb [trusted=yes] https://flocker.repo.corp.net/ubuntu/18.04 /",
+    flockerAptAllowUnsigned: "true",
   };
 
   test("packages mode: an index without the plugin package stops the program before any instance", async () => {
@@ -350,6 +442,20 @@ describe("Flocker and Spark artefacts", () => {
     );
     expect(message).toContain("flockerAptSource: the repository's index ([secret]) does not list clusterhq-flocker-node");
     expect(message).not.toContain("T0KEN-5ecret");
+  });
+
+  test("a secret archive mirror that is still a placeholder is named, its value (credentials included) is not", async () => {
+    const mirror = "https://deploy:m1rr0r-Pa55@mirror.invalid/ubuntu";
+    const message = refusal(
+      await attempt(
+        "prod",
+        { ...realSource, ubuntuArchiveMirror: mirror },
+        { secretKeys: ["swarm-flocker:ubuntuArchiveMirror"], placeholders: "refuse" },
+      ),
+    );
+    expect(message).toContain("ubuntuArchiveMirror");
+    expect(message).toContain("[secret]");
+    expect(message).not.toContain("m1rr0r-Pa55");
   });
 
   test("packages mode: a repository that does not answer is refused with how to check or skip it; skipped, the run goes on", async () => {
@@ -379,7 +485,12 @@ describe("Flocker and Spark artefacts", () => {
     deb("clusterhq-flocker-node_1.15.0-1_all.deb", "!<arch>\ndebian-binary   1342943816  0     0     100644  4         `\n2.0\n");
     deb("clusterhq-flocker-docker-plugin_1.15.0-1_all.deb", "<html><body>404 Not Found</body></html>");
     const message = refusal(
-      await attempt("prod", { adminCidrs: realSource.adminCidrs, flockerAptSource: "", flockerDebDir: dir }),
+      await attempt("prod", {
+        adminCidrs: realSource.adminCidrs,
+        flockerAptSource: "",
+        flockerAptAllowUnsigned: "false",
+        flockerDebDir: dir,
+      }),
     );
     expect(message).toContain(
       `flockerDebDir: ${path.join(dir, "clusterhq-flocker-docker-plugin_1.15.0-1_all.deb")} is not a Debian package`,
@@ -397,7 +508,16 @@ describe("configuration refused before the checks", () => {
   });
 
   test("with overlayEncrypted, a pinned dockerVersion older than 20.10.24 is refused naming the key", async () => {
-    const message = refusal(await attempt("prod", { dockerVersion: "20.10.21-0ubuntu1~18.04.3" }));
+    const message = refusal(await attempt("prod", { overlayEncrypted: "true", dockerVersion: "20.10.21-0ubuntu1~18.04.3" }));
     expect(message).toContain('dockerVersion: "20.10.21-0ubuntu1~18.04.3" is older than 20.10.24, and overlayEncrypted is true');
+  });
+
+  test("with overlayEncrypted and no pin, bionic's own docker.io (20.10.21) is refused before any instance, with the fix", async () => {
+    const message = refusal(await attempt("prod", { overlayEncrypted: "true" }));
+    expect(message).toContain(
+      'overlayEncrypted: "true" needs Docker 20.10.24 or later (CVE-2023-28840/28841/28842), but dockerVersion is empty and ' +
+        "Ubuntu 18.04's own archive installs docker.io 20.10.21 (bionic-updates): every node would refuse it after the instances exist. " +
+        "Set overlayEncrypted to false, or set ubuntuArchiveMirror",
+    );
   });
 });

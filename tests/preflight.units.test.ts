@@ -12,6 +12,7 @@ import { redactUrl } from "../preflight/http";
 import { aptIndexUrls, checkAptSource } from "../preflight/packageSource";
 import { findPlaceholders, isDocumentationCidr, isPlaceholderAptSource } from "../preflight/placeholders";
 import { checkImage, locateImage, parseChallenge } from "../preflight/registry";
+import { digestCommand, isPinnedByDigest } from "../lib/privilegedImages";
 import { dockerVersionAtLeast } from "../config/checks/software";
 import { validateConfig } from "../config/validate";
 import { durationSeconds, scriptCommand } from "../lib/scripts";
@@ -100,6 +101,28 @@ describe("image references, as docker pull reads them", () => {
       scheme: "bearer",
       params: { realm: "https://auth.docker.io/token", service: "registry.docker.io", scope: "repository:library/busybox:pull" },
     });
+  });
+});
+
+describe("privileged images are pinned by a sha256 digest, whatever else the reference says", () => {
+  const hex = "0123456789abcdef".repeat(4);
+  test.each([
+    [`clusterhq/flocker-dataset-agent@sha256:${hex}`, true],
+    [`clusterhq/flocker-dataset-agent:1.15.0@sha256:${hex}`, true],
+    [`registry.internal:5000/flocker/agent:1.15.0@sha256:${hex}`, true],
+    ["clusterhq/flocker-dataset-agent", false],
+    ["clusterhq/flocker-dataset-agent:1.15.0", false],
+    ["clusterhq/flocker-dataset-agent:sha256", false],
+    [`clusterhq/flocker-dataset-agent@sha256:${hex.slice(1)}`, false],
+    [`clusterhq/flocker-dataset-agent@sha512:${hex}${hex}`, false],
+  ])("%s -> %s", (image, pinned) => {
+    expect(isPinnedByDigest(image)).toBe(pinned);
+  });
+
+  test("the digest command needs nothing but a Docker engine, and quotes its Go template for the shell", () => {
+    expect(digestCommand("clusterhq/flocker-docker-plugin:1.15.0")).toBe(
+      "docker pull clusterhq/flocker-docker-plugin:1.15.0 && docker image inspect --format '{{index .RepoDigests 0}}' clusterhq/flocker-docker-plugin:1.15.0",
+    );
   });
 });
 
@@ -294,7 +317,7 @@ describe("the apt source's package index", () => {
     });
     expect(problems).toEqual([
       "flockerAptSource: the repository's index (https://repo.corp.net/flocker/Packages) does not list clusterhq-python-flocker, clusterhq-flocker-docker-plugin " +
-        '(it lists clusterhq-flocker-node): publish all of clusterhq-python-flocker, clusterhq-flocker-node, clusterhq-flocker-docker-plugin there (README, "Flocker packages"), ' +
+        '(it lists clusterhq-flocker-node): publish all of clusterhq-python-flocker, clusterhq-flocker-node, clusterhq-flocker-docker-plugin there (docs/flocker.md, "packages"), ' +
         "or set flockerDebDir to a directory of the .deb files instead",
     ]);
     expect(problems.join()).not.toContain("s3cret");
@@ -320,12 +343,6 @@ describe("the apt source's package index", () => {
       "flockerAptSource: no package index where the line points: https://repo.corp.net/wrong/Packages(.gz) (404).",
     );
     expect(problem).toContain('"deb [trusted=yes] https://host/path /" with Packages or Packages.gz in /path');
-  });
-
-  test("a file: URI is a path on the node: only the node-side preflight can look", async () => {
-    const never = world(() => reply(500));
-    expect(await checkAptSource("deb [trusted=yes] file:///srv/flocker /", never.http, skip)).toEqual([]);
-    expect(never.seen).toEqual([]);
   });
 
   test("credentials are cut from URLs shown", () => {
@@ -392,6 +409,65 @@ describe("the Docker floor of an encrypted overlay", () => {
     expect(validateConfig(raw({ overlayEncrypted: "true" })).problems.map((p) => p.key)).toEqual(["dockerVersion"]);
     expect(validateConfig(raw({ overlayEncrypted: "false" })).problems).toEqual([]);
   });
+
+  const problems = (values: Record<string, string>) =>
+    validateConfig({
+      project: "swarm-flocker",
+      stack: "t",
+      region: "us-east-1",
+      values: { adminCidrs: '["52.95.110.1/32"]', ...values },
+    }).problems.map((p) => p.message);
+
+  test.each([
+    ["16.04", "docker.io 18.09.7 (xenial-updates)"],
+    ["18.04", "docker.io 20.10.21 (bionic-updates)"],
+  ])("no pin on %s: its own archive's %s is below the floor, so an encrypted overlay is refused", (release, archive) => {
+    expect(problems({ ubuntuRelease: release, overlayEncrypted: "true" })).toEqual([
+      `overlayEncrypted: "true" needs Docker 20.10.24 or later (CVE-2023-28840/28841/28842), but dockerVersion is empty and Ubuntu ${release}'s ` +
+        `own archive installs ${archive}: every node would refuse it after the instances exist. Set overlayEncrypted to false, or set ` +
+        "ubuntuArchiveMirror to an archive that serves docker.io 20.10.24 or later and pin that version with dockerVersion",
+    ]);
+    expect(problems({ ubuntuRelease: release, overlayEncrypted: "false" })).toEqual([]);
+  });
+
+  test("another archive or another package is not known here: the node checks what it finds", () => {
+    expect(
+      problems({ ubuntuRelease: "18.04", overlayEncrypted: "true", ubuntuArchiveMirror: "http://mirror.example.net/ubuntu" }),
+    ).toEqual([]);
+    expect(problems({ ubuntuRelease: "18.04", overlayEncrypted: "true", dockerPackage: "docker-ce" })).toEqual([]);
+    expect(
+      problems({
+        ubuntuRelease: "18.04",
+        overlayEncrypted: "true",
+        dockerPackage: "docker-ce",
+        dockerVersion: "5:20.10.24~3-0~ubuntu-bionic",
+      }),
+    ).toEqual([]);
+  });
+
+  test("a docker.io pin newer than the release's own archive has is refused: apt would find no such version", () => {
+    expect(problems({ ubuntuRelease: "18.04", dockerVersion: "20.10.24-0ubuntu1~18.04.1" })).toEqual([
+      'dockerVersion: "20.10.24-0ubuntu1~18.04.1" is newer than any docker.io in Ubuntu 18.04\'s own archive (the newest is 20.10.21, in bionic-updates): ' +
+        "apt on the nodes would find no such version; set ubuntuArchiveMirror to an archive that serves it, or pin a version the archive has",
+    ]);
+    expect(problems({ ubuntuRelease: "18.04", dockerVersion: "20.10.21-0ubuntu1~18.04.3" })).toEqual([]);
+    expect(problems({ ubuntuRelease: "18.04", dockerVersion: "17.12.1-0ubuntu1" })).toEqual([]);
+    expect(
+      problems({
+        ubuntuRelease: "18.04",
+        dockerVersion: "20.10.24-0ubuntu1~18.04.1",
+        ubuntuArchiveMirror: "http://mirror.example.net/ubuntu",
+      }),
+    ).toEqual([]);
+  });
+
+  test("an archive mirror with a character install-docker.sh refuses is refused here, before any instance", () => {
+    expect(problems({ ubuntuArchiveMirror: "http://mirror.example.net/ubuntu,old" })).toEqual([
+      expect.stringMatching(
+        /^ubuntuArchiveMirror: "http:\/\/mirror\.example\.net\/ubuntu,old" is not an archive URL: .*letters, digits and \. : @ % _ ~ \/ \+ -/,
+      ),
+    ]);
+  });
 });
 
 describe("unknown keys in the project's namespace", () => {
@@ -416,7 +492,7 @@ describe("unknown keys in the project's namespace", () => {
     ).toEqual([
       "nodecount is not a setting of this stack: did you mean nodeCount? (pulumi config rm nodecount && pulumi config set nodeCount ...)",
       "instanceTyp is not a setting of this stack: did you mean instanceType? (pulumi config rm instanceTyp && pulumi config set instanceType ...)",
-      "colour is not a setting of this stack: remove it (pulumi config rm colour); the keys this stack reads are listed in the README's configuration table",
+      "colour is not a setting of this stack: remove it (pulumi config rm colour); the keys this stack reads are listed in docs/configuration.md",
     ]);
   });
 });

@@ -19,7 +19,11 @@ const PACKAGES_APT_SOURCE = "deb [trusted=yes] https://flocker-packages.invalid/
 
 beforeAll(async () => {
   run = await runIsolated("dev");
-  packagesRun = await runIsolated("dev", { flockerInstall: "packages", flockerAptSource: PACKAGES_APT_SOURCE });
+  packagesRun = await runIsolated("dev", {
+    flockerInstall: "packages",
+    flockerAptSource: PACKAGES_APT_SOURCE,
+    flockerAptAllowUnsigned: "true",
+  });
 });
 
 describe("network", () => {
@@ -42,7 +46,7 @@ describe("network", () => {
     }
   });
 
-  test("the port matrix: cluster ports from the node group, admin ports from the admin CIDR only", () => {
+  test("the port matrix: cluster ports from the node group, SSH and the Flocker API from the admin CIDR, Spark from no CIDR", () => {
     const sg = run.outputs.securityGroupIds as Record<string, string>;
     const groupName = Object.fromEntries(Object.entries(sg).map(([role, id]) => [id, role]));
     const rules = ofType(run, TYPES.ingress).map((r) => ({
@@ -62,12 +66,15 @@ describe("network", () => {
         { group: "control", protocol: "tcp", port: 4523, from: "node" },
         { group: "control", protocol: "tcp", port: 4523, from: admin },
         { group: "control", protocol: "tcp", port: 4524, from: "node" },
-        { group: "swarm", protocol: "tcp", port: 8080, from: admin },
-        { group: "swarm", protocol: "tcp", port: 7077, from: admin },
-        { group: "swarm", protocol: "tcp", port: 6066, from: admin },
+        { group: "swarm", protocol: "tcp", port: 8080, from: "node" },
+        { group: "swarm", protocol: "tcp", port: 7077, from: "node" },
+        { group: "swarm", protocol: "tcp", port: 6066, from: "node" },
       ]),
     );
     expect(rules).toHaveLength(11);
+    // Spark's UI, master and REST ports take unauthenticated jobs: the cluster's nodes only, no CIDR
+    // (operators come through an SSH tunnel).
+    expect(rules.filter((r) => [8080, 7077, 6066].includes(Number(r.port)) && r.from !== "node")).toEqual([]);
     // No ESP without an encrypted overlay; nothing from the whole internet.
     expect(rules.filter((r) => r.protocol === "50")).toEqual([]);
     expect(rules.filter((r) => r.from === "0.0.0.0/0")).toEqual([]);
@@ -294,6 +301,11 @@ describe("remote steps", () => {
       expect(waitsFor(run, `nodes-${node}-docker`, `nodes-${node}-boot`)).toBe(true);
       expect(envOf(createOf(run, `nodes-${node}-boot`)).NODE_NAME).toBe(node);
       expect(createOf(run, `nodes-${node}-docker`)).toContain("BLOCK_CONTAINER_IMDS=1");
+      // Every node, the control node too, loads Swarm's kernel modules before Docker starts.
+      expect(envOf(createOf(run, `nodes-${node}-docker`))).toMatchObject({
+        KERNEL_MODULES: "overlay br_netfilter vxlan ip_vs ip_vs_rr xt_ipvs",
+        MODULES_LOAD_FILE: "/etc/modules-load.d/swarm-flocker.conf",
+      });
     }
   });
 
@@ -338,7 +350,13 @@ describe("remote steps", () => {
   });
 
   test("Swarm: init on aws-101 with its private address, managers one at a time, workers in parallel", () => {
-    expect(envOf(createOf(run, "swarm-init")).ADVERTISE_ADDR).toBe("172.31.0.10");
+    // Founded with the stack's address pool, so that ingress (its first /24) stays off the book's 10.0.0.0/24.
+    expect(envOf(createOf(run, "swarm-init"))).toMatchObject({
+      ADVERTISE_ADDR: "172.31.0.10",
+      SWARM_ADDRESS_POOL: "10.255.0.0/16",
+      SWARM_ADDRESS_POOL_MASK_LENGTH: "24",
+      DOCKER_BUILTIN_ADDRESS_POOL: "10.0.0.0/8",
+    });
     expect(waitsFor(run, "swarm-init", "nodes-aws-101-docker")).toBe(true);
     expect(waitsFor(run, "swarm-token-manager", "swarm-init")).toBe(true);
     expect(waitsFor(run, "swarm-token-worker", "swarm-init")).toBe(true);
@@ -401,8 +419,11 @@ describe("remote steps", () => {
       NETWORK_NAME: "spark",
       NETWORK_SUBNET: "10.0.0.0/24",
       NETWORK_ENCRYPTED: "0",
+      // The probe container that proves the network joinable runs an image the first manager pulled.
+      ATTACH_IMAGE: "fsoppelsa/spark-worker",
     });
     expect(waitsFor(run, "spark-network", "swarm-init")).toBe(true);
+    expect(waitsFor(run, "spark-network", "images-aws-101-services")).toBe(true);
     expect(envOf(createOf(run, "spark-volume"))).toMatchObject({
       VOLUME_NAME: "spark",
       VOLUME_SIZE: "75G",
@@ -509,8 +530,10 @@ describe("outputs", () => {
     expect(nodes["aws-104"]).toMatchObject({ role: "control", privateIp: "172.31.0.13" });
     expect(nodes["aws-104"].swarmRole).toBeUndefined();
     expect(run.outputs.managerAddresses).toEqual(["172.31.0.10:2377", "172.31.0.11:2377", "172.31.0.12:2377"]);
-    expect(run.outputs.sparkMasterUrl).toBe(`spark://${nodes["aws-105"].publicIp}:7077`);
-    expect(run.outputs.sparkUiUrl).toBe(`http://${nodes["aws-105"].publicIp}:8080`);
+    // The master's private address: what the SSH tunnel forwards to; nothing outside the VPC dials it.
+    expect(run.outputs.sparkMasterUrl).toBe("spark://172.31.0.14:7077");
+    expect(run.outputs.sparkUiUrl).toBe("http://172.31.0.14:8080");
+    expect(nodes["aws-105"].privateIp).toBe("172.31.0.14");
     expect(run.outputs.flockerControlEndpoint).toBe("https://172.31.0.13:4523");
     expect(run.outputs.smokeTestResult).toBe(MOCK_SMOKE_RESULT);
   });

@@ -79,10 +79,12 @@ test("the README opens with the deploy/plan command and the test command; docs/c
   for (const key of Object.keys(CONFIG_SCHEMA)) expect(reference).toContain(`| \`${key}\` |`);
 });
 
-test(".ci/run installs what the tests need and runs the README's test command", () => {
+test(".ci/run installs what the tests need and runs the README's test command and the engine tier", () => {
   const ci = fs.readFileSync(path.join(root, ".ci/run"), "utf8");
   expect(ci).toMatch(/apt-get install[^\n]*"\$\{apt_packages\[@\]\}"/);
-  for (const pkg of ["shellcheck", "bats", "bats-support", "bats-assert", "jq"]) expect(ci).toContain(pkg);
+  for (const pkg of ["shellcheck", "bats", "bats-support", "bats-assert", "jq", "docker.io", "openssh-server"])
+    expect(ci).toContain(pkg);
   expect(ci).toContain("npm ci");
-  expect(ci.trim().endsWith("npm test")).toBe(true);
+  expect(ci).toMatch(/^npm test$/m);
+  expect(ci.trim().endsWith("npm run test:engine")).toBe(true);
 });

@@ -186,9 +186,6 @@ describe("port matrix", () => {
     expect(plain.filter((r) => r.peer.kind === "cidr" && r.direction === "ingress").map((r) => r.name)).toEqual([
       "node-22-tcp-from-203-0-113-0-24",
       "control-4523-tcp-from-203-0-113-0-24",
-      "swarm-8080-tcp-from-203-0-113-0-24",
-      "swarm-7077-tcp-from-203-0-113-0-24",
-      "swarm-6066-tcp-from-203-0-113-0-24",
     ]);
     expect(new Set(plain.map((r) => r.name)).size).toBe(plain.length);
     expect(cidrToken("2001:db8::/32")).toBe("2001-db8-32");

@@ -775,9 +775,7 @@ describe("the command line", () => {
     const m = machine({});
     expect(await runRestore(["--help"], m.deps)).toBe(0);
     const help = m.out();
-    expect(help).toContain(
-      "Usage: npm run restore -- --stack NAME [--snapshot snap-ID] [--dataset NAME] [--yes] [--keep-volume]",
-    );
+    expect(help).toContain("Usage: npm run restore -- --stack NAME --snapshot snap-ID [--dataset NAME] [--yes] [--keep-volume]");
     expect(help).toContain("npm run restore -- --stack prod --snapshot snap-0123456789abcdef0");
     for (const code of ["0 ", "1 ", "2 ", "3 "]) expect(help).toMatch(new RegExp(`^  ${code}`, "m"));
     expect(help).toContain("2     usage error, missing prerequisite");
@@ -785,15 +783,15 @@ describe("the command line", () => {
   });
 
   test.each([
-    [
-      ["--stack", "dev"],
-      "restore: --snapshot is required, as in npm run restore -- --stack dev --snapshot snap-0123456789abcdef0",
-    ],
+    [["--stack", "dev"], "restore: --snapshot is required, as in npm run restore -- --stack dev --snapshot snap-ID"],
     [
       ["--stack", "dev", "--snapshot", "vol-0123"],
       'restore: --snapshot vol-0123 is not a snapshot id: "snap-" and 8 or 17 hex digits',
     ],
-    [["--stack", "qa", "--snapshot", SNAPSHOT], 'restore: no stack "qa": Pulumi.qa.yaml does not exist (stacks: dev, prod)'],
+    [
+      ["--stack", "qa", "--snapshot", SNAPSHOT],
+      'restore: no stack "qa": Pulumi.qa.yaml does not exist (stacks: dev, prod); for a new stack, copy one: cp Pulumi.dev.yaml Pulumi.qa.yaml',
+    ],
     [["--snapshot", SNAPSHOT], "restore: which stack?"],
     [["--stack", "dev", "--snapshots", SNAPSHOT], "restore: unknown option --snapshots: did you mean --snapshot?"],
     [

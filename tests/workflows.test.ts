@@ -127,6 +127,9 @@ const pulumiSteps = allJobs.flatMap(({ file, id, job }) =>
 );
 const stepsWith = (command: string) => pulumiSteps.filter(({ step }) => step.with?.command === command);
 const stacks = availableStacks();
+/** The stacks whose secrets no pull request's code may ever run with (the header names them too). */
+const PRODUCTION_STACKS = ["prod"];
+const nonProductionStacks = stacks.filter((stack) => !PRODUCTION_STACKS.includes(stack));
 
 function matrixRows(job: Job): Array<Record<string, string>> {
   const matrix = job.strategy?.matrix;
@@ -141,9 +144,10 @@ test("the workflow files parse, and there is at least one preview and one up", (
   expect(stepsWith("up").length).toBeGreaterThan(0);
 });
 
-test("triggers: pull requests and pushes to main", () => {
+test("triggers: pull requests, pushes to main, and a manual run (the previews of every stack)", () => {
   const triggers = Object.values(workflows).map((wf) => wf.on);
   expect(triggers.some((on) => "pull_request" in on)).toBe(true);
+  expect(triggers.some((on) => "workflow_dispatch" in on)).toBe(true);
   expect(triggers.some((on) => (on.push as { branches?: string[] } | undefined)?.branches?.includes("main"))).toBe(true);
 });
 
@@ -166,10 +170,10 @@ test("tests run on both events: checkout, setup-node 20 with the npm cache, bash
 describe.each(["preview", "up"])("every %s job", (command) => {
   const jobs = stepsWith(command);
 
-  test("runs a matrix over exactly the stacks that have a Pulumi.<stack>.yaml, with each stack's own region", () => {
+  test("runs a matrix over exactly the stacks that have a Pulumi.<stack>.yaml (a pull request's: the non-production ones), with each stack's own region", () => {
     for (const { job } of jobs) {
       const rows = matrixRows(job);
-      expect(rows.map((r) => r.stack).sort()).toEqual(stacks);
+      expect(rows.map((r) => r.stack).sort()).toEqual(runsOnPullRequests(job) ? nonProductionStacks : stacks);
       for (const row of rows) {
         const region = readRawStackConfig(PROJECT_ROOT, row.stack)?.["aws:region"];
         const aws = job.steps.find((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"))!;
@@ -234,14 +238,66 @@ test("pulumi/actions steps pass only real inputs, and a real command", () => {
   }
 });
 
-test("previews run only on pull requests from this repository, and comment on them (one comment per stack, edited)", () => {
-  for (const { job, step } of stepsWith("preview")) {
+test("a pull request's previews: this repository's pull requests only, from preview-<stack>, no production stack", () => {
+  const prPreviews = stepsWith("preview").filter(({ job }) => runsOnPullRequests(job));
+  expect(prPreviews.length).toBeGreaterThan(0);
+  for (const { job } of prPreviews) {
     expect(job.if).toMatch(/github\.event_name == 'pull_request'/);
     expect(job.if).toMatch(/github\.event\.pull_request\.head\.repo\.full_name == github\.repository/);
-    expect(step.with?.["comment-on-pr"]).toBe(true);
-    expect(step.with?.["edit-pr-comment"]).toBe(true);
-    expect(job.permissions?.["pull-requests"]).toBe("write");
     expect(job.environment).toBe("preview-${{ matrix.stack }}");
+    expect(matrixRows(job).filter((row) => PRODUCTION_STACKS.includes(row.stack))).toEqual([]);
+  }
+});
+
+test("every stack, prod included, is previewed from main only: a manual run whose job checks the ref", () => {
+  const mainPreviews = stepsWith("preview").filter(({ job }) => !runsOnPullRequests(job));
+  expect(mainPreviews.length).toBeGreaterThan(0);
+  for (const { job } of mainPreviews) {
+    expect(job.if).toMatch(/github\.event_name == 'workflow_dispatch'/);
+    expect(job.if).toMatch(/github\.ref == 'refs\/heads\/main'/);
+    expect(job.if).not.toMatch(/\|\|/);
+    expect(job.environment).toBe("preview-${{ matrix.stack }}");
+  }
+  const previewed = mainPreviews.flatMap(({ job }) => matrixRows(job).map((row) => row.stack));
+  for (const stack of PRODUCTION_STACKS) expect(previewed).toContain(stack);
+});
+
+test("no preview output reaches a pull request: no step comments on one, no job may write to pull requests", () => {
+  for (const { file, id, step } of pulumiSteps) {
+    expect([file, id, String(step.with?.["comment-on-pr"] ?? "false")]).toEqual([file, id, "false"]);
+    expect(step.with?.["comment-on-pr-number"]).toBeUndefined();
+  }
+  for (const { id, job } of allJobs) expect([id, job.permissions?.["pull-requests"]]).toEqual([id, undefined]);
+});
+
+/**
+ * The header's row for one environment under "Environments": the line that lists it (alone or as
+ * `dev, prod`) and its continuation lines, up to the next environment or the end of the list.
+ */
+function environmentRow(header: string, environment: string): string {
+  const lines = header.split("\n");
+  const rowStart = /^#\s{5}(\S[\w, -]*?)\s{2,}/;
+  const at = lines.findIndex((line) => rowStart.exec(line)?.[1].split(/,\s*/).includes(environment));
+  if (at < 0) return "";
+  const end = lines.findIndex((line, i) => i > at && (rowStart.test(line) || !/^#\s{20,}/.test(line)));
+  return lines.slice(at, end < 0 ? undefined : end).join("\n");
+}
+
+test("the header names the production stacks, and limits every environment holding their secrets to main", () => {
+  for (const [file, source] of Object.entries(sources)) {
+    const header = source.slice(0, source.search(/^name:/m));
+    const named = /^# Production stacks: ([^.]+)\.$/m.exec(header)?.[1].split(/,\s*/);
+    expect([file, named?.sort()]).toEqual([file, [...PRODUCTION_STACKS].sort()]);
+    for (const stack of PRODUCTION_STACKS) {
+      expect(stacks).toContain(stack);
+      for (const environment of [`preview-${stack}`, stack]) {
+        expect([file, environment, environmentRow(header, environment).includes("limited to `main`")]).toEqual([
+          file,
+          environment,
+          true,
+        ]);
+      }
+    }
   }
 });
 
@@ -318,7 +374,12 @@ function usesLines(source: string): { action: string; ref: string; comment: stri
 }
 
 const referencesSecrets = (value: unknown) => /\$\{\{\s*secrets\./.test(JSON.stringify(value ?? {}));
-const runsOnPullRequests = (job: Job) => !/github\.event_name == 'push'/.test(job.if ?? "");
+/**
+ * True unless the job's `if` holds it to pushes or manual runs. Conservative: a job with no `if`, or
+ * one that names pull_request anywhere, counts as running a pull request's code.
+ */
+const runsOnPullRequests = (job: Job) =>
+  /pull_request/.test(job.if ?? "") || !/github\.event_name == '(push|workflow_dispatch)'/.test(job.if ?? "");
 
 test("no trigger runs a fork's code with this repository's secrets", () => {
   for (const wf of Object.values(workflows)) {
@@ -362,6 +423,24 @@ describe("secrets reach only jobs in an environment, and only the steps that nee
     expect(referencesSecrets(job.env)).toBe(false);
     for (const step of job.steps.filter((s) => s.run !== undefined && /\bnpm\b|\.ci\/run/.test(s.run))) {
       expect([step.run, referencesSecrets(step.env)]).toEqual([step.run, false]);
+    }
+  });
+
+  test("no job that runs a pull request's code can name a production stack's environment", () => {
+    const prJobs = allJobs.filter(({ job }) => runsOnPullRequests(job));
+    expect(prJobs.length).toBeGreaterThan(0);
+    for (const { id, job } of prJobs) {
+      const environment = typeof job.environment === "object" ? job.environment.name : job.environment;
+      const reached =
+        matrixRows(job).length > 0
+          ? matrixRows(job).map((row) => environment?.replace("${{ matrix.stack }}", row.stack))
+          : [environment];
+      for (const stack of PRODUCTION_STACKS) {
+        expect([id, reached.filter((e) => e === stack || e === `preview-${stack}`)]).toEqual([id, []]);
+      }
+      for (const stack of PRODUCTION_STACKS) {
+        expect({ id, names: new RegExp(`\\b${stack}\\b`).test(JSON.stringify(job)) }).toEqual({ id, names: false });
+      }
     }
   });
 

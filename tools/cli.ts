@@ -2,6 +2,9 @@
  * The command-line convention of every `npm run` tool (plan, deploy, destroy, status, ssh):
  * - the stack as `--stack NAME` (`-s NAME`) or as a bare first word (`npm run plan -- prod`);
  * - tools that act on real infrastructure require it; the offline plan defaults to dev and says so;
+ * - strict parsing: an unknown option is refused with the closest known one, an option given twice
+ *   is refused, and so is a long option written with one dash (`-stack prod`, which Node's parser
+ *   reads as `-s tack`); a stack without a Pulumi.<stack>.yaml gets the same answer in every tool;
  * - `--help` with examples and the exit codes; 2 for a usage error (nothing was run), with the
  *   right form suggested;
  * - output that can be piped into `head`: a closed pipe ends the tool quietly.
@@ -23,6 +26,8 @@ export interface OptionSpec {
   readonly type: "string" | "boolean";
   readonly short?: string;
   readonly multiple?: boolean;
+  /** The tool refuses to run without it; the synopsis shows it without brackets. @default optional */
+  readonly required?: true;
   /** Placeholder of the value in the help, e.g. "KEY=VALUE". */
   readonly value?: string;
   readonly description: string;
@@ -61,9 +66,10 @@ const HELP_OPTION: OptionSpec = { type: "boolean", short: "h", description: "thi
 
 function synopsis(spec: ToolSpec): string {
   const stack = spec.stack.required ? "--stack NAME" : "[--stack NAME]";
-  const options = Object.entries(spec.options).map(
-    ([name, o]) => `[--${name}${o.type === "string" ? ` ${o.value ?? "VALUE"}` : ""}${o.multiple ? " ..." : ""}]`,
-  );
+  const options = Object.entries(spec.options).map(([name, o]) => {
+    const option = `--${name}${o.type === "string" ? ` ${o.value ?? "VALUE"}` : ""}${o.multiple ? " ..." : ""}`;
+    return o.required ? option : `[${option}]`;
+  });
   const operands = spec.operands ? [spec.operands.synopsis] : [];
   const passThrough = spec.passThrough ? [`[-- ${spec.passThrough.synopsis}]`] : [];
   return `npm run ${spec.name} -- ${[stack, ...options, ...operands, ...passThrough].join(" ")}`;
@@ -150,6 +156,7 @@ function explainParseError(spec: ToolSpec, error: unknown, knownStacks: readonly
  */
 export function parseCommandLine(spec: ToolSpec, argv: readonly string[], knownStacks: readonly string[]): CommandLine {
   const options = { stack: STACK_OPTION, help: HELP_OPTION, ...spec.options };
+  refuseSingleDashLongOptions(argv, options);
   let parsed;
   try {
     parsed = parseArgs({
@@ -168,6 +175,8 @@ export function parseCommandLine(spec: ToolSpec, argv: readonly string[], knownS
     throw explainParseError(spec, error, knownStacks);
   }
   const { tokens } = parsed;
+  refuseGluedShortValues(tokens, argv, options);
+  refuseRepeatedOptions(tokens, argv, options);
   const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
   // parseArgs lists the words after `--` among the positionals too; the terminator splits them.
   const terminator = tokens.find((t) => t.kind === "option-terminator")?.index ?? Infinity;
@@ -190,7 +199,7 @@ export function parseCommandLine(spec: ToolSpec, argv: readonly string[], knownS
   if (!takesOperands && words.length > 0) {
     throw new UsageError(
       named !== undefined
-        ? `one stack at a time: got --stack ${named} and ${words.map((w) => `"${w}"`).join(", ")}${spec.passThrough ? `; arguments for ${spec.passThrough} go after \`--\`` : ""}`
+        ? `one stack at a time: got --stack ${named} and ${words.map((w) => `"${w}"`).join(", ")}${spec.passThrough ? `; arguments for ${spec.passThrough.to} go after \`--\`` : ""}`
         : `one stack at a time: got ${[stack, ...words].map((w) => `"${w}"`).join(", ")}${spec.passThrough ? `; arguments for ${spec.passThrough.to} go after \`--\`` : ""}`,
     );
   }
@@ -208,6 +217,12 @@ export function parseCommandLine(spec: ToolSpec, argv: readonly string[], knownS
   if (!STACK_NAME.test(stack)) {
     throw new UsageError(`"${stack}" is not a stack name (letters, digits, "-", "_" and "." only)`);
   }
+  if (!knownStacks.includes(stack)) throw new UsageError(unknownStackMessage(stack, knownStacks));
+  const missingOption = Object.entries(spec.options).find(([name, o]) => o.required && values[name] === undefined);
+  if (missingOption !== undefined) {
+    const [name, o] = missingOption;
+    throw new UsageError(`--${name} is required, as in npm run ${spec.name} -- --stack ${stack} --${name} ${o.value ?? "VALUE"}`);
+  }
   if (spec.operands) {
     const { min, max, synopsis: shape } = spec.operands;
     if (words.length < min) throw new UsageError(`missing ${shape.split(" ")[0]}: ${example}`);
@@ -216,10 +231,72 @@ export function parseCommandLine(spec: ToolSpec, argv: readonly string[], knownS
   return { help, stack, stackDefaulted, values, operands: words, passThrough };
 }
 
-/** `no stack "qa": …`, with the stacks that exist and the nearest name. */
+/**
+ * `no stack "qa": …`, with the stacks that exist, the nearest name and how a new stack starts: the
+ * one answer of every tool to a stack without a Pulumi.<stack>.yaml.
+ */
 export function unknownStackMessage(stack: string, knownStacks: readonly string[]): string {
   const guess = closest(stack, knownStacks);
-  return `no stack "${stack}": Pulumi.${stack}.yaml does not exist (stacks: ${knownStacks.join(", ")})${guess ? `; did you mean ${guess}?` : ""}`;
+  const template = knownStacks.includes("dev") ? "dev" : knownStacks[0];
+  return (
+    `no stack "${stack}": Pulumi.${stack}.yaml does not exist (stacks: ${knownStacks.join(", ") || "none"})` +
+    (guess ? `; did you mean ${guess}?` : "") +
+    (template ? `${guess ? " Or, for" : "; for"} a new stack, copy one: cp Pulumi.${template}.yaml Pulumi.${stack}.yaml` : "")
+  );
+}
+
+/**
+ * `-stack prod` is a long option with one dash; Node's parser would read it as `-s tack` and then
+ * complain about "tack". Refused before parsing, naming the two-dash form. Words after `--` belong
+ * to another program and are left alone.
+ */
+function refuseSingleDashLongOptions(argv: readonly string[], options: Readonly<Record<string, OptionSpec>>): void {
+  const end = argv.indexOf("--");
+  const words = end === -1 ? argv : argv.slice(0, end);
+  words.forEach((word, i) => {
+    const [, name, inline] = /^-([A-Za-z][\w-]+)(=.*)?$/.exec(word) ?? [];
+    if (name === undefined || !(name in options)) return;
+    const value = inline ?? (options[name].type === "string" && i + 1 < words.length ? ` ${words[i + 1]}` : "");
+    throw new UsageError(`${word} has one dash: long options take two, as in --${name}${value}`);
+  });
+}
+
+/**
+ * `-stak prod` parses as `-s tak` and then a stray "prod": a short option's value must follow a
+ * space, so a word that glues one on (`-sprod` too) is refused with both right forms.
+ */
+function refuseGluedShortValues(
+  tokens: ReadonlyArray<{ kind: string; name?: string; rawName?: string; inlineValue?: boolean; index: number }>,
+  argv: readonly string[],
+  options: Readonly<Record<string, OptionSpec>>,
+): void {
+  for (const token of tokens) {
+    if (token.kind !== "option" || token.inlineValue !== true || token.rawName?.startsWith("--") !== false) continue;
+    const word = argv[token.index];
+    const value = options[token.name!]?.value ?? "VALUE";
+    throw new UsageError(
+      `${word} is read as ${token.rawName} ${word.slice(2)}: write --${token.name} ${value} (two dashes) or ${token.rawName} ${value} (a space before the value)`,
+    );
+  }
+}
+
+/** An option given twice (`--stack dev --stack prod`) is refused rather than the last one silently winning. */
+function refuseRepeatedOptions(
+  tokens: ReadonlyArray<{ kind: string; name?: string; value?: string; index: number }>,
+  argv: readonly string[],
+  options: Readonly<Record<string, OptionSpec>>,
+): void {
+  const seen = new Map<string, string[]>();
+  for (const token of tokens) {
+    if (token.kind !== "option" || token.name === undefined || options[token.name]?.multiple === true) continue;
+    const given = seen.get(token.name) ?? [];
+    given.push(token.value ?? argv[token.index]);
+    seen.set(token.name, given);
+    if (given.length === 2) {
+      const what = options[token.name].type === "string" ? ` (${given.join(", ")})` : "";
+      throw new UsageError(`--${token.name} given twice${what}: give it once`);
+    }
+  }
 }
 
 /** A closed pipe (`npm run plan | head`) ends the tool quietly instead of with an EPIPE stack trace. */

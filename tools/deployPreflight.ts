@@ -8,7 +8,10 @@ import * as fs from "fs";
 import * as path from "path";
 import { Address4 } from "ip-address";
 import * as YAML from "yaml";
+import { unknownStackMessage } from "./cli";
+import { unprefixedKeysProblem } from "./stackConfig";
 import { isDocumentationCidr, isPlaceholderAptSource } from "../preflight/placeholders";
+import { FLOCKER_APT_KEYRING } from "../lib/aptSource";
 
 export type DeployCommand = "up" | "destroy";
 
@@ -68,11 +71,15 @@ export function preflight(input: PreflightInput): Problem[] {
   try {
     config = input.readStackConfig(input.stack);
     if (config === undefined) {
-      const known = input.knownStacks?.length ? ` (stacks in this repository: ${input.knownStacks.join(", ")})` : "";
       problems.push({
-        problem: `Pulumi.${input.stack}.yaml does not exist${known}.`,
-        fix: `Pick an existing stack, or create the file: cp Pulumi.${DEFAULT_STACK}.yaml Pulumi.${input.stack}.yaml, then edit its values.`,
+        problem: `${unknownStackMessage(input.stack, input.knownStacks ?? [])}.`,
+        fix: `Pick an existing stack, or create the file as shown, then edit its values.`,
       });
+    } else {
+      const unprefixed = unprefixedKeysProblem(`Pulumi.${input.stack}.yaml`, Object.keys(config), input.projectName);
+      if (unprefixed !== undefined) {
+        problems.push({ problem: `${unprefixed}.`, fix: `Rename each key in Pulumi.${input.stack}.yaml as shown.` });
+      }
     }
   } catch (error) {
     problems.push({
@@ -180,8 +187,9 @@ function checkFlockerPackages(input: PreflightInput, config: RawStackConfig): Pr
   if (isSecure(source)) return [];
   const line = typeof source === "string" ? source.trim() : "";
   const fix =
-    `pulumi config set flockerAptSource 'deb [trusted=yes] https://<your repository>/… /' --stack ${stack} ` +
-    `(a repository that serves the Flocker 1.15 packages; ClusterHQ's is gone), or pulumi config set flockerDebDir /path/to/debs --stack ${stack}. See README, "Flocker packages".`;
+    `pulumi config set flockerAptSource 'deb [signed-by=${FLOCKER_APT_KEYRING}] https://<your repository>/… /' --stack ${stack} ` +
+    `with pulumi config set flockerAptKey <its public key> --stack ${stack} ` +
+    `(a repository that serves the Flocker 1.15 packages; ClusterHQ's is gone), or pulumi config set flockerDebDir /path/to/debs --stack ${stack}. See docs/flocker.md, "packages".`;
   if (line === "") {
     return [{ problem: `Stack ${stack} names no Flocker packages: flockerAptSource and flockerDebDir are both empty.`, fix }];
   }

@@ -9,6 +9,7 @@ import { installOfflineHarness, removeOfflineHarness } from "../preflight/harnes
 import { offlineWorld, type OfflineWorldOptions } from "../preflight/offlineWorld";
 import type { Placeholder } from "../preflight/placeholders";
 import { instanceSize, isXenInstanceType } from "../lib/instanceTypes";
+import { realTlsState } from "./realCrypto";
 import { PROJECT_ROOT, projectName } from "./stackConfig";
 
 /** Pulumi's wire marker of a secret value. */
@@ -82,6 +83,12 @@ export interface RunOptions {
    * the program on them, as a deployment does. @default "record"
    */
   readonly placeholders?: "record" | "refuse";
+  /**
+   * Real keys and certificates for the tls resources (tools/realCrypto.ts) instead of mock strings:
+   * for runs whose steps are executed against real hosts (the engine tier). Slower (RSA 4096 keys).
+   * @default false
+   */
+  readonly realCrypto?: boolean;
   /**
    * The outputs of the stack as deployed, which its StackReference to itself reads
    * (preflight/deployedShape.ts). @default none: a first deployment
@@ -342,13 +349,22 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
   pulumi.runtime.setAllConfig(options.config, options.secretKeys === undefined ? undefined : [...options.secretKeys]);
   await pulumi.runtime.setMocks(
     {
-      newResource: (args) =>
-        args.type === "pulumi:pulumi:StackReference"
-          ? {
-              id: String(args.inputs.name),
-              state: { ...args.inputs, outputs: options.deployedOutputs ?? {}, secretOutputNames: [] },
-            }
-          : mockState(args.type, args.name, args.inputs),
+      newResource: async (args) => {
+        if (args.type === "pulumi:pulumi:StackReference") {
+          // The stack's own outputs as deployed (preflight/deployedShape.ts); none: a first deployment.
+          const state = { ...args.inputs, outputs: options.deployedOutputs ?? {}, secretOutputNames: [] };
+          return { id: String(args.inputs.name), state };
+        }
+        if (options.realCrypto !== true) return mockState(args.type, args.name, args.inputs);
+        // Secret inputs (the keys a certificate is made from) arrive wrapped in Pulumi's marker.
+        const inputs = unwrapSecrets(args.inputs) as Record<string, unknown>;
+        const real = await realTlsState(args.type, args.name, inputs).catch((error: unknown) => {
+          // The SDK drops a failed mock's error and the program then never finishes: say why here.
+          process.stderr.write(`realCrypto could not make ${args.type} ${args.name}: ${String(error)}\n`);
+          throw error;
+        });
+        return real ?? mockState(args.type, args.name, args.inputs);
+      },
       call: (args) => {
         const override = options.invokes?.[args.token];
         try {

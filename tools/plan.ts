@@ -8,22 +8,13 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { costDemandOf } from "../config/checks/cost";
-import type { ClusterConfig } from "../config/schema";
+import { nearestKnownKey } from "../config/checks/keys";
+import { CONFIG_SCHEMA, type ClusterConfig } from "../config/schema";
 import { validateConfig } from "../config/validate";
 import { costHeadline, estimateMonthlyCost, formatCostEstimate, type CostEstimate } from "../lib/costEstimate";
 import { bringUpModel } from "./bringUpModel";
 import { bringUpDot, renderSvg } from "./bringUpSvg";
-import {
-  EXIT_FAILED,
-  EXIT_OK,
-  EXIT_USAGE,
-  UsageError,
-  helpText,
-  parseCommandLine,
-  runAsProcess,
-  unknownStackMessage,
-  type ToolSpec,
-} from "./cli";
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, helpText, parseCommandLine, runAsProcess, type ToolSpec } from "./cli";
 import { runProgram } from "./mockRuntime";
 import { buildPlanReport, formatPlanReport, type PlanReport } from "./planReport";
 import { formatPlaceholders } from "../preflight/placeholders";
@@ -69,15 +60,29 @@ export interface PlanArgs {
   readonly outDir: string;
 }
 
+/** `--set nodecount=30`: not a key of this stack, with the --set that was meant. */
+function unknownSetMessage(key: string, value: string): string {
+  const nearest = nearestKnownKey(key, Object.keys(CONFIG_SCHEMA));
+  return nearest !== undefined
+    ? `--set ${key}=${value}: ${key} is not a setting of this stack; did you mean --set ${nearest}=${value}?`
+    : `--set ${key}=${value}: ${key} is not a setting of this stack (the keys it reads are listed in docs/configuration.md)`;
+}
+
 export function parsePlanArgs(argv: readonly string[], knownStacks: readonly string[] = availableStacks()): PlanArgs {
   const line = parseCommandLine(PLAN_SPEC, argv, knownStacks);
   const overrides: Record<string, string> = {};
+  const unknown: string[] = [];
+  const project = `${projectName()}:`;
   for (const assignment of (line.values.set as string[] | undefined) ?? []) {
     const match = /^([^=]+)=(.*)$/.exec(assignment);
     if (!match) throw new UsageError(`--set takes KEY=VALUE, got "${assignment}" (e.g. --set nodeCount=30)`);
-    overrides[qualifiedConfigKey(match[1].trim())] = match[2];
+    const key = qualifiedConfigKey(match[1].trim());
+    overrides[key] = match[2];
+    if (key.startsWith(project) && !(key.slice(project.length) in CONFIG_SCHEMA))
+      unknown.push(unknownSetMessage(key.slice(project.length), match[2]));
   }
-  if (!line.help && !knownStacks.includes(line.stack)) throw new UsageError(unknownStackMessage(line.stack, knownStacks));
+  // The validator's hint for a stack's own key is a `pulumi config` command; a --set is fixed on this command line.
+  if (unknown.length > 0) throw new UsageError(unknown.join("; "));
   const outDir = typeof line.values.out === "string" ? line.values.out : path.join(PROJECT_ROOT, "plan-output");
   return { help: line.help, stack: line.stack, stackDefaulted: line.stackDefaulted, overrides, outDir };
 }

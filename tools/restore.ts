@@ -21,7 +21,6 @@ import {
   helpText,
   parseCommandLine,
   runAsProcess,
-  unknownStackMessage,
   usageMessage,
   type ToolSpec,
 } from "./cli";
@@ -80,7 +79,7 @@ const RESTORE_SPEC: ToolSpec = {
   ],
   stack: { required: true },
   options: {
-    snapshot: { type: "string", value: "snap-ID", description: "the EBS snapshot to restore from (required)" },
+    snapshot: { type: "string", required: true, value: "snap-ID", description: "the EBS snapshot to restore from (required)" },
     dataset: {
       type: "string",
       value: "NAME",
@@ -127,13 +126,8 @@ export interface RestoreDeps extends AccessDeps {
 function parseRequest(argv: readonly string[], knownStacks: readonly string[]): Request | "help" {
   const line = parseCommandLine(RESTORE_SPEC, argv, knownStacks);
   if (line.help) return "help";
-  if (!knownStacks.includes(line.stack)) throw new UsageError(unknownStackMessage(line.stack, knownStacks));
-  const snapshotId = line.values.snapshot;
-  if (typeof snapshotId !== "string") {
-    throw new UsageError(
-      `--snapshot is required, as in npm run restore -- --stack ${line.stack} --snapshot snap-0123456789abcdef0`,
-    );
-  }
+  // parseCommandLine refuses a missing --snapshot (RESTORE_SPEC marks it required).
+  const snapshotId = String(line.values.snapshot);
   if (!isSnapshotId(snapshotId)) {
     throw new UsageError(
       `--snapshot ${snapshotId} is not a snapshot id: "snap-" and 8 or 17 hex digits, as in snap-0123456789abcdef0`,

@@ -173,7 +173,13 @@ const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
  * the first one seen is accepted and remembered in the operator's known_hosts (accept-new); a
  * changed key on a known address still stops ssh.
  */
-export function sshCommand(key: TemporaryKey, user: string, host: string, remote: readonly string[] = []): string[] {
+export function sshCommand(
+  key: TemporaryKey,
+  user: string,
+  host: string,
+  remote: readonly string[] = [],
+  sshOptions: readonly string[] = [],
+): string[] {
   return [
     "ssh",
     "-i",
@@ -184,6 +190,7 @@ export function sshCommand(key: TemporaryKey, user: string, host: string, remote
     "StrictHostKeyChecking=accept-new",
     "-o",
     "ConnectTimeout=15",
+    ...sshOptions,
     `${user}@${host}`,
     ...remote,
   ];

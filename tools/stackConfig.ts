@@ -5,6 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
+import { unknownStackMessage } from "./cli";
 
 export const PROJECT_ROOT = path.join(__dirname, "..");
 
@@ -30,13 +31,25 @@ export function availableStacks(root = PROJECT_ROOT): string[] {
     .sort();
 }
 
+/**
+ * The keys of a stack file's `config:` map written without a namespace (`nodeCount: 5`): Pulumi
+ * reads none of them as this project's, so each would be ignored and its default used. One
+ * message naming the file and the right spelling of every such key; undefined when there is none.
+ */
+export function unprefixedKeysProblem(fileName: string, keys: readonly string[], project: string): string | undefined {
+  const bare = keys.filter((key) => !key.includes(":"));
+  if (bare.length === 0) return undefined;
+  const spelled = bare.map((key) => `${key} → ${project}:${key}`).join(", ");
+  return `${fileName} has config key${bare.length > 1 ? "s" : ""} without a namespace, which Pulumi does not read as this project's: ${spelled} (a key of this stack is written ${project}:<key>, as pulumi config set writes it)`;
+}
+
 /** `{ "swarm-flocker:nodeCount": "10", "aws:region": "us-east-1", … }` */
 export function readStackConfig(stack: string, root = PROJECT_ROOT): Record<string, string> {
   const file = stackConfigPath(stack, root);
-  if (!fs.existsSync(file)) {
-    throw new Error(`no stack "${stack}": ${path.basename(file)} does not exist (stacks: ${availableStacks(root).join(", ")})`);
-  }
+  if (!fs.existsSync(file)) throw new Error(unknownStackMessage(stack, availableStacks(root)));
   const document = (YAML.parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  const unprefixed = unprefixedKeysProblem(path.basename(file), Object.keys(document.config ?? {}), projectName(root));
+  if (unprefixed !== undefined) throw new Error(unprefixed);
   const flat: Record<string, string> = {};
   for (const [key, value] of Object.entries(document.config ?? {})) {
     if (value !== null && typeof value === "object" && "secure" in (value as object)) {

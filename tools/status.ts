@@ -16,7 +16,6 @@ import {
   helpText,
   parseCommandLine,
   runAsProcess,
-  unknownStackMessage,
   usageMessage,
   type ToolSpec,
 } from "./cli";
@@ -120,7 +119,6 @@ export async function runStatus(argv: readonly string[], deps: AccessDeps): Prom
       deps.stdout(helpText(STATUS_SPEC, deps.knownStacks));
       return EXIT_OK;
     }
-    if (!deps.knownStacks.includes(line.stack)) throw new UsageError(unknownStackMessage(line.stack, deps.knownStacks));
     stack = line.stack;
     chosen = typeof line.values.node === "string" ? line.values.node : undefined;
   } catch (error) {

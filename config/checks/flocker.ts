@@ -6,7 +6,7 @@
 import { FLOCKER_IMAGE_KEYS, type FlockerImageKey, type FlockerImages, type FlockerSource } from "../../lib/clusterTypes";
 import type { FileProbe } from "../fileProbe";
 import { dockerImageReferenceProblem } from "../formats";
-import { checkFlockerPackages } from "./software";
+import { checkFlockerPackages, reportAptOnlyKeys, type AptSourceTexts } from "./software";
 import type { Report } from "./report";
 
 export { FLOCKER_IMAGE_KEYS };
@@ -34,7 +34,7 @@ export function checkImageReference(key: string, image: string, example: string,
 export interface FlockerSourceTexts {
   readonly install: string;
   readonly images: Readonly<Record<keyof FlockerImages, string>>;
-  readonly aptSource: string;
+  readonly apt: AptSourceTexts;
   readonly debDir: string;
 }
 
@@ -48,8 +48,9 @@ export function checkFlockerSource(
     images[part] = checkImageReference(key, texts.images[part], `${FLOCKER_IMAGE_EXAMPLES[part]}@sha256:<digest>`, report);
   }
   if (texts.install === "containers") {
+    if (texts.apt.line === "") reportAptOnlyKeys(texts.apt, "flockerInstall is containers", report);
     for (const key of ["flockerAptSource", "flockerDebDir"] as const) {
-      const value = key === "flockerAptSource" ? texts.aptSource : texts.debDir;
+      const value = key === "flockerAptSource" ? texts.apt.line : texts.debDir;
       if (value !== "") {
         report(
           key,
@@ -61,11 +62,11 @@ export function checkFlockerSource(
     const { control, datasetAgent, containerAgent, plugin } = images;
     if (control === undefined || datasetAgent === undefined || containerAgent === undefined || plugin === undefined)
       return undefined;
-    if (texts.aptSource !== "" || texts.debDir !== "") return undefined;
+    if (texts.apt.line !== "" || texts.debDir !== "") return undefined;
     return { kind: "containers", images: { control, datasetAgent, containerAgent, plugin } };
   }
   if (texts.install === "packages") {
-    const packages = checkFlockerPackages(texts.aptSource, texts.debDir, files, report);
+    const packages = checkFlockerPackages(texts.apt, texts.debDir, files, report);
     return packages === undefined ? undefined : { kind: "packages", packages };
   }
   report(

@@ -4,8 +4,12 @@
  */
 import { Address6 } from "ip-address";
 import {
+  ADMIN_ENTRY_CEILING_PREFIX,
+  ADMIN_TOTAL_CEILING_BLOCKS,
+  adminTotalCeiling,
   cidrFamily,
   cidrNetworkForm,
+  coveredAddresses,
   cidrPrefixLength,
   hasPlainPrefix,
   internetShareProblem,
@@ -16,23 +20,18 @@ import {
   isIpv4NetworkCidr,
   isNetworkCidr,
   isWholeInternet,
+  ipv4FreeSubnet,
 } from "../../lib/cidr";
+import { ingressSubnet, NODE_RESERVED_RANGES, SUGGESTION_RANGES, type SwarmAddressPool } from "../../lib/dockerAddresses";
 import { portMatrix, type RuleSpec } from "../../lib/ports";
 import { readInteger, type Report } from "./report";
-
-/** Swarm's default ingress network (moby/moby#39228): no other range may overlap it. */
-const SWARM_INGRESS_CIDR = "10.255.0.0/16";
 
 const EXAMPLE = "e.g. pulumi config set --path 'adminCidrs[0]' 203.0.113.7/32";
 
 /** Reads adminCidrs' JSON text as a list of strings; undefined (with a problem) when it is not one. */
 function readAdminCidrList(text: string | undefined, report: Report): readonly string[] | undefined {
   if (text === undefined) {
-    report(
-      "adminCidrs",
-      undefined,
-      `is not set: list the CIDRs that may reach SSH, the Flocker API and the Spark UIs, ${EXAMPLE}`,
-    );
+    report("adminCidrs", undefined, `is not set: list the CIDRs that may reach SSH and the Flocker API, ${EXAMPLE}`);
     return undefined;
   }
   let parsed: unknown;
@@ -50,11 +49,7 @@ function readAdminCidrList(text: string | undefined, report: Report): readonly s
     return undefined;
   }
   if (parsed.length === 0) {
-    report(
-      "adminCidrs",
-      text,
-      `is empty: list at least one CIDR that may reach SSH, the Flocker API and the Spark UIs, ${EXAMPLE}`,
-    );
+    report("adminCidrs", text, `is empty: list at least one CIDR that may reach SSH and the Flocker API, ${EXAMPLE}`);
     return undefined;
   }
   return parsed;
@@ -85,9 +80,47 @@ function adminCidrProblem(cidr: string): string | undefined {
   return undefined;
 }
 
-export function checkAdminCidrs(text: string | undefined, allowPublic: boolean, report: Report): readonly string[] | undefined {
+/** What the admin CIDRs may reach, for messages. */
+const REACH = "SSH and the Flocker API";
+
+/** How to say that a ceiling is lifted, or that it is not. */
+const WIDE_OPT_IN = "or set allowWideAdminCidrs to true to allow wider networks (never the internet)";
+
+/**
+ * allowPublicAdminAccess once let a /0 through; the program refuses it now, whatever the policy
+ * pack's enforcement level: the key stays known so that a stack that still sets it learns why.
+ */
+export function checkPublicAdminOptIn(value: boolean | undefined, text: string | undefined, report: Report): void {
+  if (value !== true) return;
+  report(
+    "allowPublicAdminAccess",
+    text,
+    `is refused: the whole internet never reaches ${REACH}, so the opt-in no longer exists; remove it ` +
+      "(pulumi config rm allowPublicAdminAccess), list your own networks in adminCidrs, and for a changing address " +
+      "let npm run deploy -- STACK --my-ip set this machine's",
+  );
+}
+
+export interface AdminReachOptions {
+  /** allowWideAdminCidrs: entries and totals up to the internet-share line instead of the ceiling. */
+  readonly allowWide: boolean;
+}
+
+export function checkAdminCidrs(
+  text: string | undefined,
+  options: AdminReachOptions,
+  report: Report,
+): readonly string[] | undefined {
   const cidrs = readAdminCidrList(text, report);
-  if (cidrs === undefined) return undefined;
+  if (cidrs === undefined || !checkAdminEntries(cidrs, report)) return undefined;
+  const reachOk = checkAdminReach(cidrs, options, report);
+  const quotaOk = checkRuleQuota(cidrs, report);
+  const namesOk = checkRuleNames(cidrs, report);
+  return reachOk && quotaOk && namesOk ? cidrs : undefined;
+}
+
+/** Each entry on its own: a network CIDR, not the whole internet, not listed twice. */
+function checkAdminEntries(cidrs: readonly string[], report: Report): boolean {
   let valid = true;
   const seen = new Set<string>();
   cidrs.forEach((cidr, index) => {
@@ -96,43 +129,78 @@ export function checkAdminCidrs(text: string | undefined, allowPublic: boolean, 
     if (problem !== undefined) {
       report("adminCidrs", cidr, `${item} ${problem}`);
       valid = false;
-    } else if (isWholeInternet(cidr) && !allowPublic) {
+      return;
+    }
+    if (isWholeInternet(cidr)) {
       report(
         "adminCidrs",
         cidr,
-        `${item} is not allowed: it opens SSH, the Flocker API and the Spark UIs to the whole Internet; ` +
-          "list your own addresses, or set allowPublicAdminAccess to true to opt in",
+        `${item} is not allowed: it opens ${REACH} to the whole internet, and no setting allows that; list your own addresses`,
       );
       valid = false;
     } else if (seen.has(cidrNetworkForm(cidr))) {
       report("adminCidrs", cidr, `${item} is listed twice: remove the duplicate (AWS rejects duplicate security group rules)`);
       valid = false;
     }
-    if (problem === undefined) seen.add(cidrNetworkForm(cidr));
+    seen.add(cidrNetworkForm(cidr));
   });
-  if (!valid) return undefined;
-  const coverageOk = allowPublic || checkAdminCoverage(cidrs, report);
-  const quotaOk = checkRuleQuota(cidrs, report);
-  const namesOk = checkRuleNames(cidrs, report);
-  return coverageOk && quotaOk && namesOk ? cidrs : undefined;
+  return valid;
 }
 
-/** No /0, yet 0.0.0.0/1 + 128.0.0.0/1 (or enough /2s, /3s ...) is the whole internet all the same. */
-function checkAdminCoverage(cidrs: readonly string[], report: Report): boolean {
+/**
+ * How far the entries reach, per family. Never more than a share of the internet (lib/cidr.ts
+ * internetShareProblem: 0.0.0.0/1 + 128.0.0.0/1 is the whole internet without a /0), whatever is
+ * set; without allowWideAdminCidrs, no entry wider than ADMIN_ENTRY_CEILING_PREFIX and all of them
+ * together (each address once) no more than ADMIN_TOTAL_CEILING_BLOCKS such blocks.
+ */
+function checkAdminReach(cidrs: readonly string[], options: AdminReachOptions, report: Report): boolean {
   let ok = true;
   for (const family of ["IPv4", "IPv6"] as const) {
-    const problem = internetShareProblem(cidrs, family);
-    if (problem === undefined) continue;
     const listed = cidrs.filter((cidr) => cidrFamily(cidr) === family);
-    report(
-      "adminCidrs",
-      undefined,
-      `${listed.join(", ")} ${problem}: that opens SSH, the Flocker API and the Spark UIs to a share of the internet; ` +
-        "list your own networks, or set allowPublicAdminAccess to true to opt in",
-    );
-    ok = false;
+    const share = internetShareProblem(cidrs, family);
+    if (share !== undefined) {
+      report(
+        "adminCidrs",
+        undefined,
+        `${listed.join(", ")} ${share}: that opens ${REACH} to a share of the internet, and no setting allows that; list your own networks`,
+      );
+      ok = false;
+      continue;
+    }
+    if (options.allowWide) continue;
+    let entriesOk = true;
+    cidrs.forEach((cidr, index) => {
+      const problem = cidrFamily(cidr) === family ? entryCeilingProblem(cidr) : undefined;
+      if (problem === undefined) return;
+      report("adminCidrs", cidr, `(item ${index + 1}) ${problem}`);
+      entriesOk = false;
+    });
+    const covered = coveredAddresses(cidrs, family);
+    const ceiling = adminTotalCeiling(family);
+    if (entriesOk && covered > ceiling) {
+      report(
+        "adminCidrs",
+        undefined,
+        `${listed.join(", ")} together cover ${covered} ${family} addresses, more than ${ceiling} ` +
+          `(${ADMIN_TOTAL_CEILING_BLOCKS} blocks of /${ADMIN_ENTRY_CEILING_PREFIX[family]}): list fewer or narrower networks, ${WIDE_OPT_IN}`,
+      );
+      entriesOk = false;
+    }
+    ok &&= entriesOk;
   }
   return ok;
+}
+
+/** One entry wider than ADMIN_ENTRY_CEILING_PREFIX. */
+function entryCeilingProblem(cidr: string): string | undefined {
+  const family = cidrFamily(cidr);
+  const ceiling = ADMIN_ENTRY_CEILING_PREFIX[family];
+  const prefix = cidrPrefixLength(cidr);
+  if (prefix >= ceiling) return undefined;
+  return (
+    `is a /${prefix} (${coveredAddresses([cidr], family)} addresses), wider than the /${ceiling} one entry may be: ` +
+    `anyone in it could reach ${REACH}; list the narrower networks your admins use (at most a /${ceiling} each), ${WIDE_OPT_IN}`
+  );
 }
 
 /**
@@ -237,16 +305,85 @@ function checkIpv4Network(key: string, cidr: string, rule: Ipv4NetworkRule, repo
   return cidr;
 }
 
-function checkNotIngress(key: string, cidr: string, example: string, report: Report): boolean {
-  if (!ipv4CidrsOverlap(cidr, SWARM_INGRESS_CIDR)) return true;
-  report(key, cidr, `overlaps Swarm's ingress network ${SWARM_INGRESS_CIDR}: use a range outside it, e.g. ${example}`);
+/** The address space a VPC or overlay is checked against: the pool, and the other key's value for suggestions. */
+interface AddressPlan {
+  /** The validated pool; undefined when it has a problem of its own. */
+  readonly pool: SwarmAddressPool | undefined;
+  /** vpcCidr or overlaySubnet as given: a suggestion for the other avoids it when it is a network. */
+  readonly other: string;
+}
+
+/** `text` when it is an IPv4 network CIDR, for the list of ranges a suggestion must avoid. */
+function asNetwork(text: string | undefined): string[] {
+  return text !== undefined && isIpv4NetworkCidr(text) ? [text] : [];
+}
+
+const RESERVED = NODE_RESERVED_RANGES.map((range) => range.cidr);
+
+/** A network of `prefix` bits outside `avoid` and every node's reserved ranges, as "e.g. X" text. */
+function suggestion(key: string, prefix: number, avoid: readonly string[]): string {
+  const free = ipv4FreeSubnet(prefix, [...RESERVED, ...avoid], SUGGESTION_RANGES);
+  return free === undefined ? `a ${key} of another size` : `e.g. ${free}`;
+}
+
+/** A range held on every node (loopback, link-local, multicast, docker0, docker_gwbridge) is refused. */
+function checkNotReserved(key: string, cidr: string, avoid: readonly string[], report: Report): boolean {
+  const taken = NODE_RESERVED_RANGES.filter((range) => ipv4CidrsOverlap(cidr, range.cidr));
+  if (taken.length === 0) return true;
+  const names = taken.map((range) => `${range.what} ${range.cidr}`).join(" and ");
+  report(
+    key,
+    cidr,
+    `overlaps ${names}, which every node holds: use another ${key} outside it, ${suggestion(key, cidrPrefixLength(cidr), avoid)}`,
+  );
   return false;
 }
 
-export function checkVpcCidr(cidr: string, report: Report): string | undefined {
+/** What of the pool `cidr` overlaps, for a message: the ingress network, or the rest of the pool. */
+function poolOverlap(cidr: string, pool: SwarmAddressPool): string {
+  const ingress = ingressSubnet(pool);
+  return ipv4CidrsOverlap(cidr, ingress)
+    ? `Swarm's ingress network ${ingress} (the first /${pool.maskLength} of swarmAddressPool ${pool.cidr})`
+    : `swarmAddressPool ${pool.cidr}, from which Swarm takes the subnets of its networks`;
+}
+
+/**
+ * The size of a suggested pool: the pool's own, but no wider than a /16 (256 blocks of /24 are
+ * plenty for this stack, and a narrower pool is more likely to be free) nor narrower than a block.
+ */
+function poolSuggestionPrefix(pool: SwarmAddressPool): number {
+  return Math.min(Math.max(cidrPrefixLength(pool.cidr), 16), pool.maskLength);
+}
+
+/** A VPC or overlay inside the Swarm's address pool is refused, with a free value for either key. */
+function checkOutsidePool(key: string, cidr: string, plan: AddressPlan, why: string, report: Report): boolean {
+  const pool = plan.pool;
+  if (pool === undefined || !ipv4CidrsOverlap(cidr, pool.cidr)) return true;
+  const other = asNetwork(plan.other);
+  report(
+    key,
+    cidr,
+    `overlaps ${poolOverlap(cidr, pool)}: ${why}; use another ${key} outside swarmAddressPool, ` +
+      `${suggestion(key, cidrPrefixLength(cidr), [pool.cidr, ...other])}, or a swarmAddressPool that overlaps neither, ` +
+      `${suggestion("swarmAddressPool", poolSuggestionPrefix(pool), [cidr, ...other])} (it applies when the swarm is founded)`,
+  );
+  return false;
+}
+
+export function checkVpcCidr(cidr: string, plan: AddressPlan, report: Report): string | undefined {
   // /16 to /28 are the sizes AWS allows for a VPC.
   const vpc = checkIpv4Network("vpcCidr", cidr, { minPrefix: 16, maxPrefix: 28, example: "172.31.0.0/16" }, report);
-  return vpc !== undefined && checkNotIngress("vpcCidr", vpc, "172.31.0.0/16", report) ? vpc : undefined;
+  if (vpc === undefined) return undefined;
+  const avoid = [...(plan.pool === undefined ? [] : [plan.pool.cidr]), ...asNetwork(plan.other)];
+  const free = checkNotReserved("vpcCidr", vpc, avoid, report);
+  const outside = checkOutsidePool(
+    "vpcCidr",
+    vpc,
+    plan,
+    "the nodes' own addresses would be routed into Swarm's networks",
+    report,
+  );
+  return free && outside ? vpc : undefined;
 }
 
 export function checkSubnetCidr(cidr: string, vpc: string | undefined, report: Report): string | undefined {
@@ -311,18 +448,23 @@ function overlayAddressesNeeded(demand: OverlayDemand): number {
 export function checkOverlaySubnet(
   cidr: string,
   vpc: string | undefined,
+  plan: AddressPlan,
   demand: OverlayDemand | undefined,
   report: Report,
 ): string | undefined {
   const rule = { minPrefix: 8, maxPrefix: 29, example: "10.0.0.0/24" };
   const overlay = checkIpv4Network("overlaySubnet", cidr, rule, report);
   if (overlay === undefined) return undefined;
-  let valid = checkNotIngress("overlaySubnet", overlay, "10.0.0.0/24", report);
+  const prefix = cidrPrefixLength(overlay);
+  const avoid = [...(plan.pool === undefined ? [] : [plan.pool.cidr]), ...asNetwork(vpc ?? plan.other)];
+  let valid = checkNotReserved("overlaySubnet", overlay, avoid, report);
+  const why = "Docker would create the network (exit 0) but never allocate it, and the Spark tasks would stay New";
+  valid = checkOutsidePool("overlaySubnet", overlay, { pool: plan.pool, other: vpc ?? plan.other }, why, report) && valid;
   if (vpc !== undefined && ipv4CidrsOverlap(overlay, vpc)) {
     report(
       "overlaySubnet",
       cidr,
-      `overlaps vpcCidr ${vpc}: use a range outside the VPC, e.g. 10.0.0.0/24, or containers could not reach hosts in the overlapping range`,
+      `overlaps vpcCidr ${vpc}: use a range outside the VPC, ${suggestion("overlaySubnet", prefix, avoid)}, or containers could not reach hosts in the overlapping range`,
     );
     valid = false;
   }
@@ -340,4 +482,68 @@ export function checkOverlaySubnet(
     }
   }
   return valid ? overlay : undefined;
+}
+
+/**
+ * Addresses Swarm's ingress network needs: one endpoint per Swarm node (its ingress sandbox), and
+ * for the one service that publishes ports (spark-master) its task's address and its virtual IP;
+ * network, gateway and broadcast addresses are not usable.
+ */
+function ingressAddressesNeeded(swarmNodes: number): number {
+  return swarmNodes + 2;
+}
+
+/** Docker refuses a longer mask: an overlay network needs 4 addresses of its own (moby's validateDefaultAddrPool). */
+const LONGEST_POOL_MASK = 29;
+
+/**
+ * swarmAddressPool and swarmAddressPoolMaskLength: the pool `swarm init` is given. It must leave
+ * room for its mask, stay off the ranges every node holds, and its first block (ingress) must
+ * hold the Swarm's nodes. Its overlaps with the VPC and the overlay are checked with those keys;
+ * `others` (vpcCidr and overlaySubnet as given) only keep a suggestion off them.
+ */
+export function checkSwarmAddressPool(
+  cidr: string,
+  maskText: string,
+  swarmNodes: number | undefined,
+  others: readonly string[],
+  report: Report,
+): SwarmAddressPool | undefined {
+  const poolRule = { minPrefix: 8, maxPrefix: LONGEST_POOL_MASK, example: "10.255.0.0/16" };
+  const pool = checkIpv4Network("swarmAddressPool", cidr, poolRule, report);
+  const maskRule = {
+    min: 8,
+    max: LONGEST_POOL_MASK,
+    allowed: `use a whole number from swarmAddressPool's prefix length to ${LONGEST_POOL_MASK} (Docker's limit), e.g. 24`,
+  };
+  const maskLength = readInteger("swarmAddressPoolMaskLength", maskText, maskRule, report);
+  if (pool === undefined || maskLength === undefined) return undefined;
+  // A suggested pool must not land on the VPC or the overlay either.
+  let valid = checkNotReserved("swarmAddressPool", pool, others.flatMap(asNetwork), report);
+  const prefix = cidrPrefixLength(pool);
+  if (maskLength < prefix) {
+    report(
+      "swarmAddressPoolMaskLength",
+      maskText,
+      `is shorter than swarmAddressPool ${pool}'s prefix /${prefix}: Swarm takes blocks of this length out of the pool; use ${prefix} to ${LONGEST_POOL_MASK}`,
+    );
+    return undefined;
+  }
+  const ingress = ingressSubnet({ cidr: pool, maskLength });
+  if (swarmNodes !== undefined) {
+    const usable = ipv4CidrSize(ingress) - 3;
+    const needed = ingressAddressesNeeded(swarmNodes);
+    if (needed > usable) {
+      const longest = 32 - Math.ceil(Math.log2(needed + 3));
+      report(
+        "swarmAddressPoolMaskLength",
+        maskText,
+        `is too long: Swarm's ingress network would be ${ingress} with ${usable} usable addresses, but ${swarmNodes} Swarm nodes ` +
+          `and the Spark master's published ports need ${needed}; ` +
+          (longest >= prefix ? `use ${prefix} to ${longest}` : `use a larger swarmAddressPool (/${longest} or shorter)`),
+      );
+      valid = false;
+    }
+  }
+  return valid ? { cidr: pool, maskLength } : undefined;
 }

@@ -4,19 +4,14 @@
  */
 import type { FlockerPackageSource } from "../schema";
 import type { FileProbe } from "../fileProbe";
-import {
-  dockerImageReferenceProblem,
-  isAmiId,
-  isDebianPackageName,
-  isDebianVersion,
-  isPosixUserName,
-  parseAptSourceLine,
-} from "../formats";
-import { aptSourceTrustProblem, FLOCKER_PACKAGES } from "../../lib/flockerPackages";
+import { dockerImageReferenceProblem, isAmiId, isDebianPackageName, isDebianVersion, isPosixUserName } from "../formats";
+import { FLOCKER_PACKAGES } from "../../lib/flockerPackages";
+import { aptSourceProblems, FLOCKER_APT_KEYRING, uriCredentials } from "../../lib/aptSource";
+import type { FlockerAptSource } from "../../lib/clusterTypes";
 import type { Report } from "./report";
 
-const FLOCKER_PACKAGES_HINT = 'see the README section "Flocker packages"';
-const APT_SOURCE_EXAMPLE = '"deb [trusted=yes] https://repo.example.com/flocker/16.04 /"';
+const FLOCKER_PACKAGES_HINT = 'see docs/flocker.md, "packages"';
+const APT_SOURCE_EXAMPLE = `"deb [signed-by=${FLOCKER_APT_KEYRING}] https://repo.example.com/flocker/16.04 /"`;
 
 export function checkUbuntuRelease(release: string, report: Report): string | undefined {
   if (release === "16.04" || release === "18.04") return release;
@@ -33,10 +28,28 @@ export function checkUbuntuArchiveMirror(url: string, report: Report): string | 
   } catch {
     parsed = undefined;
   }
+  const credentials = uriCredentials(url);
+  if (credentials !== undefined && parsed?.protocol !== "https:") {
+    report(
+      "ubuntuArchiveMirror",
+      url,
+      "carries credentials in a plain http URL: apt would send them in clear text; use https://",
+    );
+    return undefined;
+  }
+  if (credentials !== undefined && /[\s#]/.test(credentials.login + credentials.password)) {
+    report(
+      "ubuntuArchiveMirror",
+      url,
+      "has credentials with spaces or # in them, which apt's auth.conf cannot hold; use credentials without them",
+    );
+    return undefined;
+  }
   if (
     parsed !== undefined &&
     (parsed.protocol === "http:" || parsed.protocol === "https:") &&
-    !/\s/.test(url) &&
+    // install-docker.sh puts the URL into a sed replacement and accepts only these characters.
+    /^https?:\/\/[A-Za-z0-9.:@%_~/+-]+$/.test(url) &&
     parsed.search === "" &&
     parsed.hash === ""
   ) {
@@ -45,7 +58,8 @@ export function checkUbuntuArchiveMirror(url: string, report: Report): string | 
   report(
     "ubuntuArchiveMirror",
     url,
-    "is not an archive URL: use http(s)://host/path of a directory holding dists/ and pool/ (e.g. http://old-releases.ubuntu.com/ubuntu), or leave it empty for the image's own mirror",
+    "is not an archive URL: use http(s)://host/path of a directory holding dists/ and pool/, made of letters, digits and . : @ % _ ~ / + - " +
+      "(e.g. http://old-releases.ubuntu.com/ubuntu), or leave it empty for the image's own mirror",
   );
   return undefined;
 }
@@ -100,13 +114,15 @@ export const ENCRYPTED_OVERLAY_MIN_DOCKER_VERSION = "20.10.24";
 
 /**
  * True when a Debian version's upstream part (no epoch, no revision; its leading dotted numbers)
- * is at least `floor`: 5:20.10.24~3-0~ubuntu-bionic and 24.0.7-0ubuntu2~18.04.1 are, 20.10.21-0ubuntu1~18.04.3 is not.
+ * is at least `floor`'s (read the same way): 5:20.10.24~3-0~ubuntu-bionic and 24.0.7-0ubuntu2~18.04.1 are, 20.10.21-0ubuntu1~18.04.3 is not.
  * (dpkg's own ordering would put 20.10.24~3 below 20.10.24.)
  */
 export function dockerVersionAtLeast(version: string, floor: string): boolean {
-  const upstream = version.replace(/^\d+:/, "").replace(/-[^-]*$/, "");
-  const numbers = (text: string) => (/^\d+(?:\.\d+)*/.exec(text)?.[0] ?? "0").split(".").map(Number);
-  const have = numbers(upstream);
+  const numbers = (text: string) => {
+    const upstream = text.replace(/^\d+:/, "").replace(/-[^-]*$/, "");
+    return (/^\d+(?:\.\d+)*/.exec(upstream)?.[0] ?? "0").split(".").map(Number);
+  };
+  const have = numbers(version);
   const want = numbers(floor);
   for (let i = 0; i < Math.max(have.length, want.length); i++) {
     const difference = (have[i] ?? 0) - (want[i] ?? 0);
@@ -115,43 +131,126 @@ export function dockerVersionAtLeast(version: string, floor: string): boolean {
   return true;
 }
 
-/** With overlayEncrypted, a pinned dockerVersion below the floor is refused (install-docker.sh checks an unpinned one). */
-export function checkDockerFloor(dockerVersion: string | undefined, overlayEncrypted: boolean | undefined, report: Report): void {
-  if (overlayEncrypted !== true || dockerVersion === undefined || dockerVersion === "") return;
-  if (dockerVersionAtLeast(dockerVersion, ENCRYPTED_OVERLAY_MIN_DOCKER_VERSION)) return;
+/**
+ * The newest docker.io in each release's own Ubuntu archive (its -updates pocket), which the nodes
+ * install when dockerVersion is empty. Both releases are past standard support, so these no longer
+ * change (Ubuntu's CVE tracker marks docker.io "ignored (end of standard support)" on both); the
+ * source is in docs/preflight.md ("Docker from the Ubuntu archive").
+ */
+const UBUNTU_ARCHIVE_DOCKER_IO: Readonly<Record<string, { readonly version: string; readonly pocket: string }>> = {
+  "16.04": { version: "18.09.7", pocket: "xenial-updates" },
+  "18.04": { version: "20.10.21", pocket: "bionic-updates" },
+};
+
+/** What decides the Docker engine the nodes install. */
+export interface DockerSource {
+  readonly dockerPackage: string | undefined;
+  /** Empty: the archive's current version. */
+  readonly dockerVersion: string | undefined;
+  /** Empty: the image's own Ubuntu archive. */
+  readonly ubuntuArchiveMirror: string | undefined;
+  readonly ubuntuRelease: string | undefined;
+}
+
+/** The docker.io the image's own archive serves, when that is what the nodes install from. */
+function ownArchiveDockerIo(source: DockerSource): { readonly version: string; readonly pocket: string } | undefined {
+  if (source.dockerPackage !== "docker.io" || source.ubuntuArchiveMirror !== "" || source.ubuntuRelease === undefined)
+    return undefined;
+  return UBUNTU_ARCHIVE_DOCKER_IO[source.ubuntuRelease];
+}
+
+/**
+ * Refuses at preview the engines install-docker.sh would refuse on every node after the instances
+ * exist: with overlayEncrypted, a pinned dockerVersion below the floor, or no pin where the
+ * release's own archive holds only an older docker.io; and, with or without it, a docker.io pin newer
+ * than anything the release's own archive has (apt would find no such version). With
+ * ubuntuArchiveMirror or another dockerPackage the archive's contents are not known here, and the
+ * node checks what it finds.
+ */
+export function checkDockerFloor(source: DockerSource, overlayEncrypted: boolean | undefined, report: Report): void {
+  const floor = ENCRYPTED_OVERLAY_MIN_DOCKER_VERSION;
+  const archive = ownArchiveDockerIo(source);
+  const pinned = source.dockerVersion !== undefined && source.dockerVersion !== "";
+  if (pinned && archive !== undefined && !dockerVersionAtLeast(archive.version, source.dockerVersion!)) {
+    report(
+      "dockerVersion",
+      source.dockerVersion,
+      `is newer than any docker.io in Ubuntu ${source.ubuntuRelease}'s own archive (the newest is ${archive.version}, in ${archive.pocket}): ` +
+        "apt on the nodes would find no such version; set ubuntuArchiveMirror to an archive that serves it, or pin a version the archive has",
+    );
+    return;
+  }
+  if (overlayEncrypted !== true) return;
+  if (pinned) {
+    if (dockerVersionAtLeast(source.dockerVersion!, floor)) return;
+    report(
+      "dockerVersion",
+      source.dockerVersion,
+      `is older than ${floor}, and overlayEncrypted is true: Docker before ${floor} can send an ` +
+        `encrypted overlay's traffic unencrypted (CVE-2023-28840/28841/28842); pin ${floor} or later, or set overlayEncrypted to false`,
+    );
+    return;
+  }
+  if (archive === undefined || dockerVersionAtLeast(archive.version, floor)) return;
   report(
-    "dockerVersion",
-    dockerVersion,
-    `is older than ${ENCRYPTED_OVERLAY_MIN_DOCKER_VERSION}, and overlayEncrypted is true: Docker before ${ENCRYPTED_OVERLAY_MIN_DOCKER_VERSION} can send an ` +
-      `encrypted overlay's traffic unencrypted (CVE-2023-28840/28841/28842); pin ${ENCRYPTED_OVERLAY_MIN_DOCKER_VERSION} or later, or set overlayEncrypted to false`,
+    "overlayEncrypted",
+    "true",
+    `needs Docker ${floor} or later (CVE-2023-28840/28841/28842), but dockerVersion is empty and Ubuntu ${source.ubuntuRelease}'s own archive ` +
+      `installs docker.io ${archive.version} (${archive.pocket}): every node would refuse it after the instances exist. ` +
+      `Set overlayEncrypted to false, or set ubuntuArchiveMirror to an archive that serves docker.io ${floor} or later and pin that version with dockerVersion`,
   );
 }
 
-function checkAptSource(line: string, report: Report): string | undefined {
-  const parsed = parseAptSourceLine(line);
-  if ("line" in parsed) {
-    // ClusterHQ never signed its packages ("packages aren't signed", docs/security.md), and the
-    // nodes hold no key for a private archive: apt refuses the source unless told to trust it.
-    const trusted = parsed.line.options.some((option) => option === "trusted=yes" || option.startsWith("signed-by="));
-    const untrustworthy = aptSourceTrustProblem(parsed.line);
-    if (trusted && untrustworthy === undefined) return line;
-    if (untrustworthy !== undefined) {
-      report("flockerAptSource", line, `${untrustworthy}; e.g. ${APT_SOURCE_EXAMPLE}`);
-      return undefined;
-    }
+/** flockerAptSource, its key and its opt-in, as configured (empty/unset when not given). */
+export interface AptSourceTexts {
+  readonly line: string;
+  readonly keyPath: string;
+  readonly allowUnsigned: boolean | undefined;
+}
+
+function checkAptSource(texts: AptSourceTexts, files: FileProbe | undefined, report: Report): FlockerAptSource | undefined {
+  const key = texts.keyPath === "" ? { bytes: undefined } : checkAptKey(texts.keyPath, files, report);
+  const grants = { allowUnsignedOverHttps: texts.allowUnsigned === true, keyProvided: texts.keyPath !== "" };
+  const problems = aptSourceProblems(texts.line, grants);
+  for (const problem of problems) report("flockerAptSource", texts.line, `${problem}; e.g. ${APT_SOURCE_EXAMPLE}`);
+  if (problems.length > 0 || key === undefined || texts.allowUnsigned === undefined) return undefined;
+  return {
+    kind: "apt",
+    aptSource: texts.line,
+    allowUnsigned: texts.allowUnsigned,
+    ...(key.bytes === undefined ? {} : { aptKeyBase64: Buffer.from(key.bytes).toString("base64") }),
+  };
+}
+
+/**
+ * flockerAptKey: a binary OpenPGP public key, as `gpg --export` writes it. Binary because Ubuntu
+ * 16.04's apt (1.2) reads no armored keyring in signed-by; its first packet must be a public key
+ * (tag 6: 0x98-0x9b in the old packet format, 0xc6 in the new one).
+ */
+function checkAptKey(path: string, files: FileProbe | undefined, report: Report): { bytes: Uint8Array } | undefined {
+  const bytes = files?.readFile?.(path);
+  if (bytes === undefined) {
+    const tilde = path.startsWith("~") ? " (~ is not expanded: write the full path)" : "";
     report(
-      "flockerAptSource",
-      line,
-      `names neither [trusted=yes] nor [signed-by=...]: Flocker's packages are unsigned and apt on the nodes would refuse them; use e.g. ${APT_SOURCE_EXAMPLE}`,
+      "flockerAptKey",
+      path,
+      `is not a readable file${tilde}: set the path of the repository's public key (gpg --export KEYID > flocker.gpg)`,
     );
     return undefined;
   }
-  report(
-    "flockerAptSource",
-    line,
-    `is not an apt source line: ${parsed.problem}; use "deb [options] URI suite [components]", e.g. ${APT_SOURCE_EXAMPLE}`,
-  );
-  return undefined;
+  const armored = Buffer.from(bytes.subarray(0, 64)).toString("latin1").includes("-----BEGIN PGP");
+  const first = bytes[0] ?? 0;
+  if (armored || !((first & 0xfc) === 0x98 || first === 0xc6)) {
+    report(
+      "flockerAptKey",
+      path,
+      armored
+        ? "is an armored key: apt on Ubuntu 16.04 reads only binary keyrings; convert it with gpg --dearmor < key.asc > flocker.gpg"
+        : "is not an OpenPGP public key: export it in binary form with gpg --export KEYID > flocker.gpg",
+    );
+    return undefined;
+  }
+  return { bytes };
 }
 
 function checkDebDir(dir: string, files: FileProbe | undefined, report: Report): string | undefined {
@@ -179,13 +278,33 @@ function checkDebDir(dir: string, files: FileProbe | undefined, report: Report):
   return missing.length === 0 ? dir : undefined;
 }
 
+/** flockerAptKey and flockerAptAllowUnsigned do nothing without an apt source: refused, so none is forgotten. */
+export function reportAptOnlyKeys(apt: AptSourceTexts, why: string, report: Report): void {
+  if (apt.keyPath !== "") {
+    report(
+      "flockerAptKey",
+      apt.keyPath,
+      `is only read with flockerAptSource, and ${why}: remove it (pulumi config rm flockerAptKey)`,
+    );
+  }
+  if (apt.allowUnsigned === true) {
+    report(
+      "flockerAptAllowUnsigned",
+      "true",
+      `is only read with flockerAptSource, and ${why}: remove it (pulumi config rm flockerAptAllowUnsigned)`,
+    );
+  }
+}
+
 /** Exactly one of flockerAptSource and flockerDebDir says where the nodes get Flocker from. */
 export function checkFlockerPackages(
-  aptSource: string,
+  apt: AptSourceTexts,
   debDir: string,
   files: FileProbe | undefined,
   report: Report,
 ): FlockerPackageSource | undefined {
+  const aptSource = apt.line;
+  if (aptSource === "") reportAptOnlyKeys(apt, "flockerAptSource is empty", report);
   if (aptSource === "" && debDir === "") {
     report(
       "flockerAptSource",
@@ -196,7 +315,7 @@ export function checkFlockerPackages(
     );
     return undefined;
   }
-  const apt = aptSource === "" ? undefined : checkAptSource(aptSource, report);
+  const aptChecked = aptSource === "" ? undefined : checkAptSource(apt, files, report);
   const debs = debDir === "" ? undefined : checkDebDir(debDir, files, report);
   if (aptSource !== "" && debDir !== "") {
     report(
@@ -206,7 +325,7 @@ export function checkFlockerPackages(
     );
     return undefined;
   }
-  if (apt !== undefined) return { kind: "apt", aptSource: apt };
+  if (aptChecked !== undefined) return aptChecked;
   if (debs !== undefined) return { kind: "debs", debDir: debs };
   return undefined;
 }

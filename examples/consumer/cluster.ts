@@ -1,9 +1,9 @@
 /**
- * Typed access to the swarm-flocker stack's outputs (its contract: lib/stackOutputs.ts) and the
+ * Typed access to the swarm-flocker stack's outputs (its contract, vendored in contract.ts) and the
  * pure functions that turn them into client settings.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { StackOutputValues } from "../../lib/stackOutputs";
+import type { StackOutputValues } from "./contract";
 
 /** The cluster stack read when `clusterStack` is not configured (Pulumi.yaml says the same). */
 export const DEFAULT_CLUSTER_STACK = "organization/swarm-flocker/dev";

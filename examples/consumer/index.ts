@@ -2,9 +2,12 @@
  * A program that consumes the swarm-flocker cluster: it reads the cluster stack's outputs through a
  * StackReference and exports what a Spark user and a Flocker operator need — a spark-submit
  * command line for the cluster's master, and a flockerctl bundle whose private key stays secret.
+ * With `edgeAmi` set it also puts an instance beside the cluster, in its subnet and node security
+ * group (the network outputs in use).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_CLUSTER_STACK, flockerClient as makeFlockerClient, output, shellLine, sparkSubmitArgs } from "./cluster";
+import { besideTheCluster } from "./network";
 
 const config = new pulumi.Config();
 export const clusterStack = config.get("clusterStack") ?? DEFAULT_CLUSTER_STACK;
@@ -34,3 +37,18 @@ export const flockerClient = pulumi.secret(
     ])
     .apply(([endpoint, caCert, clientCert, clientKey]) => makeFlockerClient(endpoint, caCert, clientCert, clientKey)),
 );
+
+export const vpcId = output(cluster, "vpcId");
+export const subnetId = output(cluster, "subnetId");
+const edgeAmi = config.get("edgeAmi");
+/** The private address of the instance beside the cluster; absent unless `edgeAmi` is set. */
+export const edgeInstancePrivateIp =
+  edgeAmi === undefined
+    ? undefined
+    : besideTheCluster("edge", {
+        ami: edgeAmi,
+        instanceType: config.get("edgeInstanceType") ?? "t3.micro",
+        vpcId,
+        subnetId,
+        nodeSecurityGroupId: output(cluster, "securityGroupIds").apply((groups) => groups.node),
+      }).privateIp;

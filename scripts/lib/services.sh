@@ -74,8 +74,24 @@ service_wait_running() {
     wait_for "$WAIT_TIMEOUT" "$WAIT_INTERVAL" "$replicas running task(s) of service $name" _tasks_running
 }
 
+# service_tasks_left ID NAME: true while a task of the service (ID, or NAME while it exists) is
+# still listed on a node that is not Down. After `docker service rm` a task stays listed, its
+# container still on its node, until that node's agent has removed the container (a real engine:
+# about a second after a stopped task, the stop timeout after a running one). A Down node's tasks
+# are left out: no agent is there to report them, and its containers went with it.
+service_tasks_left() {
+  local id=$1 name=$2 rows nodes names
+  rows=$(docker_cli node ls --format '{{.ID}} {{.Status}}') || return 0
+  mapfile -t nodes < <(awk '$2 != "Down" { print $1 }' <<<"$rows")
+  ((${#nodes[@]} > 0)) || return 1
+  names=$(docker_cli node ps "${nodes[@]}" --format '{{.Name}}') || return 0
+  grep -qE "^(${id}|${name})\." <<<"$names"
+}
+
 # service_remove NAME: scale to zero and wait until no task is left running (so a Flocker volume
-# is released), then remove the service. Tolerates a service that is already gone.
+# is released), remove the service, then wait until its tasks' containers are gone from their
+# nodes (so the volume's delete, which Pulumi starts right after, finds no container using it, and
+# the network's delete no endpoint). Tolerates a service that is already gone.
 service_remove() {
   local name=$1
   if ! docker_installed; then
@@ -99,8 +115,9 @@ service_remove() {
     fi
     swarm_api_die "inspecting service $name" "$err"
   fi
-  local spec
+  local spec id
   spec=$(docker_cli service inspect --format '{{json .Spec}}' "$name" 2>/dev/null) || spec='{}'
+  id=$(docker_cli service inspect --format '{{.ID}}' "$name" 2>/dev/null) || id=$name
   if jq -e '.Mode.Replicated != null' <<<"$spec" >/dev/null; then
     log "scaling service $name to 0"
     if ! docker_cli service update --detach --replicas 0 "$name" >/dev/null; then
@@ -120,4 +137,8 @@ service_remove() {
     service_exists "$name" || return 0
     die "docker service rm $name failed: see 'docker service inspect $name'"
   fi
+  _containers_gone() { ! service_tasks_left "$id" "$name"; }
+  WAIT_HINT="'docker node ps \$(docker node ls -q)' on a manager lists what is left (tasks named $id.<slot>); their nodes' agents remove the containers" \
+    wait_for "$WAIT_TIMEOUT" "$WAIT_INTERVAL" "the containers of service $name's tasks to be removed from their nodes" _containers_gone
+  log "service $name and its tasks' containers are gone"
 }

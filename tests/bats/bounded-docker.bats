@@ -59,7 +59,8 @@ EOF
 @test "swarm-init: a hung daemon fails the step within the bound, naming the call" {
   hung_daemon
   local started=$SECONDS
-  ADVERTISE_ADDR=10.0.1.10 SWARM_PORT=2377 run_script swarm-init create
+  ADVERTISE_ADDR=10.0.1.10 SWARM_PORT=2377 SWARM_ADDRESS_POOL=10.255.0.0/16 SWARM_ADDRESS_POOL_MASK_LENGTH=24 DOCKER_BUILTIN_ADDRESS_POOL=10.0.0.0/8 \
+    run_script swarm-init create
   assert_failure 1
   assert_stderr_contains "[swarm-init] 'docker info' did not return within 1s: the Docker daemon is hung"
   assert_stderr_contains "the Docker daemon does not answer 'docker info'"

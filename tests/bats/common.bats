@@ -33,14 +33,6 @@ lib() {
   assert_no_mutations
 }
 
-@test "shellcheck -S warning is clean for the test helpers, stubs and test files" {
-  # (the scripts themselves: npm run lint:scripts; ~5 s, kept out of this suite's time budget)
-  command -v shellcheck >/dev/null || fail "shellcheck is not installed"
-  run shellcheck -S warning -x -s bash "$BATS_TEST_DIRNAME/helpers.bash" "$STUB_DIR"/_stublib.bash \
-    "${STUBS[@]/#/$STUB_DIR/}" "$BATS_TEST_DIRNAME"/*.bats
-  assert_success
-}
-
 @test "retry: transient failures are retried; it gives up after ATTEMPTS, DELAY apart" {
   lib 'n=0; flaky() { n=$((n + 1)); ((n >= 3)); }; retry 5 7 flaky; echo "calls=$n"'
   assert_success

@@ -173,6 +173,34 @@ docker run --detach --name flocker-docker-plugin --restart always --label swarm-
   refute_anywhere "content of agent.yml"
 }
 
+@test "agents: images pinned as name:tag@sha256 or name@sha256 are pulled by the images step and run by the reference as written" {
+  local d=sha256:
+  export DATASET_AGENT_IMAGE="$DATASET_REF:1.15.0@${d}$(printf '1%.0s' {1..64})"
+  export CONTAINER_AGENT_IMAGE="registry.internal:5000/flocker/container-agent@${d}$(printf '2%.0s' {1..64})"
+  export PLUGIN_IMAGE="$PLUGIN_REF:1.15.0@${d}$(printf '3%.0s' {1..64})"
+  IMAGES="flockerDatasetAgentImage=$DATASET_AGENT_IMAGE flockerContainerAgentImage=$CONTAINER_AGENT_IMAGE flockerPluginImage=$PLUGIN_IMAGE" \
+    run_script pull-images
+  assert_success
+  local ref
+  for ref in "$DATASET_AGENT_IMAGE" "$CONTAINER_AGENT_IMAGE" "$PLUGIN_IMAGE"; do
+    assert_called "docker pull $ref"
+  done
+  # Docker keeps a tag-and-digest pull under its digest: the name@sha256 spelling finds it too.
+  run docker image inspect --format '{{.Id}}' "$DATASET_REF@${DATASET_AGENT_IMAGE#*@}"
+  assert_success
+  clear_logs
+  run_script flocker-containers agents
+  assert_success
+  refute_called_matching '^docker pull'
+  assert_equal "$(container flocker-dataset-agent '.Config.Image')" "$DATASET_AGENT_IMAGE"
+  assert_equal "$(container flocker-container-agent '.Config.Image')" "$CONTAINER_AGENT_IMAGE"
+  assert_equal "$(container flocker-docker-plugin '.Config.Image')" "$PLUGIN_IMAGE"
+  clear_logs
+  run_script flocker-containers agents
+  assert_success
+  assert_no_mutations
+}
+
 @test "agents: a second run changes nothing; another node address replaces only the plugin" {
   run_script flocker-containers agents
   clear_logs

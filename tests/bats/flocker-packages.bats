@@ -17,11 +17,17 @@ clusterhq-flocker-docker-plugin 1.15.0-1"
 
 # apt_stdin LINE...: what the step sends on stdin in apt mode (the source, then auth.conf entries).
 apt_stdin() { printf '%s\n' "$@" >"$BATS_TEST_TMPDIR/stdin"; }
-# run_apt ACTION: the script in apt mode, with the stdin apt_stdin wrote (by default: $SOURCE).
+# run_apt ACTION: the script in apt mode, with the stdin apt_stdin wrote (by default: $SOURCE,
+# trusted=yes over https, hence FLOCKER_APT_ALLOW_UNSIGNED=true unless the test says otherwise).
 run_apt() {
   [[ -f "$BATS_TEST_TMPDIR/stdin" ]] || apt_stdin "$SOURCE"
-  FLOCKER_PACKAGE_SOURCE=apt run_script_stdin "$BATS_TEST_TMPDIR/stdin" flocker-packages "$@"
+  FLOCKER_PACKAGE_SOURCE=apt FLOCKER_APT_KEYRING=$KEYRING FLOCKER_APT_KEY=${FLOCKER_APT_KEY:-} \
+    FLOCKER_APT_ALLOW_UNSIGNED=${FLOCKER_APT_ALLOW_UNSIGNED:-true} \
+    run_script_stdin "$BATS_TEST_TMPDIR/stdin" flocker-packages "$@"
 }
+KEYRING=/etc/apt/keyrings/flocker.gpg
+# A stand-in for flockerAptKey's bytes (the script only stores them), base64 as the step sends it.
+KEY_B64=$(printf '\x99\x01\x0dstand-in key' | base64 -w0)
 run_deb() { FLOCKER_PACKAGE_SOURCE=deb FLOCKER_DEB_DIR=${1:?} run_script flocker-packages "${@:2}"; }
 
 make_deb() { # make_deb FILE PACKAGE VERSION: a stand-in .deb the dpkg-deb/apt-get stubs read
@@ -37,8 +43,8 @@ probe_dir() {
   run_script flocker-packages preflight
   assert_failure 1
   assert_stderr_contains "no Flocker package source is configured (neither flockerAptSource nor flockerDebDir)"
-  assert_stderr_contains "pulumi config set flockerAptSource 'deb [trusted=yes] https://<host>/<path> /'"
-  assert_stderr_contains "ClusterHQ's archive is gone, see README 'Flocker packages'"
+  assert_stderr_contains "pulumi config set flockerAptSource 'deb [signed-by=<keyring>] https://<host>/<path> /'\` and flockerAptKey"
+  assert_stderr_contains "ClusterHQ's archive is gone, see docs/flocker.md, 'packages'"
   assert_equal "$(cat "$STUB_STATE/calls.log")" ""
 }
 
@@ -322,27 +328,68 @@ STUB
   assert_equal "$(cat "$STUB_STATE/calls.log")" ""
 }
 
-@test "[trusted=yes] over plain http is refused before apt runs" {
-  apt_stdin "deb [trusted=yes] http://repo.example.com/flocker /"
-  run_apt preflight
-  assert_failure 1
-  assert_stderr_contains "flockerAptSource turns off apt's signature check ([trusted=yes]) over plain http: use https://, or sign the repository"
-  assert_equal "$(cat "$STUB_STATE/calls.log")" ""
+@test "the trust rule of tests/fixtures/apt-sources.tsv, the table the validator's tests read: same verdicts, same first reason" {
+  local expect allow key line n=0 failures=""
+  while IFS=$'\t' read -r expect allow key line; do
+    [[ -n "$expect" && "$expect" != \#* ]] || continue
+    n=$((n + 1))
+    rm -f "$BATS_TEST_TMPDIR/stdin"
+    apt_stdin "$line"
+    if [[ "$key" == yes ]]; then FLOCKER_APT_KEY=$KEY_B64; else FLOCKER_APT_KEY=""; fi
+    FLOCKER_APT_ALLOW_UNSIGNED=$allow run_apt preflight
+    if [[ "$expect" == accept ]]; then
+      ((status == 0)) || failures+=$'\n'"accept expected: $line -> $stderr"
+    else
+      ((status == 1)) && [[ "$stderr" == *"flockerAptSource: '$line' "*"$expect"* ]] ||
+        failures+=$'\n'"refusal expected ($expect): $line -> status $status: $stderr"
+      [[ "$status" != 1 ]] || [[ "$(grep -c ' update$' "$STUB_STATE/calls.log")" == 0 ]] ||
+        failures+=$'\n'"apt ran before the refusal: $line"
+    fi
+    : >"$STUB_STATE/calls.log"
+  done <"$REPO_ROOT/tests/fixtures/apt-sources.tsv"
+  ((n >= 35)) || fail "only $n rows read from the table"
+  [[ -z "$failures" ]] || fail "$failures"
 }
 
-@test "plain http without [signed-by=...] is refused; with it, the probe runs" {
-  apt_stdin "deb http://repo.example.com/flocker /"
-  run_apt preflight
-  assert_failure 1
-  assert_stderr_contains "flockerAptSource is plain http without [signed-by=...]"
-  apt_stdin "deb [arch=amd64 signed-by=/usr/share/keyrings/flocker.gpg] http://repo.example.com/flocker /"
-  run_apt preflight
+@test "a signed source: install writes the key to the keyring (0644), beside the source list" {
+  apt_stdin "deb [signed-by=$KEYRING] https://repo.example.com/flocker /"
+  FLOCKER_APT_KEY=$KEY_B64 FLOCKER_APT_ALLOW_UNSIGNED=false run_apt install
   assert_success
+  cmp "$FS_ROOT$KEYRING" <(base64 -d <<<"$KEY_B64")
+  assert_equal "$(stat -c %a "$FS_ROOT$KEYRING")" 644
+  assert_equal "$(cat "$FS_ROOT/etc/apt/sources.list.d/flocker.list")" "deb [signed-by=$KEYRING] https://repo.example.com/flocker /"
+}
+
+@test "the probe's list names the key written beside it, not the host's keyring" {
+  # apt-get as the stub, after keeping a copy of the list and key the probe hands it.
+  rm "$BIN/apt-get"
+  printf '%s\n' '#!/usr/bin/env bash' \
+    'for a in "$@"; do case $a in Dir::Etc::SourceList=*) l=${a#*=}; cp "$l" "$BATS_TEST_TMPDIR/probe.list"; cp "${l%/*}/flocker.gpg" "$BATS_TEST_TMPDIR/probe.gpg" ;; esac; done' \
+    'exec "$STUB_DIR/apt-get" "$@"' >"$BIN/apt-get"
+  chmod +x "$BIN/apt-get"
+  apt_stdin "deb [signed-by=$KEYRING] https://repo.example.com/flocker /"
+  FLOCKER_APT_KEY=$KEY_B64 FLOCKER_APT_ALLOW_UNSIGNED=false BATS_TEST_TMPDIR=$BATS_TEST_TMPDIR run_apt preflight
+  assert_success
+  local tmp
+  tmp=$(probe_dir)
+  assert_equal "$(cat "$BATS_TEST_TMPDIR/probe.list")" "deb [signed-by=$tmp/flocker.gpg] https://repo.example.com/flocker /"
+  cmp "$BATS_TEST_TMPDIR/probe.gpg" <(base64 -d <<<"$KEY_B64")
+  [[ ! -e "$FS_ROOT$KEYRING" ]]
+}
+
+@test "without flockerAptKey any more, install removes the keyring it wrote" {
+  mkdir -p "$FS_ROOT/etc/apt/keyrings"
+  base64 -d <<<"$KEY_B64" >"$FS_ROOT$KEYRING"
+  for p in $PKGS; do stub_set "dpkg/$p" "1.15.0-1"; done
+  run_apt install
+  assert_success
+  [[ ! -e "$FS_ROOT$KEYRING" ]]
+  assert_stderr_contains "removed $KEYRING: flockerAptKey is not set"
 }
 
 @test "credentials over plain http are refused" {
-  apt_stdin "deb [signed-by=/usr/share/keyrings/flocker.gpg] http://repo.example.com/flocker /" "machine repo.example.com/flocker login u password p"
-  run_apt preflight
+  apt_stdin "deb [signed-by=$KEYRING] http://repo.example.com/flocker /" "machine repo.example.com/flocker login u password p"
+  FLOCKER_APT_KEY=$KEY_B64 run_apt preflight
   assert_failure 1
-  assert_stderr_contains "credentials over plain http would travel in clear text"
+  assert_stderr_contains "carries credentials in a plain http URI: apt would send them in clear text"
 }

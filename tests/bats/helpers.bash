@@ -22,7 +22,7 @@ REPO_ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 SCRIPTS=$REPO_ROOT/scripts
 export STUB_DIR=$BATS_TEST_DIRNAME/stubs
 STUBS=(docker apt-get apt-cache dpkg dpkg-deb systemctl cloud-init curl hostnamectl hostname
-  iptables fuser ss timeout sleep chown)
+  iptables fuser ss timeout sleep chown journalctl modprobe)
 
 # The real Docker CLI validates the stub's mutating calls. It is looked up here, before a test
 # puts the stubs on PATH; CI installs one (without it every docker mutation fails the test).
@@ -96,6 +96,7 @@ common_setup() {
   # hold no port, path or package list of their own.
   export FLOCKER_ETC=/etc/flocker FLOCKER_API_PORT=4523 FLOCKER_AGENT_PORT=4524
   export PLUGIN_SOCKET=/run/docker/plugins/flocker/flocker.sock
+  export KERNEL_MODULES="overlay br_netfilter vxlan ip_vs ip_vs_rr xt_ipvs" MODULES_LOAD_FILE=/etc/modules-load.d/swarm-flocker.conf
   export FLOCKER_PACKAGES="clusterhq-python-flocker clusterhq-flocker-node clusterhq-flocker-docker-plugin"
   if ((EUID != 0)); then
     FILE_OWNER="$(id -u):$(id -g)"

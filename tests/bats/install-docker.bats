@@ -5,6 +5,64 @@ load helpers
 
 DROPIN_REL=etc/systemd/system/docker.service.d/10-block-container-imds.conf
 
+setup() {
+  common_setup
+  # A kernel that has Swarm's modules loaded already (the kernel module tests below start without).
+  local m
+  for m in $KERNEL_MODULES; do mkdir -p "$FS_ROOT/sys/module/$m"; done
+}
+
+no_modules_loaded() { rm -rf "$FS_ROOT/sys/module"; }
+
+# ------------------------------------------------------------------------------------ kernel modules
+@test "kernel modules: each one loaded before Docker is installed, and persisted for every boot; a second run loads nothing" {
+  no_modules_loaded
+  run_script install-docker
+  assert_success
+  assert_equal "$(head -n 7 "$STUB_STATE/mutations.log")" "modprobe overlay
+modprobe br_netfilter
+modprobe vxlan
+modprobe ip_vs
+modprobe ip_vs_rr
+modprobe xt_ipvs
+apt-get update"
+  assert_equal "$(grep -v '^#' "$FS_ROOT/etc/modules-load.d/swarm-flocker.conf")" "overlay
+br_netfilter
+vxlan
+ip_vs
+ip_vs_rr
+xt_ipvs"
+  assert_equal "$(stat -c %a "$FS_ROOT/etc/modules-load.d/swarm-flocker.conf")" 644
+  clear_logs
+  run_script install-docker
+  assert_success
+  assert_no_mutations
+  refute_called_matching '^modprobe'
+}
+
+@test "kernel modules: one the kernel does not have -> stops before Docker, naming it and the package to install" {
+  no_modules_loaded
+  stub_fail modprobe-ip_vs always
+  run_script install-docker
+  assert_failure 1
+  assert_stderr_contains "kernel module ip_vs cannot be loaded on this node (kernel $(uname -r)): modprobe: FATAL: Module ip_vs not found"
+  assert_stderr_contains "ip_vs, ip_vs_rr and xt_ipvs: service VIPs and the routing mesh"
+  assert_stderr_contains "apt-get install linux-modules-extra-$(uname -r)"
+  refute_called_matching '^apt-get'
+  [[ ! -e "$FS_ROOT/etc/modules-load.d/swarm-flocker.conf" ]]
+}
+
+@test "kernel modules: the list is the program's (an encrypted overlay adds xt_u32); a module name that is not one is refused" {
+  KERNEL_MODULES="ip_vs xt_u32" run_script install-docker
+  assert_success
+  grep -qx "modprobe xt_u32" "$STUB_STATE/mutations.log"
+  assert_equal "$(grep -v '^#' "$FS_ROOT/etc/modules-load.d/swarm-flocker.conf")" "ip_vs
+xt_u32"
+  KERNEL_MODULES="ip_vs; reboot" run_script install-docker
+  assert_failure 1
+  assert_stderr_contains "KERNEL_MODULES holds 'ip_vs;', which is not a kernel module name"
+}
+
 @test "happy path: installs, enables, waits for the daemon, blocks the metadata service" {
   run_script install-docker
   assert_success
@@ -141,15 +199,22 @@ image_sources() {
   printf '%s\n' "$XENIAL_SOURCES" >"$FS_ROOT/etc/apt/sources.list"
 }
 
+# run_mirror MIRROR [AUTH...]: the script with what the step sends on stdin: the mirror, then the
+# auth.conf entry with its credentials.
+run_mirror() {
+  printf '%s\n' "$@" >"$BATS_TEST_TMPDIR/mirror"
+  run_script_stdin "$BATS_TEST_TMPDIR/mirror" install-docker
+}
+
 @test "a mirror: the Ubuntu lines of sources.list point at it, others stay; a second run changes nothing" {
   image_sources
-  UBUNTU_ARCHIVE_MIRROR=http://old-releases.ubuntu.com/ubuntu/ run_script install-docker
+  run_mirror http://old-releases.ubuntu.com/ubuntu/
   assert_success
   assert_equal "$(cat "$FS_ROOT/etc/apt/sources.list")" "$OLD_RELEASES_SOURCES"
   assert_equal "$(cat "$FS_ROOT/etc/apt/sources.list.swarm-flocker-original")" "$XENIAL_SOURCES"
   assert_stderr_contains "apt now uses http://old-releases.ubuntu.com/ubuntu for the Ubuntu archive"
   clear_logs
-  UBUNTU_ARCHIVE_MIRROR=http://old-releases.ubuntu.com/ubuntu run_script install-docker
+  run_mirror http://old-releases.ubuntu.com/ubuntu
   assert_success
   assert_no_mutations
   assert_equal "$(cat "$FS_ROOT/etc/apt/sources.list")" "$OLD_RELEASES_SOURCES"
@@ -157,9 +222,9 @@ image_sources() {
 
 @test "a changed mirror is applied to the image's own file; no mirror restores it" {
   image_sources
-  UBUNTU_ARCHIVE_MIRROR=http://mirror.one.internal/ubuntu run_script install-docker
+  run_mirror http://mirror.one.internal/ubuntu
   assert_success
-  UBUNTU_ARCHIVE_MIRROR=http://old-releases.ubuntu.com/ubuntu run_script install-docker
+  run_mirror http://old-releases.ubuntu.com/ubuntu
   assert_success
   assert_equal "$(cat "$FS_ROOT/etc/apt/sources.list")" "$OLD_RELEASES_SOURCES"
   clear_logs
@@ -184,7 +249,7 @@ image_sources() {
 @test "a mirror that does not serve the release is named as the cause" {
   image_sources
   stub_set apt/gone-archives "http://mirror.one.internal/ubuntu"
-  UBUNTU_ARCHIVE_MIRROR=http://mirror.one.internal/ubuntu run_script install-docker
+  run_mirror http://mirror.one.internal/ubuntu
   assert_failure 1
   assert_stderr_contains "ubuntuArchiveMirror http://mirror.one.internal/ubuntu does not serve xenial (apt: no dists/xenial/Release there): set it to an archive that holds this release"
   refute_called_matching '^apt-get install'
@@ -194,7 +259,7 @@ image_sources() {
   image_sources
   stub_set apt/gone-archives "http://us-east-1.ec2.archive.ubuntu.com/ubuntu
 http://security.ubuntu.com/ubuntu"
-  UBUNTU_ARCHIVE_MIRROR=http://old-releases.ubuntu.com/ubuntu run_script install-docker
+  run_mirror http://old-releases.ubuntu.com/ubuntu
   assert_success
   assert_called "apt-get install -y -o DPkg::Lock::Timeout=300 docker.io jq curl"
 }
@@ -202,7 +267,7 @@ http://security.ubuntu.com/ubuntu"
 @test "a mirror with no Ubuntu line to replace is an error, not a silent no-op" {
   mkdir -p "$FS_ROOT/etc/apt"
   echo "deb https://download.docker.com/linux/ubuntu xenial stable" >"$FS_ROOT/etc/apt/sources.list"
-  UBUNTU_ARCHIVE_MIRROR=http://old-releases.ubuntu.com/ubuntu run_script install-docker
+  run_mirror http://old-releases.ubuntu.com/ubuntu
   assert_failure 1
   assert_stderr_contains "ubuntuArchiveMirror is set, but no line of $FS_ROOT/etc/apt/sources.list names an Ubuntu archive to replace"
   assert_no_mutations
@@ -269,4 +334,43 @@ curl 7.58"
   assert_failure 124
   assert_stderr_contains "[install-docker] ERROR: stopped by SIGTERM, most likely because this step ran past its wall-clock bound"
   ((SECONDS - started < 15))
+}
+
+# ------------------------------------------------------------------------- mirror credentials
+
+MIRROR_AUTH="machine mirror.corp.example/ubuntu login deploy password s3cr3t-Pa55"
+
+@test "a mirror's credentials go to a 0600 auth.conf file, never sources.list or the output; dropped when no longer given" {
+  image_sources
+  run_mirror https://mirror.corp.example/ubuntu "$MIRROR_AUTH"
+  assert_success
+  assert_equal "$(cat "$FS_ROOT/etc/apt/auth.conf.d/ubuntu-archive-mirror.conf")" "$MIRROR_AUTH"
+  assert_equal "$(stat -c %a "$FS_ROOT/etc/apt/auth.conf.d/ubuntu-archive-mirror.conf")" 600
+  grep -q "https://mirror.corp.example/ubuntu/ xenial main" "$FS_ROOT/etc/apt/sources.list"
+  ! grep -rq s3cr3t "$FS_ROOT/etc/apt/sources.list"
+  [[ "$output$stderr" != *s3cr3t* ]]
+  clear_logs
+  run_mirror https://mirror.corp.example/ubuntu "$MIRROR_AUTH"
+  assert_success
+  assert_no_mutations
+  run_mirror https://mirror.corp.example/ubuntu
+  assert_success
+  [[ ! -e "$FS_ROOT/etc/apt/auth.conf.d/ubuntu-archive-mirror.conf" ]]
+  assert_stderr_contains "removed /etc/apt/auth.conf.d/ubuntu-archive-mirror.conf"
+}
+
+@test "the mirror in the environment (the command line), credentials in its URL or over http are refused, unprinted" {
+  image_sources
+  UBUNTU_ARCHIVE_MIRROR=https://mirror.corp.example/ubuntu run_script install-docker
+  assert_failure 1
+  assert_stderr_contains "UBUNTU_ARCHIVE_MIRROR is not read: ubuntuArchiveMirror may hold credentials, so it comes on stdin"
+  run_mirror https://deploy:s3cr3t-Pa55@mirror.corp.example/ubuntu
+  assert_failure 1
+  assert_stderr_contains "holds credentials in its URL; they belong in the auth.conf entry after it"
+  [[ "$stderr" != *s3cr3t* ]]
+  run_mirror http://mirror.corp.example/ubuntu "$MIRROR_AUTH"
+  assert_failure 1
+  assert_stderr_contains "credentials over plain http would travel in clear text"
+  [[ "$stderr" != *s3cr3t* ]]
+  assert_no_mutations
 }

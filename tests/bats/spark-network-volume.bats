@@ -8,8 +8,11 @@ DS=5e4a1c3b-7d2f-4c1e-9a0b-2f6d8e9c1a22
 setup() {
   common_setup
   swarm_is active manager
-  export NETWORK_NAME=spark NETWORK_SUBNET=10.0.0.0/24 NETWORK_ENCRYPTED=0
-  export VOLUME_NAME=spark VOLUME_SIZE=75G VOLUME_PROFILE=bronze FLOCKER_CONTROL_HOST=172.31.10.104
+  export NETWORK_NAME=spark NETWORK_SUBNET=10.0.0.0/24 NETWORK_ENCRYPTED=0 ATTACH_IMAGE=fsoppelsa/spark-worker
+  # a swarm founded with the stack's address pool: ingress is its first /24
+  ingress_on 10.255.0.0/24
+  stub_set docker/images/fsoppelsa_spark-worker "sha256:5f0c6a1b2e3d"
+  export VOLUME_NAME=spark VOLUME_SIZE=75G VOLUME_PROFILE=bronze FLOCKER_CONTROL_HOST=172.31.10.104 RELEASE_TIMEOUT=5
   mkdir -p "$FS_ROOT/etc/flocker"
   local f
   for f in cluster.crt plugin.crt plugin.key; do echo "pem of $f" >"$FS_ROOT/etc/flocker/$f"; done
@@ -23,21 +26,109 @@ with_dataset() {
   stub_set flocker/state.json "[{\"dataset_id\": \"$DS\", \"primary\": \"node-1\", \"path\": \"/flocker/$DS\"}, {\"dataset_id\": \"0ther\"}]"
 }
 
+# ingress_on SUBNET: the swarm's ingress network, as swarm init leaves it
+ingress_on() {
+  stub_set docker/networks/ingress.json "{\"Name\": \"ingress\", \"Driver\": \"overlay\", \"Scope\": \"swarm\", \"IPAM\": {\"Config\": [{\"Subnet\": \"$1\"}]}}"
+}
+
+PROBE="docker run --rm --pull never --network spark --entrypoint true fsoppelsa/spark-worker"
+
 # ------------------------------------------------------------------------------------ network
-@test "network create: the book's overlay, attachable; second run changes nothing" {
+@test "network create: the book's overlay, attachable, allocated and joined by a probe container; second run changes nothing" {
   run_script spark-network create
   assert_success
-  assert_mutations <<<"docker network create --driver overlay --attachable --subnet 10.0.0.0/24 spark"
+  assert_mutations <<EOF2
+docker network create --driver overlay --attachable --subnet 10.0.0.0/24 spark
+$PROBE
+EOF2
+  assert_stderr_contains "network spark is allocated (10.0.0.0/24) and a container can join it"
   clear_logs
   run_script spark-network create
   assert_success
   assert_no_mutations
 }
 
+@test "network create: a swarm founded without the address pool (ingress on 10.0.0.0/24) -> refused before anything is created, saying what to do" {
+  ingress_on 10.0.0.0/24
+  run_script spark-network create
+  assert_failure 1
+  assert_no_mutations
+  assert_stderr_contains "overlaySubnet 10.0.0.0/24 overlaps the swarm's ingress network (10.0.0.0/24)"
+  assert_stderr_contains "Docker would create network spark (exit 0) but never allocate it"
+  assert_stderr_contains "Choose another overlaySubnet that does not overlap 10.0.0.0/24"
+  assert_stderr_contains "or re-found the swarm with swarmAddressPool"
+  # another overlaySubnet outside it is fine
+  NETWORK_SUBNET=10.1.0.0/24 run_script spark-network create
+  assert_success
+}
+
+@test "network create: a subnet inside another swarm network's -> refused naming that network" {
+  stub_set docker/networks/monitoring.json '{"Name": "monitoring", "Driver": "overlay", "Scope": "swarm", "IPAM": {"Config": [{"Subnet": "10.0.0.0/16"}]}}'
+  stub_set docker/networks/bridge.json '{"Name": "bridge", "Driver": "bridge", "Scope": "local", "IPAM": {"Config": [{"Subnet": "10.0.0.0/8"}]}}'
+  run_script spark-network create
+  assert_failure 1
+  assert_no_mutations
+  assert_stderr_contains "overlaps the subnet 10.0.0.0/16 of the swarm network 'monitoring'"
+}
+
+@test "network create: the manager never allocates it -> the daemon's reason, and the network is removed again" {
+  stub_fail network-allocate 1
+  run_script spark-network create
+  assert_failure 1
+  assert_stderr_contains "network spark (10.0.0.0/24) has no IPAM configuration after 5s"
+  assert_stderr_contains "The manager says: level=error msg=\"Failed allocation for network spark1d\""
+  assert_mutations <<'EOF2'
+docker network create --driver overlay --attachable --subnet 10.0.0.0/24 spark
+docker network rm spark
+EOF2
+  [[ ! -e "$STUB_STATE/docker/networks/spark.json" ]]
+  clear_logs
+  run_script spark-network create
+  assert_success
+}
+
+@test "network create: a network an earlier run left unallocated is removed and created anew" {
+  stub_fail network-allocate 1
+  docker network create --driver overlay --attachable --subnet 10.0.0.0/24 spark >/dev/null
+  clear_logs
+  run_script spark-network create
+  assert_success
+  assert_stderr_contains "network spark exists but was never allocated"
+  assert_mutations <<EOF2
+docker network rm spark
+docker network create --driver overlay --attachable --subnet 10.0.0.0/24 spark
+$PROBE
+EOF2
+}
+
+@test "network create: a container cannot join it -> the daemon's reason; the network goes, so a re-run probes again" {
+  stub_fail network-attach 1
+  run_script spark-network create
+  assert_failure 1
+  assert_stderr_contains "network spark exists but a container cannot join it: docker: Error response from daemon: failed to create endpoint probe on network spark"
+  assert_stderr_contains "the vxlan and ip_vs modules"
+  [[ ! -e "$STUB_STATE/docker/networks/spark.json" ]]
+  clear_logs
+  run_script spark-network create
+  assert_success
+  assert_stderr_contains "a container can join it"
+}
+
+@test "network create: the probe's image is not on the node -> refused (no pull from a registry)" {
+  rm "$STUB_STATE/docker/images/fsoppelsa_spark-worker"
+  run_script spark-network create
+  assert_failure 1
+  assert_stderr_contains "No such image: fsoppelsa/spark-worker"
+  refute_called_matching '^docker pull'
+}
+
 @test "network create: encrypted when asked" {
   NETWORK_ENCRYPTED=1 run_script spark-network create
   assert_success
-  assert_mutations <<<"docker network create --driver overlay --attachable --subnet 10.0.0.0/24 --opt encrypted spark"
+  assert_mutations <<EOF2
+docker network create --driver overlay --attachable --subnet 10.0.0.0/24 --opt encrypted spark
+$PROBE
+EOF2
   clear_logs
   NETWORK_ENCRYPTED=1 run_script spark-network create
   assert_no_mutations
@@ -180,16 +271,32 @@ EOF2
   assert_no_mutations
 }
 
-@test "volume delete: a container still uses the volume -> names it and stops, nothing deleted" {
+@test "volume delete: a container still uses the volume after the bound -> names it and stops, nothing deleted" {
   stub_set docker/volumes/spark flocker
   with_dataset
   stub_set docker/containers/spark-master.1.x7.json '{"Name": "/spark-master.1.x7", "HostConfig": {"Binds": ["spark:/data"]}}'
   stub_set docker/containers/other.json '{"Name": "/other", "HostConfig": {"Binds": ["sparkling:/data"]}}'
   run_script flocker-volume delete
   assert_failure 1
-  assert_stderr_contains "volume spark is still used by container(s) spark-master.1.x7 on this node: its dataset was NOT deleted"
+  assert_stderr_contains "waiting up to 5s for them to go"
+  assert_stderr_contains "volume spark is still used by container(s) spark-master.1.x7 on this node after 5s: its dataset was NOT deleted"
   refute_called_matching '^curl'
   assert_no_mutations
+}
+
+@test "volume delete: a removed service's task container that lingers a moment is waited for, then the dataset goes" {
+  stub_set docker/volumes/spark flocker
+  with_dataset
+  stub_set docker/containers/spark-master.1.x7.json '{"Name": "/spark-master.1.x7", "HostConfig": {"Binds": ["spark:/data"]}}'
+  stub_set docker/containers/spark-master.1.x7.linger 2
+  # the bound is a wall clock too: a generous one, so that slow polls on a loaded machine still pass
+  RELEASE_TIMEOUT=60 run_script flocker-volume delete
+  assert_success
+  assert_stderr_contains "volume spark is still used by container(s) spark-master.1.x7 on this node: waiting up to 60s for them to go"
+  assert_mutations <<EOF2
+docker volume rm spark
+curl -X DELETE /v1/configuration/datasets/$DS
+EOF2
 }
 
 @test "volume delete: removes Docker's volume, deletes the dataset via the API, waits until gone" {

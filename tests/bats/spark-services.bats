@@ -7,6 +7,7 @@ load helpers
 setup() {
   common_setup
   swarm_is active manager
+  add_node selfnode01 aws-101 Ready manager
   export NETWORK_NAME=spark
 }
 
@@ -55,11 +56,30 @@ EOF2
   assert_mutations <<<"docker service update --detach --image fsoppelsa/spark-master:1.6.3 spark-master"
 }
 
-@test "master create: task never running -> fails at the bound saying where to look" {
+@test "master create: task never running -> fails at the bound saying where to look, and removes the service it created" {
   stub_set docker/converge-polls 100
   master create
   assert_failure 1
   assert_stderr_contains "timed out after 5s waiting for 1 running task(s) of service spark-master: see why with 'docker service ps --no-trunc spark-master'"
+  assert_stderr_contains "service spark-master did not run 1 task(s) within 5s and was removed again"
+  # Pulumi records no delete for a failed create: nothing may be left to hold the network or volume.
+  assert_mutations <<'EOF2'
+docker service create --detach --name spark-master --container-label spark-master --network spark --constraint 'node.labels.type == sparkmaster' --publish 8080:8080 --publish 7077:7077 --publish 6066:6066 --replicas 1 --env SPARK_MASTER_IP=0.0.0.0 --mount type=volume,target=/data,source=spark,volume-driver=flocker fsoppelsa/spark-master
+docker service update --detach --replicas 0 spark-master
+docker service rm spark-master
+EOF2
+  [[ ! -e "$STUB_STATE/docker/services/spark-master.json" ]]
+}
+
+@test "worker create: an existing service that does not converge in time is left alone (this run did not create it)" {
+  worker create
+  clear_logs
+  stub_set docker/converge-polls 100
+  REPLICAS=5 worker create
+  assert_failure 1
+  assert_stderr_contains "timed out after 5s waiting for 5 running task(s) of service spark-worker"
+  refute_called_matching '^docker service rm'
+  [[ -e "$STUB_STATE/docker/services/spark-worker.json" ]]
 }
 
 @test "create: a spec that is not what the script reads is refused, naming the service, before anything is sent" {
@@ -95,6 +115,31 @@ docker service update --detach --replicas 0 spark-master
 docker service rm spark-master
 EOF2
   assert_equal "$(grep -c '^docker service ps spark-master --format' "$STUB_STATE/calls.log")" 3
+}
+
+@test "master delete: returns only once the removed service's task is gone from its node (its container held the volume)" {
+  master create
+  clear_logs
+  stub_set docker/task-linger 2
+  # the bound is a wall clock too: a generous one, so that slow polls on a loaded machine still pass
+  WAIT_TIMEOUT=60 master delete
+  assert_success
+  assert_stderr_contains "service spark-master and its tasks' containers are gone"
+  # two listings still show the task (by the service's ID), the third does not
+  assert_equal "$(grep -c "^docker node ps selfnode01 --format '{{.Name}}'" "$STUB_STATE/calls.log")" 3
+  [[ ! -e "$STUB_STATE/docker/services/sparkmaster1d.lingering" ]]
+}
+
+@test "master delete: a task whose container never goes -> fails at the bound saying what to look at" {
+  master create
+  add_node down01 aws-109 Down worker
+  stub_set docker/task-linger 100
+  master delete
+  assert_failure 1
+  assert_stderr_contains "timed out after 5s waiting for the containers of service spark-master's tasks to be removed from their nodes"
+  assert_stderr_contains "tasks named sparkmaster1d.<slot>"
+  # a Down node's tasks are not asked about: no agent there can report them
+  refute_called_matching '^docker node ps .*down01'
 }
 
 @test "master delete: an absent service, or no docker at all, is fine" {

@@ -10,6 +10,8 @@ MANAGER_TOKEN=SWMTKN-1-secretmanagertoken
 setup() {
   common_setup
   export ADVERTISE_ADDR=10.0.1.16 MANAGER_ADDR=10.0.1.10:2377 SWARM_ROLE=worker SWARM_PORT=2377
+  export SWARM_ADDRESS_POOL=10.255.0.0/16 SWARM_ADDRESS_POOL_MASK_LENGTH=24 DOCKER_BUILTIN_ADDRESS_POOL=10.0.0.0/8
+  stub_set docker/addr-pool 10.255.0.0/16 # a swarm that exists was founded with the configured pool
   printf '%s\n' "$WORKER_TOKEN" >"$BATS_TEST_TMPDIR/worker-token"
   printf '%s\n' "$MANAGER_TOKEN" >"$BATS_TEST_TMPDIR/manager-token"
 }
@@ -32,13 +34,43 @@ replaced_first_manager() {
 }
 
 # ------------------------------------------------------------------------------------ swarm-init
-@test "init: inactive -> swarm init; the join command docker prints (with a token) is not shown" {
+@test "init: inactive -> swarm init with the address pool; the join command docker prints (with a token) is not shown" {
   stub_set hostname aws-101
   ADVERTISE_ADDR=10.0.1.10 run_script swarm-init create
   assert_success
   assert_output ""
-  assert_mutations <<<"docker swarm init --advertise-addr 10.0.1.10"
+  assert_mutations <<<"docker swarm init --advertise-addr 10.0.1.10 --default-addr-pool 10.255.0.0/16 --default-addr-pool-mask-length 24"
   refute_anywhere "$WORKER_TOKEN"
+  # Swarm's ingress is the pool's first block, away from the book's 10.0.0.0/24.
+  assert_equal "$(jq -r '.IPAM.Config[0].Subnet' "$STUB_STATE/docker/networks/ingress.json")" 10.255.0.0/24
+}
+
+@test "init: a swarm founded without the address pool -> refused, naming Docker's built-in pool, its ingress and both ways out" {
+  stub_set hostname aws-101
+  SWARM_ADDRESS_POOL="" ADVERTISE_ADDR=10.0.1.10 bash -c 'docker swarm init --advertise-addr 10.0.1.10 >/dev/null'
+  clear_logs
+  ADVERTISE_ADDR=10.0.1.10 run_script swarm-init create
+  assert_failure 1
+  assert_no_mutations
+  assert_stderr_contains "this swarm was founded without --default-addr-pool, so with Docker's built-in pool 10.0.0.0/8 in /24 blocks (its ingress network: 10.0.0.0/24)"
+  assert_stderr_contains "but swarmAddressPool is 10.255.0.0/16 and swarmAddressPoolMaskLength 24: the pool is fixed when a swarm is founded and cannot change on a live swarm"
+  assert_stderr_contains "Set swarmAddressPool to 10.0.0.0/8 and swarmAddressPoolMaskLength to 24 (with an overlaySubnet outside that pool), or re-found the swarm"
+  # The configuration that describes this swarm is accepted.
+  SWARM_ADDRESS_POOL=10.0.0.0/8 ADVERTISE_ADDR=10.0.1.10 run_script swarm-init create
+  assert_success
+}
+
+@test "init: a changed pool or mask on a live swarm -> refused, nothing re-founded" {
+  stub_set hostname aws-101
+  ADVERTISE_ADDR=10.0.1.10 run_script swarm-init create
+  clear_logs
+  SWARM_ADDRESS_POOL=10.128.0.0/9 ADVERTISE_ADDR=10.0.1.10 run_script swarm-init create
+  assert_failure 1
+  assert_stderr_contains "this swarm was founded with address pool 10.255.0.0/16 in /24 blocks (its ingress network: 10.255.0.0/24), but swarmAddressPool is 10.128.0.0/9"
+  SWARM_ADDRESS_POOL_MASK_LENGTH=26 ADVERTISE_ADDR=10.0.1.10 run_script swarm-init create
+  assert_failure 1
+  assert_stderr_contains "Set swarmAddressPool to 10.255.0.0/16 and swarmAddressPoolMaskLength to 24"
+  assert_no_mutations
 }
 
 @test "init: already an active manager -> nothing (second run)" {

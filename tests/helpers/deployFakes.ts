@@ -18,6 +18,7 @@ export const GOOD_CONFIG: RawStackConfig = {
   "swarm-flocker:adminCidrs": ["198.18.7.1/32"],
   "swarm-flocker:flockerInstall": "packages",
   "swarm-flocker:flockerAptSource": "deb [trusted=yes] https://flocker.repo.internal.corp/ubuntu/16.04/amd64 /",
+  "swarm-flocker:flockerAptAllowUnsigned": true,
 };
 
 export interface FakeMachine {

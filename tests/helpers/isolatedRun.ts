@@ -18,7 +18,12 @@ import { qualifiedConfigKey, readStackConfig } from "../../tools/stackConfig";
 const ROOT = path.join(__dirname, "..", "..");
 /** Everything the program (and the mock runtime that runs it) is made of. */
 const PROGRAM_SOURCES = ["index.ts", "package-lock.json", "components", "config", "lib", "preflight", "scripts", "tools"];
-const CACHE_DIR = path.join(os.tmpdir(), `swarm-flocker-test-runs-${os.userInfo().uid}`);
+/** In the tests' one cache directory (jest.config.js sets SWARM_FLOCKER_TEST_CACHE). */
+const cacheDir = () =>
+  path.join(
+    process.env.SWARM_FLOCKER_TEST_CACHE ?? path.join(os.tmpdir(), `swarm-flocker-test-cache-${os.userInfo().uid}`),
+    "runs",
+  );
 /** Records older than this are pruned when a new one is written. */
 const CACHE_MAX_AGE_MS = 24 * 3600 * 1000;
 
@@ -32,15 +37,56 @@ export function stackConfigWith(stack: string, overrides: Record<string, string>
 export async function runIsolated(stack: string, overrides: Record<string, string> = {}): Promise<ProgramRun> {
   const config = stackConfigWith(stack, overrides);
   const file = cacheFile(stack, config);
-  const cached = file === undefined ? undefined : readRecord(file);
+  if (file === undefined) return evaluate(stack, config);
+  const cached = readRecord(file);
   if (cached) return cached;
+  // One evaluation per record: the two workers often start with suites that need the same stack.
+  // The first to need it computes it; the other waits for its record instead of computing it too.
+  const lock = `${file}.lock`;
+  if (!takeLock(lock)) {
+    const waited = await recordOnceUnlocked(file, lock);
+    if (waited) return waited;
+  }
+  try {
+    const run = await evaluate(stack, config);
+    writeRecord(file, run);
+    return run;
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+async function evaluate(stack: string, config: Record<string, string>): Promise<ProgramRun> {
   let result: ProgramRun | undefined;
   await jest.isolateModulesAsync(async () => {
     const { runProgram } = require("../../tools/mockRuntime") as typeof import("../../tools/mockRuntime");
     result = await runProgram({ stack, config });
   });
-  if (file !== undefined) writeRecord(file, result!);
   return result!;
+}
+
+/** A lock older than this was left by a run that was killed: it is taken over. */
+const LOCK_MAX_AGE_MS = 5 * 60 * 1000;
+
+/** True when this process now holds the lock (a directory: mkdir is atomic). */
+function takeLock(lock: string): boolean {
+  fs.mkdirSync(path.dirname(lock), { recursive: true, mode: 0o700 });
+  try {
+    fs.mkdirSync(lock);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    const stat = fs.statSync(lock, { throwIfNoEntry: false });
+    if (stat !== undefined && Date.now() - stat.mtimeMs > LOCK_MAX_AGE_MS) return true;
+    return false;
+  }
+}
+
+/** The record, once the lock's holder has written it (undefined if it gave up without one). */
+async function recordOnceUnlocked(file: string, lock: string): Promise<ProgramRun | undefined> {
+  const deadline = Date.now() + LOCK_MAX_AGE_MS;
+  while (fs.existsSync(lock) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+  return readRecord(file);
 }
 
 let sourcesDigest: string | undefined;
@@ -55,7 +101,7 @@ function cacheFile(stack: string, config: Record<string, string>): string | unde
     .createHash("sha256")
     .update(JSON.stringify([sourcesDigest, stack, sortedConfig]))
     .digest("hex");
-  return path.join(CACHE_DIR, `${key.slice(0, 32)}.json`);
+  return path.join(cacheDir(), `${key.slice(0, 32)}.json`);
 }
 
 /** A digest of every file under these paths: their relative names and contents, in a stable order. */
@@ -86,12 +132,13 @@ function readRecord(file: string): ProgramRun | undefined {
 }
 
 function writeRecord(file: string, run: ProgramRun): void {
-  fs.mkdirSync(CACHE_DIR, { recursive: true, mode: 0o700 });
+  const dir = path.dirname(file);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const now = Date.now();
-  for (const entry of fs.readdirSync(CACHE_DIR)) {
-    const old = path.join(CACHE_DIR, entry);
+  for (const entry of fs.readdirSync(dir)) {
+    const old = path.join(dir, entry);
     const stat = fs.statSync(old, { throwIfNoEntry: false });
-    if (stat !== undefined && now - stat.mtimeMs > CACHE_MAX_AGE_MS) fs.rmSync(old, { force: true });
+    if (stat !== undefined && now - stat.mtimeMs > CACHE_MAX_AGE_MS) fs.rmSync(old, { recursive: true, force: true });
   }
   // Written whole, then renamed: another jest worker never reads half a record.
   const partial = `${file}.${process.pid}.partial`;

@@ -3,7 +3,7 @@
  * they check: "the join of aws-103 waits for the join of aws-102".
  */
 import { parse } from "shell-quote";
-import type { ProgramRun, RecordedResource } from "../../tools/mockRuntime";
+import { isSecretWire, type ProgramRun, type RecordedResource } from "../../tools/mockRuntime";
 
 export const TYPES = {
   instance: "aws:ec2/instance:Instance",
@@ -59,6 +59,29 @@ export function waitsTransitivelyFor(run: ProgramRun, dependent: string, depende
   return false;
 }
 
+/**
+ * The nearest resources among `resource`'s dependencies (direct, or through resources that are not
+ * targets) that are targets: the steps a step waits for, seen through components and AWS resources.
+ */
+export function nearestAncestors(
+  byUrn: ReadonlyMap<string, RecordedResource>,
+  resource: RecordedResource,
+  isTarget: (dependency: RecordedResource | undefined) => boolean,
+): string[] {
+  const found = new Set<string>();
+  const seen = new Set<string>();
+  const stack = [...resource.dependencies];
+  while (stack.length > 0) {
+    const urn = stack.pop()!;
+    if (seen.has(urn)) continue;
+    seen.add(urn);
+    const dependency = byUrn.get(urn);
+    if (isTarget(dependency)) found.add(urn);
+    else stack.push(...(dependency?.dependencies ?? []));
+  }
+  return [...found];
+}
+
 /** The `create` command line of a remote step. */
 export function createOf(run: ProgramRun, name: string): string {
   return String(named(run, name).inputs.create);
@@ -82,4 +105,15 @@ export function envOf(commandLine: string): Record<string, string> {
     env[match[1]] = match[2];
   }
   return env;
+}
+
+/** Paths (resource.input.path) where `needle` occurs outside a secret value. */
+export function plainOccurrences(value: unknown, needle: string, where: string): string[] {
+  if (isSecretWire(value)) return [];
+  if (typeof value === "string") return value.includes(needle) ? [where] : [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => plainOccurrences(v, needle, `${where}[${i}]`));
+  if (value !== null && typeof value === "object") {
+    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => plainOccurrences(v, needle, `${where}.${k}`));
+  }
+  return [];
 }

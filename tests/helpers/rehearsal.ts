@@ -17,6 +17,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "shell-quote";
 import { mockCommandStdout, type ProgramRun, type RecordedResource } from "../../tools/mockRuntime";
+import { nearestAncestors } from "./program";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 const SCRIPTS_DIR = path.join(REPO_ROOT, "scripts");
@@ -109,20 +110,7 @@ function connectionHost(resource: RecordedResource): string {
 export function remoteStepsInOrder(run: ProgramRun): RemoteStep[] {
   const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
   const commands = run.resources.filter((r) => r.type === COMMAND);
-  const commandAncestors = (resource: RecordedResource): string[] => {
-    const found = new Set<string>();
-    const seen = new Set<string>();
-    const stack = [...resource.dependencies];
-    while (stack.length > 0) {
-      const urn = stack.pop()!;
-      if (seen.has(urn)) continue;
-      seen.add(urn);
-      const dependency = byUrn.get(urn);
-      if (dependency?.type === COMMAND) found.add(urn);
-      else stack.push(...(dependency?.dependencies ?? []));
-    }
-    return [...found];
-  };
+  const commandAncestors = (resource: RecordedResource) => nearestAncestors(byUrn, resource, (d) => d?.type === COMMAND);
   /** True when a CopyToRemote to `host` is among the resource's dependencies, at any depth. */
   const waitsForCopyTo = (resource: RecordedResource, host: string): boolean => {
     const seen = new Set<string>();

@@ -1,0 +1,79 @@
+// The swarm-flocker stack's outputs contract, vendored so that this program builds outside the
+// cluster's repository. It is a copy of `StackOutputValues` (lib/stackOutputs.ts there, with the
+// types it uses written in); the cluster repository's tests check that this copy, that type and the
+// published JSON Schema (contract/stack-outputs.schema.json) describe the same outputs. A program
+// in another language can validate against the schema instead.
+// (A line comment, not a doc comment: a doc comment here would describe the first type below.)
+
+export type NodeRole = "manager" | "control" | "sparkmaster" | "worker";
+export type SwarmRole = "manager" | "worker";
+/** The four security groups: every node, Swarm managers, the Flocker control node, Swarm nodes. */
+export type SecurityGroupRole = "node" | "manager" | "control" | "swarm";
+
+export interface NodeOutput {
+  readonly role: NodeRole;
+  /** Absent for the Flocker control node, which is not in the Swarm. */
+  readonly swarmRole?: SwarmRole;
+  readonly publicIp: string;
+  readonly privateIp: string;
+}
+
+/** A node whose dataset agent the control service knew. */
+export interface FlockerStatusNode {
+  readonly uuid: string;
+  /** The private address the node's dataset agent connects from. */
+  readonly address: string;
+}
+
+export interface FlockerStatusDataset {
+  readonly datasetId: string;
+  /** The Docker volume name (dataset metadata `name`), when the plugin made it. */
+  readonly name: string | null;
+  readonly sizeGiB: number | null;
+  readonly profile: string | null;
+  /** attached: mounted on the node at `address`; detached: on no node; pending: not there yet. */
+  readonly status: "attached" | "detached" | "pending";
+  readonly address: string | null;
+}
+
+export interface FlockerStatus {
+  readonly nodes: readonly FlockerStatusNode[];
+  readonly datasets: readonly FlockerStatusDataset[];
+}
+
+/** Plain values, as a consumer sees them once resolved (`requireOutput(...).apply(...)`). */
+export interface StackOutputValues {
+  /** Per node name (aws-101 …). */
+  readonly nodes: Readonly<Record<string, NodeOutput>>;
+  /** Swarm managers' `private-ip:2377`, the first manager first. */
+  readonly managerAddresses: readonly string[];
+  /** The SSH login user of every node. */
+  readonly sshUser: string;
+  /** Secret. OpenSSH private key for `sshUser` on every node. */
+  readonly sshPrivateKey: string;
+  /** Flocker REST API inside the VPC, `https://<control private ip>:4523` (the certificate names this address). */
+  readonly flockerControlEndpoint: string;
+  /** Flocker REST API from admin CIDRs; clients must verify against `flockerCaCert` by chain (flockerctl does). */
+  readonly flockerControlPublicEndpoint: string;
+  /** PEM of the Flocker cluster CA. */
+  readonly flockerCaCert: string;
+  /** PEM of the `user-client` API certificate. */
+  readonly flockerClientCert: string;
+  /** Secret. PEM of the `user-client` API key. */
+  readonly flockerClientKey: string;
+  /** Nodes and datasets the Flocker control service knew at bring-up (`flockerctl status`/`list`). */
+  readonly flockerStatus: FlockerStatus;
+  /** `spark://<public ip>:7077` through the routing mesh. */
+  readonly sparkMasterUrl: string;
+  /** `http://<public ip>:8080`. */
+  readonly sparkUiUrl: string;
+  /** Secret. */
+  readonly swarmWorkerJoinToken: string;
+  /** Secret. */
+  readonly swarmManagerJoinToken: string;
+  readonly securityGroupIds: Readonly<Record<SecurityGroupRole, string>>;
+  readonly vpcId: string;
+  readonly subnetId: string;
+  /** "Pi is roughly 3.14…" from the SparkPi smoke test, or why it was skipped. */
+  readonly smokeTestResult: string;
+}
