@@ -18,6 +18,7 @@ import { ENCRYPTED_OVERLAY_MIN_DOCKER_VERSION } from "./config/checks/software";
 import { costNotice } from "./config/checks/cost";
 import { loadConfig } from "./config/load";
 import { checkBeforeBillable } from "./preflight";
+import { refuseReshape } from "./preflight/deployedShape";
 import { offlineHarness } from "./preflight/harness";
 import { FLOCKER_API_PORT } from "./lib/ports";
 import { FLOCKER_CLUSTER_TAG } from "./lib/flockerIamPolicy";
@@ -32,6 +33,8 @@ export = async (): Promise<StackOutputs> => {
   if (offlineHarness() === undefined) void pulumi.log.info(costNotice(config));
   const checked = await checkBeforeBillable(config);
   const layout = topology(config);
+  // Before any resource: a deployed stack's nodes keep their roles (lib/reshape.ts).
+  await refuseReshape(layout.nodes, config);
   const tags = { Project: config.project, Stack: config.stack, Cluster: config.clusterName };
 
   const network = new ClusterNetwork("network", {

@@ -8,8 +8,12 @@
 #   mount         master node: wait (bounded) for DEVICE, mount it read-only at MOUNT_POINT
 #   stop-master   a manager: print SERVICE_NAME's replicas (stdout), scale it to 0, wait until
 #                 its tasks have stopped
-#   copy          master node: replace the dataset's files with MOUNT_POINT's, in a COPY_IMAGE
-#                 container that mounts the dataset through the flocker volume driver
+#   copy          master node, in a COPY_IMAGE container that mounts the dataset through the
+#                 flocker volume driver: copy MOUNT_POINT's files into COPY_DIR on the dataset,
+#                 check the copy (the same paths, the same checksums), and only then switch:
+#                 every other top-level entry renamed into ASIDE_DIR, the copy's renamed into
+#                 place (each rename atomic: one filesystem). The previous files stay in ASIDE_DIR
+#                 until the operator removes them; until the switch the live files are untouched
 #   start-master  a manager: scale SERVICE_NAME back to REPLICAS, wait until they run
 #   unmount       master node: stop a copy that is still running, unmount MOUNT_POINT
 # Scaling runs on a manager because a worker (the Spark master's node is one) cannot change a
@@ -17,11 +21,11 @@
 #
 # Environment: DATASET (spark), COPY_IMAGE (the Spark master's image, already pulled: nothing is
 # downloaded during a restore), DEVICE (/dev/xvdy), MOUNT_POINT, VOLUME_ID (for messages),
-# SERVICE_NAME (spark-master), REPLICAS; bounds DEVICE_WAIT_TIMEOUT (180 s), WAIT_TIMEOUT (300 s,
-# the master's tasks), COPY_TIMEOUT (14400 s).
+# SERVICE_NAME (spark-master), REPLICAS, COPY_DIR (.restore-snap-…), ASIDE_DIR (.pre-restore-snap-…);
+# bounds DEVICE_WAIT_TIMEOUT (180 s), WAIT_TIMEOUT (300 s, the master's tasks), COPY_TIMEOUT (14400 s).
 #
-# Exit status: 0 done, 1 failed (the message says what state is left), 2 usage, 3 copy did not
-# start: the dataset is unchanged.
+# Exit status: 0 done, 1 failed (the message says what state is left), 2 usage, 3 the copy did
+# not complete or was refused: the dataset's files are unchanged.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/core.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/core.sh"
@@ -173,6 +177,42 @@ unchanged() {
   exit "$EXIT_UNCHANGED"
 }
 
+# What runs in the copy container (POSIX sh, as the image has it), /to the dataset and /from the
+# snapshot's filesystem. Its exit codes: 10 no room for the copy beside the files, 11 the copy
+# failed, 12 the copy differs from the snapshot (all three: the live files untouched, the partial
+# copy removed), 20 the switch stopped between two renames (nothing deleted).
+# shellcheck disable=SC2016 # expanded in the container, not here
+COPY_AND_SWITCH='set -u
+new="/to/$COPY_DIR" aside="/to/$ASIDE_DIR"
+rm -rf "$new"
+need=$(du -sk /from | cut -f1)
+room=$(df -Pk /to | awk "NR == 2 { print \$4 }")
+if [ "$need" -ge "$room" ]; then
+  echo "the snapshot holds ${need} KiB and the dataset has ${room} KiB free: no room to copy it beside the present files" >&2
+  exit 10
+fi
+mkdir "$new" && cp -a /from/. "$new/" && sync || { rm -rf "$new"; exit 11; }
+work=$(mktemp -d) || exit 11
+listing() { (cd "$1" && find . | sort && find . -type f -exec cksum {} + | sort -k 3); }
+listing /from >"$work/snapshot.list" && listing "$new" >"$work/copy.list" || { rm -rf "$new" "$work"; exit 11; }
+if ! cmp -s "$work/snapshot.list" "$work/copy.list"; then
+  echo "the copy in $COPY_DIR does not match the snapshot (paths or checksums differ)" >&2
+  rm -rf "$new" "$work"
+  exit 12
+fi
+rm -rf "$work"
+mkdir -p "$aside" || exit 20
+for entry in /to/* /to/.[!.]* /to/..?*; do
+  [ -e "$entry" ] || [ -L "$entry" ] || continue
+  case "${entry##*/}" in "$COPY_DIR" | "$ASIDE_DIR") continue ;; esac
+  mv "$entry" "$aside/" || exit 20
+done
+for entry in "$new"/* "$new"/.[!.]* "$new"/..?*; do
+  [ -e "$entry" ] || [ -L "$entry" ] || continue
+  mv "$entry" /to/ || exit 20
+done
+rmdir "$new" && sync || exit 20'
+
 _copy_exit() {
   local rc=$?
   remove_copy_container || true
@@ -181,7 +221,9 @@ _copy_exit() {
 }
 
 action_copy() {
-  require_env DATASET COPY_IMAGE MOUNT_POINT
+  require_env DATASET COPY_IMAGE MOUNT_POINT COPY_DIR ASIDE_DIR
+  require_safe_path COPY_DIR '^\.restore-snap-[0-9a-f]+$' "a .restore-snap-… directory name"
+  require_safe_path ASIDE_DIR '^\.pre-restore-snap-[0-9a-f]+$' "a .pre-restore-snap-… directory name"
   local mp users rc=0
   mp=$(path "$MOUNT_POINT")
   mounted_at "$mp" || unchanged "nothing is mounted at $MOUNT_POINT (the mount action runs first)"
@@ -190,16 +232,18 @@ action_copy() {
   [[ -z "$users" ]] || unchanged "the dataset is in use here by $(tr '\n' ' ' <<<"$users")(stop them first)"
   remove_copy_container || unchanged "an earlier copy container could not be removed"
   trap _copy_exit EXIT
-  log "replacing the files of dataset $DATASET with those of the snapshot (at most ${COPY_TIMEOUT}s)"
+  log "copying the snapshot's files into $COPY_DIR on dataset $DATASET, checking them, then switching (at most ${COPY_TIMEOUT}s)"
   DOCKER_CLI_TIMEOUT=$COPY_TIMEOUT DOCKER_CLI_STALLED="the copy ran past COPY_TIMEOUT" \
-    docker_cli run --rm --name "$COPY_CONTAINER" --volume-driver flocker -v "$DATASET:/to" -v "$mp:/from:ro" \
-    "$COPY_IMAGE" sh -c 'find /to -mindepth 1 -delete && cp -a /from/. /to/ && sync' >&2 || rc=$?
+    docker_cli run --rm --name "$COPY_CONTAINER" -e COPY_DIR -e ASIDE_DIR --volume-driver flocker \
+    -v "$DATASET:/to" -v "$mp:/from:ro" "$COPY_IMAGE" sh -c "$COPY_AND_SWITCH" >&2 || rc=$?
   case "$rc" in
-    0) log "dataset $DATASET holds the snapshot's files" ;;
+    0) log "dataset $DATASET holds the snapshot's files; its previous files are in $ASIDE_DIR until you remove them" ;;
     # Docker's own failures (the dataset's mount included) and a command that could not start:
     # nothing ran in the container.
     125 | 126 | 127) unchanged "the copy container did not start (docker run exit $rc)" ;;
-    *) die "the copy into dataset $DATASET failed (exit $rc): its previous files are deleted and it holds part of the snapshot's; the snapshot is untouched, so running the restore again completes it" ;;
+    10 | 11 | 12) unchanged "the copy into $COPY_DIR did not complete (exit $rc, see above), so nothing was switched" ;;
+    20) die "the switch stopped between two renames: the previous files are in $ASIDE_DIR or still in place, the snapshot's in $COPY_DIR or already in place; nothing was deleted. Finish it by moving the rest of $COPY_DIR's entries up, or undo it by moving $ASIDE_DIR's back" ;;
+    *) die "the copy was stopped (exit $rc) before it ended: if it had reached the switch, the previous files are in $ASIDE_DIR and the snapshot's in $COPY_DIR or in place; otherwise the files are unchanged. Nothing was deleted" ;;
   esac
 }
 

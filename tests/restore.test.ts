@@ -12,6 +12,7 @@ import { FLOCKER_CLUSTER_TAG } from "../lib/flockerIamPolicy";
 import { type ProgramRun } from "../tools/mockRuntime";
 import { DEFAULT_DATASET, runRestore, stackSettings, type RestoreDeps } from "../tools/restore";
 import { SPARK_MASTER_SERVICE } from "../tools/restoreRun";
+import { waitUntilSnapshotCompleted } from "../tools/restoreSnapshot";
 import { PROJECT_ROOT } from "../tools/stackConfig";
 import { createOf, envOf, ofType, TYPES } from "./helpers/program";
 import { runIsolated } from "./helpers/isolatedRun";
@@ -25,6 +26,10 @@ const DATASET_ID = "5e4a1c3b-7d2f-4c1e-9a0b-2f6d8e9c1a22";
 const OTHER_DATASET_ID = "0b9f3e2a-1c4d-4e5f-8a6b-7c8d9e0f1a2b";
 const SNAPSHOT = "snap-0a1b2c3d4e5f60718";
 const VOLUME = "vol-0f1e2d3c4b5a69788";
+/** The dataset's own volume (Flocker's), and the snapshot the restore takes of it first. */
+const LIVE_VOLUME = "vol-0aaabbbcccdddeee1";
+const PRE_SNAPSHOT = "snap-0123456789abcdef0";
+const UNDO = `npm run restore -- --stack dev --dataset spark --snapshot ${PRE_SNAPSHOT}`;
 const INSTANCE = "i-05a5b5c5d5e5f5a5b";
 /** Not the stack file's zone (us-east-1a): the volume's zone must come from the instance. */
 const INSTANCE_ZONE = "us-east-1b";
@@ -106,6 +111,19 @@ const volume = (state: string, attached = false) => ({
       Attachments: attached ? [{ Device: "/dev/sdy", InstanceId: INSTANCE, State: "attached", VolumeId: VOLUME }] : [],
     },
   ],
+});
+const LIVE = {
+  Volumes: [
+    {
+      VolumeId: LIVE_VOLUME,
+      State: "in-use",
+      Tags: [{ Key: "flocker-dataset-id", Value: DATASET_ID }],
+      Attachments: [{ Device: "/dev/sdf", InstanceId: INSTANCE, State: "attached", VolumeId: LIVE_VOLUME }],
+    },
+  ],
+};
+const preSnapshot = (State: string, Progress: string) => ({
+  Snapshots: [{ SnapshotId: PRE_SNAPSHOT, VolumeId: LIVE_VOLUME, State, Progress, VolumeSize: 75 }],
 });
 const ATTACHING = { Device: "/dev/sdy", InstanceId: INSTANCE, State: "attaching", VolumeId: VOLUME };
 const DETACHING = { Device: "/dev/sdy", InstanceId: INSTANCE, State: "detaching", VolumeId: VOLUME };
@@ -251,10 +269,16 @@ function machine(answers: Record<string, Answer[]>, options: MachineOptions = {}
 /** Every call answered as on a good day. */
 function goodDay(overrides: Record<string, Answer[]> = {}): Record<string, Answer[]> {
   return {
-    "describe-snapshots": [{ stdout: snapshotAnswer() }],
+    "describe-snapshots": [
+      { stdout: snapshotAnswer() },
+      { stdout: preSnapshot("pending", "40%") },
+      { stdout: preSnapshot("completed", "100%") },
+    ],
     "describe-instances": [{ stdout: INSTANCES }],
+    "create-snapshot": [{ stdout: { SnapshotId: PRE_SNAPSHOT, VolumeId: LIVE_VOLUME, State: "pending" } }],
     "create-volume": [{ stdout: CREATED }],
     "describe-volumes": [
+      { stdout: LIVE },
       { stdout: volume("creating") },
       { stdout: volume("available") },
       { stdout: volume("in-use", true) },
@@ -291,6 +315,30 @@ describe("a restore", () => {
         "Name=instance-state-name,Values=running",
         ...JSON_OUTPUT,
       ],
+      ["ec2", "describe-volumes", ...REGION, "--filters", `Name=tag:flocker-dataset-id,Values=${DATASET_ID}`, ...JSON_OUTPUT],
+      [
+        "ec2",
+        "create-snapshot",
+        ...REGION,
+        "--volume-id",
+        LIVE_VOLUME,
+        "--description",
+        `dataset spark of stack dev before npm run restore from ${SNAPSHOT}`,
+        "--tag-specifications",
+        JSON.stringify([
+          {
+            ResourceType: "snapshot",
+            Tags: [
+              { Key: "Name", Value: "dev-pre-restore-spark" },
+              { Key: "flocker-dataset-id", Value: DATASET_ID },
+              { Key: "swarm-flocker-pre-restore", Value: "dev" },
+            ],
+          },
+        ]),
+        ...JSON_OUTPUT,
+      ],
+      ["ec2", "describe-snapshots", ...REGION, "--snapshot-ids", PRE_SNAPSHOT, ...JSON_OUTPUT],
+      ["ec2", "describe-snapshots", ...REGION, "--snapshot-ids", PRE_SNAPSHOT, ...JSON_OUTPUT],
       [
         "ec2",
         "create-volume",
@@ -333,10 +381,12 @@ describe("a restore", () => {
       ["ec2", "describe-volumes", ...REGION, "--volume-ids", VOLUME, ...JSON_OUTPUT],
       ["ec2", "delete-volume", ...REGION, "--volume-id", VOLUME, ...JSON_OUTPUT],
     ]);
-    expect(m.sleeps).toEqual([5000, 5000]);
+    expect(m.sleeps).toEqual([15000, 5000, 5000]);
     expect(m.unanswered()).toBe("");
     expect(m.out()).toContain(
-      `restore: done: dataset spark of stack dev holds the files of ${SNAPSHOT} (taken 2024-05-01T03:00:12.345Z); spark-master runs again; restore volume ${VOLUME}: deleted`,
+      `restore: done: dataset spark of stack dev holds the files of ${SNAPSHOT} (taken 2024-05-01T03:00:12.345Z); spark-master runs again; restore volume ${VOLUME}: deleted\n` +
+        `restore: dataset spark: holds the files of ${SNAPSHOT}; its previous files are kept in .pre-restore-${PRE_SNAPSHOT}/ until you remove them (docs/operations.md, "Snapshots and restoring a dataset")\n` +
+        `restore: pre-restore snapshot ${PRE_SNAPSHOT}: the dataset as it was before this restore; undo with ${UNDO}\n`,
     );
     expect(m.err()).toBe("");
   });
@@ -374,7 +424,7 @@ describe("a restore", () => {
       node,
       { ...node, VOLUME_ID: VOLUME },
       { SERVICE_NAME: "spark-master" },
-      node,
+      { ...node, COPY_DIR: `.restore-${SNAPSHOT}`, ASIDE_DIR: `.pre-restore-${PRE_SNAPSHOT}` },
       { MOUNT_POINT: "/mnt/swarm-flocker-restore" },
       { SERVICE_NAME: "spark-master", REPLICAS: "2" },
     ]);
@@ -394,7 +444,7 @@ describe("a restore", () => {
     expect(await runRestore(RESTORE, asked.deps)).toBe(0);
     expect(asked.questions).toEqual(["Replace the dataset's files? [y/N] "]);
     expect(asked.out()).toContain(
-      `Restore dataset spark (${DATASET_ID}) of stack dev from ${SNAPSHOT} (75 GiB, taken 2024-05-01T03:00:12.345Z):\nspark-master stops during the copy, and every file the dataset holds now is deleted and replaced by the snapshot's.`,
+      `Restore dataset spark (${DATASET_ID}) of stack dev from ${SNAPSHOT} (75 GiB, taken 2024-05-01T03:00:12.345Z):\nFirst a snapshot of the dataset as it is now is taken (its id printed: restoring from it undoes this restore).`,
     );
     for (const [confirm, why] of [
       [false, "restore: not confirmed. Nothing was changed."],
@@ -404,6 +454,7 @@ describe("a restore", () => {
       expect(await runRestore(RESTORE, m.deps)).toBe(2);
       expect(m.err()).toBe(`${why}\n`);
       expect(m.operations()).not.toContain("create-volume");
+      expect(m.operations()).not.toContain("create-snapshot");
       expect(m.actions()).toEqual(["aws-105 check"]);
     }
   });
@@ -430,6 +481,73 @@ describe("a restore", () => {
     expect(m.out()).toContain(
       `restore volume ${VOLUME}: kept, detached (--keep-volume); delete it with aws ec2 delete-volume --region us-east-1 --volume-id ${VOLUME}`,
     );
+  });
+});
+
+// ------------------------------------------------------------------------------ the snapshot taken first
+describe("a snapshot of the dataset as it is is taken before anything changes", () => {
+  test("with --yes too: no question, but the snapshot is completed before the restore volume is made or the master stopped", async () => {
+    const m = machine(goodDay());
+    expect(await runRestore([...RESTORE, "--yes"], m.deps)).toBe(0);
+    expect(m.questions).toEqual([]);
+    const ops = m.operations();
+    expect(ops.indexOf("create-snapshot")).toBeGreaterThan(-1);
+    expect(ops.indexOf("create-snapshot")).toBeLessThan(ops.indexOf("create-volume"));
+    // the second poll of the new snapshot answers "completed": the volume comes after it
+    expect(ops.lastIndexOf("describe-snapshots")).toBeLessThan(ops.indexOf("create-volume"));
+    const [, mount] = m.ssh;
+    expect(mount.awsCallsBefore).toBeGreaterThan(ops.lastIndexOf("describe-snapshots"));
+    expect(m.out()).toContain(`restore: snapshot ${PRE_SNAPSHOT} holds the dataset as it was: ${UNDO} undoes this restore`);
+  });
+
+  test("the snapshot it takes is one the restore itself accepts (the dataset's tag), so that the undo command works", async () => {
+    const m = machine(goodDay());
+    await runRestore([...RESTORE, "--yes"], m.deps);
+    const create = m.ec2Calls().find((argv) => argv[1] === "create-snapshot")!;
+    const [spec] = JSON.parse(create[create.indexOf("--tag-specifications") + 1]) as Array<{
+      Tags: Array<{ Key: string; Value: string }>;
+    }>;
+    expect(spec.Tags).toContainEqual({ Key: "flocker-dataset-id", Value: DATASET_ID });
+    expect(spec.Tags).toContainEqual({ Key: "swarm-flocker-pre-restore", Value: "dev" });
+  });
+
+  test("a snapshot that does not complete: each poll 15 s apart, at most 240 (an hour), then a message with the command that waits", async () => {
+    // Straight against the wait: 240 calls of the stub aws would outlast the test's timeout.
+    const calls: string[][] = [];
+    const sleeps: number[] = [];
+    const ec2 = {
+      region: "us-east-1",
+      aws: async (args: readonly string[]) => {
+        calls.push([...args]);
+        return preSnapshot("pending", "3%");
+      },
+      sleep: async (ms: number) => {
+        sleeps.push(ms);
+      },
+    };
+    await expect(waitUntilSnapshotCompleted(ec2, PRE_SNAPSHOT)).rejects.toThrow(
+      `snapshot ${PRE_SNAPSHOT} of the dataset is still pending (3%) 60 minutes after it was started; wait for it (aws ec2 wait snapshot-completed --region us-east-1 --snapshot-ids ${PRE_SNAPSHOT}), then run the restore again`,
+    );
+    expect(calls).toHaveLength(240);
+    expect(sleeps).toEqual(Array(239).fill(15000));
+  });
+
+  test("a snapshot that fails, or no single volume for the dataset: the restore stops there, nothing else changed", async () => {
+    const failed = machine(
+      goodDay({ "describe-snapshots": [{ stdout: snapshotAnswer() }, { stdout: preSnapshot("error", "0%") }] }),
+    );
+    expect(await runRestore([...RESTORE, "--yes"], failed.deps)).toBe(1);
+    expect(failed.err()).toContain(`restore failed: snapshot ${PRE_SNAPSHOT} of the dataset is error, not completed`);
+    expect(failed.operations()).not.toContain("create-volume");
+
+    const none = machine(goodDay({ "describe-volumes": [{ stdout: { Volumes: [] } }] }));
+    expect(await runRestore([...RESTORE, "--yes"], none.deps)).toBe(1);
+    expect(none.err()).toContain(
+      `restore failed: found no volume tagged flocker-dataset-id=${DATASET_ID} in us-east-1, not one: the restore snapshots the dataset's volume before it changes anything, so it stops here`,
+    );
+    expect(none.operations()).not.toContain("create-snapshot");
+    expect(none.operations()).not.toContain("create-volume");
+    expect(none.actions()).toEqual(["aws-105 check"]);
   });
 });
 
@@ -515,11 +633,12 @@ describe("after a failure the master comes back, the volume goes, and the state 
     expect(m.operations().slice(-4)).toEqual(["detach-volume", "describe-volumes", "describe-volumes", "delete-volume"]);
     expect(m.err()).toBe(
       [
-        "restore failed: the copy on aws-105 failed (exit 1, see above)",
+        "restore failed: the copy on aws-105 stopped before it said it was done (exit 1, see above)",
         "State now:",
-        `  dataset spark: its previous files may be deleted and it may hold only part of ${SNAPSHOT}'s; the snapshot is untouched: run the restore again`,
+        `  dataset spark: its files are unchanged unless the copy had reached the switch: then its previous files are in .pre-restore-${PRE_SNAPSHOT}/ or still in place, the copy's in .restore-${SNAPSHOT}/ or already in place (the node's message above says which); nothing was deleted`,
         "  spark-master: 1 replica(s), as before",
         `  restore volume ${VOLUME}: deleted`,
+        `  pre-restore snapshot ${PRE_SNAPSHOT}: the dataset as it was before this restore; undo with ${UNDO}`,
         "",
       ].join("\n"),
     );
@@ -531,14 +650,19 @@ describe("after a failure the master comes back, the volume goes, and the state 
     expect(m.actions()).toEqual(["aws-105 check", "aws-105 mount", "aws-105 unmount"]);
     expect(m.operations()).toContain("delete-volume");
     expect(m.err()).toContain("restore failed: mounting the restore volume on aws-105 failed (exit 1, see above)");
-    expect(m.err()).toContain("  dataset spark: unchanged\n  spark-master: not stopped\n");
+    expect(m.err()).toContain(
+      `  dataset spark: its files unchanged (a partial copy may be left in .restore-${SNAPSHOT}/; the next restore from ${SNAPSHOT} replaces it)\n  spark-master: not stopped\n`,
+    );
   });
 
-  test("a copy that did not start (exit 3): the dataset is said to be unchanged", async () => {
+  test("a copy that did not complete (exit 3): nothing was switched, the dataset is said to be unchanged", async () => {
     const m = machine(goodDay(), { exitCodes: { copy: 3 } });
     expect(await runRestore([...RESTORE, "--yes"], m.deps)).toBe(1);
-    expect(m.err()).toContain("restore failed: the copy did not start (see above)");
-    expect(m.err()).toContain("  dataset spark: unchanged\n  spark-master: 1 replica(s), as before\n");
+    expect(m.err()).toContain("restore failed: the copy did not complete, so nothing was switched (see above)");
+    expect(m.err()).toContain("  dataset spark: its files unchanged (a partial copy");
+    expect(m.err()).toContain(
+      `  pre-restore snapshot ${PRE_SNAPSHOT}: the dataset as it was before this restore; undo with ${UNDO}`,
+    );
   });
 
   test("an attach that fails: the volume, never attached, is deleted (its detach is refused as 'available')", async () => {
@@ -552,7 +676,7 @@ describe("after a failure the master comes back, the volume goes, and the state 
           ),
         ],
         "detach-volume": [awsError("IncorrectState", "DetachVolume", `Volume '${VOLUME}' is in the 'available' state.`)],
-        "describe-volumes": [{ stdout: volume("creating") }, { stdout: volume("available") }],
+        "describe-volumes": [{ stdout: LIVE }, { stdout: volume("creating") }, { stdout: volume("available") }],
       }),
     );
     expect(await runRestore([...RESTORE, "--yes"], m.deps)).toBe(1);
@@ -570,9 +694,10 @@ describe("after a failure the master comes back, the volume goes, and the state 
         "restore: the dataset was restored, but putting things back failed",
         "  also: scaling spark-master back to 1 failed (exit 1, see above)",
         "State now:",
-        `  dataset spark: holds the files of ${SNAPSHOT}`,
+        `  dataset spark: holds the files of ${SNAPSHOT}; its previous files are kept in .pre-restore-${PRE_SNAPSHOT}/ until you remove them (docs/operations.md, "Snapshots and restoring a dataset")`,
         "  spark-master: still at 0 replicas: npm run ssh -- --stack dev aws-101 -- docker service scale spark-master=1",
         `  restore volume ${VOLUME}: deleted`,
+        `  pre-restore snapshot ${PRE_SNAPSHOT}: the dataset as it was before this restore; undo with ${UNDO}`,
         "",
       ].join("\n"),
     );
@@ -610,10 +735,11 @@ describe("after a failure the master comes back, the volume goes, and the state 
   });
 
   test("a volume that never becomes available: each wait is bounded (60 polls 5 s apart), and the volume is named for deletion", async () => {
-    const m = machine(goodDay({ "describe-volumes": [{ stdout: volume("creating") }] }));
+    const m = machine(goodDay({ "describe-volumes": [{ stdout: LIVE }, { stdout: volume("creating") }] }));
     expect(await runRestore([...RESTORE, "--yes"], m.deps)).toBe(1);
-    expect(m.operations().filter((o) => o === "describe-volumes")).toHaveLength(120);
-    expect(m.sleeps.every((ms) => ms === 5000)).toBe(true);
+    // one to find the dataset's volume, then 60 after the create and 60 after the (refused) detach
+    expect(m.operations().filter((o) => o === "describe-volumes")).toHaveLength(121);
+    expect(m.sleeps.slice(1).every((ms) => ms === 5000)).toBe(true);
     expect(m.operations()).not.toContain("attach-volume");
     expect(m.operations()).not.toContain("delete-volume");
     expect(m.err()).toContain(`restore failed: ${VOLUME} is still creating, not available, 300 s after it was created`);
@@ -633,7 +759,12 @@ describe("after a failure the master comes back, the volume goes, and the state 
     expect(m.err()).toContain(
       "restore: SIGINT: stopping, then putting things back (master, restore volume); SIGINT again leaves them as they are.",
     );
-    expect(m.err()).toContain("restore failed: interrupted: the copy on aws-105 failed (exit 130, see above)");
+    expect(m.err()).toContain(
+      "restore failed: interrupted: the copy on aws-105 stopped before it said it was done (exit 130, see above)",
+    );
+    expect(m.err()).toContain(
+      `  pre-restore snapshot ${PRE_SNAPSHOT}: the dataset as it was before this restore; undo with ${UNDO}`,
+    );
     expect(process.listenerCount("SIGINT")).toBe(0);
   });
 });

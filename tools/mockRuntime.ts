@@ -89,6 +89,11 @@ export interface RunOptions {
    * @default false
    */
   readonly realCrypto?: boolean;
+  /**
+   * The outputs of the stack as deployed, which its StackReference to itself reads
+   * (preflight/deployedShape.ts). @default none: a first deployment
+   */
+  readonly deployedOutputs?: Record<string, unknown>;
 }
 
 /** True when a wire value is Pulumi's secret wrapper. */
@@ -345,6 +350,11 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
   await pulumi.runtime.setMocks(
     {
       newResource: async (args) => {
+        if (args.type === "pulumi:pulumi:StackReference") {
+          // The stack's own outputs as deployed (preflight/deployedShape.ts); none: a first deployment.
+          const state = { ...args.inputs, outputs: options.deployedOutputs ?? {}, secretOutputNames: [] };
+          return { id: String(args.inputs.name), state };
+        }
         if (options.realCrypto !== true) return mockState(args.type, args.name, args.inputs);
         // Secret inputs (the keys a certificate is made from) arrive wrapped in Pulumi's marker.
         const inputs = unwrapSecrets(args.inputs) as Record<string, unknown>;
@@ -371,6 +381,8 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
     project,
     options.stack,
     false,
+    // What a self-managed backend (the project's, file://) answers to getOrganization().
+    "organization",
   );
 
   const started = process.hrtime.bigint();

@@ -65,10 +65,14 @@ const RESTORE_SPEC: ToolSpec = {
   name: "restore",
   summary: "Replace a Flocker dataset's files with those of an EBS snapshot of it.",
   description: [
-    "Checks that the snapshot is completed and is the dataset's (its flocker-dataset-id tag); makes an",
+    "Checks that the snapshot is completed and is the dataset's (its flocker-dataset-id tag); first snapshots",
+    "the dataset's own volume (--yes too) and waits until that snapshot is completed, printing its id: a restore",
+    "from it undoes this one. Then makes an",
     `encrypted volume from it in the Spark master node's zone (tagged ${RESTORE_VOLUME_TAG}=STACK, no Flocker`,
-    `tag), attaches it at ${RESTORE_DEVICE} and mounts it read-only there; scales ${SPARK_MASTER_SERVICE} to 0, replaces the`,
-    "dataset's files with the snapshot's through the flocker volume driver, scales the master back; then",
+    `tag), attaches it at ${RESTORE_DEVICE} and mounts it read-only there; scales ${SPARK_MASTER_SERVICE} to 0, copies the`,
+    "snapshot's files beside the dataset's (.restore-SNAPSHOT/) through the flocker volume driver, checks the",
+    "copy, and only then switches, keeping the previous files in .pre-restore-SNAPSHOT/; scales the master back;",
+    "then",
     "unmounts, detaches and deletes the restore volume. After a failure or Ctrl-C it still brings the",
     "master back and removes the volume, and says what state the dataset is in. Needs the Pulumi CLI and",
     "the stack's passphrase (outputs, SSH key), ssh, and the AWS CLI with credentials for the account.",
@@ -81,7 +85,11 @@ const RESTORE_SPEC: ToolSpec = {
       value: "NAME",
       description: `the dataset, by its Docker volume name, whose files are replaced (default ${DEFAULT_DATASET})`,
     },
-    yes: { type: "boolean", short: "y", description: "do not ask before replacing the dataset's files" },
+    yes: {
+      type: "boolean",
+      short: "y",
+      description: "do not ask before replacing the dataset's files (the snapshot of them is still taken first)",
+    },
     "keep-volume": {
       type: "boolean",
       description: `keep the restore volume afterwards, detached (tagged ${RESTORE_VOLUME_TAG}=STACK), instead of deleting it`,
@@ -258,7 +266,9 @@ export async function runRestore(argv: readonly string[], deps: RestoreDeps): Pr
     deps.stdout(
       [
         `Restore dataset ${request.dataset} (${target.datasetId}) of stack ${request.stack} from ${snapshot.id} (${snapshot.sizeGiB} GiB, taken ${snapshot.startTime}):`,
-        `${SPARK_MASTER_SERVICE} stops during the copy, and every file the dataset holds now is deleted and replaced by the snapshot's.`,
+        "First a snapshot of the dataset as it is now is taken (its id printed: restoring from it undoes this restore).",
+        `${SPARK_MASTER_SERVICE} stops during the copy; the snapshot's files are copied beside the dataset's and checked, then switched in.`,
+        "The present files are kept in a .pre-restore-snap-… directory on the dataset until you remove them.",
         "",
       ].join("\n"),
     );

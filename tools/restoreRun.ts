@@ -20,6 +20,7 @@ import {
   type NodeInstance,
   type Snapshot,
 } from "./restoreVolume";
+import { createPreRestoreSnapshot, findDatasetVolume, waitUntilSnapshotCompleted } from "./restoreSnapshot";
 import {
   deployedScriptCommand,
   sshCommand,
@@ -74,12 +75,15 @@ export interface Run {
 
 /** Where things stand, for the clean-up and the report. */
 interface RestoreState {
+  /** The snapshot of the dataset as it was, taken first; set once it is completed. */
+  preRestoreSnapshot?: string;
   volumeId?: string;
   attachRequested: boolean;
   mountRequested: boolean;
   unmounted: boolean;
   volume: "none" | "attached" | "detached" | "deleted";
   master?: { manager: string; previous: number; restored: boolean };
+  /** "partial": the copy stopped without saying where; the live files change only in its last step, the switch. */
   dataset: "unchanged" | "replaced" | "partial";
 }
 
@@ -108,6 +112,16 @@ function sshTo(run: Run, nodeName: string, action: string, env: Readonly<Record<
 /** What the master's node gets for check, mount and copy. */
 function nodeEnv(run: Run): Record<string, string> {
   return { DATASET: run.request.dataset, COPY_IMAGE: run.copyImage, DEVICE: RESTORE_DEVICE_ON_NODE, MOUNT_POINT };
+}
+
+/** Where, on the dataset, the copy is written and the previous files are put aside (scripts/dataset-restore.sh). */
+export function restoreDirectories(source: string, preRestoreSnapshot: string): { copy: string; aside: string } {
+  return { copy: `.restore-${source}`, aside: `.pre-restore-${preRestoreSnapshot}` };
+}
+
+/** How the operator undoes the restore: another restore, from the snapshot it took first. */
+function undoCommand(run: Run, preRestoreSnapshot: string): string {
+  return `npm run restore -- --stack ${run.request.stack} --dataset ${run.request.dataset} --snapshot ${preRestoreSnapshot}`;
 }
 
 /** Runs an action of the node script on `nodeName`, its output on the operator's terminal; its exit code. */
@@ -145,6 +159,21 @@ async function restoreSteps(run: Run, state: RestoreState, interrupted: () => bo
   const checkpoint = () => {
     if (interrupted()) throw new StepFailed("stopped before the next step");
   };
+  // Before anything else changes: what the dataset holds now, restorable with this same tool.
+  const liveVolume = await findDatasetVolume(ec2, target.datasetId);
+  say(run, `snapshotting the dataset's volume ${liveVolume} first, so that this restore can be undone`);
+  const preRestore = await createPreRestoreSnapshot(ec2, {
+    volumeId: liveVolume,
+    datasetId: target.datasetId,
+    stack: request.stack,
+    dataset: request.dataset,
+    source: request.snapshotId,
+  });
+  say(run, `snapshot ${preRestore} started; waiting until it is completed`);
+  await waitUntilSnapshotCompleted(ec2, preRestore);
+  state.preRestoreSnapshot = preRestore;
+  say(run, `snapshot ${preRestore} holds the dataset as it was: ${undoCommand(run, preRestore)} undoes this restore`);
+  checkpoint();
   say(run, `creating an encrypted volume from ${request.snapshotId} in ${instance.zone}`);
   state.volumeId = await createRestoreVolume(ec2, {
     snapshotId: request.snapshotId,
@@ -184,15 +213,16 @@ async function restoreSteps(run: Run, state: RestoreState, interrupted: () => bo
   if (state.master?.previous === 0) say(run, `${SPARK_MASTER_SERVICE} had 0 replicas before the restore: it stays at 0`);
   checkpoint();
 
+  const dirs = restoreDirectories(request.snapshotId, preRestore);
   say(
     run,
-    `replacing the files of dataset ${request.dataset} with the snapshot's on ${target.nodeName} (a big dataset takes a while)`,
+    `copying the snapshot's files into ${dirs.copy}/ on dataset ${request.dataset} on ${target.nodeName}, checking the copy, then switching: its present files go to ${dirs.aside}/ (a big dataset takes a while)`,
   );
-  const copied = onNode(run, target.nodeName, "copy", nodeEnv(run));
-  if (copied === DID_NOTHING) throw new StepFailed(`the copy did not start (see above)`);
+  const copied = onNode(run, target.nodeName, "copy", { ...nodeEnv(run), COPY_DIR: dirs.copy, ASIDE_DIR: dirs.aside });
+  if (copied === DID_NOTHING) throw new StepFailed(`the copy did not complete, so nothing was switched (see above)`);
   if (copied !== 0) {
     state.dataset = "partial";
-    throw new StepFailed(`the copy on ${target.nodeName} failed (exit ${copied}, see above)`);
+    throw new StepFailed(`the copy on ${target.nodeName} stopped before it said it was done (exit ${copied}, see above)`);
   }
   state.dataset = "replaced";
 }
@@ -247,11 +277,17 @@ async function cleanUp(run: Run, state: RestoreState): Promise<string[]> {
 /** The state lines of the report: the dataset, the master, the restore volume. */
 function stateReport(run: Run, state: RestoreState): string[] {
   const { request, target, ec2 } = run;
+  const pre = state.preRestoreSnapshot;
+  const dirs = pre === undefined ? undefined : restoreDirectories(request.snapshotId, pre);
   const dataset = {
-    unchanged: `dataset ${request.dataset}: unchanged`,
-    replaced: `dataset ${request.dataset}: holds the files of ${request.snapshotId}`,
-    partial: `dataset ${request.dataset}: its previous files may be deleted and it may hold only part of ${request.snapshotId}'s; the snapshot is untouched: run the restore again`,
+    unchanged: `dataset ${request.dataset}: its files unchanged${dirs ? ` (a partial copy may be left in ${dirs.copy}/; the next restore from ${request.snapshotId} replaces it)` : ""}`,
+    replaced: `dataset ${request.dataset}: holds the files of ${request.snapshotId}; its previous files are kept in ${dirs?.aside}/ until you remove them (docs/operations.md, "Snapshots and restoring a dataset")`,
+    partial: `dataset ${request.dataset}: its files are unchanged unless the copy had reached the switch: then its previous files are in ${dirs?.aside}/ or still in place, the copy's in ${dirs?.copy}/ or already in place (the node's message above says which); nothing was deleted`,
   }[state.dataset];
+  const snapshot =
+    pre === undefined
+      ? "pre-restore snapshot: none completed (nothing was changed before it)"
+      : `pre-restore snapshot ${pre}: the dataset as it was before this restore; undo with ${undoCommand(run, pre)}`;
   let master: string;
   if (state.master === undefined) master = `${SPARK_MASTER_SERVICE}: not stopped`;
   else if (state.master.restored) master = `${SPARK_MASTER_SERVICE}: ${state.master.previous} replica(s), as before`;
@@ -271,7 +307,7 @@ function stateReport(run: Run, state: RestoreState): string[] {
   } else {
     volume = `restore volume ${id} (tagged ${RESTORE_VOLUME_TAG}=${request.stack}): left behind: ${deleteVolumeCommand(ec2.region, id)}`;
   }
-  return [dataset, master, volume];
+  return [dataset, master, volume, snapshot];
 }
 
 /**
@@ -345,11 +381,13 @@ export async function executeRestore(run: Run, interrupts: Interrupts): Promise<
   const problems = await cleanUp(run, state);
   const { request } = run;
   if (failure === undefined && problems.length === 0) {
-    const volume = stateReport(run, state)[2];
+    const [dataset, , volume, snapshot] = stateReport(run, state);
     say(
       run,
       `done: dataset ${request.dataset} of stack ${request.stack} holds the files of ${request.snapshotId} (taken ${run.snapshot.startTime}); ${SPARK_MASTER_SERVICE} runs again; ${volume}`,
     );
+    say(run, dataset);
+    say(run, snapshot);
     return EXIT_OK;
   }
   const lines = [

@@ -7,7 +7,7 @@
 import { AwsCliError, type AwsRunner } from "./awsCli";
 
 /** The tag Flocker's EBS driver gives a dataset's volume; the snapshot policy copies it to the snapshots. */
-const FLOCKER_DATASET_TAG = "flocker-dataset-id";
+export const FLOCKER_DATASET_TAG = "flocker-dataset-id";
 /** Marks the restore's own volume (value: the stack), so that a kept or left-over one is found. */
 export const RESTORE_VOLUME_TAG = "swarm-flocker-restore";
 /**

@@ -12,6 +12,10 @@ setup() {
   ln -s "$STUB_DIR/mount" "$STUB_DIR/umount" "$BIN/"
   export DATASET=spark COPY_IMAGE=fsoppelsa/spark-master DEVICE=/dev/xvdy MOUNT_POINT=$MP VOLUME_ID=vol-0f1e2d3c4b5a69788
   export SERVICE_NAME=spark-master DEVICE_WAIT_TIMEOUT=4
+  export COPY_DIR=.restore-snap-0a1b2c3d4e5f60718 ASIDE_DIR=.pre-restore-snap-0123456789abcdef0
+  ASIDE=./$ASIDE_DIR DATA=$STUB_STATE/docker/volume-data/spark
+  # how the copy container's script starts, as the mutation log shows it
+  COPY_START="'set -u"
   # This node as the tool finds it: the dataset's flocker volume with the files written since the
   # snapshot, the master's image pulled, the swarm's manager view with the master at 2 replicas.
   stub_set docker/volumes/spark flocker
@@ -33,6 +37,7 @@ setup() {
 attach_device() { mkdir -p "$FS_ROOT/dev" && touch "$FS_ROOT/dev/xvdy"; }
 mounted() { grep -q " $FS_ROOT$MP " "$FS_ROOT/proc/self/mountinfo" 2>/dev/null; }
 dataset_files() { (cd "$STUB_STATE/docker/volume-data/spark" && find . -mindepth 1 | sort && cat state.json); }
+top_level() { (cd "$DATA" && find . -mindepth 1 -maxdepth 1 | sort); }
 replicas() { jq -r '.Mode.Replicated.Replicas' "$STUB_STATE/docker/services/spark-master.json"; }
 
 # ------------------------------------------------------------------------------------ check
@@ -178,39 +183,36 @@ replicas() { jq -r '.Mode.Replicated.Replicas' "$STUB_STATE/docker/services/spar
 }
 
 # ------------------------------------------------------------------------------------ copy
-@test "copy: the dataset's files are replaced by the snapshot's, through the flocker driver, from a read-only bind" {
+@test "copy: the snapshot's files are copied beside the dataset's, checked, then switched in; the previous files are kept aside" {
   attach_device
   run_script dataset-restore mount
   clear_logs
   run_script dataset-restore copy
   assert_success
   assert_output ""
-  assert_mutations <<EOF
-docker run --rm --name swarm-flocker-restore --volume-driver flocker -v spark:/to -v $FS_ROOT$MP:/from:ro fsoppelsa/spark-master sh -c 'find /to -mindepth 1 -delete && cp -a /from/. /to/ && sync'
-EOF
-  assert_equal "$(dataset_files)" "$(printf '%s\n' ./events ./events/early.log ./lost+found ./state.json 'snapshot state')"
-  # a second run leaves the same files
-  run_script dataset-restore copy
-  assert_success
-  assert_equal "$(dataset_files)" "$(printf '%s\n' ./events ./events/early.log ./lost+found ./state.json 'snapshot state')"
+  assert_stderr_contains "dataset spark holds the snapshot's files; its previous files are in $ASIDE_DIR until you remove them"
+  assert_equal "$(head -n 1 "$STUB_STATE/mutations.log")" \
+    "docker run --rm --name swarm-flocker-restore -e COPY_DIR -e ASIDE_DIR --volume-driver flocker -v spark:/to -v $FS_ROOT$MP:/from:ro fsoppelsa/spark-master sh -c ${COPY_START}"
+  assert_equal "$(top_level)" "$(printf '%s\n' "$ASIDE" ./events ./lost+found ./state.json)"
+  assert_equal "$(cat "$DATA/state.json" "$DATA/events/early.log")" "$(printf 'snapshot state\nfrom the snapshot')"
+  # the previous files, whole, beside them
+  assert_equal "$(cd "$DATA/$ASIDE" && find . -mindepth 1 | sort)" "$(printf '%s\n' ./events ./events/late.log ./state.json)"
+  assert_equal "$(cat "$DATA/$ASIDE/state.json")" "old state"
 }
 
-@test "copy: a failure mid-copy says the dataset holds part of the snapshot; unmount and start-master then leave the master running and nothing mounted" {
+@test "copy: a copy that fails leaves the live files untouched and removes the partial copy (exit 3); unmount and start-master then leave the master running" {
   attach_device
   run_script dataset-restore mount
   run_script dataset-restore stop-master
+  local before
+  before=$(dataset_files)
   # cp dies after its first file, as on a full disk or a lost volume
-  cat >"$BIN/cp" <<'EOF'
-#!/usr/bin/env bash
-# cp -a SRC/. DEST/: copies the first directory, then fails
-/bin/cp -a "${2%/.}/events" "$3" && echo "cp: error writing '$3state.json': No space left on device" >&2
-exit 1
-EOF
+  printf '%s\n' '#!/usr/bin/env bash' '/bin/cp -a "${2%/.}/events" "$3" && echo "cp: No space left on device" >&2' 'exit 1' >"$BIN/cp"
   chmod +x "$BIN/cp"
   run_script dataset-restore copy
-  assert_failure 1
-  assert_stderr_contains "the copy into dataset spark failed (exit 1): its previous files are deleted and it holds part of the snapshot's; the snapshot is untouched, so running the restore again completes it"
-  assert_equal "$(cd "$STUB_STATE/docker/volume-data/spark" && find . -mindepth 1 | sort)" "$(printf '%s\n' ./events ./events/early.log)"
+  assert_failure 3
+  assert_stderr_contains "the copy into $COPY_DIR did not complete (exit 11, see above), so nothing was switched; the dataset spark is unchanged"
+  assert_equal "$(dataset_files)" "$before"
   rm "$BIN/cp"
   # what the tool runs after any failure
   run_script dataset-restore unmount
@@ -222,6 +224,58 @@ EOF
   assert_failure
 }
 
+@test "copy: a copy that differs from the snapshot is not switched in (exit 3), the live files untouched" {
+  attach_device
+  run_script dataset-restore mount
+  local before
+  before=$(dataset_files)
+  # a cp that says it succeeded but changed a file on the way
+  printf '%s\n' '#!/usr/bin/env bash' '/bin/cp "$@" && echo corrupted >"$3/state.json"' >"$BIN/cp"
+  chmod +x "$BIN/cp"
+  run_script dataset-restore copy
+  assert_failure 3
+  assert_stderr_contains "the copy in $COPY_DIR does not match the snapshot (paths or checksums differ)"
+  assert_stderr_contains "did not complete (exit 12, see above), so nothing was switched"
+  assert_equal "$(dataset_files)" "$before"
+}
+
+@test "copy: no room on the dataset for the copy beside its files: refused (exit 3), the live files untouched" {
+  attach_device
+  run_script dataset-restore mount
+  local before
+  before=$(dataset_files)
+  printf '%s\n' '#!/bin/sh' 'echo "Filesystem 1024-blocks Used Available Capacity Mounted on"' 'echo "/dev/xvdf 100 99 1 99% /to"' >"$BIN/df"
+  chmod +x "$BIN/df"
+  run_script dataset-restore copy
+  assert_failure 3
+  assert_stderr_contains "KiB and the dataset has 1 KiB free: no room to copy it beside the present files"
+  assert_equal "$(dataset_files)" "$before"
+}
+
+@test "copy: a partial copy left by an interrupted restore is replaced, not switched in as it is" {
+  attach_device
+  run_script dataset-restore mount
+  mkdir -p "$DATA/$COPY_DIR/half"
+  echo "left over" >"$DATA/$COPY_DIR/half/written.tmp"
+  run_script dataset-restore copy
+  assert_success
+  assert_equal "$(top_level)" "$(printf '%s\n' "$ASIDE" ./events ./lost+found ./state.json)"
+  [[ ! -e "$DATA/half" ]]
+}
+
+@test "copy: directory names other than the restore's own are refused before Docker runs" {
+  attach_device
+  run_script dataset-restore mount
+  clear_logs
+  COPY_DIR=../etc run_script dataset-restore copy
+  assert_failure 1
+  assert_stderr_contains "COPY_DIR='../etc' is not a .restore-snap-… directory name"
+  ASIDE_DIR=. run_script dataset-restore copy
+  assert_failure 1
+  assert_stderr_contains "ASIDE_DIR='.' is not a .pre-restore-snap-… directory name"
+  assert_no_mutations
+}
+
 @test "copy: a bounded copy that runs past COPY_TIMEOUT is stopped and said to be partial" {
   attach_device
   run_script dataset-restore mount
@@ -230,7 +284,7 @@ EOF
   COPY_TIMEOUT=1 run_script dataset-restore copy
   assert_failure 1
   assert_stderr_contains "'docker run' did not return within 1s: the copy ran past COPY_TIMEOUT"
-  assert_stderr_contains "it holds part of the snapshot's"
+  assert_stderr_contains "the copy was stopped (exit 124) before it ended"
 }
 
 @test "copy: refusals before the dataset is touched exit 3 and leave its files as they were" {
