@@ -115,7 +115,7 @@ describe("the validator holds the Spark workers and Flocker to the instance type
       project: "swarm-flocker",
       stack: "dev",
       region: "us-east-1",
-      values: { adminCidrs: '["203.0.113.10/32"]', ...values },
+      values: { adminCidrs: '["203.0.113.10/32"]', monthlyCostCeilingUsd: "0", ...values },
     }).problems.map((p) => p.message);
 
   test("the book's t2.medium with 1 core and 1g, prod's m4.large with 2 cores and 6g, and t2.small with the defaults pass", () => {

@@ -52,13 +52,14 @@ function keptOnPurpose(): string[] {
 /**
  * What the deletes leave to the instances' termination: no step's delete runs on the node it
  * belongs to (a node that is gone must not block pulumi up), so every swarm node is still in the
- * swarm, and the swarm still lists the first manager, whose entry no membership step removes.
+ * swarm, the swarm still lists the first manager, whose entry no membership step removes, and
+ * Swarm's own ingress network (made by swarm init, gone with the swarm).
  */
 function leftToTermination(): string[] {
   const firstManager = steps.find((step) => step.create.script === "swarm-init.sh")!.host;
   const self = fs.readFileSync(path.join(cluster.node(firstManager).state, "docker", "self"), "utf8").trim();
   const inSwarm = cluster.allNodes().filter((node) => node.host !== controlHost);
-  return [...inSwarm.map((node) => `${node.host}: swarm active`), `swarm: node ${self}`];
+  return [...inSwarm.map((node) => `${node.host}: swarm active`), `swarm: node ${self}`, "swarm: network ingress"];
 }
 
 let steps: RemoteStep[];

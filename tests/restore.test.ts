@@ -746,7 +746,8 @@ describe("after a failure the master comes back, the volume goes, and the state 
     expect(m.err()).toContain(
       `  restore volume ${VOLUME} (tagged swarm-flocker-restore=dev): left behind: aws ec2 delete-volume --region us-east-1 --volume-id ${VOLUME}`,
     );
-  });
+    // 121 calls of the stub aws: several seconds on a busy 2-core machine, past jest's default.
+  }, 120_000);
 
   test("Ctrl-C during the copy: the steps stop, and the master and the volume are put back", async () => {
     const m = machine(goodDay(), {

@@ -63,9 +63,13 @@ export interface StackOutputValues {
   readonly flockerClientKey: string;
   /** Nodes and datasets the Flocker control service knew at bring-up (`flockerctl status`/`list`). */
   readonly flockerStatus: FlockerStatus;
-  /** `spark://<public ip>:7077` through the routing mesh. */
+  /**
+   * `spark://<private ip>:7077`: the Spark master's node inside the VPC. No security group admits
+   * Spark's ports from outside the cluster (they take unauthenticated jobs); from elsewhere, open
+   * `npm run ssh -- --stack S --tunnel NODE` and use spark://localhost:7077.
+   */
   readonly sparkMasterUrl: string;
-  /** `http://<public ip>:8080`. */
+  /** `http://<private ip>:8080`, like sparkMasterUrl; http://localhost:8080 through the tunnel. */
   readonly sparkUiUrl: string;
   /** Secret. */
   readonly swarmWorkerJoinToken: string;

@@ -16,7 +16,7 @@ bare_docker_calls() {
       -e "s/'[^']*'//g" \
       -e 's/"([^"$\\]|\\.|\$[^("])*"//g' "$f" |
       grep -nE '(^|[^[:alnum:]_./-])docker([[:space:]]|$|\))' |
-      grep -vE 'command -v docker([[:space:]]|$)|systemd_[a-z_]+ docker|timeout --foreground --kill-after=10 +docker +\|\| rc=' |
+      grep -vE 'command -v docker([[:space:]]|$)|systemd_[a-z_]+ docker|journalctl -u docker |timeout --foreground --kill-after=10 +docker +\|\| rc=' |
       sed "s|^|${f##*/}:|"
   done
 }

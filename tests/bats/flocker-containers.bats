@@ -175,9 +175,10 @@ docker run --detach --name flocker-docker-plugin --restart always --label swarm-
 
 @test "agents: images pinned as name:tag@sha256 or name@sha256 are pulled by the images step and run by the reference as written" {
   local d=sha256:
-  export DATASET_AGENT_IMAGE="$DATASET_REF:1.15.0@${d}$(printf '1%.0s' {1..64})"
-  export CONTAINER_AGENT_IMAGE="registry.internal:5000/flocker/container-agent@${d}$(printf '2%.0s' {1..64})"
-  export PLUGIN_IMAGE="$PLUGIN_REF:1.15.0@${d}$(printf '3%.0s' {1..64})"
+  DATASET_AGENT_IMAGE="$DATASET_REF:1.15.0@${d}$(printf '1%.0s' {1..64})"
+  CONTAINER_AGENT_IMAGE="registry.internal:5000/flocker/container-agent@${d}$(printf '2%.0s' {1..64})"
+  PLUGIN_IMAGE="$PLUGIN_REF:1.15.0@${d}$(printf '3%.0s' {1..64})"
+  export DATASET_AGENT_IMAGE CONTAINER_AGENT_IMAGE PLUGIN_IMAGE
   IMAGES="flockerDatasetAgentImage=$DATASET_AGENT_IMAGE flockerContainerAgentImage=$CONTAINER_AGENT_IMAGE flockerPluginImage=$PLUGIN_IMAGE" \
     run_script pull-images
   assert_success

@@ -347,7 +347,8 @@ MIRROR_AUTH="machine mirror.corp.example/ubuntu login deploy password s3cr3t-Pa5
   assert_equal "$(cat "$FS_ROOT/etc/apt/auth.conf.d/ubuntu-archive-mirror.conf")" "$MIRROR_AUTH"
   assert_equal "$(stat -c %a "$FS_ROOT/etc/apt/auth.conf.d/ubuntu-archive-mirror.conf")" 600
   grep -q "https://mirror.corp.example/ubuntu/ xenial main" "$FS_ROOT/etc/apt/sources.list"
-  ! grep -rq s3cr3t "$FS_ROOT/etc/apt/sources.list"
+  if grep -rq s3cr3t "$FS_ROOT/etc/apt/sources.list"; then fail "the password is in sources.list"; fi
+  # shellcheck disable=SC2154 # $stderr is set by `run --separate-stderr` (run_script_stdin)
   [[ "$output$stderr" != *s3cr3t* ]]
   clear_logs
   run_mirror https://mirror.corp.example/ubuntu "$MIRROR_AUTH"

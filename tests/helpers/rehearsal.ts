@@ -51,6 +51,8 @@ const STUBS = [
   "mkfs.ext4",
   "mount",
   "findmnt",
+  "modprobe",
+  "journalctl",
 ];
 
 /** Docker state that is the swarm's (or the Flocker cluster's), not one host's: one copy for all nodes. */
