@@ -75,14 +75,15 @@ service_wait_running() {
 }
 
 # service_tasks_left ID NAME: true while a task of the service (ID, or NAME while it exists) is
-# still listed on a node that is not Down. After `docker service rm` a task stays listed, its
-# container still on its node, until that node's agent has removed the container (a real engine:
-# about a second after a stopped task, the stop timeout after a running one). A Down node's tasks
-# are left out: no agent is there to report them, and its containers went with it.
+# still listed on a Ready node. After `docker service rm` a task stays listed, its container still
+# on its node, until that node's agent has removed the container (a real engine: about a second
+# after a stopped task, the stop timeout after a running one). Tasks on a node that is not Ready
+# are left out: no agent is there to report them. A real engine shows a replaced manager's old
+# entry as Unknown, not Down, for a while: waiting for it hung the teardown until the bound.
 service_tasks_left() {
   local id=$1 name=$2 rows nodes names
   rows=$(docker_cli node ls --format '{{.ID}} {{.Status}}') || return 0
-  mapfile -t nodes < <(awk '$2 != "Down" { print $1 }' <<<"$rows")
+  mapfile -t nodes < <(awk '$2 == "Ready" { print $1 }' <<<"$rows")
   ((${#nodes[@]} > 0)) || return 1
   names=$(docker_cli node ps "${nodes[@]}" --format '{{.Name}}') || return 0
   grep -qE "^(${id}|${name})\." <<<"$names"

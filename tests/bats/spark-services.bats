@@ -133,13 +133,16 @@ EOF2
 @test "master delete: a task whose container never goes -> fails at the bound saying what to look at" {
   master create
   add_node down01 aws-109 Down worker
+  # a real engine lists a replaced manager's old entry as Unknown for a while
+  add_node gone01 aws-101 Unknown manager
   stub_set docker/task-linger 100
   master delete
   assert_failure 1
   assert_stderr_contains "timed out after 5s waiting for the containers of service spark-master's tasks to be removed from their nodes"
   assert_stderr_contains "tasks named sparkmaster1d.<slot>"
-  # a Down node's tasks are not asked about: no agent there can report them
+  # a node that is not Ready is not asked about: no agent there can report them
   refute_called_matching '^docker node ps .*down01'
+  refute_called_matching '^docker node ps .*gone01'
 }
 
 @test "master delete: an absent service, or no docker at all, is fine" {
