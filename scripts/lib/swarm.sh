@@ -80,14 +80,18 @@ swarm_require_quorum_without() {
 }
 
 # swarm_prune_stale NAME KEEP_ID: remove the entries a replaced host left behind under hostname
-# NAME (every Down entry but KEEP_ID; a Down manager is demoted first, within quorum), so that
-# `docker node ls` shows each node once. Entries that are not Down are left alone with a warning.
-# Runs on a manager.
+# NAME (every Down entry but KEEP_ID, and a manager entry that is Unknown and Unreachable: a real
+# engine shows a replaced manager's old entry so, not Down; a manager is demoted first, within
+# quorum), so that `docker node ls` shows each node once. Other entries are left alone with a
+# warning. Runs on a manager.
 swarm_prune_stale() {
-  local name=$1 keep=$2 rows id status role err
-  swarm_read rows docker_cli node ls --filter "name=$name" --format '{{.ID}} {{.Hostname}} {{.Status}}'
-  while read -r id status; do
+  local name=$1 keep=$2 rows id status manager role err
+  swarm_read rows docker_cli node ls --filter "name=$name" --format '{{.ID}} {{.Hostname}} {{.Status}} {{.ManagerStatus}}'
+  while read -r id status manager; do
     [[ -n "$id" && "$id" != "$keep" ]] || continue
+    if [[ "$status" == Unknown && "$manager" == Unreachable ]]; then
+      status=Down
+    fi
     if [[ "$status" != Down ]]; then
       warn "node $id also has the hostname $name and is $status, not Down: left alone (remove it with 'docker node rm --force $id' once its host is gone)"
       continue
@@ -102,7 +106,7 @@ swarm_prune_stale() {
     if ! err=$(docker_cli node rm --force "$id" 2>&1 >/dev/null) && docker_cli node inspect "$id" >/dev/null 2>&1; then
       swarm_api_die "removing the old entry $id of $name" "$err"
     fi
-  done < <(awk -v n="$name" '$2 == n { print $1, $3 }' <<<"$rows")
+  done < <(awk -v n="$name" '$2 == n { print $1, $3, $4 }' <<<"$rows")
 }
 
 # swarm_join_attempt TOKEN MANAGER:PORT: one join attempt, advertising $ADVERTISE_ADDR; first
