@@ -103,6 +103,29 @@ EOF2
   assert_stderr_contains "already an active swarm manager: nothing to do"
 }
 
+@test "init with peers: the old entry is Unknown and Unreachable, as a real engine shows a gone manager -> demoted and removed too" {
+  replaced_first_manager
+  stub_set docker/nodes/old101/status Unknown
+  init_with_peers
+  assert_success
+  assert_mutations <<EOF2
+docker swarm join --token $MANAGER_TOKEN --advertise-addr 10.0.1.10 10.0.1.11:2377
+docker node demote old101
+docker node rm --force old101
+EOF2
+  [[ ! -e "$STUB_STATE/docker/nodes/old101" ]]
+}
+
+@test "init with peers: an old entry that is Unknown but still Reachable is left alone with a warning" {
+  replaced_first_manager
+  stub_set docker/nodes/old101/status Unknown
+  stub_set docker/nodes/old101/manager-status Reachable
+  init_with_peers
+  assert_success
+  refute_called_matching '^docker node rm'
+  assert_stderr_contains "also has the hostname aws-101 and is Unknown, not Down: left alone"
+}
+
 @test "init with peers: the first survivor does not answer -> the next one is tried" {
   replaced_first_manager
   stub_fail swarm-join 3
