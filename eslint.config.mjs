@@ -43,7 +43,7 @@ export default defineConfig([
   {
     // The mock runner requires @pulumi/pulumi at run time so that it shares one runtime with the
     // program it runs, and patches the untyped internals of Pulumi's mock monitor.
-    files: ["tools/mockRuntime.ts"],
+    files: ["tools/plan/mockRuntime.ts"],
     rules: { "@typescript-eslint/no-explicit-any": "off", "@typescript-eslint/no-require-imports": "off" },
   },
   {

@@ -168,7 +168,7 @@ export const SMALLEST_NODE_TYPE = "t2.small";
 
 /**
  * Every instance type the validator accepts for instanceType: a Xen type of the table with at least
- * MIN_NODE_MEMORY_MIB. The price table is generated for exactly these (tools/prices/generatePrices.ts).
+ * MIN_NODE_MEMORY_MIB. The price table is generated for exactly these (tools/dev/prices/generatePrices.ts).
  */
 export function stackInstanceTypes(): string[] {
   return knownXenInstanceTypes().filter((type) => (instanceSize(type)?.memoryMiB ?? 0) >= MIN_NODE_MEMORY_MIB);

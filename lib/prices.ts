@@ -1,6 +1,6 @@
 /**
  * The price table the cost estimate reads (lib/priceTable.json), as types. The table is generated
- * by tools/prices/generatePrices.ts from AWS's published price list (docs/cost.md says how), never
+ * by tools/dev/prices/generatePrices.ts from AWS's published price list (docs/cost.md says how), never
  * written by hand: every figure in it names the source it was extracted from and that source's date.
  */
 import generated from "./priceTable.json";

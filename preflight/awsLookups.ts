@@ -1,6 +1,6 @@
 /**
  * The AWS read calls the preflight makes, as one injectable object. In the program they are the
- * provider's invokes (answered by AWS at preview and update, by tools/mockRuntime.ts under mocks).
+ * provider's invokes (answered by AWS at preview and update, by tools/plan/mockRuntime.ts under mocks).
  */
 import * as aws from "@pulumi/aws";
 

@@ -1,6 +1,6 @@
 /**
  * How an offline run (tests, `npm run plan`) tells the preflight that it runs under mocks: a value
- * on the global object under a registered symbol, put there only by tools/mockRuntime.ts's
+ * on the global object under a registered symbol, put there only by tools/plan/mockRuntime.ts's
  * runProgram. A real `pulumi up` has no way to set it — no config key, environment variable or
  * file does — so the program's own refusal of placeholders cannot be switched off by a stack.
  */

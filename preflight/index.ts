@@ -40,7 +40,7 @@ export interface PreflightDependencies {
   readonly placeholders: "refuse" | ((found: readonly Placeholder[]) => void);
 }
 
-/** A real deployment's dependencies, or an offline run's (tools/mockRuntime.ts) when there is one. */
+/** A real deployment's dependencies, or an offline run's (tools/plan/mockRuntime.ts) when there is one. */
 export function defaultDependencies(env: NodeJS.ProcessEnv = process.env): PreflightDependencies {
   const harness = offlineHarness();
   const uncheckedHosts = uncheckedHostsFrom(env);

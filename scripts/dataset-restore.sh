@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# dataset-restore.sh: the node side of `npm run restore` (tools/restore.ts), which replaces a
+# dataset-restore.sh: the node side of `npm run restore` (tools/day2/restore.ts), which replaces a
 # Flocker dataset's files with those of an EBS snapshot. The tool makes a volume from the
 # snapshot, attaches it to the Spark master's node and calls the actions in this order; after a
 # failure it skips to unmount and start-master, which it always runs:

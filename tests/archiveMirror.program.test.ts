@@ -5,8 +5,8 @@
  * stack output holds the password or the mirror's host. scripts/install-docker.sh's side (the
  * 0600 file, nothing printed) is in tests/bats/install-docker.bats.
  */
-import { isSecretWire, ProgramRun, runProgram } from "../tools/mockRuntime";
-import { readStackConfig } from "../tools/stackConfig";
+import { isSecretWire, ProgramRun, runProgram } from "../tools/plan/mockRuntime";
+import { readStackConfig } from "../tools/common/stackConfig";
 import { named, plainOccurrences } from "./helpers/program";
 
 const PASSWORD = "m1rr0r-Pa55";

@@ -1,8 +1,8 @@
 /** The plan's picture: lanes of identical nodes, merged steps, the marked paths, DOT and SVG. */
-import { bringUpModel, laneTitle, lanesOf, ownerOf, transitiveReduction } from "../tools/bringUpModel";
-import { bringUpDot, renderSvg } from "../tools/bringUpSvg";
-import { criticalPath, stepGraph } from "../tools/graph";
-import type { RecordedResource } from "../tools/mockRuntime";
+import { bringUpModel, laneTitle, lanesOf, ownerOf, transitiveReduction } from "../tools/plan/bringUpModel";
+import { bringUpDot, renderSvg } from "../tools/plan/bringUpSvg";
+import { criticalPath, stepGraph } from "../tools/plan/graph";
+import type { RecordedResource } from "../tools/plan/mockRuntime";
 
 function step(name: string, component: string, dependsOn: string[] = [], type = "command:remote:Command"): RecordedResource[] {
   return [

@@ -1,12 +1,12 @@
 /**
- * The tools' common command line (tools/cli.ts): the stack's two forms, defaults said aloud,
+ * The tools' common command line (tools/common/cli.ts): the stack's two forms, defaults said aloud,
  * errors that name the right form, --help, a closed pipe, and the missing-`npm ci` check.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { UsageError, helpText, parseCommandLine, unknownStackMessage, type ToolSpec } from "../tools/cli";
+import { UsageError, helpText, parseCommandLine, unknownStackMessage, type ToolSpec } from "../tools/common/cli";
 
 const root = path.join(__dirname, "..");
 const tsx = path.join(root, "node_modules/tsx/dist/cli.mjs");
@@ -159,7 +159,7 @@ test("a closed pipe ends a tool quietly, where Node alone prints an EPIPE stack 
     const file = path.join(dir, `${guarded ? "guarded" : "bare"}.ts`);
     fs.writeFileSync(
       file,
-      `import { exitQuietlyOnClosedPipe } from ${JSON.stringify(path.join(root, "tools/cli"))};\n` +
+      `import { exitQuietlyOnClosedPipe } from ${JSON.stringify(path.join(root, "tools/common/cli"))};\n` +
         `${guarded ? "exitQuietlyOnClosedPipe();" : ""}\n` +
         `for (let i = 0; i < 200000; i++) process.stdout.write("line " + i + "\\n");\n`,
     );
@@ -175,7 +175,7 @@ test("a closed pipe ends a tool quietly, where Node alone prints an EPIPE stack 
 });
 
 describe("a missing or stale `npm ci` is named as such", () => {
-  const { installProblem } = require("../tools/checkInstall.js") as {
+  const { installProblem } = require("../tools/dev/checkInstall.js") as {
     installProblem: (projectRoot: string) => string | undefined;
   };
   const project = (installed: Record<string, string> | undefined) => {
@@ -211,7 +211,7 @@ describe("a missing or stale `npm ci` is named as such", () => {
   });
 
   test("as a command: exit 2 and the hint on stderr, before tsx or tsc would fail", () => {
-    const result = spawnSync(process.execPath, [path.join(root, "tools/checkInstall.js"), project(undefined)], {
+    const result = spawnSync(process.execPath, [path.join(root, "tools/dev/checkInstall.js"), project(undefined)], {
       encoding: "utf8",
     });
     expect(result.status).toBe(2);
@@ -226,8 +226,8 @@ describe("a missing or stale `npm ci` is named as such", () => {
     const tools = Object.keys(scripts).filter((name) => /\btsx\b/.test(scripts[name]));
     expect(tools).toEqual(expect.arrayContaining(["plan", "deploy", "destroy", "status", "ssh", "restore", "figures"]));
     for (const name of [...tools, "typecheck", "test:unit", "test:scripts"]) {
-      expect([name, scripts[name]]).toEqual([name, expect.stringMatching(/^node tools\/checkInstall\.js && /)]);
+      expect([name, scripts[name]]).toEqual([name, expect.stringMatching(/^node tools\/dev\/checkInstall\.js && /)]);
     }
-    expect(fs.readFileSync(path.join(root, "tests/run-all.sh"), "utf8")).toContain("node tools/checkInstall.js");
+    expect(fs.readFileSync(path.join(root, "tests/run-all.sh"), "utf8")).toContain("node tools/dev/checkInstall.js");
   });
 });

@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { SCHEMA_FILE, schemaText, stackOutputsSchema } from "../tools/contractSchema";
+import { SCHEMA_FILE, schemaText, stackOutputsSchema } from "../tools/dev/contractSchema";
 
 const root = path.join(__dirname, "..");
 const committed = () => JSON.parse(fs.readFileSync(SCHEMA_FILE, "utf8")) as Record<string, any>;

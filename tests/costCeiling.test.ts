@@ -5,8 +5,8 @@
  */
 import { costDemandOf, costNotice } from "../config/checks/cost";
 import { validateConfig, type ConfigProblem } from "../config/validate";
-import type { ProgramRun, RecordedResource } from "../tools/mockRuntime";
-import { readStackConfig } from "../tools/stackConfig";
+import type { ProgramRun, RecordedResource } from "../tools/plan/mockRuntime";
+import { readStackConfig } from "../tools/common/stackConfig";
 import { TYPES, ofType } from "./helpers/program";
 import { runIsolated, stackConfigWith } from "./helpers/isolatedRun";
 
@@ -102,7 +102,7 @@ test("pulumi up stops before any resource exists: 40 nodes over the dev stack's 
   const record: RecordedResource[] = [];
   let error: Error | undefined;
   await jest.isolateModulesAsync(async () => {
-    const { runProgram } = require("../tools/mockRuntime") as typeof import("../tools/mockRuntime");
+    const { runProgram } = require("../tools/plan/mockRuntime") as typeof import("../tools/plan/mockRuntime");
     try {
       await runProgram({ stack: "dev", config: stackConfigWith("dev", { nodeCount: "40" }), record });
     } catch (caught) {

@@ -5,7 +5,7 @@ import { validateConfig } from "../config/validate";
 import { costHeadline, estimateMonthlyCost, formatCostEstimate, type CostDemand } from "../lib/costEstimate";
 import { stackInstanceTypes } from "../lib/instanceTypes";
 import { PRICE_TABLE, type PriceTable } from "../lib/prices";
-import { readStackConfig } from "../tools/stackConfig";
+import { readStackConfig } from "../tools/common/stackConfig";
 
 /** The dev stack's configuration as the program validates it, with `changes` (bare keys). */
 function devConfig(changes: Record<string, string> = {}, region = "us-east-1"): ClusterConfig {

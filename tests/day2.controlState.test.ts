@@ -9,8 +9,8 @@
  * `remote.Command` when one of its triggers does; a resource none of whose inputs come from the
  * instance is not touched by the instance's replacement.
  */
-import type { ProgramRun, RecordedResource } from "../tools/mockRuntime";
-import { readStackConfig } from "../tools/stackConfig";
+import type { ProgramRun, RecordedResource } from "../tools/plan/mockRuntime";
+import { readStackConfig } from "../tools/common/stackConfig";
 import { CONTROL_STATE_TAG } from "../lib/flockerControlState";
 import { IamRequest, IamStatement, isAllowed } from "./helpers/iamEval";
 import { runIsolated } from "./helpers/isolatedRun";
@@ -20,7 +20,7 @@ const VOLUME = "aws:ebs/volume:Volume";
 const ATTACHMENT = "aws:ec2/volumeAttachment:VolumeAttachment";
 const DLM_POLICY = "aws:dlm/lifecyclePolicy:LifecyclePolicy";
 const FLOCKER_CLUSTER_TAG = "flocker-cluster-id";
-/** The mock account (tools/mockRuntime.ts, getCallerIdentity). */
+/** The mock account (tools/plan/mockRuntime.ts, getCallerIdentity). */
 const ACCOUNT = "123456789012";
 
 let dev: ProgramRun;

@@ -15,8 +15,8 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { ProgramRun, RecordedResource } from "../tools/mockRuntime";
-import { isSecretWire } from "../tools/mockRuntime";
+import type { ProgramRun, RecordedResource } from "../tools/plan/mockRuntime";
+import { isSecretWire } from "../tools/plan/mockRuntime";
 import { runIsolated } from "./helpers/isolatedRun";
 import { maybeNamed, named, ofType, TYPES, waitsFor, waitsTransitivelyFor } from "./helpers/program";
 

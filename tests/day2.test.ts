@@ -4,9 +4,9 @@
  * their create in place, which deletes run — and the snapshot schedule of the Flocker datasets.
  * The replacement plan (tests/helpers/replacementPlan.ts) is the engine's rule for these resources.
  */
-import { criticalPath, levels, stepGraph } from "../tools/graph";
-import type { ProgramRun } from "../tools/mockRuntime";
-import { isSecretWire } from "../tools/mockRuntime";
+import { criticalPath, levels, stepGraph } from "../tools/plan/graph";
+import type { ProgramRun } from "../tools/plan/mockRuntime";
+import { isSecretWire } from "../tools/plan/mockRuntime";
 import { runIsolated } from "./helpers/isolatedRun";
 import { createOf, envOf, maybeNamed, named, ofType, TYPES, waitsFor } from "./helpers/program";
 import { instanceIdOf, replacementPlan, scriptAndAction } from "./helpers/replacementPlan";

@@ -15,7 +15,7 @@
  *   id at a position `ignoreChanges` does not name is replaced; any other change is an update.
  * A replaced resource's delete runs with its old inputs: over SSH to its old connection host.
  */
-import type { ProgramRun, RecordedResource } from "../tools/mockRuntime";
+import type { ProgramRun, RecordedResource } from "../tools/plan/mockRuntime";
 import { runIsolated } from "./helpers/isolatedRun";
 import { ofType, TYPES } from "./helpers/program";
 

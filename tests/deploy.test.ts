@@ -1,12 +1,12 @@
 /**
- * tools/deploy.ts, tools/deployArgs.ts and tools/deployPreflight.ts without the Pulumi CLI or AWS:
+ * tools/deploy/deploy.ts, tools/deploy/deployArgs.ts and tools/deploy/deployPreflight.ts without the Pulumi CLI or AWS:
  * the preflight's messages and exit code, placeholder detection, --my-ip, the command list (with
  * the policy pack) and argument parsing by the tools' common convention.
  */
 import * as path from "path";
-import { UsageError } from "../tools/cli";
-import { fetchPublicIpv4, runDeploy } from "../tools/deploy";
-import { parseDeployArgs } from "../tools/deployArgs";
+import { UsageError } from "../tools/common/cli";
+import { fetchPublicIpv4, runDeploy } from "../tools/deploy/deploy";
+import { parseDeployArgs } from "../tools/deploy/deployArgs";
 import {
   CHECKIP_TIMEOUT_MS,
   CHECKIP_URL,
@@ -21,10 +21,10 @@ import {
   readRawStackConfig,
   resolveBackendUrl,
   type PreflightInput,
-} from "../tools/deployPreflight";
-import { PROJECT_ROOT, availableStacks } from "../tools/stackConfig";
+} from "../tools/deploy/deployPreflight";
+import { PROJECT_ROOT, availableStacks } from "../tools/common/stackConfig";
 import * as net from "net";
-import { probeTcp } from "../tools/destroyReachability";
+import { probeTcp } from "../tools/deploy/destroyReachability";
 import {
   DATASET_ID,
   FIRST_MANAGER_IP,
@@ -580,8 +580,8 @@ describe("arguments", () => {
 
   test("package.json's scripts check the install, then call this tool", () => {
     const pkg = require(path.join(PROJECT_ROOT, "package.json")) as { scripts: Record<string, string> };
-    expect(pkg.scripts.deploy).toBe("node tools/checkInstall.js && tsx tools/deploy.ts up");
-    expect(pkg.scripts.destroy).toBe("node tools/checkInstall.js && tsx tools/deploy.ts destroy");
+    expect(pkg.scripts.deploy).toBe("node tools/dev/checkInstall.js && tsx tools/deploy/deploy.ts up");
+    expect(pkg.scripts.destroy).toBe("node tools/dev/checkInstall.js && tsx tools/deploy/deploy.ts destroy");
     expect(availableStacks()).toEqual(expect.arrayContaining(["dev", "prod"]));
   });
 });

@@ -4,7 +4,7 @@
  * Flocker test and the status output, and that certificates and agent.yml travel on stdin only.
  * Also the two pure pieces: which node pulls which image, and reading the status document.
  */
-import { isSecretWire, MOCK_AWS_SECRET_PREFIX, ProgramRun } from "../tools/mockRuntime";
+import { isSecretWire, MOCK_AWS_SECRET_PREFIX, ProgramRun } from "../tools/plan/mockRuntime";
 import { flockerTestNode, nodeImageLists, pullImagesParameter, type NodeImageConfig } from "../lib/nodeImages";
 import { parseFlockerStatus } from "../lib/flockerStatus";
 import { checkFlockerSource } from "../config/checks/flocker";

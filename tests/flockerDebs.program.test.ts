@@ -7,8 +7,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ProgramRun, runProgram } from "../tools/mockRuntime";
-import { readStackConfig } from "../tools/stackConfig";
+import { ProgramRun, runProgram } from "../tools/plan/mockRuntime";
+import { readStackConfig } from "../tools/common/stackConfig";
 import { TYPES, waitsFor } from "./helpers/program";
 
 const DEBS = [

@@ -3,8 +3,8 @@
  * mocks (prod: packages mode): the password reaches the nodes only inside secret values (the
  * steps' stdin), never a command line, an environment assignment, user data or a stack output.
  */
-import { isSecretWire, ProgramRun, runProgram } from "../tools/mockRuntime";
-import { readStackConfig } from "../tools/stackConfig";
+import { isSecretWire, ProgramRun, runProgram } from "../tools/plan/mockRuntime";
+import { readStackConfig } from "../tools/common/stackConfig";
 import { named, plainOccurrences } from "./helpers/program";
 
 const PASSWORD = "s3cr3t-Pa55";

@@ -1,12 +1,17 @@
 /**
- * The price table generator (tools/prices/): real Price List records in, the stack's prices out,
+ * The price table generator (tools/dev/prices/): real Price List records in, the stack's prices out,
  * each with its source and date. Fixtures: tests/fixtures/prices/README.md.
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { offersFromPriceListItems, pricesFromEc2Details, type Ec2Details, type PriceListItem } from "../tools/prices/adapters";
-import { fileWithOrigin, generatePrices } from "../tools/prices/generatePrices";
+import {
+  offersFromPriceListItems,
+  pricesFromEc2Details,
+  type Ec2Details,
+  type PriceListItem,
+} from "../tools/dev/prices/adapters";
+import { fileWithOrigin, generatePrices } from "../tools/dev/prices/generatePrices";
 import {
   isUsageType,
   pricesFromOffer,
@@ -14,8 +19,8 @@ import {
   type PriceDimension,
   type PriceFact,
   type Wanted,
-} from "../tools/prices/priceList";
-import { buildPriceTable, formatPriceTable } from "../tools/prices/priceTable";
+} from "../tools/dev/prices/priceList";
+import { buildPriceTable, formatPriceTable } from "../tools/dev/prices/priceTable";
 import { stackInstanceTypes } from "../lib/instanceTypes";
 import { PRICE_TABLE } from "../lib/prices";
 

@@ -1,7 +1,7 @@
 /** Waves and critical path of a dependency graph. */
-import { criticalPath, stepGraph, waves } from "../tools/graph";
-import type { RecordedResource } from "../tools/mockRuntime";
-import { collapseNodeNames, wrapList } from "../tools/planReport";
+import { criticalPath, stepGraph, waves } from "../tools/plan/graph";
+import type { RecordedResource } from "../tools/plan/mockRuntime";
+import { collapseNodeNames, wrapList } from "../tools/plan/planReport";
 
 function resource(name: string, dependsOn: string[] = [], custom = true, parent?: string): RecordedResource {
   return {

@@ -2,14 +2,14 @@
  * Bad configuration stops the program before a single resource is registered, and the message
  * lists every problem with the key, the value and what is allowed.
  */
-import type { RecordedResource } from "../tools/mockRuntime";
+import type { RecordedResource } from "../tools/plan/mockRuntime";
 import { stackConfigWith } from "./helpers/isolatedRun";
 
 test("invalid settings: the program fails with all problems and registers nothing", async () => {
   const registered: RecordedResource[] = [];
   let failure: unknown;
   await jest.isolateModulesAsync(async () => {
-    const { runProgram } = require("../tools/mockRuntime") as typeof import("../tools/mockRuntime");
+    const { runProgram } = require("../tools/plan/mockRuntime") as typeof import("../tools/plan/mockRuntime");
     const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
     try {
       await runProgram({
@@ -35,7 +35,7 @@ test("invalid settings: the program fails with all problems and registers nothin
 test("the same stack with valid settings does register resources into the same kind of list (the check above can fail)", async () => {
   const registered: RecordedResource[] = [];
   await jest.isolateModulesAsync(async () => {
-    const { runProgram } = require("../tools/mockRuntime") as typeof import("../tools/mockRuntime");
+    const { runProgram } = require("../tools/plan/mockRuntime") as typeof import("../tools/plan/mockRuntime");
     await runProgram({ stack: "dev", config: stackConfigWith("dev", {}), record: registered });
   });
   expect(registered.length).toBeGreaterThan(100);

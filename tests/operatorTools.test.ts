@@ -5,9 +5,9 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { runSsh } from "../tools/ssh";
-import type { AccessDeps, CapturedRun } from "../tools/stackAccess";
-import { runStatus } from "../tools/status";
+import { runSsh } from "../tools/day2/ssh";
+import type { AccessDeps, CapturedRun } from "../tools/common/stackAccess";
+import { runStatus } from "../tools/day2/status";
 
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
 const OUTPUTS = {

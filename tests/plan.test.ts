@@ -3,16 +3,17 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { UsageError } from "../tools/cli";
-import { stepGraph } from "../tools/graph";
-import { outputBaseName, parsePlanArgs } from "../tools/plan";
-import { readStackConfig } from "../tools/stackConfig";
-import { namedDuration } from "../tools/stepDurations";
+import { UsageError } from "../tools/common/cli";
+import { stepGraph } from "../tools/plan/graph";
+import { outputBaseName, parsePlanArgs } from "../tools/plan/plan";
+import { readStackConfig } from "../tools/common/stackConfig";
+import { namedDuration } from "../tools/plan/stepDurations";
 import { runIsolated } from "./helpers/isolatedRun";
 
 const root = path.join(__dirname, "..");
 const tsx = path.join(root, "node_modules/tsx/dist/cli.mjs");
-const plan = (args: string[]) => spawnSync(process.execPath, [tsx, "tools/plan.ts", ...args], { cwd: root, encoding: "utf8" });
+const plan = (args: string[]) =>
+  spawnSync(process.execPath, [tsx, "tools/plan/plan.ts", ...args], { cwd: root, encoding: "utf8" });
 
 test("arguments: the stack in either form, overrides with the project namespace added, output directory", () => {
   expect(parsePlanArgs(["--stack", "prod", "--set", "nodeCount=30", "--set", "aws:region=eu-west-1", "--out", "/tmp/x"])).toEqual(
@@ -104,7 +105,7 @@ test("prints nodes, resources, waves, paths and the cost estimate; writes the pi
 
 test("the default stack is said, not silent; piping into head ends quietly", () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
-  const piped = spawnSync("bash", ["-c", `set -o pipefail; node ${tsx} tools/plan.ts --out ${out} | head -1`], {
+  const piped = spawnSync("bash", ["-c", `set -o pipefail; node ${tsx} tools/plan/plan.ts --out ${out} | head -1`], {
     cwd: root,
     encoding: "utf8",
   });

@@ -4,7 +4,7 @@
  * (tests/policy.test.ts). A separate file: the Pulumi runtime runs one program per process.
  */
 import { policies } from "../policy/policies";
-import { RecordedResource } from "../tools/mockRuntime";
+import { RecordedResource } from "../tools/plan/mockRuntime";
 import { fired, validateAll } from "./helpers/policyArgs";
 import { runIsolated } from "./helpers/isolatedRun";
 

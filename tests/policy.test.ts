@@ -10,7 +10,7 @@ import * as policyModule from "../policy/policies";
 import { policies } from "../policy/policies";
 import { DESIGNATED_PARENTS, FLOCKER_API, IMDSV1_EXCEPTION, isChildOf } from "../policy/support";
 import { FLOCKER_USER_PURPOSE_TAG } from "../lib/flockerIamPolicy";
-import { RecordedResource } from "../tools/mockRuntime";
+import { RecordedResource } from "../tools/plan/mockRuntime";
 import { fired, isStackPolicy, ResourceLike, validateAll, variant } from "./helpers/policyArgs";
 import { runIsolated } from "./helpers/isolatedRun";
 

@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { InvokeAnswer, ProgramRun, RecordedResource, RunOptions } from "../tools/mockRuntime";
+import type { InvokeAnswer, ProgramRun, RecordedResource, RunOptions } from "../tools/plan/mockRuntime";
 import { defaultDependencies } from "../preflight";
 import { formatPlaceholders } from "../preflight/placeholders";
 import { CANONICAL_OWNER_ID } from "../lib/ubuntuAmi";
@@ -29,7 +29,7 @@ async function attempt(
   let run: ProgramRun | undefined;
   let error: Error | undefined;
   await jest.isolateModulesAsync(async () => {
-    const { runProgram } = require("../tools/mockRuntime") as typeof import("../tools/mockRuntime");
+    const { runProgram } = require("../tools/plan/mockRuntime") as typeof import("../tools/plan/mockRuntime");
     try {
       run = await runProgram({ stack, config: stackConfigWith(stack, overrides), record, ...options });
     } catch (caught) {

@@ -378,7 +378,7 @@ describe("placeholders", () => {
     ).toEqual([]);
   });
 
-  test("the predicates tools/deployPreflight.ts shares", () => {
+  test("the predicates tools/deploy/deployPreflight.ts shares", () => {
     expect(isDocumentationCidr("198.51.100.0/24")).toBe(true);
     expect(isDocumentationCidr("198.51.0.0/16")).toBe(false);
     expect(isPlaceholderAptSource("deb [trusted=yes] https://flocker-packages.invalid/ubuntu/16.04/amd64 /")).toBe(true);

@@ -5,7 +5,7 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { ProgramRun, isSecretWire, MOCK_SMOKE_RESULT } from "../tools/mockRuntime";
+import { ProgramRun, isSecretWire, MOCK_SMOKE_RESULT } from "../tools/plan/mockRuntime";
 import { sourcedFiles } from "../lib/scripts";
 import { createOf, envOf, maybeNamed, named, ofType, TYPES, waitsFor, waitsTransitivelyFor } from "./helpers/program";
 import { runIsolated } from "./helpers/isolatedRun";

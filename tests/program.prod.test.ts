@@ -4,7 +4,7 @@
  * its own admin networks, region and address plan. The encrypted overlay and its ESP rule are in
  * tests/preflight.program.test.ts.
  */
-import type { ProgramRun } from "../tools/mockRuntime";
+import type { ProgramRun } from "../tools/plan/mockRuntime";
 import { createOf, envOf, named, ofType, TYPES, waitsFor } from "./helpers/program";
 import { runIsolated } from "./helpers/isolatedRun";
 

@@ -3,8 +3,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { CONFIG_SCHEMA } from "../config/schema";
-import { projectConfigSchema } from "../tools/projectFile";
-import { availableStacks, readStackConfig } from "../tools/stackConfig";
+import { projectConfigSchema } from "../tools/dev/projectFile";
+import { availableStacks, readStackConfig } from "../tools/common/stackConfig";
 
 const root = path.join(__dirname, "..");
 const project = YAML.parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8"));

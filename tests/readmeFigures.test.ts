@@ -18,7 +18,7 @@ import {
   readBlock,
   replaceBlock,
   scalingCounts,
-} from "../tools/figures";
+} from "../tools/dev/figures";
 
 test("blocks are found by name between their markers, and replaced in place", () => {
   const text = "a\n<!-- figures:start x -->\nold\n<!-- figures:end -->\nb\n";

@@ -1,5 +1,5 @@
 /**
- * The real key material a run can ask for (runProgram's realCrypto, tools/realCrypto.ts): keys
+ * The real key material a run can ask for (runProgram's realCrypto, tools/plan/realCrypto.ts): keys
  * that OpenSSH and OpenSSL accept, and certificates with what the program asked for — the engine
  * tier's sshd and Flocker stand-ins check them for real, so a wrong field would fail there late.
  */
@@ -8,7 +8,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { realTlsState } from "../tools/realCrypto";
+import { realTlsState } from "../tools/plan/realCrypto";
 
 const OU = "e9836261-7d5e-484f-89f9-4055f063f8b8";
 const HOURS_20_YEARS = 175200;

@@ -9,8 +9,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { runProgram } from "../tools/mockRuntime";
-import { readStackConfig } from "../tools/stackConfig";
+import { runProgram } from "../tools/plan/mockRuntime";
+import { readStackConfig } from "../tools/common/stackConfig";
 import {
   attachedDevices,
   missingTools,

@@ -5,7 +5,7 @@
  */
 import { reshapeRefusal, roleMoves, type DeployedNodes } from "../lib/reshape";
 import { planNodes } from "../lib/topology";
-import type { ProgramRun, RecordedResource } from "../tools/mockRuntime";
+import type { ProgramRun, RecordedResource } from "../tools/plan/mockRuntime";
 import { runIsolated, stackConfigWith } from "./helpers/isolatedRun";
 
 const SHAPE = { nodeNamePrefix: "aws-", firstNodeNumber: 101, subnetCidr: "10.0.1.0/24", nodeIpOffset: 10 };
@@ -62,7 +62,7 @@ describe("the program on a deployed dev stack", () => {
     let error: Error | undefined;
     let run: ProgramRun | undefined;
     await jest.isolateModulesAsync(async () => {
-      const { runProgram } = require("../tools/mockRuntime") as typeof import("../tools/mockRuntime");
+      const { runProgram } = require("../tools/plan/mockRuntime") as typeof import("../tools/plan/mockRuntime");
       try {
         run = await runProgram({
           stack: "dev",

@@ -1,7 +1,7 @@
 /**
  * `npm run restore` without AWS, a cluster or the Pulumi CLI: a stub `aws` first on the tool's
  * PATH (tests/fixtures/restore/bin/aws) records every call and answers with AWS's own shapes;
- * ssh and `pulumi stack output` are the injected runners of tools/stackAccess.ts, which record
+ * ssh and `pulumi stack output` are the injected runners of tools/common/stackAccess.ts, which record
  * the node script's actions (scripts/dataset-restore.sh, tested under bats) and answer for them.
  */
 import * as fs from "fs";
@@ -9,11 +9,11 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "shell-quote";
 import { FLOCKER_CLUSTER_TAG } from "../lib/flockerIamPolicy";
-import { type ProgramRun } from "../tools/mockRuntime";
-import { DEFAULT_DATASET, runRestore, stackSettings, type RestoreDeps } from "../tools/restore";
-import { SPARK_MASTER_SERVICE } from "../tools/restoreRun";
-import { waitUntilSnapshotCompleted } from "../tools/restoreSnapshot";
-import { PROJECT_ROOT } from "../tools/stackConfig";
+import { type ProgramRun } from "../tools/plan/mockRuntime";
+import { DEFAULT_DATASET, runRestore, stackSettings, type RestoreDeps } from "../tools/day2/restore";
+import { SPARK_MASTER_SERVICE } from "../tools/day2/restoreRun";
+import { waitUntilSnapshotCompleted } from "../tools/day2/restoreSnapshot";
+import { PROJECT_ROOT } from "../tools/common/stackConfig";
 import { createOf, envOf, ofType, TYPES } from "./helpers/program";
 import { runIsolated } from "./helpers/isolatedRun";
 

@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-node tools/checkInstall.js # a missing `npm ci` is named as such, not as "tsc: not found"
+node tools/dev/checkInstall.js # a missing `npm ci` is named as such, not as "tsc: not found"
 
 missing_tools=$(bash tests/ensure-tools.sh)
 lacks() { grep -qx "$1" <<<"$missing_tools"; }

@@ -3,8 +3,8 @@
  * does not grow with the number of nodes; existing nodes keep their resource names (renaming one
  * would replace real infrastructure).
  */
-import { criticalPath, stepGraph } from "../tools/graph";
-import type { ProgramRun } from "../tools/mockRuntime";
+import { criticalPath, stepGraph } from "../tools/plan/graph";
+import type { ProgramRun } from "../tools/plan/mockRuntime";
 import { named, waitsFor } from "./helpers/program";
 import { runIsolated } from "./helpers/isolatedRun";
 

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { digestFiles, LOCAL_SCRIPTS_DIR, scriptCommand, sourcedFiles } from "../lib/scripts";
-import type { ProgramRun } from "../tools/mockRuntime";
+import type { ProgramRun } from "../tools/plan/mockRuntime";
 import { runIsolated } from "./helpers/isolatedRun";
 import { ofType, TYPES } from "./helpers/program";
 

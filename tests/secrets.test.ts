@@ -3,7 +3,7 @@
  * Flocker AWS secret must travel as a Pulumi secret — in every resource input and every stack
  * output — and must never appear in a command line, where a failing step would print it.
  */
-import { isSecretWire, MOCK_AWS_SECRET_PREFIX, MOCK_TOKEN_PREFIX, ProgramRun } from "../tools/mockRuntime";
+import { isSecretWire, MOCK_AWS_SECRET_PREFIX, MOCK_TOKEN_PREFIX, ProgramRun } from "../tools/plan/mockRuntime";
 import { ofType, TYPES } from "./helpers/program";
 import { runIsolated } from "./helpers/isolatedRun";
 

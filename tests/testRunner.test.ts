@@ -83,7 +83,7 @@ test("the Docker CLI: $REAL_DOCKER, else docker on PATH, else the one fetched in
 
 test("run-all.sh checks the install, skips only the steps a missing tool stops, and reports them once with the line that provides them", () => {
   const runAll = read("tests/run-all.sh");
-  expect(runAll).toContain("node tools/checkInstall.js");
+  expect(runAll).toContain("node tools/dev/checkInstall.js");
   expect(runAll).toContain("part bats node_modules/bats/bin/bats tests/bats");
   // The rehearsal suite runs the node scripts with the bats stubs: skipped with bats, and only it.
   expect(runAll).toMatch(

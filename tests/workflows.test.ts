@@ -11,8 +11,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { readRawStackConfig } from "../tools/deployPreflight";
-import { PROJECT_ROOT, availableStacks, projectName } from "../tools/stackConfig";
+import { readRawStackConfig } from "../tools/deploy/deployPreflight";
+import { PROJECT_ROOT, availableStacks, projectName } from "../tools/common/stackConfig";
 
 /**
  * The actions the workflows may use, each pinned to the commit its release tag pointed to when it

@@ -21,7 +21,7 @@ export function nearestKnownKey(key: string, known: readonly string[]): string |
 /**
  * Keys that reach the program through the stack's configuration (`pulumi config set`, the stack
  * file): the fix is a `pulumi config` command. The offline plan refuses its own `--set` overrides
- * before the program runs (tools/plan.ts), with a fix in its own terms.
+ * before the program runs (tools/plan/plan.ts), with a fix in its own terms.
  */
 export function checkUnknownKeys(project: string, given: readonly string[], known: readonly string[], report: Report): void {
   const prefix = `${project}:`;

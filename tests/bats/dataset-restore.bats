@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # scripts/dataset-restore.sh: the node side of `npm run restore`, each action as the tool calls it
-# (tools/restore.ts): check, mount, stop-master (a manager), copy, start-master (a manager), unmount.
+# (tools/day2/restore.ts): check, mount, stop-master (a manager), copy, start-master (a manager), unmount.
 # shellcheck disable=SC2154 # $stderr is set by `run --separate-stderr`
 
 load helpers

@@ -9,7 +9,7 @@
  *   refused → teardown in the destroy order leaves nothing → the book's overlay on a swarm founded
  *   the old way (no address pool) is refused.
  */
-import type { ProgramRun } from "../../tools/mockRuntime";
+import type { ProgramRun } from "../../tools/plan/mockRuntime";
 import { peerLines } from "../../components/swarm";
 import { replacementPlan } from "../helpers/replacementPlan";
 import { attachedDevices } from "../helpers/rehearsal";

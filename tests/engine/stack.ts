@@ -6,8 +6,8 @@
  * names and private addresses; a step's connection host (the mock's public address of an
  * instance) maps to the node of that instance.
  */
-import { runProgram, type ProgramRun } from "../../tools/mockRuntime";
-import { qualifiedConfigKey, readStackConfig } from "../../tools/stackConfig";
+import { runProgram, type ProgramRun } from "../../tools/plan/mockRuntime";
+import { qualifiedConfigKey, readStackConfig } from "../../tools/common/stackConfig";
 import type { EngineNodeSpec } from "./nodes";
 
 /** The test cluster: bare config keys over the dev stack. */

@@ -8,8 +8,8 @@ import { execFileSync, spawn, type ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { ProgramRun, RecordedResource } from "../../tools/mockRuntime";
-import { MOCK_TOKEN_PREFIX } from "../../tools/mockRuntime";
+import type { ProgramRun, RecordedResource } from "../../tools/plan/mockRuntime";
+import { MOCK_TOKEN_PREFIX } from "../../tools/plan/mockRuntime";
 import { engineSteps, StepRunner, type StepOutcome } from "./steps";
 
 const TAG = process.env.SFE_TAG ?? "t";

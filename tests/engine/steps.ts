@@ -1,5 +1,5 @@
 /**
- * The engine tier's runner: the steps a program run registered (tools/mockRuntime.ts) — every
+ * The engine tier's runner: the steps a program run registered (tools/plan/mockRuntime.ts) — every
  * `command:remote:Command`, `command:remote:CopyToRemote` and the nodes' `command:local:Command`
  * ssh-key steps — run the way pulumi-command runs them, against real hosts:
  *
@@ -24,7 +24,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { mockCommandStdout, type ProgramRun, type RecordedResource } from "../../tools/mockRuntime";
+import { mockCommandStdout, type ProgramRun, type RecordedResource } from "../../tools/plan/mockRuntime";
 import { nearestAncestors } from "../helpers/program";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");

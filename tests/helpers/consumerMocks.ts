@@ -1,6 +1,6 @@
 /**
  * Runs examples/consumer/index.ts under Pulumi's mocks with a mocked cluster stack behind its
- * StackReference. tools/mockRuntime.ts does not answer StackReference, so this sets its own mocks,
+ * StackReference. tools/plan/mockRuntime.ts does not answer StackReference, so this sets its own mocks,
  * on the @pulumi/pulumi copy the example itself resolves (the root's, unless someone installed the
  * example's own dependencies).
  */

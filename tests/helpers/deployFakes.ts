@@ -1,11 +1,11 @@
 /**
- * A machine for tools/deploy.ts that has everything (Pulumi CLI, ssh, AWS credentials, passphrase, a
+ * A machine for tools/deploy/deploy.ts that has everything (Pulumi CLI, ssh, AWS credentials, passphrase, a
  * deployable stack file) unless a test takes it away, and records what would have run.
  */
 import * as path from "path";
-import type { DeployDeps } from "../../tools/deploy";
-import type { RawStackConfig } from "../../tools/deployPreflight";
-import { PROJECT_ROOT } from "../../tools/stackConfig";
+import type { DeployDeps } from "../../tools/deploy/deploy";
+import type { RawStackConfig } from "../../tools/deploy/deployPreflight";
+import { PROJECT_ROOT } from "../../tools/common/stackConfig";
 
 export const HOME = "/home/operator";
 

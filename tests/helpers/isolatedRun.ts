@@ -12,8 +12,8 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { ProgramRun } from "../../tools/mockRuntime";
-import { qualifiedConfigKey, readStackConfig } from "../../tools/stackConfig";
+import type { ProgramRun } from "../../tools/plan/mockRuntime";
+import { qualifiedConfigKey, readStackConfig } from "../../tools/common/stackConfig";
 
 const ROOT = path.join(__dirname, "..", "..");
 /** Everything the program (and the mock runtime that runs it) is made of. */
@@ -59,7 +59,7 @@ export async function runIsolated(stack: string, overrides: Record<string, strin
 async function evaluate(stack: string, config: Record<string, string>): Promise<ProgramRun> {
   let result: ProgramRun | undefined;
   await jest.isolateModulesAsync(async () => {
-    const { runProgram } = require("../../tools/mockRuntime") as typeof import("../../tools/mockRuntime");
+    const { runProgram } = require("../../tools/plan/mockRuntime") as typeof import("../../tools/plan/mockRuntime");
     result = await runProgram({ stack, config });
   });
   return result!;

@@ -1,5 +1,5 @@
 /**
- * Runs the policy pack's policies on resources recorded by tools/mockRuntime.ts, without the
+ * Runs the policy pack's policies on resources recorded by tools/plan/mockRuntime.ts, without the
  * Pulumi engine (docs/testing.md): builds the ResourceValidationArgs and
  * StackValidationArgs the analyzer would, and collects the violations each policy reports.
  *

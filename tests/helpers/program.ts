@@ -1,9 +1,9 @@
 /**
- * Queries over a recorded program run (tools/mockRuntime.ts), so tests read like the behaviour
+ * Queries over a recorded program run (tools/plan/mockRuntime.ts), so tests read like the behaviour
  * they check: "the join of aws-103 waits for the join of aws-102".
  */
 import { parse } from "shell-quote";
-import { isSecretWire, type ProgramRun, type RecordedResource } from "../../tools/mockRuntime";
+import { isSecretWire, type ProgramRun, type RecordedResource } from "../../tools/plan/mockRuntime";
 
 export const TYPES = {
   instance: "aws:ec2/instance:Instance",

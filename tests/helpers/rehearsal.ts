@@ -1,5 +1,5 @@
 /**
- * The offline rehearsal: the remote steps a program run registered (tools/mockRuntime.ts), run
+ * The offline rehearsal: the remote steps a program run registered (tools/plan/mockRuntime.ts), run
  * for real with bash, in dependency order, against stubbed nodes (tests/bats/stubs). Each node
  * gets its own file-system root and stub state; the parts of Docker's state that belong to the
  * swarm (nodes, overlay networks, services, Flocker-backed volumes) and the Flocker control
@@ -16,7 +16,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "shell-quote";
-import { mockCommandStdout, type ProgramRun, type RecordedResource } from "../../tools/mockRuntime";
+import { mockCommandStdout, type ProgramRun, type RecordedResource } from "../../tools/plan/mockRuntime";
 import { nearestAncestors } from "./program";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");

@@ -6,7 +6,7 @@
  * connection) is an update, which re-runs the create. tests/day2.test.ts checks the plans under
  * mocks; the engine tier runs them on real nodes.
  */
-import type { ProgramRun, RecordedResource } from "../../tools/mockRuntime";
+import type { ProgramRun, RecordedResource } from "../../tools/plan/mockRuntime";
 import { named } from "./program";
 
 export interface ReplacementPlan {

@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { createGenerator, type Config } from "ts-json-schema-generator";
-import { PROJECT_ROOT } from "./stackConfig";
+import { PROJECT_ROOT } from "../common/stackConfig";
 
 export const SCHEMA_FILE = path.join(PROJECT_ROOT, "contract", "stack-outputs.schema.json");
 const SCHEMA_ID = "https://github.com/swarm-flocker/contract/stack-outputs.schema.json";

@@ -1,17 +1,17 @@
 /**
- * The pure half of `npm run deploy` / `npm run destroy` (tools/deploy.ts): the preflight that
+ * The pure half of `npm run deploy` / `npm run destroy` (tools/deploy/deploy.ts): the preflight that
  * finds every missing prerequisite at once, and the exact Pulumi CLI commands to run (arguments:
- * tools/deployArgs.ts). Everything the checks look at (environment, files, the CLI) is handed in, so the tests need
+ * tools/deploy/deployArgs.ts). Everything the checks look at (environment, files, the CLI) is handed in, so the tests need
  * neither the Pulumi CLI nor AWS.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { Address4 } from "ip-address";
 import * as YAML from "yaml";
-import { unknownStackMessage } from "./cli";
-import { unprefixedKeysProblem } from "./stackConfig";
-import { isDocumentationCidr, isPlaceholderAptSource } from "../preflight/placeholders";
-import { FLOCKER_APT_KEYRING } from "../lib/aptSource";
+import { unknownStackMessage } from "../common/cli";
+import { unprefixedKeysProblem } from "../common/stackConfig";
+import { isDocumentationCidr, isPlaceholderAptSource } from "../../preflight/placeholders";
+import { FLOCKER_APT_KEYRING } from "../../lib/aptSource";
 
 export type DeployCommand = "up" | "destroy";
 
@@ -303,7 +303,7 @@ export function displayCommand(argv: readonly string[]): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Reading the repository's files (used by tools/deploy.ts and the tests)
+// Reading the repository's files (used by tools/deploy/deploy.ts and the tests)
 
 /** The stack file's `config:` map, or undefined when the file does not exist. */
 export function readRawStackConfig(root: string, stack: string): RawStackConfig | undefined {

@@ -1,5 +1,5 @@
 /**
- * The plan's picture: the bring-up model (tools/bringUpModel.ts) as Graphviz DOT, one column per
+ * The plan's picture: the bring-up model (tools/plan/bringUpModel.ts) as Graphviz DOT, one column per
  * wave, one lane per node (or per group of identical nodes) inside a box per role, cluster-wide
  * steps in a box per phase, colour by phase, the critical path in red and the slowest path in
  * orange; rendered to SVG by Graphviz compiled to WebAssembly (@viz-js/viz), no browser needed.
@@ -82,7 +82,7 @@ function legend(title: DiagramTitle, model: BringUpModel, colours: ReadonlyMap<s
     row(html(facts.join(" · "))),
     row(`<font color="${CRITICAL}">critical path (red): ${title.criticalSteps} sequential steps</font>`),
     row(
-      `<font color="${SLOWEST}">slowest path (orange): about ${html(title.slowestMinutes)} min with the assumed step durations of tools/stepDurations.ts</font>`,
+      `<font color="${SLOWEST}">slowest path (orange): about ${html(title.slowestMinutes)} min with the assumed step durations of tools/plan/stepDurations.ts</font>`,
     ),
     row("rounded: a remote step over SSH · square: a cloud or local resource · ×N: N identical steps of the nodes in one lane"),
     `<tr><td align="left">phase:</td>${phases}</tr>`,

@@ -105,7 +105,7 @@ export function formatPlanReport(report: PlanReport, about = ""): string {
   lines.push(...wrapList(cp.steps, " →", "  ", "  "));
   lines.push(
     "",
-    `Slowest path: ${slow.stepCount} steps, ≈ ${minutes(slow.estimatedSeconds)} min (assumed step durations, tools/stepDurations.ts)`,
+    `Slowest path: ${slow.stepCount} steps, ≈ ${minutes(slow.estimatedSeconds)} min (assumed step durations, tools/plan/stepDurations.ts)`,
   );
   lines.push(...wrapList(slow.steps, " →", "  ", "  "));
   return lines.join("\n") + "\n";

@@ -7,7 +7,7 @@
 const fs = require("fs");
 const path = require("path");
 
-const root = path.join(__dirname, "..");
+const root = path.join(__dirname, "..", "..");
 
 /** Pinned dependencies whose installed version differs from package.json ("MISSING" when absent). */
 function mismatches(projectRoot) {

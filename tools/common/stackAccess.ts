@@ -9,9 +9,15 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { distance } from "fastest-levenshtein";
-import { remoteScriptsDir } from "../lib/remotePaths";
-import type { NodeOutput } from "../lib/stackOutputs";
-import { DEFAULT_BACKEND_URL, PULUMI_INSTALL_URL, displayCommand, resolveBackendUrl, type Problem } from "./deployPreflight";
+import { remoteScriptsDir } from "../../lib/remotePaths";
+import type { NodeOutput } from "../../lib/stackOutputs";
+import {
+  DEFAULT_BACKEND_URL,
+  PULUMI_INSTALL_URL,
+  displayCommand,
+  resolveBackendUrl,
+  type Problem,
+} from "../deploy/deployPreflight";
 
 export interface CapturedRun {
   readonly status: number;

@@ -7,7 +7,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { unknownStackMessage } from "./cli";
 
-export const PROJECT_ROOT = path.join(__dirname, "..");
+export const PROJECT_ROOT = path.join(__dirname, "..", "..");
 
 export function projectName(root = PROJECT_ROOT): string {
   const project = YAML.parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { name: string };

@@ -5,8 +5,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { CONFIG_SCHEMA } from "../config/schema";
-import { PROJECT_ROOT } from "./stackConfig";
+import { CONFIG_SCHEMA } from "../../config/schema";
+import { PROJECT_ROOT } from "../common/stackConfig";
 
 export function projectConfigSchema(): Record<string, Record<string, unknown>> {
   return Object.fromEntries(

@@ -5,12 +5,12 @@
  */
 import * as crypto from "crypto";
 import * as path from "path";
-import { installOfflineHarness, removeOfflineHarness } from "../preflight/harness";
-import { offlineWorld, type OfflineWorldOptions } from "../preflight/offlineWorld";
-import type { Placeholder } from "../preflight/placeholders";
-import { instanceSize, isXenInstanceType } from "../lib/instanceTypes";
+import { installOfflineHarness, removeOfflineHarness } from "../../preflight/harness";
+import { offlineWorld, type OfflineWorldOptions } from "../../preflight/offlineWorld";
+import type { Placeholder } from "../../preflight/placeholders";
+import { instanceSize, isXenInstanceType } from "../../lib/instanceTypes";
 import { realTlsState } from "./realCrypto";
-import { PROJECT_ROOT, projectName } from "./stackConfig";
+import { PROJECT_ROOT, projectName } from "../common/stackConfig";
 
 /** Pulumi's wire marker of a secret value. */
 const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -84,7 +84,7 @@ export interface RunOptions {
    */
   readonly placeholders?: "record" | "refuse";
   /**
-   * Real keys and certificates for the tls resources (tools/realCrypto.ts) instead of mock strings:
+   * Real keys and certificates for the tls resources (tools/plan/realCrypto.ts) instead of mock strings:
    * for runs whose steps are executed against real hosts (the engine tier). Slower (RSA 4096 keys).
    * @default false
    */

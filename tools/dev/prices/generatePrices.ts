@@ -17,14 +17,14 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { stackInstanceTypes } from "../../lib/instanceTypes";
-import type { PriceSource } from "../../lib/prices";
+import { stackInstanceTypes } from "../../../lib/instanceTypes";
+import type { PriceSource } from "../../../lib/prices";
 import { offersFromPriceListItems, pricesFromEc2Details, type Ec2Details, type PriceListItem } from "./adapters";
 import { pricesFromOffer, type OfferFile, type PriceFact, type Wanted } from "./priceList";
 import { buildPriceTable, formatPriceTable } from "./priceTable";
 
 const PRICE_LIST_HOST = "https://pricing.us-east-1.amazonaws.com";
-const DEFAULT_OUT = path.join(__dirname, "..", "..", "lib", "priceTable.json");
+const DEFAULT_OUT = path.join(__dirname, "..", "..", "..", "lib", "priceTable.json");
 /** An offer file of a large region is hundreds of MB: a generous bound per download, and two tries. */
 const DOWNLOAD_TIMEOUT_MS = 10 * 60 * 1000;
 const DOWNLOAD_ATTEMPTS = 2;

@@ -7,18 +7,27 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { costDemandOf } from "../config/checks/cost";
-import { nearestKnownKey } from "../config/checks/keys";
-import { CONFIG_SCHEMA, type ClusterConfig } from "../config/schema";
-import { validateConfig } from "../config/validate";
-import { costHeadline, estimateMonthlyCost, formatCostEstimate, type CostEstimate } from "../lib/costEstimate";
+import { costDemandOf } from "../../config/checks/cost";
+import { nearestKnownKey } from "../../config/checks/keys";
+import { CONFIG_SCHEMA, type ClusterConfig } from "../../config/schema";
+import { validateConfig } from "../../config/validate";
+import { costHeadline, estimateMonthlyCost, formatCostEstimate, type CostEstimate } from "../../lib/costEstimate";
 import { bringUpModel } from "./bringUpModel";
 import { bringUpDot, renderSvg } from "./bringUpSvg";
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, helpText, parseCommandLine, runAsProcess, type ToolSpec } from "./cli";
+import {
+  EXIT_FAILED,
+  EXIT_OK,
+  EXIT_USAGE,
+  UsageError,
+  helpText,
+  parseCommandLine,
+  runAsProcess,
+  type ToolSpec,
+} from "../common/cli";
 import { runProgram } from "./mockRuntime";
 import { buildPlanReport, formatPlanReport, type PlanReport } from "./planReport";
-import { formatPlaceholders } from "../preflight/placeholders";
-import { PROJECT_ROOT, availableStacks, projectName, qualifiedConfigKey, readStackConfig } from "./stackConfig";
+import { formatPlaceholders } from "../../preflight/placeholders";
+import { PROJECT_ROOT, availableStacks, projectName, qualifiedConfigKey, readStackConfig } from "../common/stackConfig";
 
 export const PLAN_SPEC: ToolSpec = {
   name: "plan",

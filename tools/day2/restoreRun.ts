@@ -1,11 +1,11 @@
 /**
  * The part of `npm run restore` that changes things, once every check has passed: the restore
- * volume's life (tools/restoreVolume.ts) around the node script's actions (scripts/dataset-restore.sh)
+ * volume's life (tools/day2/restoreVolume.ts) around the node script's actions (scripts/dataset-restore.sh)
  * over ssh, the clean-up that runs whatever fails, and the report of what state is left.
  */
 import * as os from "os";
-import type { NodeOutput } from "../lib/stackOutputs";
-import { EXIT_FAILED, EXIT_OK } from "./cli";
+import type { NodeOutput } from "../../lib/stackOutputs";
+import { EXIT_FAILED, EXIT_OK } from "../common/cli";
 import {
   RESTORE_DEVICE,
   RESTORE_DEVICE_ON_NODE,
@@ -28,7 +28,7 @@ import {
   type AccessDeps,
   type AccessOutputs,
   type TemporaryKey,
-} from "./stackAccess";
+} from "../common/stackAccess";
 
 /** The service that mounts the Spark dataset (components/spark.ts; tests/restore.test.ts checks it against the program). */
 export const SPARK_MASTER_SERVICE = "spark-master";

@@ -11,14 +11,14 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { CONFIG_SCHEMA, type ConfigKey } from "../config/schema";
-import { formatProblems, validateConfig } from "../config/validate";
-import { EXIT_OK, helpText, parseCommandLine, runAsProcess, type ToolSpec } from "./cli";
-import { runProgram } from "./mockRuntime";
-import { formatUsd } from "../lib/costEstimate";
-import { planCost } from "./plan";
-import { buildPlanReport, formatPlanReport } from "./planReport";
-import { PROJECT_ROOT, availableStacks, qualifiedConfigKey, readStackConfig } from "./stackConfig";
+import { CONFIG_SCHEMA, type ConfigKey } from "../../config/schema";
+import { formatProblems, validateConfig } from "../../config/validate";
+import { EXIT_OK, helpText, parseCommandLine, runAsProcess, type ToolSpec } from "../common/cli";
+import { runProgram } from "../plan/mockRuntime";
+import { formatUsd } from "../../lib/costEstimate";
+import { planCost } from "../plan/plan";
+import { buildPlanReport, formatPlanReport } from "../plan/planReport";
+import { PROJECT_ROOT, availableStacks, qualifiedConfigKey, readStackConfig } from "../common/stackConfig";
 
 /** Where each generated block lives: the README keeps the summary, docs/ the references. */
 export const BLOCK_DOCUMENTS: Readonly<Record<string, string>> = {

@@ -2,9 +2,9 @@
  * The EC2 side of `npm run restore`: the snapshot checked against the dataset, the Spark master's
  * instance found, and the restore volume's short life — made from the snapshot in that instance's
  * zone, attached, detached, deleted —, every wait bounded. Calls go through the AWS CLI
- * (tools/awsCli.ts) with the operator's credentials.
+ * (tools/common/awsCli.ts) with the operator's credentials.
  */
-import { AwsCliError, type AwsRunner } from "./awsCli";
+import { AwsCliError, type AwsRunner } from "../common/awsCli";
 
 /** The tag Flocker's EBS driver gives a dataset's volume; the snapshot policy copies it to the snapshots. */
 export const FLOCKER_DATASET_TAG = "flocker-dataset-id";

@@ -1,17 +1,17 @@
 /**
  * `npm run deploy -- --stack S [--my-ip] [-- PULUMI_ARGS…]` and `npm run destroy -- --stack S [-- …]`:
- * checks every prerequisite at once (tools/deployPreflight.ts) and exits with code 2 before
+ * checks every prerequisite at once (tools/deploy/deployPreflight.ts) and exits with code 2 before
  * running anything when one is missing; then logs in to the self-managed backend, selects (or
  * creates) the stack with the passphrase secrets provider, optionally points adminCidrs[0] at this
  * machine's public IPv4, and runs `pulumi up --policy-pack policy` / `pulumi destroy` with the
  * operator's terminal. Before a destroy, the hosts whose steps run a delete must answer, or their
- * deletes are forgotten on request (tools/destroyReachability.ts).
+ * deletes are forgotten on request (tools/deploy/destroyReachability.ts).
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { UsageError, exitQuietlyOnClosedPipe, helpText, usageMessage } from "./cli";
+import { UsageError, exitQuietlyOnClosedPipe, helpText, usageMessage } from "../common/cli";
 import { POLICY_PACK_DIR, parseDeployArgs, specFor, type DeployArgs } from "./deployArgs";
 import {
   CHECKIP_TIMEOUT_MS,
@@ -39,7 +39,7 @@ import {
   type ForgetPlan,
   type NeededHost,
 } from "./destroyReachability";
-import { PROJECT_ROOT, availableStacks, projectName } from "./stackConfig";
+import { PROJECT_ROOT, availableStacks, projectName } from "../common/stackConfig";
 
 /** Everything the deploy touches outside itself; tests replace it. */
 export interface DeployDeps {

@@ -6,13 +6,13 @@
  * the snapshot and mounted read-only on the Spark master's node.
  *
  * This file checks everything that can be checked before a change — the command line, the
- * prerequisites, the stack's outputs, the snapshot, the node — and asks; tools/restoreRun.ts makes
+ * prerequisites, the stack's outputs, the snapshot, the node — and asks; tools/day2/restoreRun.ts makes
  * the changes and puts things back whatever fails.
  */
 import * as readline from "readline";
-import type { FlockerStatus } from "../lib/flockerStatus";
-import { CONFIG_SCHEMA } from "../config/schema";
-import { AwsCliError, awsCli, awsCliProblem } from "./awsCli";
+import type { FlockerStatus } from "../../lib/flockerStatus";
+import { CONFIG_SCHEMA } from "../../config/schema";
+import { AwsCliError, awsCli, awsCliProblem } from "../common/awsCli";
 import {
   EXIT_FAILED,
   EXIT_OK,
@@ -23,8 +23,8 @@ import {
   runAsProcess,
   usageMessage,
   type ToolSpec,
-} from "./cli";
-import { projectBackendUrl, readRawStackConfig, type Problem } from "./deployPreflight";
+} from "../common/cli";
+import { projectBackendUrl, readRawStackConfig, type Problem } from "../deploy/deployPreflight";
 import {
   Interrupts,
   SPARK_MASTER_SERVICE,
@@ -54,8 +54,8 @@ import {
   writeTemporaryKey,
   type AccessDeps,
   type AccessOutputs,
-} from "./stackAccess";
-import { PROJECT_ROOT, availableStacks, projectName, qualifiedConfigKey } from "./stackConfig";
+} from "../common/stackAccess";
+import { PROJECT_ROOT, availableStacks, projectName, qualifiedConfigKey } from "../common/stackConfig";
 import { managersToAsk } from "./status";
 
 /** The Docker volume name of the Spark dataset (components/spark.ts; tests/restore.test.ts checks it against the program). */

@@ -1,9 +1,9 @@
 /**
- * The command lines of `npm run deploy` and `npm run destroy` (tools/deploy.ts), by the convention
- * of tools/cli.ts: the stack is required (they act on real infrastructure), Pulumi's own options
+ * The command lines of `npm run deploy` and `npm run destroy` (tools/deploy/deploy.ts), by the convention
+ * of tools/common/cli.ts: the stack is required (they act on real infrastructure), Pulumi's own options
  * go after a second `--`.
  */
-import { UsageError, parseCommandLine, type ToolSpec } from "./cli";
+import { UsageError, parseCommandLine, type ToolSpec } from "../common/cli";
 import { CHECKIP_URL, PREFLIGHT_EXIT_CODE, type DeployCommand } from "./deployPreflight";
 
 /** Where the policy pack lives, relative to the project root (the deploy runs there). */

@@ -12,7 +12,7 @@
  * - snapshot storage: usage type EBS:SnapshotUsage (standard tier; archive and Outposts excluded);
  * - public IPv4: AmazonVPC's usage type PublicIPv4:InUseAddress.
  */
-import { PRICED_VOLUME_TYPES, type PricedVolumeType } from "../../lib/prices";
+import { PRICED_VOLUME_TYPES, type PricedVolumeType } from "../../../lib/prices";
 
 export interface PriceDimension {
   readonly unit: string;

@@ -6,8 +6,8 @@
  * then the next manager is asked). The stack's outputs come from
  * `pulumi stack output --json --show-secrets`.
  */
-import { FLOCKER_AGENT_PORT, FLOCKER_API_PORT, SPARK_UI_PORT } from "../lib/ports";
-import { FLOCKER_ETC } from "../lib/remotePaths";
+import { FLOCKER_AGENT_PORT, FLOCKER_API_PORT, SPARK_UI_PORT } from "../../lib/ports";
+import { FLOCKER_ETC } from "../../lib/remotePaths";
 import {
   EXIT_FAILED,
   EXIT_OK,
@@ -18,8 +18,8 @@ import {
   runAsProcess,
   usageMessage,
   type ToolSpec,
-} from "./cli";
-import { projectBackendUrl } from "./deployPreflight";
+} from "../common/cli";
+import { projectBackendUrl } from "../deploy/deployPreflight";
 import {
   EXIT_UNREACHABLE,
   accessProblems,
@@ -32,8 +32,8 @@ import {
   writeTemporaryKey,
   type AccessDeps,
   type AccessOutputs,
-} from "./stackAccess";
-import { PROJECT_ROOT, availableStacks } from "./stackConfig";
+} from "../common/stackAccess";
+import { PROJECT_ROOT, availableStacks } from "../common/stackConfig";
 
 /** The script the manager runs (the repository's copy is what `pulumi up` put on the nodes). */
 export const STATUS_SCRIPT = "cluster-status.sh";

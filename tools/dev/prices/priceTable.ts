@@ -3,7 +3,7 @@
  * category (instances, EBS, public IPv4, snapshots) the newest source that has that category wins
  * whole, so a category never mixes two dates. Pure, plus a compact writer (one line per category).
  */
-import type { PriceSource, PriceTable, PricedVolumeType, RegionPrices } from "../../lib/prices";
+import type { PriceSource, PriceTable, PricedVolumeType, RegionPrices } from "../../../lib/prices";
 import type { PriceFact, PriceKind } from "./priceList";
 
 type Category = keyof RegionPrices;

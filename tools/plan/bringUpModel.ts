@@ -2,7 +2,7 @@
  * The bring-up graph as the plan's picture shows it: the steps of nodes that do the same thing in
  * the same order (95 workers at 100 nodes) drawn once, equivalent cluster-wide steps (the rules of
  * one security group) merged, edges implied by others left out, and the critical and slowest paths
- * marked. Pure: tools/bringUpSvg.ts turns it into DOT and SVG.
+ * marked. Pure: tools/plan/bringUpSvg.ts turns it into DOT and SVG.
  */
 import { levels, type Step, type StepGraph } from "./graph";
 

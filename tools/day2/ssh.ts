@@ -7,8 +7,17 @@
  * cluster (they take unauthenticated jobs, lib/ports.ts), so an operator reaches the master's UI,
  * port and REST server through SSH, which authenticates with the stack's key.
  */
-import { EXIT_OK, EXIT_USAGE, UsageError, helpText, parseCommandLine, runAsProcess, usageMessage, type ToolSpec } from "./cli";
-import { projectBackendUrl } from "./deployPreflight";
+import {
+  EXIT_OK,
+  EXIT_USAGE,
+  UsageError,
+  helpText,
+  parseCommandLine,
+  runAsProcess,
+  usageMessage,
+  type ToolSpec,
+} from "../common/cli";
+import { projectBackendUrl } from "../deploy/deployPreflight";
 import {
   EXIT_UNREACHABLE,
   accessProblems,
@@ -19,10 +28,10 @@ import {
   systemAccess,
   writeTemporaryKey,
   type AccessDeps,
-} from "./stackAccess";
-import { PROJECT_ROOT, availableStacks } from "./stackConfig";
-import { SPARK_PORTS } from "../lib/ports";
-import type { NodeOutput } from "../lib/stackOutputs";
+} from "../common/stackAccess";
+import { PROJECT_ROOT, availableStacks } from "../common/stackConfig";
+import { SPARK_PORTS } from "../../lib/ports";
+import type { NodeOutput } from "../../lib/stackOutputs";
 
 export const SSH_SPEC: ToolSpec = {
   name: "ssh",

@@ -9,7 +9,7 @@
  * memory and nothing of it but URNs, step names and addresses is ever printed.
  */
 import * as net from "net";
-import type { StackOutputValues } from "../lib/stackOutputs";
+import type { StackOutputValues } from "../../lib/stackOutputs";
 
 /** A host destroy needs, with why. */
 export interface NeededHost {
