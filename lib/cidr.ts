@@ -217,23 +217,31 @@ export function ipv4FirstSubnet(cidr: string, prefix: number): string {
   return `${new Address4(cidr).startAddress().correctForm()}/${prefix}`;
 }
 
-/** How many blocks of one range ipv4FreeSubnet tries at most: enough for every /24 of a /8. */
-const FREE_SUBNET_TRIES = 2 ** 16;
+/** An IPv4 CIDR as the first and last address it holds. */
+function ipv4Bounds(cidr: string): { first: bigint; last: bigint } {
+  const address = new Address4(cidr);
+  return { first: address.startAddress().bigInt(), last: address.endAddress().bigInt() };
+}
 
 /**
  * The first IPv4 network of length `prefix` that overlaps none of `avoid`, looking through the
  * ranges of `search` in order, each from its start: to suggest a value that is itself free of
- * conflicts. Undefined when none is found.
+ * conflicts. Undefined when none is found. A candidate that hits a range of `avoid` moves to the
+ * first aligned block past it, so a search never walks a taken /8 one /24 at a time.
  */
 export function ipv4FreeSubnet(prefix: number, avoid: readonly string[], search: readonly string[]): string | undefined {
+  const taken = avoid.map(ipv4Bounds);
+  const size = 2n ** BigInt(32 - prefix);
   for (const range of search) {
     if (prefix < cidrPrefixLength(range)) continue;
-    const start = new Address4(range).startAddress().bigInt();
-    const step = 2n ** BigInt(32 - prefix);
-    const blocks = Math.min(2 ** (prefix - cidrPrefixLength(range)), FREE_SUBNET_TRIES);
-    for (let i = 0; i < blocks; i++) {
-      const candidate = `${Address4.fromBigInt(start + BigInt(i) * step).correctForm()}/${prefix}`;
-      if (!avoid.some((used) => ipv4CidrsOverlap(candidate, used))) return candidate;
+    const { first, last } = ipv4Bounds(range);
+    let candidate = first;
+    while (candidate + size - 1n <= last) {
+      const end = candidate + size - 1n;
+      const hit = taken.filter((t) => t.first <= end && candidate <= t.last);
+      if (hit.length === 0) return `${Address4.fromBigInt(candidate).correctForm()}/${prefix}`;
+      const past = hit.reduce((max, t) => (t.last > max ? t.last : max), 0n) + 1n;
+      candidate = ((past + size - 1n) / size) * size;
     }
   }
   return undefined;

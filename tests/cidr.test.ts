@@ -1,3 +1,4 @@
+import * as fc from "fast-check";
 import { validateConfig } from "../config/validate";
 import {
   addressSpaceSize,
@@ -127,6 +128,26 @@ test("ipv4FreeSubnet finds the first block of a length that overlaps nothing to 
   expect(ipv4FreeSubnet(16, [], ["10.0.0.0/24", "192.168.0.0/16"])).toBe("192.168.0.0/16");
   expect(ipv4FreeSubnet(16, ["172.16.0.0/12"], ["172.16.0.0/12", "10.0.0.0/8"])).toBe("10.0.0.0/16");
   expect(ipv4FreeSubnet(24, ["10.0.0.0/8"], ["10.0.0.0/8"])).toBeUndefined();
+  // Past a taken range it lands on the next aligned block, also after ranges that chain or nest.
+  expect(ipv4FreeSubnet(24, ["10.0.0.0/8"], ["10.0.0.0/7"])).toBe("11.0.0.0/24");
+  expect(ipv4FreeSubnet(20, ["10.0.0.0/23", "10.0.2.0/24", "10.0.0.0/22", "10.0.16.0/20"], ["10.0.0.0/16"])).toBe("10.0.32.0/20");
+});
+
+test("ipv4FreeSubnet agrees with trying every block in turn", () => {
+  const block = fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 16, max: 24 }));
+  const cidrOf = ([third, prefix]: [number, number]) => `10.9.${third & ~(2 ** (24 - prefix) - 1) & 255}.0/${prefix}`;
+  fc.assert(
+    fc.property(fc.array(block, { maxLength: 6 }), fc.integer({ min: 17, max: 24 }), (taken, prefix) => {
+      const avoid = taken.map(cidrOf);
+      const step = 2 ** (24 - prefix);
+      let expected: string | undefined;
+      for (let third = 0; third < 256 && expected === undefined; third += step) {
+        const candidate = `10.9.${third}.0/${prefix}`;
+        if (!avoid.some((used) => ipv4CidrsOverlap(candidate, used))) expected = candidate;
+      }
+      expect(ipv4FreeSubnet(prefix, avoid, ["10.9.0.0/16"])).toBe(expected);
+    }),
+  );
 });
 
 test("cidrPrefixLength reads either family", () => {
