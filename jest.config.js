@@ -19,7 +19,12 @@ module.exports = {
   testPathIgnorePatterns: ["/node_modules/", "<rootDir>/tests/engine/"],
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
   cacheDirectory: path.join(process.env.SWARM_FLOCKER_TEST_CACHE, "jest"),
-  testTimeout: 30000,
+  // A hook that evaluates the program for several configurations (day2.test.ts: six) waits on the
+  // program server for each; on a busy 2-core machine that is more than 30 s.
+  testTimeout: 120000,
+  // The suites' program evaluations run in one plain-Node server per worker (tests/helpers/programServers.ts).
+  globalSetup: "<rootDir>/tests/helpers/startProgramServers.ts",
+  globalTeardown: "<rootDir>/tests/helpers/stopProgramServers.ts",
   // Jest's default (cores - 1) is one worker on the 2-core machines CI and developers use; the
   // suites that evaluate the program are CPU-bound and independent, so use both cores.
   maxWorkers: 2,

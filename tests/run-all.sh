@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# The project's one test command (`npm test`): types, shell lint, eslint, formatting, unused
-# code, the jest suites and the bats suite, without root. The three parts run at the same time
-# (the machines it runs on have two cores, and no part uses both all the time); each one's output
-# is printed whole when all are done, with its time; the command fails if any part fails.
+# The project's tests without root, in two tiers (tests/slow-tier.txt says which suite is where):
+#
+#   bash tests/run-all.sh              npm test: the fast tier — types, shell lint, eslint, formatting,
+#                                      unused code, and every jest and bats suite not in the slow tier
+#   bash tests/run-all.sh --tier slow  npm run test:slow: the suites in tests/slow-tier.txt
+#   bash tests/run-all.sh --tier all   npm run test:all: both (what CI runs, as two commands)
+#   ... --dry-run                      prints each part's command instead of running it
+#
+# The parts run at the same time (the machines it runs on have two cores, and no part uses both all
+# the time); each one's output is printed whole when all are done, with its time; the command fails
+# if any part fails.
 #
 # Tools that npm does not install are looked for first (tests/ensure-tools.sh): when one is
 # missing, exactly the steps that need it are skipped and reported together, once, with the
@@ -10,10 +17,55 @@
 #
 # What is kept between runs is in one directory, $SWARM_FLOCKER_TEST_CACHE (default
 # $TMPDIR/swarm-flocker-test-cache-<uid>): jest's transform cache, the shared program runs, the
-# incremental type-check and prettier's cache, the fetched Docker CLI. Everything else a run
-# writes to a temporary directory goes under one of its own, removed at the end.
+# incremental type-check, eslint's and prettier's caches, the fetched Docker CLI. Everything else a
+# run writes to a temporary directory goes under one of its own, removed at the end.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+usage() {
+  echo "usage: bash tests/run-all.sh [--tier fast|slow|all] [--dry-run]${1:+ ($1)}" >&2
+  exit 2
+}
+tier=fast
+dry_run=false
+while (($# > 0)); do
+  case $1 in
+    --tier)
+      (($# >= 2)) || usage "--tier needs a value"
+      tier=$2
+      shift 2
+      ;;
+    --tier=*)
+      tier=${1#--tier=}
+      shift
+      ;;
+    --dry-run)
+      dry_run=true
+      shift
+      ;;
+    *) usage "unknown argument: $1" ;;
+  esac
+done
+case $tier in fast | slow | all) ;; *) usage "--tier is fast, slow or all, got: $tier" ;; esac
+
+# The slow tier's suites, each checked to exist (a renamed suite must not fall out of both tiers).
+slow_jest=()
+slow_bats=()
+while read -r entry; do
+  [[ -e "$entry" ]] || {
+    echo "tests/slow-tier.txt names $entry, which does not exist: fix or remove the line" >&2
+    exit 2
+  }
+  if [[ "$entry" == tests/bats/* ]]; then
+    if [[ -d "$entry" ]]; then slow_bats+=("${entry%/}"/*.bats); else slow_bats+=("$entry"); fi
+  else
+    slow_jest+=("$entry")
+  fi
+done < <(grep -Ev '^[[:space:]]*(#|$)' tests/slow-tier.txt)
+fast_bats=()
+for file in tests/bats/*.bats; do
+  [[ " ${slow_bats[*]} " == *" $file "* ]] || fast_bats+=("$file")
+done
 
 node tools/dev/checkInstall.js # a missing `npm ci` is named as such, not as "tsc: not found"
 
@@ -37,10 +89,17 @@ skipped=()
 started=$SECONDS
 
 # part NAME COMMAND...: runs in the background, output to its log, status and seconds beside it.
+# Under --dry-run it prints the command instead.
 part_pids=()
+part_names=()
 part() {
   local name=$1
   shift
+  part_names+=("$name")
+  if $dry_run; then
+    echo "$name: $*"
+    return
+  fi
   (
     set +e
     begun=$SECONDS
@@ -63,8 +122,9 @@ static_checks() {
   for project in root policy examples/consumer; do
     npx tsc --noEmit -p "${project/#root/.}" --incremental --tsBuildInfoFile "$cache/tsc/${project//\//-}.tsbuildinfo" || status=1
   done
-  echo "== eslint"
-  npx eslint --max-warnings 0 . || status=1
+  echo "== eslint (cache: $cache/eslint-cache)"
+  # The cache keys each file on its content and the config: a fresh clone lints everything.
+  npx eslint --max-warnings 0 --cache --cache-strategy content --cache-location "$cache/eslint-cache" . || status=1
   echo "== prettier --check"
   npx prettier --check --log-level warn --cache --cache-location "$cache/prettier-cache" . || status=1
   echo "== knip (unused files, exports, dependencies)"
@@ -72,18 +132,66 @@ static_checks() {
   return "$status"
 }
 
+run_fast=false
+run_slow=false
+[[ $tier == slow ]] || run_fast=true
+[[ $tier == fast ]] || run_slow=true
+in_list() {
+  local item=$1 entry
+  shift
+  for entry in "$@"; do [[ $entry == "$item" ]] && return 0; done
+  return 1
+}
+
 # The rehearsal suite runs the node scripts with the bats stubs: it needs what bats needs.
-jest_skip=()
-if lacks docker || lacks jq; then
-  skipped+=("bats" "jest tests/rehearsal.test.ts")
-  jest_skip=(--testPathIgnorePatterns '/node_modules/' '<rootDir>/tests/engine/' '<rootDir>/tests/rehearsal\.test\.ts$')
-else
-  # The npm package's bin is not linked into node_modules/.bin (its package.json names no "bin").
-  part bats node_modules/bats/bin/bats tests/bats
+rehearsal=tests/rehearsal.test.ts
+node_script_tools=true
+if lacks docker || lacks jq; then node_script_tools=false; fi
+
+bats_files=()
+$run_fast && bats_files+=(${fast_bats[@]+"${fast_bats[@]}"})
+$run_slow && bats_files+=(${slow_bats[@]+"${slow_bats[@]}"})
+if ! $node_script_tools && ((${#bats_files[@]} > 0)); then
+  skipped+=("bats")
+  bats_files=()
 fi
-if lacks shellcheck; then skipped+=(shellcheck); fi
-part jest npx jest --silent ${jest_skip[@]+"${jest_skip[@]}"}
-part static static_checks
+
+# jest: the fast tier is every suite but the slow ones (jest.config.js's own ignores first:
+# tests/engine/ is a tier of its own); the slow tier names its suites; all is both.
+escape() { sed 's/[.]/\\./g' <<<"$1"; }
+jest_args=(--testPathIgnorePatterns '/node_modules/' '<rootDir>/tests/engine/')
+jest_runs=true
+if $run_fast && ! $run_slow; then
+  for suite in ${slow_jest[@]+"${slow_jest[@]}"}; do jest_args+=("<rootDir>/$(escape "$suite")\$"); done
+elif $run_slow && ! $run_fast; then
+  jest_args=(--runTestsByPath)
+  for suite in ${slow_jest[@]+"${slow_jest[@]}"}; do
+    $node_script_tools || [[ $suite != "$rehearsal" ]] || continue
+    jest_args+=("$suite")
+  done
+  ((${#jest_args[@]} > 1)) || jest_runs=false
+fi
+if ! $node_script_tools; then
+  if { $run_slow && in_list "$rehearsal" ${slow_jest[@]+"${slow_jest[@]}"}; } ||
+    { $run_fast && ! in_list "$rehearsal" ${slow_jest[@]+"${slow_jest[@]}"}; }; then
+    skipped+=("jest $rehearsal")
+  fi
+  [[ ${jest_args[0]} == --runTestsByPath ]] || jest_args+=("<rootDir>/$(escape "$rehearsal")\$")
+fi
+
+if ((${#bats_files[@]} > 0)); then
+  # The npm package's bin is not linked into node_modules/.bin (its package.json names no "bin").
+  part bats node_modules/bats/bin/bats "${bats_files[@]}"
+fi
+! $jest_runs || part jest npx jest --silent "${jest_args[@]}"
+if $run_fast; then
+  if lacks shellcheck; then skipped+=(shellcheck); fi
+  if $dry_run; then echo "static: shellcheck tsc eslint prettier knip"; else part static static_checks; fi
+fi
+if $dry_run; then
+  ((${#skipped[@]} == 0)) || echo "skipped: ${skipped[*]}"
+  exit 0
+fi
 
 wait "${part_pids[@]}" || true
 status=0
@@ -102,5 +210,5 @@ if ((${#skipped[@]} > 0)); then
   echo "   (CI=true turns a missing tool into a failure)"
   summary+=" with ${#skipped[@]} step(s) SKIPPED"
 fi
-echo "== npm test: $summary in $((SECONDS - started)) s"
+echo "== the $tier tier: $summary in $((SECONDS - started)) s"
 exit "$status"

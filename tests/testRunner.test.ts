@@ -81,21 +81,103 @@ test("the Docker CLI: $REAL_DOCKER, else docker on PATH, else the one fetched in
   expect(runWith("docker-cli.sh", ["--fetch"], [], { SWARM_FLOCKER_TEST_CACHE: cache })).toMatchObject({ status: 0 });
 });
 
-test("run-all.sh checks the install, skips only the steps a missing tool stops, and reports them once with the line that provides them", () => {
-  const runAll = read("tests/run-all.sh");
-  expect(runAll).toContain("node tools/dev/checkInstall.js");
-  expect(runAll).toContain("part bats node_modules/bats/bin/bats tests/bats");
-  // The rehearsal suite runs the node scripts with the bats stubs: skipped with bats, and only it.
-  expect(runAll).toMatch(
-    /if lacks docker \|\| lacks jq; then\n\s+skipped\+=\("bats" "jest tests\/rehearsal\.test\.ts"\)\n\s+jest_skip=\(--testPathIgnorePatterns '\/node_modules\/' '<rootDir>\/tests\/engine\/' '<rootDir>\/tests\/rehearsal\\\.test\\\.ts\$'\)/,
+/** tests/run-all.sh's plan for a tier (--dry-run): each part's command line, by part name. */
+function planOf(args: string[], env: Record<string, string> = {}): Record<string, string[]> {
+  const result = spawnSync("/bin/bash", [path.join(root, "tests/run-all.sh"), ...args, "--dry-run"], {
+    encoding: "utf8",
+    env: { ...process.env, CI: "", ...env },
+  });
+  expect(result).toMatchObject({ status: 0, stderr: "" });
+  return Object.fromEntries(
+    result.stdout
+      .trim()
+      .split("\n")
+      .map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 2).split(" ")]),
   );
-  expect(runAll).toMatch(/if lacks shellcheck; then skipped\+=\(shellcheck\); fi/);
-  expect(runAll).toContain("provide them with: $(bash tests/ensure-tools.sh --install)");
-  const config = require(path.join(root, "jest.config.js"));
-  // The skip list repeats the config's own ignores, so that tests/engine/ stays out of npm test.
-  expect(config.testPathIgnorePatterns).toEqual(["/node_modules/", "<rootDir>/tests/engine/"]);
-  // Two jest workers measured faster than one on the 2-core machines.
-  expect(config.maxWorkers).toBe(2);
+}
+const slowTier = read("tests/slow-tier.txt")
+  .split("\n")
+  .map((line) => line.trim())
+  .filter((line) => line !== "" && !line.startsWith("#"));
+const allJestSuites = fs
+  .readdirSync(path.join(root, "tests"))
+  .filter((file) => file.endsWith(".test.ts"))
+  .map((file) => `tests/${file}`);
+const allBatsFiles = fs
+  .readdirSync(path.join(root, "tests/bats"))
+  .filter((file) => file.endsWith(".bats"))
+  .map((file) => `tests/bats/${file}`);
+const inSlowTier = (file: string) => slowTier.some((entry) => entry === file || (entry.endsWith("/") && file.startsWith(entry)));
+/** The suites a jest command line runs: the ones it names, or all but the ones it ignores. */
+function jestSuites(command: string[]): string[] {
+  const byPath = command.indexOf("--runTestsByPath");
+  if (byPath >= 0) return command.slice(byPath + 1);
+  const ignored = command
+    .slice(command.indexOf("--testPathIgnorePatterns") + 1)
+    .map((pattern) => new RegExp(pattern.replace("<rootDir>", root)));
+  return allJestSuites.filter((suite) => !ignored.some((pattern) => pattern.test(path.join(root, suite))));
+}
+
+describe("run-all.sh's tiers: npm test (fast), npm run test:slow, npm run test:all", () => {
+  test("every jest suite and bats file runs in exactly one of the fast and the slow tier, and all of them in all", () => {
+    const fast = planOf([]);
+    const slow = planOf(["--tier", "slow"]);
+    const all = planOf(["--tier", "all"]);
+    expect(jestSuites(fast.jest).sort()).toEqual(allJestSuites.filter((suite) => !inSlowTier(suite)).sort());
+    expect(jestSuites(slow.jest).sort()).toEqual(allJestSuites.filter(inSlowTier).sort());
+    expect(jestSuites(all.jest).sort()).toEqual([...allJestSuites].sort());
+    const batsFiles = (plan: Record<string, string[]>) => (plan.bats ?? []).slice(1);
+    expect(batsFiles(fast)).toEqual(allBatsFiles.filter((file) => !inSlowTier(file)));
+    expect(batsFiles(slow)).toEqual(allBatsFiles.filter(inSlowTier));
+    expect([...batsFiles(all)].sort()).toEqual([...allBatsFiles].sort());
+    // tests/engine/ is a tier of its own in every one; the static checks run once, with the fast tier.
+    for (const plan of [fast, slow, all])
+      expect(jestSuites(plan.jest).some((suite) => suite.startsWith("tests/engine/"))).toBe(false);
+    expect(Object.keys(fast).sort()).toEqual(expect.arrayContaining(["jest", "static"]));
+    expect(slow.static).toBeUndefined();
+    expect(all.static).toBeDefined();
+  });
+
+  test("the slow tier names only suites that exist", () => {
+    for (const entry of slowTier) expect([entry, fs.existsSync(path.join(root, entry))]).toEqual([entry, true]);
+  });
+
+  test("a tier it does not know is refused, naming the ones it does", () => {
+    const result = spawnSync("/bin/bash", [path.join(root, "tests/run-all.sh"), "--tier", "quick"], { encoding: "utf8" });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("--tier is fast, slow or all, got: quick");
+  });
+
+  test("without jq and a Docker CLI, bats and the rehearsal suite are left out of the tier that holds them, and reported", () => {
+    // A PATH with what run-all.sh itself needs, and neither jq, docker nor shellcheck.
+    const bin = tempDir("run-all-path-");
+    for (const tool of ["bash", "node", "dirname", "grep", "sed", "mktemp", "rm", "mkdir", "tr", "cat"]) {
+      const found = spawnSync("/bin/bash", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim();
+      fs.symlinkSync(found, path.join(bin, tool));
+    }
+    const env = { PATH: bin, REAL_DOCKER: "", SWARM_FLOCKER_TEST_CACHE: tempDir("test-cache-") };
+    const slow = planOf(["--tier", "slow"], env);
+    expect(slow.bats).toBeUndefined();
+    expect(jestSuites(slow.jest)).not.toContain("tests/rehearsal.test.ts");
+    expect(jestSuites(slow.jest).length).toBe(allJestSuites.filter(inSlowTier).length - 1);
+    expect(slow.skipped.join(" ")).toBe("bats jest tests/rehearsal.test.ts");
+    const all = planOf(["--tier", "all"], env);
+    expect(jestSuites(all.jest)).not.toContain("tests/rehearsal.test.ts");
+    expect(all.skipped.join(" ")).toBe("bats jest tests/rehearsal.test.ts shellcheck");
+    // The fast tier holds no bats file and not the rehearsal: only shellcheck is missing for it.
+    expect(planOf([], env).skipped).toEqual(["shellcheck"]);
+  });
+
+  test("the install is checked first, and what was skipped is reported once with the line that provides it", () => {
+    const runAll = read("tests/run-all.sh");
+    expect(runAll.indexOf("node tools/dev/checkInstall.js")).toBeLessThan(runAll.indexOf("part bats"));
+    expect(runAll).toContain("provide them with: $(bash tests/ensure-tools.sh --install)");
+    const config = require(path.join(root, "jest.config.js"));
+    // run-all.sh's ignores start with the config's own, so that tests/engine/ stays out of npm test.
+    expect(config.testPathIgnorePatterns).toEqual(["/node_modules/", "<rootDir>/tests/engine/"]);
+    // Two jest workers measured faster than one on the 2-core machines.
+    expect(config.maxWorkers).toBe(2);
+  });
 });
 
 test("bats and its helpers are pinned npm devDependencies; the helpers load from node_modules", () => {
@@ -107,7 +189,7 @@ test("bats and its helpers are pinned npm devDependencies; the helpers load from
   expect(helpers).not.toContain("/usr/lib/bats");
 });
 
-test(".ci/run installs the system packages, runs npm test with CI=true, then the engine tier on Debian's Docker Engine", () => {
+test(".ci/run installs the system packages, runs npm test and the slow tier with CI=true, then the engine tier on Debian's Docker Engine", () => {
   const ci = read(".ci/run");
   expect(ci).toContain("apt_packages=(shellcheck jq)");
   expect(ci).toMatch(/apt_packages\+=\(docker\.io openssh-server [^)]*busybox-static[^)]*sudo/);
@@ -115,5 +197,6 @@ test(".ci/run installs the system packages, runs npm test with CI=true, then the
   const lines = ci.trim().split("\n");
   expect(lines.at(-1)).toBe('"${sudo_cmd[@]}" env "PATH=$PATH" CI=true npm run test:engine');
   expect(lines.indexOf("npm test")).toBeGreaterThan(lines.findIndex((line) => line.startsWith("npm ci")));
-  expect(lines.indexOf("npm test")).toBeLessThan(lines.length - 1);
+  expect(lines.indexOf("npm test")).toBeLessThan(lines.indexOf("npm run test:slow"));
+  expect(lines.indexOf("npm run test:slow")).toBeLessThan(lines.length - 1);
 });

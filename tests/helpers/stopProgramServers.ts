@@ -1,0 +1,4 @@
+/** jest's globalTeardown (jest.config.js). */
+import { stopProgramServers } from "./programServers";
+
+export default stopProgramServers;
