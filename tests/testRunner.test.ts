@@ -6,6 +6,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { testCountsBlock } from "../tools/dev/figures";
+import { slowTierEntries, tierOf } from "../tools/dev/testTiers";
 
 const root = path.join(__dirname, "..");
 const read = (file: string) => fs.readFileSync(path.join(root, file), "utf8");
@@ -95,10 +97,7 @@ function planOf(args: string[], env: Record<string, string> = {}): Record<string
       .map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 2).split(" ")]),
   );
 }
-const slowTier = read("tests/slow-tier.txt")
-  .split("\n")
-  .map((line) => line.trim())
-  .filter((line) => line !== "" && !line.startsWith("#"));
+const slowTier = slowTierEntries();
 const allJestSuites = fs
   .readdirSync(path.join(root, "tests"))
   .filter((file) => file.endsWith(".test.ts"))
@@ -107,7 +106,7 @@ const allBatsFiles = fs
   .readdirSync(path.join(root, "tests/bats"))
   .filter((file) => file.endsWith(".bats"))
   .map((file) => `tests/bats/${file}`);
-const inSlowTier = (file: string) => slowTier.some((entry) => entry === file || (entry.endsWith("/") && file.startsWith(entry)));
+const inSlowTier = (file: string) => tierOf(file, slowTier) === "slow";
 /** The suites a jest command line runs: the ones it names, or all but the ones it ignores. */
 function jestSuites(command: string[]): string[] {
   const byPath = command.indexOf("--runTestsByPath");
@@ -199,4 +198,19 @@ test(".ci/run installs the system packages, runs npm test and the slow tier with
   expect(lines.indexOf("npm test")).toBeGreaterThan(lines.findIndex((line) => line.startsWith("npm ci")));
   expect(lines.indexOf("npm test")).toBeLessThan(lines.indexOf("npm run test:slow"));
   expect(lines.indexOf("npm run test:slow")).toBeLessThan(lines.length - 1);
+});
+
+test("the test-counts block (docs/testing.md) names each suite's tier", () => {
+  const block = testCountsBlock(
+    {
+      suites: [
+        { file: "tests/cidr.test.ts", tests: 3, failed: 0 },
+        { file: "tests/rehearsal.test.ts", tests: 4, failed: 0 },
+      ],
+      seconds: 1,
+    },
+    [{ file: "tests/bats/common.bats", tests: 7, failed: 0 }],
+  );
+  expect(block).toContain("| `tests/cidr.test.ts` | 3 | fast | | `tests/bats/common.bats` | 7 | slow |");
+  expect(block).toContain("| `tests/rehearsal.test.ts` | 4 | slow | |  |  |  |");
 });

@@ -17,6 +17,7 @@ import { EXIT_OK, helpText, parseCommandLine, runAsProcess, type ToolSpec } from
 import { runProgram } from "../plan/mockRuntime";
 import { formatUsd } from "../../lib/costEstimate";
 import { planCost } from "../plan/plan";
+import { slowTierEntries, tierOf } from "./testTiers";
 import { buildPlanReport, formatPlanReport } from "../plan/planReport";
 import { PROJECT_ROOT, availableStacks, qualifiedConfigKey, readStackConfig } from "../common/stackConfig";
 
@@ -273,13 +274,16 @@ export function testCountsBlock(jest: { suites: SuiteCount[]; seconds: number },
   const lines = [
     `jest: ${total(jest.suites)} tests in ${jest.suites.length} suites${failed ? ` (${failed} FAILED when counted)` : ""}, ${jest.seconds} s with two workers when counted; bats: ${total(bats)} cases in ${bats.length} files.`,
     "",
-    "| suite | tests | | bats file | cases |",
-    "|---|---|---|---|---|",
+    "| suite | tests | tier | | bats file | cases | tier |",
+    "|---|---|---|---|---|---|---|",
   ];
+  const entries = slowTierEntries();
   for (let i = 0; i < Math.max(jest.suites.length, bats.length); i++) {
     const j = jest.suites[i];
     const b = bats[i];
-    lines.push(`| ${j ? `\`${j.file}\`` : ""} | ${j ? j.tests : ""} | | ${b ? `\`${b.file}\`` : ""} | ${b ? b.tests : ""} |`);
+    const jestCells = j ? [`\`${j.file}\``, j.tests, tierOf(j.file, entries)] : ["", "", ""];
+    const batsCells = b ? [`\`${b.file}\``, b.tests, tierOf(b.file, entries)] : ["", "", ""];
+    lines.push(`| ${jestCells.join(" | ")} | | ${batsCells.join(" | ")} |`);
   }
   return lines.join("\n") + "\n";
 }
