@@ -6,6 +6,7 @@
  * `pulumi config set KEY VALUE` works for each of them.
  */
 
+import { CURRENT_SPARK_IMAGE, PLATFORMS, type Platform } from "../lib/platform";
 import {
   STORAGE_PROFILE_NAMES,
   type FlockerImages,
@@ -35,6 +36,13 @@ export interface ConfigKeySpec {
 }
 
 export const CONFIG_SCHEMA = {
+  platform: {
+    type: "string",
+    values: PLATFORMS,
+    default: "book",
+    description:
+      "Which cluster this stack builds (docs/platforms.md): book (the chapter as written: Flocker, Ubuntu 16.04/18.04, Xen types) or current (the same Swarm and Spark on Ubuntu 24.04, Nitro types, IMDSv2 and a Pulumi-owned EBS volume for the Spark data; no Flocker). Keys of one platform are refused on the other.",
+  },
   clusterName: {
     type: "string",
     default: "",
@@ -129,6 +137,13 @@ export const CONFIG_SCHEMA = {
     default: "",
     description:
       "AMI id to pin (recommended for production). Empty: the newest Canonical image of ubuntuRelease at first deployment; later releases do not replace nodes.",
+  },
+  nodeImageId: {
+    type: "string",
+    emptyIsUnset: true,
+    default: "",
+    description:
+      "platform current: the pinned AMI of the nodes, Canonical's Ubuntu 24.04 image from the SSM parameter /aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id. Required: an unpinned preview stops before anything is created and prints the id and the pulumi config set command; a newer Canonical image is reported, never deployed by itself (docs/platforms.md: refreshing the pin).",
   },
   rootVolumeSizeGiB: {
     type: "integer",
@@ -292,6 +307,12 @@ export const CONFIG_SCHEMA = {
     default: "fsoppelsa/spark-worker",
     description: "Image of the spark-worker service and of the SparkPi smoke test.",
   },
+  sparkImage: {
+    type: "string",
+    default: CURRENT_SPARK_IMAGE,
+    description:
+      "platform current: the image of the Spark master, the workers and the SparkPi smoke test, pinned by digest (name:tag@sha256:...). The default is apache/spark 3.5.6 (docs/platforms.md says where the digest came from and how to refresh it).",
+  },
   smokeTest: {
     type: "boolean",
     default: true,
@@ -332,7 +353,7 @@ export const CONFIG_SCHEMA = {
 export type ConfigKey = keyof typeof CONFIG_SCHEMA;
 
 // Re-exported for the components that read them with ClusterConfig; defined in lib/ (which never imports config/).
-export type { FlockerImages, FlockerPackageSource, FlockerSource, SnapshotSchedule, StorageProfileName };
+export type { FlockerImages, FlockerPackageSource, FlockerSource, Platform, SnapshotSchedule, StorageProfileName };
 
 type Schema = typeof CONFIG_SCHEMA;
 

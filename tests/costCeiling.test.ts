@@ -175,7 +175,7 @@ describe.each(["dev", "prod"])("the estimate's demand is what the program create
     expect(demand.publicIpv4Count).toBe(instances.filter((i) => i.inputs.associatePublicIpAddress === true).length);
     const volumes = ofType(run, "aws:ebs/volume:Volume");
     expect(volumes.map((v) => ({ size: v.inputs.size, type: v.inputs.type }))).toEqual([
-      { size: demand.controlStateVolume.gib, type: demand.controlStateVolume.volumeType },
+      { size: demand.controlStateVolume?.gib, type: demand.controlStateVolume?.volumeType },
     ]);
     expect(ofType(run, "aws:dlm/lifecyclePolicy:LifecyclePolicy").length > 0).toBe(demand.snapshots !== undefined);
   });

@@ -3,7 +3,7 @@ import { costDemandOf } from "../config/checks/cost";
 import type { ClusterConfig } from "../config/schema";
 import { validateConfig } from "../config/validate";
 import { costHeadline, estimateMonthlyCost, formatCostEstimate, type CostDemand } from "../lib/costEstimate";
-import { stackInstanceTypes } from "../lib/instanceTypes";
+import { isCurrentPlatformInstanceType, stackInstanceTypes } from "../lib/instanceTypes";
 import { PRICE_TABLE, type PriceTable } from "../lib/prices";
 import { readStackConfig } from "../tools/common/stackConfig";
 
@@ -64,9 +64,12 @@ test("every instance type the validator accepts is priced in us-east-1 and eu-we
   const types = stackInstanceTypes();
   expect(types).toContain("t2.large");
   for (const region of ["us-east-1", "eu-west-1"]) {
-    const unpriced = types.filter(
-      (type) => estimateMonthlyCost(devDemand({ instanceType: type }, region)).totalUsd === undefined,
-    );
+    // The current platform's Nitro types are refused on the (book) dev stack: priced on its demand directly.
+    const demandOf = (type: string) =>
+      isCurrentPlatformInstanceType(type)
+        ? { ...devDemand({}, region), instanceType: type }
+        : devDemand({ instanceType: type }, region);
+    const unpriced = types.filter((type) => estimateMonthlyCost(demandOf(type)).totalUsd === undefined);
     expect({ region, unpriced }).toEqual({ region, unpriced: [] });
   }
   // The old table knew two types: t2.large's headline was "≈ $12.80 + unpriced items".
