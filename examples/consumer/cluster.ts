@@ -3,7 +3,7 @@
  * pure functions that turn them into client settings.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { CommonStackOutputValues, FlockerStackOutputValues } from "./contract";
+import type { CommonStackOutputValues, FlockerStackOutputValues, StackOutputValues } from "./contract";
 
 /** The cluster stack read when `clusterStack` is not configured (Pulumi.yaml says the same). */
 export const DEFAULT_CLUSTER_STACK = "organization/swarm-flocker/dev";
@@ -20,7 +20,7 @@ export function output<K extends keyof CommonStackOutputValues>(
 }
 
 /** The cluster's platform: a book stack exports none (its outputs predate the choice). */
-export function platformOf(ref: pulumi.StackReference): pulumi.Output<"book" | "current"> {
+export function platformOf(ref: pulumi.StackReference): pulumi.Output<NonNullable<StackOutputValues["platform"]>> {
   return ref.getOutput("platform").apply((platform: unknown) => (platform === "current" ? "current" : "book"));
 }
 
