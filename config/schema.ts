@@ -297,6 +297,13 @@ export const CONFIG_SCHEMA = {
     default: true,
     description: "Run SparkPi against the cluster after bring-up and export its result.",
   },
+  // The Spark dataset of the current platform (components/sparkData.ts, docs/storage.md).
+  sparkDataVolumeSizeGiB: {
+    type: "integer",
+    default: 75,
+    description:
+      "The current platform's Spark dataset: size of its encrypted gp3 EBS volume, GiB (1 to 16384). It lives as long as the stack and follows the Spark master's node; it can grow on a deployed stack, never shrink (docs/storage.md).",
+  },
   snapshots: {
     type: "boolean",
     partOf: "snapshots",

@@ -144,6 +144,11 @@ const INTEGER_RULES = {
   },
   sparkWorkerReplicas: { min: 0, max: 1000, allowed: "use a whole number from 0 (no workers) to 1000" },
   sparkWorkerCores: { min: 1, max: 256, allowed: "use a whole number from 1 to 256" },
+  sparkDataVolumeSizeGiB: {
+    min: 1,
+    max: MAX_VOLUME_GIB,
+    allowed: `use a whole number of GiB from 1 to ${MAX_VOLUME_GIB} (a gp3 volume's limits)`,
+  },
   monthlyCostCeilingUsd: {
     min: 0,
     max: 10_000_000,
@@ -234,6 +239,7 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
   checkMachineLimits({ instanceType, workerCores: sparkWorkerCores, workerMemory: sparkWorkerMemory }, report);
   const sparkMasterImage = checkImage("sparkMasterImage", text("sparkMasterImage"), report);
   const sparkWorkerImage = checkImage("sparkWorkerImage", text("sparkWorkerImage"), report);
+  const sparkDataVolumeSizeGiB = integer("sparkDataVolumeSizeGiB");
   const smokeTest = checkSmokeTest(text("smokeTest"), sparkWorkerReplicas, report);
   const overlayEncrypted = readBoolean("overlayEncrypted", text("overlayEncrypted"), report);
   checkDockerFloor({ dockerPackage, dockerVersion, ubuntuArchiveMirror, ubuntuRelease }, overlayEncrypted, report);
@@ -302,6 +308,7 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
     sparkMasterImage,
     sparkWorkerImage,
     smokeTest,
+    sparkDataVolumeSizeGiB,
     monthlyCostCeilingUsd,
   };
   const snapshotSchedule = checked(snapshots, "snapshots");

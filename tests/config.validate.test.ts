@@ -90,6 +90,7 @@ describe("valid configurations", () => {
       sparkMasterImage: "fsoppelsa/spark-master",
       sparkWorkerImage: "fsoppelsa/spark-worker",
       smokeTest: true,
+      sparkDataVolumeSizeGiB: 75,
       monthlyCostCeilingUsd: 500,
     };
     // toStrictEqual: the optional ami and dockerVersion are absent, not "".
@@ -379,6 +380,20 @@ const CASES: readonly NegativeCase[] = [
     key: "flockerControlVolumeSizeGiB",
     value: "0",
     allowed: "from 1 to 64",
+  },
+  {
+    mistake: "an empty Spark dataset volume",
+    values: bookWith({ sparkDataVolumeSizeGiB: "0" }),
+    key: "sparkDataVolumeSizeGiB",
+    value: "0",
+    allowed: "from 1 to 16384 (a gp3 volume's limits)",
+  },
+  {
+    mistake: "a Spark dataset volume above gp3's limit",
+    values: bookWith({ sparkDataVolumeSizeGiB: "16385" }),
+    key: "sparkDataVolumeSizeGiB",
+    value: "16385",
+    allowed: "from 1 to 16384",
   },
   {
     mistake: "an SSH key generation below the first",
