@@ -74,11 +74,12 @@ function deployed(volume: { availabilityZone: string; size: number; encrypted?: 
 
 let first: ProgramRun;
 let larger: ProgramRun;
+let snapshotted: ProgramRun;
 
 beforeAll(async () => {
   // One at a time: the runtime is process-global.
-  const runs = [await attempt(), await attempt({ sparkDataVolumeSizeGiB: "200" })];
-  [first, larger] = runs.map((a) => {
+  const runs = [await attempt(), await attempt({ sparkDataVolumeSizeGiB: "200" }), await attempt({ snapshots: "true" })];
+  [first, larger, snapshotted] = runs.map((a) => {
     if (a.error) throw a.error;
     return a.run!;
   });
@@ -190,6 +191,34 @@ describe("replacing the Spark master's node", () => {
     const id = instanceIdOf(first, NODE);
     expect(JSON.stringify(volumeOf(first).inputs)).not.toContain(id);
     expect(waitsTransitivelyFor(first, "spark-data-volume", `nodes-${NODE}-instance`)).toBe(false);
+  });
+});
+
+describe("snapshots (components/snapshots.ts, datasets: sparkData)", () => {
+  test("the DLM policy selects exactly the dataset's volume by its tag, copies the tags, keeps retainCount", () => {
+    const policies = ofType(snapshotted, "aws:dlm/lifecyclePolicy:LifecyclePolicy");
+    expect(policies).toHaveLength(1);
+    const details = policies[0].inputs.policyDetails as {
+      targetTags: Record<string, string>;
+      resourceTypes: string[];
+      schedules: { copyTags: boolean; retainRule: { count: number }; createRule: { interval: number } }[];
+    };
+    expect(details.targetTags).toEqual({ [SPARK_DATA_TAG]: "spark-current" });
+    expect(details.resourceTypes).toEqual(["VOLUME"]);
+    // DLM selects a volume carrying any of the target tags: the dataset's volume carries this one
+    const volumeTags = volumeOf(snapshotted).inputs.tags as Record<string, string>;
+    expect(Object.entries(details.targetTags).every(([key, value]) => volumeTags[key] === value)).toBe(true);
+    expect(details.schedules[0]).toMatchObject({ copyTags: true, retainRule: { count: 7 }, createRule: { interval: 12 } });
+    expect(policies[0].inputs.description).toBe("Snapshots of the Spark dataset of spark-current");
+    expect(named(snapshotted, "snapshots-dlm-role").inputs.description).toBe(
+      "Data Lifecycle Manager: snapshots of the Spark dataset of spark-current",
+    );
+  });
+
+  test("no Flocker tag anywhere: the current platform has no Flocker cluster", () => {
+    const policy = ofType(snapshotted, "aws:dlm/lifecyclePolicy:LifecyclePolicy")[0];
+    expect(JSON.stringify(policy.inputs)).not.toMatch(/flocker-cluster-id|control-state/);
+    expect(ofType(first, "aws:dlm/lifecyclePolicy:LifecyclePolicy")).toEqual([]);
   });
 });
 
