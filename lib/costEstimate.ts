@@ -2,7 +2,7 @@
  * The monthly cost of a cluster, from the generated price table (lib/prices.ts): every billable
  * thing the stack creates — the nodes, their public IPv4 addresses and gp3 root volumes, the
  * control-state volume, the Flocker dataset at its profile's EBS type (io1 with its provisioned
- * IOPS), and the snapshots. Pure: what the cluster asks for in, priced lines out, rounded to cents.
+ * IOPS) or, on the current platform, the Spark dataset's gp3 volume, and the snapshots. Pure: what the cluster asks for in, priced lines out, rounded to cents.
  *
  * When anything has no price in the table the estimate has no total: it says what is missing and
  * gives the priced part only as a lower bound, never a smaller number that reads as complete.
@@ -25,10 +25,16 @@ export interface CostDemand {
   readonly publicIpv4Count: number;
   /** Per node. */
   readonly rootVolume: VolumeDemand;
-  readonly controlStateVolume: VolumeDemand;
-  /** The Flocker dataset, as Flocker requests it for its profile. */
-  readonly dataset: VolumeDemand & { readonly profile: string; readonly iops?: number };
-  /** Set when snapshots are on: they cover the dataset and the control-state volume. */
+  /** The book platform's: the Flocker control service's state. */
+  readonly controlStateVolume?: VolumeDemand;
+  /** The book platform's: the Flocker dataset, as Flocker requests it for its profile. */
+  readonly dataset?: VolumeDemand & { readonly profile: string; readonly iops?: number };
+  /**
+   * The current platform's: the Spark dataset's gp3 volume (components/sparkData.ts), at gp3's
+   * baseline IOPS and throughput, which its storage price includes.
+   */
+  readonly sparkData?: VolumeDemand & { readonly volumeType: "gp3" };
+  /** Set when snapshots are on: they cover the datasets and the control-state volume. */
   readonly snapshots?: { readonly retainCount: number };
 }
 
@@ -124,11 +130,16 @@ export function estimateMonthlyCost(demand: CostDemand, table: PriceTable = PRIC
     demand.publicIpv4Count * HOURS_PER_MONTH,
   );
   storage(`root volumes (${VOLUME_NAMES[demand.rootVolume.volumeType]})`, demand.rootVolume, demand.nodeCount);
-  storage(`Flocker control-state volume (${VOLUME_NAMES[demand.controlStateVolume.volumeType]})`, demand.controlStateVolume);
-  const { dataset } = demand;
-  const magnetic = dataset.volumeType === "standard" ? "plus its I/O requests, by use" : undefined;
-  storage(`Flocker dataset (${dataset.profile}: ${VOLUME_NAMES[dataset.volumeType]})`, dataset, 1, magnetic);
-  if (dataset.iops !== undefined) {
+  const { controlStateVolume, dataset, sparkData } = demand;
+  if (controlStateVolume !== undefined) {
+    storage(`Flocker control-state volume (${VOLUME_NAMES[controlStateVolume.volumeType]})`, controlStateVolume);
+  }
+  const magnetic = dataset?.volumeType === "standard" ? "plus its I/O requests, by use" : undefined;
+  if (dataset !== undefined) {
+    storage(`Flocker dataset (${dataset.profile}: ${VOLUME_NAMES[dataset.volumeType]})`, dataset, 1, magnetic);
+  }
+  if (sparkData !== undefined) storage(`Spark dataset volume (${VOLUME_NAMES[sparkData.volumeType]})`, sparkData);
+  if (dataset?.iops !== undefined) {
     line(
       `Flocker dataset provisioned IOPS (${dataset.profile}: io1)`,
       `${dataset.iops} IOPS`,
@@ -141,9 +152,10 @@ export function estimateMonthlyCost(demand: CostDemand, table: PriceTable = PRIC
     // Snapshots are incremental: the retained chain holds one full copy of the written blocks (at
     // most the provisioned size, priced here) plus what changed between snapshots, which only the
     // workload decides.
-    const gib = dataset.gib + demand.controlStateVolume.gib;
+    const gib = (dataset?.gib ?? 0) + (controlStateVolume?.gib ?? 0) + (sparkData?.gib ?? 0);
+    const what = dataset !== undefined ? "the dataset and the control state" : "the Spark dataset";
     line(
-      "snapshots (one full copy of the dataset and the control state)",
+      `snapshots (one full copy of ${what})`,
       `${gib} GiB`,
       "snapshot storage",
       { usd: prices.snapshots?.usdPerGbMonth, source: prices.snapshots?.source, unit: "GB-month" },
@@ -157,7 +169,7 @@ export function estimateMonthlyCost(demand: CostDemand, table: PriceTable = PRIC
   const notIncluded = [
     "data transfer",
     ...(demand.snapshots === undefined ? [] : ["snapshots' changed blocks"]),
-    ...(dataset.volumeType === "standard" ? ["magnetic I/O requests"] : []),
+    ...(dataset?.volumeType === "standard" ? ["magnetic I/O requests"] : []),
   ];
   return {
     region: demand.region,
