@@ -26,7 +26,7 @@ export interface SparkDataArgs {
   readonly host: Pick<NodeHost, "instance" | "target">;
   /** The cluster's zone: an EBS volume attaches only to instances in its own zone. */
   readonly availabilityZone: string;
-  /** sparkDataVolumeSizeGiB. */
+  /** sparkVolumeSize, in GiB. */
   readonly sizeGiB: number;
   /** The cluster's name: the value of SPARK_DATA_TAG, which the snapshot policy and the day-2 tools select by. */
   readonly clusterName: string;

@@ -6,6 +6,7 @@
  * `pulumi config set KEY VALUE` works for each of them.
  */
 
+import { CURRENT_SPARK_IMAGE, PLATFORMS, type Platform } from "../lib/platform";
 import {
   STORAGE_PROFILE_NAMES,
   type FlockerImages,
@@ -35,6 +36,13 @@ export interface ConfigKeySpec {
 }
 
 export const CONFIG_SCHEMA = {
+  platform: {
+    type: "string",
+    values: PLATFORMS,
+    default: "book",
+    description:
+      "Which cluster this stack builds (docs/platforms.md): book (the chapter as written: Flocker, Ubuntu 16.04/18.04, Xen types) or current (the same Swarm and Spark on Ubuntu 24.04, Nitro types, IMDSv2 and a Pulumi-owned EBS volume for the Spark data; no Flocker). Keys of one platform are refused on the other.",
+  },
   clusterName: {
     type: "string",
     default: "",
@@ -129,6 +137,13 @@ export const CONFIG_SCHEMA = {
     default: "",
     description:
       "AMI id to pin (recommended for production). Empty: the newest Canonical image of ubuntuRelease at first deployment; later releases do not replace nodes.",
+  },
+  nodeImageId: {
+    type: "string",
+    emptyIsUnset: true,
+    default: "",
+    description:
+      "platform current: the pinned AMI of the nodes, Canonical's Ubuntu 24.04 image from the SSM parameter /aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id. Required: an unpinned preview stops before anything is created and prints the id and the pulumi config set command; a newer Canonical image is reported, never deployed by itself (docs/platforms.md: refreshing the pin).",
   },
   rootVolumeSizeGiB: {
     type: "integer",
@@ -259,7 +274,8 @@ export const CONFIG_SCHEMA = {
   sparkVolumeSize: {
     type: "string",
     default: "75G",
-    description: "Size of the Flocker volume 'spark', as Flocker's Docker plugin parses it, in whole GiB (75G, 100GiB, 1T ...).",
+    description:
+      "Size of the Spark dataset in whole GiB (75G, 100GiB, 1T ...): on book the Flocker volume 'spark', as Flocker's Docker plugin parses it; on current its encrypted gp3 EBS volume, which a deployed stack can grow, never shrink (docs/storage.md).",
   },
   sparkVolumeProfile: {
     type: "string",
@@ -292,17 +308,16 @@ export const CONFIG_SCHEMA = {
     default: "fsoppelsa/spark-worker",
     description: "Image of the spark-worker service and of the SparkPi smoke test.",
   },
+  sparkImage: {
+    type: "string",
+    default: CURRENT_SPARK_IMAGE,
+    description:
+      "platform current: the image of the Spark master, the workers and the SparkPi smoke test, pinned by digest (name:tag@sha256:...). The default is apache/spark 3.5.6 (docs/platforms.md says where the digest came from and how to refresh it).",
+  },
   smokeTest: {
     type: "boolean",
     default: true,
     description: "Run SparkPi against the cluster after bring-up and export its result.",
-  },
-  // The Spark dataset of the current platform (components/sparkData.ts, docs/storage.md).
-  sparkDataVolumeSizeGiB: {
-    type: "integer",
-    default: 75,
-    description:
-      "The current platform's Spark dataset: size of its encrypted gp3 EBS volume, GiB (1 to 16384). It lives as long as the stack and follows the Spark master's node; it can grow on a deployed stack, never shrink (docs/storage.md).",
   },
   snapshots: {
     type: "boolean",
@@ -339,7 +354,7 @@ export const CONFIG_SCHEMA = {
 export type ConfigKey = keyof typeof CONFIG_SCHEMA;
 
 // Re-exported for the components that read them with ClusterConfig; defined in lib/ (which never imports config/).
-export type { FlockerImages, FlockerPackageSource, FlockerSource, SnapshotSchedule, StorageProfileName };
+export type { FlockerImages, FlockerPackageSource, FlockerSource, Platform, SnapshotSchedule, StorageProfileName };
 
 type Schema = typeof CONFIG_SCHEMA;
 

@@ -2,7 +2,7 @@
  * The monthly cost of a cluster, from the generated price table (lib/prices.ts): every billable
  * thing the stack creates — the nodes, their public IPv4 addresses and gp3 root volumes, the
  * control-state volume, the Flocker dataset at its profile's EBS type (io1 with its provisioned
- * IOPS) or, on the current platform, the Spark dataset's gp3 volume, and the snapshots. Pure: what the cluster asks for in, priced lines out, rounded to cents.
+ * IOPS), and the snapshots. Pure: what the cluster asks for in, priced lines out, rounded to cents.
  *
  * When anything has no price in the table the estimate has no total: it says what is missing and
  * gives the priced part only as a lower bound, never a smaller number that reads as complete.
@@ -25,16 +25,14 @@ export interface CostDemand {
   readonly publicIpv4Count: number;
   /** Per node. */
   readonly rootVolume: VolumeDemand;
-  /** The book platform's: the Flocker control service's state. */
+  /** The Flocker control service's state (book platform); absent on the current platform, which has no Flocker. */
   readonly controlStateVolume?: VolumeDemand;
-  /** The book platform's: the Flocker dataset, as Flocker requests it for its profile. */
-  readonly dataset?: VolumeDemand & { readonly profile: string; readonly iops?: number };
   /**
-   * The current platform's: the Spark dataset's gp3 volume (components/sparkData.ts), at gp3's
-   * baseline IOPS and throughput, which its storage price includes.
+   * The Spark dataset: on the book platform the Flocker dataset as Flocker requests it for its
+   * profile; on the current platform (no profile) the stack's own gp3 volume.
    */
-  readonly sparkData?: VolumeDemand & { readonly volumeType: "gp3" };
-  /** Set when snapshots are on: they cover the datasets and the control-state volume. */
+  readonly dataset: VolumeDemand & { readonly profile?: string; readonly iops?: number };
+  /** Set when snapshots are on: they cover the dataset and the control-state volume. */
   readonly snapshots?: { readonly retainCount: number };
 }
 
@@ -130,16 +128,17 @@ export function estimateMonthlyCost(demand: CostDemand, table: PriceTable = PRIC
     demand.publicIpv4Count * HOURS_PER_MONTH,
   );
   storage(`root volumes (${VOLUME_NAMES[demand.rootVolume.volumeType]})`, demand.rootVolume, demand.nodeCount);
-  const { controlStateVolume, dataset, sparkData } = demand;
+  const { controlStateVolume, dataset } = demand;
   if (controlStateVolume !== undefined) {
     storage(`Flocker control-state volume (${VOLUME_NAMES[controlStateVolume.volumeType]})`, controlStateVolume);
   }
-  const magnetic = dataset?.volumeType === "standard" ? "plus its I/O requests, by use" : undefined;
-  if (dataset !== undefined) {
-    storage(`Flocker dataset (${dataset.profile}: ${VOLUME_NAMES[dataset.volumeType]})`, dataset, 1, magnetic);
-  }
-  if (sparkData !== undefined) storage(`Spark dataset volume (${VOLUME_NAMES[sparkData.volumeType]})`, sparkData);
-  if (dataset?.iops !== undefined) {
+  const magnetic = dataset.volumeType === "standard" ? "plus its I/O requests, by use" : undefined;
+  const datasetItem =
+    dataset.profile === undefined
+      ? `Spark dataset volume (${VOLUME_NAMES[dataset.volumeType]})`
+      : `Flocker dataset (${dataset.profile}: ${VOLUME_NAMES[dataset.volumeType]})`;
+  storage(datasetItem, dataset, 1, magnetic);
+  if (dataset.iops !== undefined) {
     line(
       `Flocker dataset provisioned IOPS (${dataset.profile}: io1)`,
       `${dataset.iops} IOPS`,
@@ -152,10 +151,11 @@ export function estimateMonthlyCost(demand: CostDemand, table: PriceTable = PRIC
     // Snapshots are incremental: the retained chain holds one full copy of the written blocks (at
     // most the provisioned size, priced here) plus what changed between snapshots, which only the
     // workload decides.
-    const gib = (dataset?.gib ?? 0) + (controlStateVolume?.gib ?? 0) + (sparkData?.gib ?? 0);
-    const what = dataset !== undefined ? "the dataset and the control state" : "the Spark dataset";
+    const gib = dataset.gib + (controlStateVolume?.gib ?? 0);
     line(
-      `snapshots (one full copy of ${what})`,
+      controlStateVolume === undefined
+        ? "snapshots (one full copy of the dataset)"
+        : "snapshots (one full copy of the dataset and the control state)",
       `${gib} GiB`,
       "snapshot storage",
       { usd: prices.snapshots?.usdPerGbMonth, source: prices.snapshots?.source, unit: "GB-month" },
@@ -169,7 +169,7 @@ export function estimateMonthlyCost(demand: CostDemand, table: PriceTable = PRIC
   const notIncluded = [
     "data transfer",
     ...(demand.snapshots === undefined ? [] : ["snapshots' changed blocks"]),
-    ...(dataset?.volumeType === "standard" ? ["magnetic I/O requests"] : []),
+    ...(dataset.volumeType === "standard" ? ["magnetic I/O requests"] : []),
   ];
   return {
     region: demand.region,

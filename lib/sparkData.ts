@@ -75,8 +75,8 @@ export function sparkDataRefusal(deployed: DeployedSparkData | undefined, planne
   }
   if (planned.sizeGiB < deployed.sizeGiB) {
     problems.push(
-      `sparkDataVolumeSizeGiB: "${planned.sizeGiB}" is smaller than the deployed volume ${deployed.volumeId} ` +
-        `(${deployed.sizeGiB} GiB), and EBS volumes only grow. Keep ${deployed.sizeGiB} or more; for a smaller ` +
+      `sparkVolumeSize: ${planned.sizeGiB} GiB is smaller than the deployed volume ${deployed.volumeId} ` +
+        `(${deployed.sizeGiB} GiB), and EBS volumes only grow. Keep ${deployed.sizeGiB}G or more; for a smaller ` +
         `volume, deploy a new stack and copy the data over (docs/storage.md, "Moving or shrinking the dataset")`,
     );
   }

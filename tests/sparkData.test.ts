@@ -78,7 +78,7 @@ let snapshotted: ProgramRun;
 
 beforeAll(async () => {
   // One at a time: the runtime is process-global.
-  const runs = [await attempt(), await attempt({ sparkDataVolumeSizeGiB: "200" }), await attempt({ snapshots: "true" })];
+  const runs = [await attempt(), await attempt({ sizeGiB: "200" }), await attempt({ snapshots: "true" })];
   [first, larger, snapshotted] = runs.map((a) => {
     if (a.error) throw a.error;
     return a.run!;
@@ -90,7 +90,7 @@ const attachmentOf = (run: ProgramRun) => named(run, "spark-data-attachment");
 const stepOf = (run: ProgramRun) => named(run, "spark-data-mount");
 
 describe("the volume: the cluster's, not the master node's", () => {
-  test("one encrypted gp3 volume of sparkDataVolumeSizeGiB in the cluster's zone, tagged for DLM and the day-2 tools", () => {
+  test("one encrypted gp3 volume of sparkVolumeSize in the cluster's zone, tagged for DLM and the day-2 tools", () => {
     expect(ofType(first, VOLUME)).toHaveLength(1);
     expect(volumeOf(first).inputs).toEqual({
       availabilityZone: "us-east-1a",
@@ -228,14 +228,14 @@ describe("a deployed dataset is never replaced by surprise", () => {
   });
 
   test("the same zone and a larger size pass: the volume grows in place", async () => {
-    const result = await attempt({ sparkDataVolumeSizeGiB: "100" }, deployed({ availabilityZone: "us-east-1a", size: 75 }));
+    const result = await attempt({ sizeGiB: "100" }, deployed({ availabilityZone: "us-east-1a", size: 75 }));
     expect(result.error).toBeUndefined();
     expect(volumeOf(result.run!).inputs.size).toBe(100);
   });
 
   test("another zone or a smaller size: refused before any resource, naming the keys, the values and what to do", async () => {
     const result = await attempt(
-      { availabilityZone: "us-east-1b", sparkDataVolumeSizeGiB: "50" },
+      { availabilityZone: "us-east-1b", sizeGiB: "50" },
       deployed({ availabilityZone: "us-east-1a", size: 75 }),
     );
     expect(result.error?.message).toContain("The deployed Spark dataset would be lost");
@@ -244,7 +244,7 @@ describe("a deployed dataset is never replaced by surprise", () => {
     );
     expect(result.error?.message).toContain("Keep availabilityZone us-east-1a");
     expect(result.error?.message).toContain(
-      'sparkDataVolumeSizeGiB: "50" is smaller than the deployed volume vol-0deployed0000000a (75 GiB), and EBS volumes only grow. Keep 75 or more',
+      "sparkVolumeSize: 50 GiB is smaller than the deployed volume vol-0deployed0000000a (75 GiB), and EBS volumes only grow. Keep 75G or more",
     );
     expect(result.registered.filter((r) => r.custom)).toEqual([]);
   });
