@@ -13,6 +13,8 @@ import type { Report } from "./report";
 export const BOOK_ONLY_KEYS: Readonly<Partial<Record<ConfigKey, string>>> = {
   ubuntuRelease: "the current platform runs Ubuntu 24.04 (nodeImageId)",
   ami: "the current platform's image is nodeImageId",
+  ubuntuArchiveMirror:
+    "Ubuntu 24.04 keeps its apt sources in deb822 form (/etc/apt/sources.list.d/ubuntu.sources), which install-docker.sh's mirror rewrite does not edit, and its own regional mirror serves it",
   flockerControlVolumeSizeGiB: "the current platform has no Flocker",
   flockerInstall: "the current platform has no Flocker",
   flockerControlImage: "the current platform has no Flocker",
