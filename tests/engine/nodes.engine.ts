@@ -269,13 +269,14 @@ test("current: spark-data.sh finds the volume by its NVMe serial, formats it onc
   );
   expect(m).not.toBeNull();
   dataUuid = m![1];
-  expect(await ok(cluster.exec("aws-103", `blkid -p -o value -s TYPE ${nvmeByIdPath(DATA_VOLUME_ID)}`))).toBe("ext4");
-  expect(await ok(cluster.exec("aws-103", "grep /srv/spark-data /etc/fstab"))).toBe(
+  // One call for what the node shows (each call into a node costs a process start on a busy host):
+  // the device's file system, the fstab line, and the UUID of what is mounted.
+  const shown = `blkid -p -o value -s TYPE ${nvmeByIdPath(DATA_VOLUME_ID)}; grep /srv/spark-data /etc/fstab; blkid -p -o value -s UUID $(findmnt -n -o SOURCE --mountpoint /srv/spark-data)`;
+  expect((await ok(cluster.exec("aws-103", shown))).split("\n")).toEqual([
+    "ext4",
     `UUID=${dataUuid} /srv/spark-data ext4 defaults,nofail 0 2`,
-  );
-  expect(
-    await ok(cluster.exec("aws-103", "blkid -p -o value -s UUID $(findmnt -n -o SOURCE --mountpoint /srv/spark-data)")),
-  ).toBe(dataUuid);
+    dataUuid,
+  ]);
   expect(
     JSON.parse(await ok(cluster.docker("aws-103", ["volume", "inspect", "--format", "{{json .Options}}", "spark"]))),
   ).toEqual({
@@ -300,15 +301,17 @@ test("current: spark-data.sh finds the volume by its NVMe serial, formats it onc
   expect(await ok(cluster.exec("aws-103", "cat /srv/spark-data/data/f"))).toBe("written-on-aws-103");
   // A second run: the same answer, no format (the UUID stays), nothing else changed.
   expect((await ok(sparkData("aws-103", "create"))).split("\n").pop()).toBe(first.split("\n").pop());
-  expect(await ok(cluster.exec("aws-103", "cat /srv/spark-data/data/f"))).toBe("written-on-aws-103");
 }, 300_000);
 
 test("current: released on the old node, the same volume on another node is mounted as it is: no format, the data there", async () => {
   expect(dataUuid).not.toBe("");
   await ok(sparkData("aws-103", "release"));
-  expect((await cluster.docker("aws-103", ["volume", "inspect", "spark"])).status).not.toBe(0);
-  expect((await cluster.exec("aws-103", "findmnt --mountpoint /srv/spark-data")).status).not.toBe(0);
-  expect((await cluster.exec("aws-103", "grep -c /srv/spark-data /etc/fstab")).stdout.trim()).toBe("0");
+  // No volume, no mount, no fstab line left on the old node.
+  const left = await cluster.exec(
+    "aws-103",
+    "docker volume inspect spark >/dev/null 2>&1 && echo volume; findmnt --mountpoint /srv/spark-data >/dev/null && echo mount; grep /srv/spark-data /etc/fstab; true",
+  );
+  expect(left).toMatchObject({ status: 0, stdout: "" });
   await withdrawNvmeVolume(cluster, "aws-103", dataVolume);
   await presentNvmeVolume(cluster, "aws-102", dataVolume);
   const out = await ok(sparkData("aws-102", "create"));
