@@ -12,6 +12,7 @@ import { IMDSV1_EXCEPTION_REASON, IMDSV1_EXCEPTION_TAG } from "../lib/imdsExcept
 import { MODULES_LOAD_FILE } from "../lib/kernelModules";
 import { remoteBaseDir } from "../lib/remotePaths";
 import { LOCAL_SCRIPTS_DIR } from "../lib/scripts";
+import type { Platform } from "../lib/platform";
 import { NodeSpec } from "../lib/topology";
 import { scriptStep, StepTarget } from "./remoteStep";
 import { SshKeyGeneration, sshKeyStep } from "./sshKeyStep";
@@ -46,7 +47,13 @@ export interface NodeHostArgs {
   readonly sshKey: SshKeyGeneration;
   /** The generation a running node may still hold, which installs sshKey (absent for generation 1). */
   readonly previousSshKey?: SshKeyGeneration;
-  readonly flocker: FlockerSource;
+  /** How Flocker gets onto the node; undefined on the current platform, which has no Flocker. */
+  readonly flocker?: FlockerSource;
+  /**
+   * book: IMDSv1 stays open for Flocker's boto 2 (the documented exception, tagged); current:
+   * IMDSv2 required. Hop limit 1 on both. @default book
+   */
+  readonly platform?: Platform;
   /** Empty: the image's own apt mirror. */
   readonly ubuntuArchiveMirror: string;
   readonly dockerPackage: string;
@@ -102,18 +109,14 @@ export class NodeHost extends pulumi.ComponentResource {
           // selects by it.
           tags: { ...withoutFlockerClusterTag(args.tags), Name: `${node.name}-root` },
         },
-        // Flocker 1.15 reads the instance id with boto 2, which only speaks IMDSv1: tokens stay
-        // optional (the documented exception, tagged below). Hop limit 1 only keeps IMDSv2 tokens
-        // from containers; what keeps containers from IMDSv1 is install-docker.sh's DOCKER-USER
-        // rule (tested in tests/bats/install-docker.bats).
-        metadataOptions: {
-          httpEndpoint: "enabled",
-          httpTokens: "optional",
-          httpPutResponseHopLimit: 1,
-          instanceMetadataTags: "disabled",
-        },
+        metadataOptions: metadataOptionsFor(args.platform ?? "book"),
         // Not volumeTags: it would claim the tags of the EBS volumes Flocker attaches later.
-        tags: { ...args.tags, Name: node.name, Role: node.role, [IMDSV1_EXCEPTION_TAG]: IMDSV1_EXCEPTION_REASON },
+        tags: {
+          ...args.tags,
+          Name: node.name,
+          Role: node.role,
+          ...(args.platform === "current" ? {} : { [IMDSV1_EXCEPTION_TAG]: IMDSV1_EXCEPTION_REASON }),
+        },
       },
       // deleteBeforeReplace: the replacement asks for the same fixed privateIp, which EC2 refuses
       // while the old instance holds it (InvalidIPAddress.InUse).
@@ -167,7 +170,7 @@ export class NodeHost extends pulumi.ComponentResource {
       { parent: this, dependsOn: [...(args.networkReady ?? []), sshKey] },
     );
     const copies: pulumi.Resource[] = [scripts];
-    const flockerPackages = args.flocker.kind === "packages" ? args.flocker.packages : undefined;
+    const flockerPackages = args.flocker?.kind === "packages" ? args.flocker.packages : undefined;
     if (flockerPackages?.kind === "debs") {
       // Exactly the three Flocker .deb files, each copied on its own into a fixed directory beside
       // scripts/ (lib/flockerPackages.ts): nothing else of the operator's directory leaves the
@@ -236,6 +239,22 @@ export class NodeHost extends pulumi.ComponentResource {
 
     this.registerOutputs({ instanceId: this.instance.id, publicIp: this.publicIp, privateIp: node.privateIp });
   }
+}
+
+/**
+ * The instance metadata service per platform. Flocker 1.15 reads the instance id with boto 2, which
+ * only speaks IMDSv1: on the book platform tokens stay optional (the documented exception, tagged
+ * on the instance). The current platform has no Flocker: IMDSv2 is required. Hop limit 1 on both
+ * only keeps IMDSv2 tokens from containers; what keeps containers from IMDSv1 is install-docker.sh's
+ * DOCKER-USER rule (tested in tests/bats/install-docker.bats).
+ */
+function metadataOptionsFor(platform: Platform): aws.types.input.ec2.InstanceMetadataOptions {
+  return {
+    httpEndpoint: "enabled",
+    httpTokens: platform === "current" ? "required" : "optional",
+    httpPutResponseHopLimit: 1,
+    instanceMetadataTags: "disabled",
+  };
 }
 
 function withoutFlockerClusterTag(tags: Record<string, pulumi.Input<string>>): Record<string, pulumi.Input<string>> {

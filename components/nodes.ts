@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { FlockerSource } from "../config/schema";
+import type { Platform } from "../lib/platform";
 import { SecurityGroupRole } from "../lib/ports";
 import { NodeRole, NodeSpec } from "../lib/topology";
 import type { NodeImage } from "../preflight/ubuntuImage";
@@ -33,8 +34,13 @@ export interface ClusterNodesArgs {
    * the key on the running nodes; the previous generation stays until the next rotation.
    */
   readonly sshKeyGeneration: number;
-  /** How Flocker gets onto the nodes (packages mode checks and copies its package source). */
-  readonly flocker: FlockerSource;
+  /**
+   * How Flocker gets onto the nodes (packages mode checks and copies its package source); undefined
+   * on the current platform, which has no Flocker.
+   */
+  readonly flocker?: FlockerSource;
+  /** Decides the nodes' IMDS settings (NodeHost). @default book */
+  readonly platform?: Platform;
   /** Empty: the image's own apt mirror. */
   readonly ubuntuArchiveMirror: string;
   readonly dockerPackage: string;
@@ -46,7 +52,7 @@ export interface ClusterNodesArgs {
   readonly kernelModules: readonly string[];
   /** Resources SSH to the nodes needs besides the instances (the subnet's internet route). */
   readonly networkReady: pulumi.Resource[];
-  /** Tags for every instance, e.g. the Flocker cluster tag its IAM policy checks. */
+  /** Tags for every instance, e.g. the Flocker cluster tag its IAM policy checks (book). */
   readonly tags: Record<string, pulumi.Input<string>>;
 }
 
@@ -101,6 +107,7 @@ export class ClusterNodes extends pulumi.ComponentResource {
           sshKey: current.generation,
           previousSshKey: previous?.generation,
           flocker: args.flocker,
+          ...(args.platform === undefined ? {} : { platform: args.platform }),
           ubuntuArchiveMirror: args.ubuntuArchiveMirror,
           dockerPackage: args.dockerPackage,
           dockerVersion: args.dockerVersion,

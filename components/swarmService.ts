@@ -18,6 +18,12 @@ export interface SwarmService {
   /** --name. */
   readonly name: string;
   readonly image: pulumi.Input<string>;
+  /**
+   * The container's command, given after the image (`docker service create ... IMAGE ARG...`), e.g.
+   * `/opt/spark/bin/spark-class org.apache.spark.deploy.master.Master`. @default the image's own
+   * command (and the spec carries no `args`, as before)
+   */
+  readonly args?: readonly string[];
   readonly replicas: pulumi.Input<number>;
   /** --network: an overlay network the service's tasks join. */
   readonly network?: string;
@@ -45,6 +51,8 @@ function serviceSpecParameter(service: SwarmService): pulumi.Output<string> {
   return pulumi.all([service.image, service.replicas, pulumi.output(service.env ?? {})]).apply(([image, replicas, env]) =>
     JSON.stringify({
       image,
+      // Only when given: a spec without it is byte for byte the one a deployed service was made from.
+      ...(service.args === undefined ? {} : { args: service.args }),
       replicas,
       ...(service.network === undefined ? {} : { network: service.network }),
       containerLabels: service.containerLabels ?? [],

@@ -6,6 +6,7 @@
  * `pulumi config set KEY VALUE` works for each of them.
  */
 
+import { CURRENT_SPARK_IMAGE, PLATFORMS } from "../lib/platform";
 import {
   STORAGE_PROFILE_NAMES,
   type FlockerImages,
@@ -35,6 +36,13 @@ export interface ConfigKeySpec {
 }
 
 export const CONFIG_SCHEMA = {
+  platform: {
+    type: "string",
+    values: PLATFORMS,
+    default: "book",
+    description:
+      "Which cluster this stack builds (docs/platforms.md): book (the chapter as written: Flocker, Ubuntu 16.04/18.04, Xen types) or current (the same Swarm and Spark on Ubuntu 24.04, Nitro types, IMDSv2 and a Pulumi-owned EBS volume for the Spark data; no Flocker). Keys of one platform are refused on the other.",
+  },
   clusterName: {
     type: "string",
     default: "",
@@ -50,7 +58,7 @@ export const CONFIG_SCHEMA = {
     type: "integer",
     default: 10,
     description:
-      "Number of EC2 nodes (aws-101 ... ). The first managerCount are Swarm managers, the next runs the Flocker control service, the next is the Spark master's worker, the rest are workers.",
+      "Number of EC2 nodes (aws-101 ... ). The first managerCount are Swarm managers, the next runs the Flocker control service (platform book only), the next is the Spark master's worker, the rest are workers.",
   },
   managerCount: {
     type: "integer",
@@ -71,7 +79,7 @@ export const CONFIG_SCHEMA = {
     type: "string",
     default: "t2.medium",
     description:
-      "EC2 instance type. Must be a Xen type (t2, m4, c4, r4, ...): Flocker's EBS driver only finds /dev/xvd* devices, not NVMe.",
+      "EC2 instance type. platform book: a Xen type (t2, m4, c4, r4, ...): Flocker's EBS driver only finds /dev/xvd* devices, not NVMe. platform current: a Nitro type of the current platform's list (t3, m5, m6i, c5, c6i, r5, r6i; e.g. t3.medium).",
   },
   adminCidrs: {
     type: "array",
@@ -129,6 +137,13 @@ export const CONFIG_SCHEMA = {
     default: "",
     description:
       "AMI id to pin (recommended for production). Empty: the newest Canonical image of ubuntuRelease at first deployment; later releases do not replace nodes.",
+  },
+  nodeImageId: {
+    type: "string",
+    emptyIsUnset: true,
+    default: "",
+    description:
+      "platform current: the pinned AMI of the nodes, Canonical's Ubuntu 24.04 image from the SSM parameter /aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id. Required: an unpinned preview stops before anything is created and prints the id and the pulumi config set command; a newer Canonical image is reported, never deployed by itself (docs/platforms.md: refreshing the pin).",
   },
   rootVolumeSizeGiB: {
     type: "integer",
@@ -259,7 +274,8 @@ export const CONFIG_SCHEMA = {
   sparkVolumeSize: {
     type: "string",
     default: "75G",
-    description: "Size of the Flocker volume 'spark', as Flocker's Docker plugin parses it, in whole GiB (75G, 100GiB, 1T ...).",
+    description:
+      "Size of the Spark dataset in whole GiB (75G, 100GiB, 1T ...): on book the Flocker volume 'spark', as Flocker's Docker plugin parses it; on current its encrypted gp3 EBS volume, which a deployed stack can grow, never shrink (docs/storage.md).",
   },
   sparkVolumeProfile: {
     type: "string",
@@ -291,6 +307,12 @@ export const CONFIG_SCHEMA = {
     type: "string",
     default: "fsoppelsa/spark-worker",
     description: "Image of the spark-worker service and of the SparkPi smoke test.",
+  },
+  sparkImage: {
+    type: "string",
+    default: CURRENT_SPARK_IMAGE,
+    description:
+      "platform current: the image of the Spark master, the workers and the SparkPi smoke test, pinned by digest (name:tag@sha256:...). The default is apache/spark 3.5.6 (docs/platforms.md says where the digest came from and how to refresh it).",
   },
   smokeTest: {
     type: "boolean",

@@ -42,6 +42,16 @@ import {
 } from "./checks/software";
 import { checkSmokeTest, checkSparkVolume, checkWorkerMemory, MAX_VOLUME_GIB } from "./checks/spark";
 import { checkMachineLimits } from "./checks/machine";
+import {
+  BOOK_ONLY_KEYS,
+  CURRENT_ONLY_KEYS,
+  checkCurrentInstanceType,
+  checkNodeImageId,
+  checkPlatform,
+  checkPlatformKeys,
+  checkSparkImage,
+} from "./checks/platform";
+import { currentPlatformInstanceTypes } from "../lib/instanceTypes";
 import { checkCostCeiling } from "./checks/cost";
 import { CONFIG_SCHEMA, type ClusterConfig, type ConfigKey, type ConfigKeySpec, type SchemaFields } from "./schema";
 import type { FileProbe } from "./fileProbe";
@@ -157,10 +167,14 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
   const report: Report = (key, value, reason) => {
     problems.push(problemOf(key, value, reason));
   };
-  const text = (key: ConfigKey): string => valueOf(raw, key) ?? "";
-  const integer = (key: keyof typeof INTEGER_RULES) => readInteger(key, text(key), INTEGER_RULES[key], report);
-
   checkUnknownKeys(raw.project, raw.givenKeys ?? [], Object.keys(CONFIG_SCHEMA), report);
+  const platform = checkPlatform(valueOf(raw, "platform") ?? "", report);
+  if (platform !== undefined) checkPlatformKeys(platform, raw.values, report);
+  const current = platform === "current";
+  // A key of the other platform is refused above, once; its own checks see its default.
+  const foreign = new Set(Object.keys(platform === "current" ? BOOK_ONLY_KEYS : CURRENT_ONLY_KEYS));
+  const text = (key: ConfigKey): string => (foreign.has(key) ? valueOf({ ...raw, values: {} }, key) : valueOf(raw, key)) ?? "";
+  const integer = (key: keyof typeof INTEGER_RULES) => readInteger(key, text(key), INTEGER_RULES[key], report);
 
   // Where and how big.
   const region = checkRegion(raw.region, report);
@@ -173,7 +187,9 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
   if (nodeNamePrefix !== undefined && firstNodeNumber !== undefined && nodeCount !== undefined) {
     checkNodeNameLength(nodeNamePrefix, firstNodeNumber, nodeCount, report);
   }
-  const instanceType = checkInstanceType(text("instanceType"), report);
+  const instanceType = current
+    ? checkCurrentInstanceType(text("instanceType"), currentPlatformInstanceTypes().slice(1, 5), report)
+    : checkInstanceType(text("instanceType"), report);
   const rootVolumeSizeGiB = integer("rootVolumeSizeGiB");
   const flockerControlVolumeSizeGiB = integer("flockerControlVolumeSizeGiB");
 
@@ -200,6 +216,7 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
   const sshKeyGeneration = integer("sshKeyGeneration");
   const ubuntuRelease = checkUbuntuRelease(text("ubuntuRelease"), report);
   const ami = checkAmi(text("ami"), report);
+  const nodeImageId = checkNodeImageId(text("nodeImageId"), report);
   const dockerPackage = checkDockerPackage(text("dockerPackage"), report);
   const dockerVersion = checkDockerVersion(text("dockerVersion"), report);
   const ubuntuArchiveMirror = checkUbuntuArchiveMirror(text("ubuntuArchiveMirror"), report);
@@ -231,12 +248,14 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
   const sparkWorkerReplicas = integer("sparkWorkerReplicas");
   const sparkWorkerCores = integer("sparkWorkerCores");
   const sparkWorkerMemory = checkWorkerMemory(text("sparkWorkerMemory"), report);
-  checkMachineLimits({ instanceType, workerCores: sparkWorkerCores, workerMemory: sparkWorkerMemory }, report);
+  checkMachineLimits({ instanceType, workerCores: sparkWorkerCores, workerMemory: sparkWorkerMemory, platform }, report);
   const sparkMasterImage = checkImage("sparkMasterImage", text("sparkMasterImage"), report);
   const sparkWorkerImage = checkImage("sparkWorkerImage", text("sparkWorkerImage"), report);
+  const sparkImage = checkSparkImage(text("sparkImage"), report);
   const smokeTest = checkSmokeTest(text("smokeTest"), sparkWorkerReplicas, report);
   const overlayEncrypted = readBoolean("overlayEncrypted", text("overlayEncrypted"), report);
-  checkDockerFloor({ dockerPackage, dockerVersion, ubuntuArchiveMirror, ubuntuRelease }, overlayEncrypted, report);
+  // The floor is about Ubuntu 16.04/18.04's own docker.io; 24.04's (29.x) is far above it.
+  if (!current) checkDockerFloor({ dockerPackage, dockerVersion, ubuntuArchiveMirror, ubuntuRelease }, overlayEncrypted, report);
   const overlayDemand =
     swarmNodes !== undefined && sparkWorkerReplicas !== undefined
       ? { swarmNodes, workerReplicas: sparkWorkerReplicas }
@@ -266,6 +285,7 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
   if (problems.length > 0) return { problems: inSchemaOrder(problems) };
   // The compiler insists on every field of SchemaFields here, so a new key cannot be forgotten.
   const fields: CheckedFields = {
+    platform,
     clusterName,
     availabilityZone,
     nodeCount,
@@ -283,6 +303,7 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
     sshKeyGeneration,
     ubuntuRelease,
     ami,
+    nodeImageId,
     rootVolumeSizeGiB,
     flockerControlVolumeSizeGiB,
     dockerPackage,
@@ -301,6 +322,7 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
     sparkWorkerMemory,
     sparkMasterImage,
     sparkWorkerImage,
+    sparkImage,
     smokeTest,
     monthlyCostCeilingUsd,
   };

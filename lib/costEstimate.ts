@@ -25,9 +25,13 @@ export interface CostDemand {
   readonly publicIpv4Count: number;
   /** Per node. */
   readonly rootVolume: VolumeDemand;
-  readonly controlStateVolume: VolumeDemand;
-  /** The Flocker dataset, as Flocker requests it for its profile. */
-  readonly dataset: VolumeDemand & { readonly profile: string; readonly iops?: number };
+  /** The Flocker control service's state (book platform); absent on the current platform, which has no Flocker. */
+  readonly controlStateVolume?: VolumeDemand;
+  /**
+   * The Spark dataset: on the book platform the Flocker dataset as Flocker requests it for its
+   * profile; on the current platform (no profile) the stack's own gp3 volume.
+   */
+  readonly dataset: VolumeDemand & { readonly profile?: string; readonly iops?: number };
   /** Set when snapshots are on: they cover the dataset and the control-state volume. */
   readonly snapshots?: { readonly retainCount: number };
 }
@@ -124,10 +128,16 @@ export function estimateMonthlyCost(demand: CostDemand, table: PriceTable = PRIC
     demand.publicIpv4Count * HOURS_PER_MONTH,
   );
   storage(`root volumes (${VOLUME_NAMES[demand.rootVolume.volumeType]})`, demand.rootVolume, demand.nodeCount);
-  storage(`Flocker control-state volume (${VOLUME_NAMES[demand.controlStateVolume.volumeType]})`, demand.controlStateVolume);
-  const { dataset } = demand;
+  const { controlStateVolume, dataset } = demand;
+  if (controlStateVolume !== undefined) {
+    storage(`Flocker control-state volume (${VOLUME_NAMES[controlStateVolume.volumeType]})`, controlStateVolume);
+  }
   const magnetic = dataset.volumeType === "standard" ? "plus its I/O requests, by use" : undefined;
-  storage(`Flocker dataset (${dataset.profile}: ${VOLUME_NAMES[dataset.volumeType]})`, dataset, 1, magnetic);
+  const datasetItem =
+    dataset.profile === undefined
+      ? `Spark dataset volume (${VOLUME_NAMES[dataset.volumeType]})`
+      : `Flocker dataset (${dataset.profile}: ${VOLUME_NAMES[dataset.volumeType]})`;
+  storage(datasetItem, dataset, 1, magnetic);
   if (dataset.iops !== undefined) {
     line(
       `Flocker dataset provisioned IOPS (${dataset.profile}: io1)`,
@@ -141,9 +151,11 @@ export function estimateMonthlyCost(demand: CostDemand, table: PriceTable = PRIC
     // Snapshots are incremental: the retained chain holds one full copy of the written blocks (at
     // most the provisioned size, priced here) plus what changed between snapshots, which only the
     // workload decides.
-    const gib = dataset.gib + demand.controlStateVolume.gib;
+    const gib = dataset.gib + (controlStateVolume?.gib ?? 0);
     line(
-      "snapshots (one full copy of the dataset and the control state)",
+      controlStateVolume === undefined
+        ? "snapshots (one full copy of the dataset)"
+        : "snapshots (one full copy of the dataset and the control state)",
       `${gib} GiB`,
       "snapshot storage",
       { usd: prices.snapshots?.usdPerGbMonth, source: prices.snapshots?.source, unit: "GB-month" },

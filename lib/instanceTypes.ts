@@ -146,9 +146,40 @@ const XEN_INSTANCE_SIZES: ReadonlyMap<string, InstanceSize> = new Map([
   ...sizes("f1", { "2xlarge": [8, 122], "4xlarge": [16, 244], "16xlarge": [64, 976] }),
 ]);
 
-/** vCPUs and memory of a Xen instance type of the table; undefined for any other. */
+/**
+ * The Nitro instance types the current platform accepts (docs/platforms.md), with their vCPUs and
+ * memory (GiB) from AWS's instance type pages. A short list on purpose: current-generation general
+ * purpose, compute and memory families of 2 to 16 vCPUs that every large region offers, each one
+ * priced in lib/priceTable.json (the cost ceiling refuses what the table cannot price).
+ */
+const NITRO_INSTANCE_SIZES: ReadonlyMap<string, InstanceSize> = new Map([
+  ...["t3"].flatMap((family) =>
+    sizes(family, { small: [2, 2], medium: [2, 4], large: [2, 8], xlarge: [4, 16], "2xlarge": [8, 32] }),
+  ),
+  ...["m5", "m6i"].flatMap((family) =>
+    sizes(family, { large: [2, 8], xlarge: [4, 16], "2xlarge": [8, 32], "4xlarge": [16, 64] }),
+  ),
+  ...["c5", "c6i"].flatMap((family) => sizes(family, { large: [2, 4], xlarge: [4, 8], "2xlarge": [8, 16], "4xlarge": [16, 32] })),
+  ...["r5", "r6i"].flatMap((family) =>
+    sizes(family, { large: [2, 16], xlarge: [4, 32], "2xlarge": [8, 64], "4xlarge": [16, 128] }),
+  ),
+]);
+
+/** True for the Nitro instance types of the current platform's list (NITRO_INSTANCE_SIZES). */
+export function isCurrentPlatformInstanceType(instanceType: string): boolean {
+  return NITRO_INSTANCE_SIZES.has(instanceType);
+}
+
+/** The current platform's instance types, smallest memory first (for messages). */
+export function currentPlatformInstanceTypes(): string[] {
+  return [...NITRO_INSTANCE_SIZES.entries()]
+    .sort(([, a], [, b]) => a.memoryMiB - b.memoryMiB || a.vcpus - b.vcpus)
+    .map(([type]) => type);
+}
+
+/** vCPUs and memory of a Xen or current-platform Nitro instance type of the tables; undefined for any other. */
 export function instanceSize(instanceType: string): InstanceSize | undefined {
-  return XEN_INSTANCE_SIZES.get(instanceType);
+  return XEN_INSTANCE_SIZES.get(instanceType) ?? NITRO_INSTANCE_SIZES.get(instanceType);
 }
 
 /** Every instance type of the table, smallest memory first (for messages). */
@@ -167,11 +198,15 @@ export const MIN_NODE_MEMORY_MIB = 2048;
 export const SMALLEST_NODE_TYPE = "t2.small";
 
 /**
- * Every instance type the validator accepts for instanceType: a Xen type of the table with at least
- * MIN_NODE_MEMORY_MIB. The price table is generated for exactly these (tools/dev/prices/generatePrices.ts).
+ * Every instance type the validator accepts for instanceType on either platform: a Xen type of the
+ * table with at least MIN_NODE_MEMORY_MIB (book), or a Nitro type of the current platform's list.
+ * The price table is generated for exactly these (tools/dev/prices/generatePrices.ts).
  */
 export function stackInstanceTypes(): string[] {
-  return knownXenInstanceTypes().filter((type) => (instanceSize(type)?.memoryMiB ?? 0) >= MIN_NODE_MEMORY_MIB);
+  return [
+    ...knownXenInstanceTypes().filter((type) => (instanceSize(type)?.memoryMiB ?? 0) >= MIN_NODE_MEMORY_MIB),
+    ...currentPlatformInstanceTypes(),
+  ];
 }
 
 /** Memory a node keeps for Ubuntu, Docker and Flocker: a Spark worker may use the rest. */

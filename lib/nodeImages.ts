@@ -31,6 +31,10 @@ export interface NodeImageConfig {
   readonly sparkWorkerImage: string;
   readonly flockerTest: boolean;
   readonly flockerTestImage: string;
+  /** @default book */
+  readonly platform?: "book" | "current";
+  /** The current platform's one Spark image (master, workers, SparkPi). */
+  readonly sparkImage?: string;
 }
 
 /** The node that runs the book's Flocker test: a plain Swarm worker, else the Spark master's. */
@@ -52,11 +56,22 @@ function distinct(refs: readonly ImageRef[]): ImageRef[] {
 }
 
 export function nodeImageLists(layout: Topology, config: NodeImageConfig): Record<string, NodeImageLists> {
+  if (config.platform === "current") {
+    // No Flocker and one image: every Swarm node (all of them) may run a Spark task.
+    const image = config.sparkImage;
+    if (image === undefined) throw new Error("the current platform needs sparkImage");
+    return Object.fromEntries(
+      layout.nodes.map((node) => [
+        node.name,
+        { flocker: [], services: node.swarmRole === undefined ? [] : [{ key: "sparkImage", image }] },
+      ]),
+    );
+  }
   const testNode = config.flockerTest ? flockerTestNode(layout).name : undefined;
   return Object.fromEntries(
     layout.nodes.map((node) => {
       const flocker =
-        config.flocker.kind === "containers" ? flockerImageRefs(config.flocker.images, node.name === layout.control.name) : [];
+        config.flocker.kind === "containers" ? flockerImageRefs(config.flocker.images, node.name === layout.control?.name) : [];
       const services: ImageRef[] = [];
       if (node.swarmRole !== undefined) {
         services.push(

@@ -4,9 +4,12 @@
  * Nodes are numbered from `firstNodeNumber` (aws-101 …). The first `managerCount` are Swarm
  * managers (the first of them runs `swarm init`), the next one runs the Flocker control service
  * and stays out of the Swarm (the book's "dedicated" aws-104), the next one is the worker labelled
- * `type=sparkmaster` that runs the Spark master, and the rest are plain workers.
+ * `type=sparkmaster` that runs the Spark master, and the rest are plain workers. The current
+ * platform has no Flocker: the node after the managers is the Spark master's, and every node is in
+ * the Swarm.
  */
 import { ipv4HostAddress } from "./cidr";
+import type { Platform } from "./platform";
 
 export type NodeRole = "manager" | "control" | "sparkmaster" | "worker";
 export type SwarmRole = "manager" | "worker";
@@ -32,14 +35,16 @@ export interface TopologyInput {
   readonly firstNodeNumber: number;
   readonly subnetCidr: string;
   readonly nodeIpOffset: number;
+  /** @default book */
+  readonly platform?: Platform;
 }
 
 export const SPARK_MASTER_LABEL = { key: "type", value: "sparkmaster" } as const;
 
-function roleOf(index: number, managerCount: number): NodeRole {
+function roleOf(index: number, managerCount: number, withControl: boolean): NodeRole {
   if (index < managerCount) return "manager";
-  if (index === managerCount) return "control";
-  if (index === managerCount + 1) return "sparkmaster";
+  if (withControl && index === managerCount) return "control";
+  if (index === managerCount + (withControl ? 1 : 0)) return "sparkmaster";
   return "worker";
 }
 
@@ -56,8 +61,9 @@ function swarmRoleOf(role: NodeRole): SwarmRole | undefined {
 }
 
 export function planNodes(input: TopologyInput): NodeSpec[] {
+  const withControl = input.platform !== "current";
   return Array.from({ length: input.nodeCount }, (_, index) => {
-    const role = roleOf(index, input.managerCount);
+    const role = roleOf(index, input.managerCount, withControl);
     return {
       name: `${input.nodeNamePrefix}${input.firstNodeNumber + index}`,
       index,
@@ -75,7 +81,8 @@ export interface Topology {
   readonly initialManager: NodeSpec;
   /** Managers after the first, in join order. */
   readonly joiningManagers: readonly NodeSpec[];
-  readonly control: NodeSpec;
+  /** The Flocker control node; undefined on the current platform, which has no Flocker. */
+  readonly control?: NodeSpec;
   readonly sparkMaster: NodeSpec;
   /** Swarm workers, the Spark master's node included. */
   readonly workers: readonly NodeSpec[];
@@ -92,7 +99,7 @@ export function topology(input: TopologyInput): Topology {
     nodes,
     initialManager: nodes[0],
     joiningManagers: nodes.filter((n) => n.role === "manager" && !n.initialManager),
-    control: find("control"),
+    ...(input.platform === "current" ? {} : { control: find("control") }),
     sparkMaster: find("sparkmaster"),
     workers: nodes.filter((n) => n.swarmRole === "worker"),
   };

@@ -18,10 +18,13 @@ function skipHint(host: string): string {
 type ArtefactConfig = Pick<
   ClusterConfig,
   "flocker" | "sparkMasterImage" | "sparkWorkerImage" | "flockerTest" | "flockerTestImage"
->;
+> &
+  Partial<Pick<ClusterConfig, "platform" | "sparkImage">>;
 
 /** Image references to check, by config key. */
 function imagesToCheck(config: ArtefactConfig): [string, string][] {
+  // The current platform runs one image and no Flocker.
+  if (config.platform === "current") return config.sparkImage === undefined ? [] : [["sparkImage", config.sparkImage]];
   const images: [string, string][] = [];
   if (config.flocker.kind === "containers") {
     for (const [part, key] of Object.entries(FLOCKER_IMAGE_KEYS)) {
@@ -82,7 +85,7 @@ export async function checkArtefacts(config: ArtefactConfig, options: ArtefactOp
       }
       return imageProblem(key, image, await verdict, locateImage(image).registry);
     });
-  const packages = config.flocker.kind === "packages" ? config.flocker.packages : undefined;
+  const packages = config.platform !== "current" && config.flocker.kind === "packages" ? config.flocker.packages : undefined;
   let sourceCheck: Promise<string[]> = Promise.resolve([]);
   if (packages?.kind === "apt" && !placeholderKeys.has("flockerAptSource")) {
     const host = /:\/\/(?:[^/\s@]*@)?([^/\s:]+)/.exec(packages.aptSource)?.[1] ?? "";

@@ -16,6 +16,8 @@ export interface AwsLookups {
   getServiceQuota(
     args: aws.servicequotas.GetServiceQuotaArgs,
   ): Promise<Pick<aws.servicequotas.GetServiceQuotaResult, "value" | "quotaName">>;
+  /** Public parameters (Canonical's image ids): read as insecureValue, which a preview shows in clear. */
+  getParameter(args: aws.ssm.GetParameterArgs): Promise<Pick<aws.ssm.GetParameterResult, "insecureValue">>;
 }
 
 export const providerLookups: AwsLookups = {
@@ -24,6 +26,7 @@ export const providerLookups: AwsLookups = {
   getInstanceTypeOfferings: (args) => aws.ec2.getInstanceTypeOfferings(args),
   getInstanceType: (args) => aws.ec2.getInstanceType(args),
   getServiceQuota: (args) => aws.servicequotas.getServiceQuota(args),
+  getParameter: (args) => aws.ssm.getParameter(args),
 };
 
 /** A look-up AWS refused for another reason than the answer (credentials, permissions, throttling). */

@@ -30,7 +30,8 @@ export interface CapacityOutcome {
   readonly failures: LookupFailure[];
 }
 
-type CapacityConfig = Pick<ClusterConfig, "region" | "availabilityZone" | "instanceType" | "nodeCount">;
+type CapacityConfig = Pick<ClusterConfig, "region" | "availabilityZone" | "instanceType" | "nodeCount"> &
+  Partial<Pick<ClusterConfig, "platform">>;
 
 type Settled<T> = { readonly value: T } | { readonly failure: LookupFailure };
 
@@ -79,19 +80,26 @@ export async function checkCapacity(config: CapacityConfig, aws: AwsLookups): Pr
         `use one of ${zones!.names.join(", ")} (aws ec2 describe-availability-zones --region ${region} --query 'AvailabilityZones[].ZoneName')`,
     );
   }
+  const current = config.platform === "current";
   if (offerings !== undefined && zoneOk) {
     const offeredIn = [...offerings.locations].sort();
     if (!offeredIn.includes(zone)) {
       const where = offeredIn.length === 0 ? `no zone of ${region} offers it` : `zones that offer it: ${offeredIn.join(", ")}`;
       problems.push(
         `instanceType: ${JSON.stringify(instanceType)} is not offered in availabilityZone ${zone} (${where}; zone names map to different ` +
-          `physical zones in each account): set availabilityZone to a zone that offers it, or pick another Xen instanceType ` +
+          `physical zones in each account): set availabilityZone to a zone that offers it, or pick another ${current ? "Nitro" : "Xen"} instanceType ` +
           `(aws ec2 describe-instance-type-offerings --region ${region} --location-type availability-zone ` +
           `--filters Name=instance-type,Values=${instanceType} --query 'InstanceTypeOfferings[].Location')`,
       );
     }
   }
-  if (type !== undefined && type.hypervisor !== "" && type.hypervisor !== "xen") {
+  if (current && type !== undefined && type.hypervisor !== "" && type.hypervisor !== "nitro") {
+    problems.push(
+      `instanceType: ${JSON.stringify(instanceType)} runs on ${type.hypervisor}, not Nitro, by AWS's own description: ` +
+        "the current platform finds its data volume by its NVMe serial, which only Nitro shows; use a type of the current platform's list such as t3.medium or m5.large",
+    );
+  }
+  if (!current && type !== undefined && type.hypervisor !== "" && type.hypervisor !== "xen") {
     problems.push(
       `instanceType: ${JSON.stringify(instanceType)} runs on ${type.hypervisor}, not Xen, by AWS's own description: ` +
         "Flocker 1.15 finds EBS volumes only as /dev/xvd* or /dev/sd*; use a Xen type such as t2.medium or m4.large",

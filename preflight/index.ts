@@ -21,7 +21,9 @@ import { checkCapacity } from "./capacity";
 import { offlineHarness } from "./harness";
 import { nodeHttp, type HttpClient } from "./http";
 import { describePlaceholder, findPlaceholders, type Placeholder } from "./placeholders";
-import { resolveNodeImage, type NodeImage } from "./ubuntuImage";
+import { resolveNodeImage } from "./ubuntuImage";
+import { resolveCurrentNodeImage, type CurrentImageOutcome } from "./currentImage";
+import type { NodeImage } from "./ubuntuImage";
 import { unpinnedPrivilegedImages } from "../lib/privilegedImages";
 
 export type { NodeImage } from "./ubuntuImage";
@@ -29,6 +31,8 @@ export type { NodeImage } from "./ubuntuImage";
 /** What the checks learnt that the program builds with. */
 export interface BillableFacts {
   readonly image: NodeImage;
+  /** Info the preview prints (a newer Canonical image than the current platform's pin). */
+  readonly notices: readonly string[];
 }
 
 export interface PreflightDependencies {
@@ -55,6 +59,16 @@ export function defaultDependencies(env: NodeJS.ProcessEnv = process.env): Prefl
 
 /** The program's own placeholder candidates. */
 function placeholdersIn(config: ClusterConfig): Placeholder[] {
+  if (config.platform === "current") {
+    return findPlaceholders(
+      {
+        adminCidrs: config.adminCidrs,
+        ubuntuArchiveMirror: config.ubuntuArchiveMirror,
+        images: { sparkImage: config.sparkImage },
+      },
+      config.stack,
+    );
+  }
   const images: Record<string, string> = {
     sparkMasterImage: config.sparkMasterImage,
     sparkWorkerImage: config.sparkWorkerImage,
@@ -81,20 +95,26 @@ function placeholdersIn(config: ClusterConfig): Placeholder[] {
  * the offline plan lists them), but still looked up in their registry, where the tag must exist.
  */
 function unpinnedIn(config: ClusterConfig): Placeholder[] {
-  return config.flocker.kind === "containers"
+  return config.platform === "book" && config.flocker.kind === "containers"
     ? unpinnedPrivilegedImages(config.flocker.images).map(({ key, image, reason }) => ({ key, value: image, reason }))
     : [];
 }
 
 /** One line per distinct refusal: with bad credentials every look-up fails the same way. */
-function failureProblems(failures: readonly LookupFailure[]): string[] {
+function failureProblems(failures: readonly LookupFailure[], current: boolean): string[] {
   const byError = new Map<string, string[]>();
   for (const failure of failures) byError.set(failure.error, [...(byError.get(failure.error) ?? []), failure.what]);
   return [...byError].map(
     ([error, whats]) =>
       `AWS refused to describe ${whats.join(", ")}: ${error} (check the credentials and region this stack runs with: aws sts get-caller-identity; ` +
-      "the identity needs ec2:Describe* and servicequotas:GetServiceQuota)",
+      `the identity needs ${current ? "ec2:Describe*, servicequotas:GetServiceQuota and ssm:GetParameter" : "ec2:Describe* and servicequotas:GetServiceQuota"})`,
   );
+}
+
+/** The nodes' image: the book's Ubuntu 16.04/18.04 lookup, or the current platform's pinned 24.04. */
+async function imageOf(config: ClusterConfig, aws: AwsLookups): Promise<CurrentImageOutcome> {
+  if (config.platform === "current") return resolveCurrentNodeImage(config, aws);
+  return { ...(await resolveNodeImage(config, aws)), notices: [] };
 }
 
 /** Throws a RunError listing every problem found; resolves with the facts when the world agrees with the config. */
@@ -112,15 +132,8 @@ export async function checkBeforeBillable(
     ...(secretAptSource && aptSource !== undefined ? [aptSource] : []),
     ...(secretKeys.has("ubuntuArchiveMirror") && config.ubuntuArchiveMirror !== "" ? [config.ubuntuArchiveMirror] : []),
   ];
-  const blockers = [...placeholders, ...unpinnedIn(config)];
-  const problems: string[] = [];
-  if (dependencies.placeholders === "refuse") {
-    problems.push(...blockers.map(describePlaceholder));
-  } else {
-    dependencies.placeholders(blockers);
-  }
   const [image, capacity, artefacts] = await Promise.all([
-    resolveNodeImage(config, dependencies.aws),
+    imageOf(config, dependencies.aws),
     checkCapacity(config, dependencies.aws),
     checkArtefacts(config, {
       http: dependencies.http,
@@ -129,11 +142,21 @@ export async function checkBeforeBillable(
       secretAptSource,
     }),
   ]);
+  // The current platform's unpinned image is refused like a placeholder: a deployment stops with
+  // the id and the command that pins it; the offline plan lists it and goes on.
+  const unpinnedImage = image.unpinned !== undefined ? [image.unpinned] : [];
+  const blockers = [...placeholders, ...unpinnedIn(config), ...unpinnedImage];
+  const problems: string[] = [];
+  if (dependencies.placeholders === "refuse") {
+    problems.push(...blockers.map(describePlaceholder));
+  } else {
+    dependencies.placeholders(blockers);
+  }
   problems.push(
     ...image.problems,
     ...capacity.problems,
     ...artefacts,
-    ...failureProblems([...image.failures, ...capacity.failures]),
+    ...failureProblems([...image.failures, ...capacity.failures], config.platform === "current"),
   );
   if (problems.length > 0 || image.image === undefined) {
     const message =
@@ -142,5 +165,5 @@ export async function checkBeforeBillable(
     // A secret apt line or mirror (a placeholder message quotes it whole) never reaches the screen.
     throw new pulumi.RunError(redactSecrets(message, secretValues));
   }
-  return { image: image.image };
+  return { image: image.image, notices: image.notices };
 }

@@ -1,6 +1,7 @@
 import type { ClusterConfig, ConfigKey } from "../config/schema";
 import { dockerImageReferenceProblem, isDebianVersion, parseAptSourceLine, sparkMemoryMiB } from "../config/formats";
 import { formatProblems, validateConfig, type FileProbe, type RawConfig } from "../config/validate";
+import { CURRENT_SPARK_IMAGE } from "../lib/platform";
 
 type Values = Partial<Record<ConfigKey, string>>;
 
@@ -54,6 +55,7 @@ describe("valid configurations", () => {
       project: "swarm-flocker",
       stack: "dev",
       region: "us-east-1",
+      platform: "book",
       clusterName: "dev",
       availabilityZone: "us-east-1a",
       nodeCount: 10,
@@ -89,10 +91,12 @@ describe("valid configurations", () => {
       sparkWorkerMemory: "1g",
       sparkMasterImage: "fsoppelsa/spark-master",
       sparkWorkerImage: "fsoppelsa/spark-worker",
+      // The current platform's key keeps its default on a book stack, where nothing reads it.
+      sparkImage: CURRENT_SPARK_IMAGE,
       smokeTest: true,
       monthlyCostCeilingUsd: 500,
     };
-    // toStrictEqual: the optional ami and dockerVersion are absent, not "".
+    // toStrictEqual: the optional ami, nodeImageId and dockerVersion are absent, not "".
     expect(result.config).toStrictEqual(expected);
   });
 

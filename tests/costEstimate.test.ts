@@ -3,7 +3,7 @@ import { costDemandOf } from "../config/checks/cost";
 import type { ClusterConfig } from "../config/schema";
 import { validateConfig } from "../config/validate";
 import { costHeadline, estimateMonthlyCost, formatCostEstimate, type CostDemand } from "../lib/costEstimate";
-import { stackInstanceTypes } from "../lib/instanceTypes";
+import { isCurrentPlatformInstanceType, stackInstanceTypes } from "../lib/instanceTypes";
 import { PRICE_TABLE, type PriceTable } from "../lib/prices";
 import { readStackConfig } from "../tools/common/stackConfig";
 
@@ -64,9 +64,12 @@ test("every instance type the validator accepts is priced in us-east-1 and eu-we
   const types = stackInstanceTypes();
   expect(types).toContain("t2.large");
   for (const region of ["us-east-1", "eu-west-1"]) {
-    const unpriced = types.filter(
-      (type) => estimateMonthlyCost(devDemand({ instanceType: type }, region)).totalUsd === undefined,
-    );
+    // The current platform's Nitro types are refused on the (book) dev stack: priced on its demand directly.
+    const demandOf = (type: string) =>
+      isCurrentPlatformInstanceType(type)
+        ? { ...devDemand({}, region), instanceType: type }
+        : devDemand({ instanceType: type }, region);
+    const unpriced = types.filter((type) => estimateMonthlyCost(demandOf(type)).totalUsd === undefined);
     expect({ region, unpriced }).toEqual({ region, unpriced: [] });
   }
   // The old table knew two types: t2.large's headline was "≈ $12.80 + unpriced items".
@@ -154,4 +157,33 @@ test("snapshots: one full copy of the dataset and the control state, the changed
   );
   expect(estimate.notIncluded).toContain("snapshots' changed blocks");
   expect(estimateMonthlyCost(devDemand()).lines.some((l) => l.item.startsWith("snapshots"))).toBe(false);
+});
+
+test("the current platform: the Spark dataset's gp3 volume (sparkVolumeSize) and its snapshots, no Flocker lines", () => {
+  const book = devDemand({ snapshots: "true", snapshotRetainCount: "14" });
+  const config = {
+    ...devConfig({ snapshots: "true", snapshotRetainCount: "14" }),
+    platform: "current",
+    sparkVolumeSizeGiB: 200,
+  } as const;
+  const demand = costDemandOf(config);
+  expect(demand.controlStateVolume).toBeUndefined();
+  const estimate = estimateMonthlyCost(demand);
+  const gp3 = PRICE_TABLE.regions["us-east-1"].ebs!.usdPerGbMonth.gp3!;
+  const snapshot = PRICE_TABLE.regions["us-east-1"].snapshots!.usdPerGbMonth;
+  expect(estimate.lines.filter((l) => /Flocker/.test(l.item))).toEqual([]);
+  expect(estimate.lines.find((l) => l.item === "Spark dataset volume (gp3)")).toMatchObject({
+    quantity: "200 GiB",
+    monthlyUsd: Math.round(200 * gp3 * 100) / 100,
+    unitPrice: `$${gp3}/GB-month`,
+  });
+  expect(estimate.lines.find((l) => l.item === "snapshots (one full copy of the dataset)")).toMatchObject({
+    quantity: "200 GiB",
+    monthlyUsd: Math.round(200 * snapshot * 100) / 100,
+    note: "plus the blocks changed between the 14 snapshots kept, by use",
+  });
+  expect(estimate.missing).toEqual([]);
+  expect(estimate.notIncluded).toEqual(["data transfer", "snapshots' changed blocks"]);
+  // on the book platform the same size is Flocker's magnetic dataset
+  expect(book.dataset).toMatchObject({ volumeType: "standard", gib: 75 });
 });

@@ -32,8 +32,9 @@ const STACK: Wanted = { instanceTypes: new Set(stackInstanceTypes()) };
 
 const summary = (facts: readonly PriceFact[]) => facts.map((f) => `${f.region} ${f.kind} ${f.key} ${f.usd}`).sort();
 
-test("from an EC2 offer: the four EBS types the stack uses and io1's IOPS; not sc1, gp3 IOPS, magnetic I/O or a Nitro instance", () => {
+test("from an EC2 offer: the four EBS types the stack uses, io1's IOPS and the current platform's t3.medium; not sc1, gp3 IOPS or magnetic I/O", () => {
   expect(summary(pricesFromOffer(EC2_OFFER, "ec2", STACK))).toEqual([
+    "us-east-1 instance t3.medium 0.0416",
     "us-east-1 io1Iops  0.065",
     "us-east-1 volume gp2 0.1",
     "us-east-1 volume gp3 0.08",
@@ -80,8 +81,11 @@ test("ec2details: shared-tenancy Linux prices by region code; named locations an
   const facts = pricesFromEc2Details(fixture<Ec2Details>("ec2details-excerpt.json"), "copy", STACK);
   expect(summary(facts)).toEqual([
     "eu-west-1 instance t2.medium 0.05",
+    "eu-west-1 instance t3.medium 0.0456",
     "us-east-1 instance t2.medium 0.0464",
+    "us-east-1 instance t3.medium 0.0416",
     "us-west-2 instance t2.medium 0.0464",
+    "us-west-2 instance t3.medium 0.0416",
   ]);
 });
 
@@ -152,7 +156,9 @@ test("npm run prices: local offer files and Price List items, with where they ca
     );
     const table = JSON.parse(fs.readFileSync(out, "utf8")) as typeof PRICE_TABLE;
     expect(table.regions["us-east-1"]).toEqual({
-      instances: { source: "ec2details@2022-11-22", usdPerHour: { "t2.medium": 0.0464 } },
+      // The offer is newer than the ec2details copy and prices an accepted type (t3.medium), so
+      // its instance prices win whole: the copy's t2.medium is not mixed in.
+      instances: { source: "AmazonEC2@2026-08-10T21:57:58Z", usdPerHour: { "t3.medium": 0.0416 } },
       ebs: {
         source: "AmazonEC2@2026-08-10T21:57:58Z",
         usdPerGbMonth: { gp2: 0.1, gp3: 0.08, io1: 0.125, standard: 0.05 },

@@ -3,9 +3,12 @@ import {
   instanceFamily,
   instanceSize,
   isPlausibleInstanceType,
+  currentPlatformInstanceTypes,
+  isCurrentPlatformInstanceType,
   isXenInstanceType,
   knownXenInstanceTypes,
   MIN_NODE_MEMORY_MIB,
+  stackInstanceTypes,
 } from "../lib/instanceTypes";
 
 describe("isXenInstanceType", () => {
@@ -99,13 +102,35 @@ describe("the table of Xen instance sizes", () => {
     expect(instanceSize("c4.8xlarge")).toEqual({ vcpus: 36, memoryMiB: 61440 });
     expect(instanceSize("r4.large")).toEqual({ vcpus: 2, memoryMiB: 15616 });
     expect(instanceSize("t1.micro")).toEqual({ vcpus: 1, memoryMiB: 628 });
-    expect(instanceSize("t3.medium")).toBeUndefined();
+    expect(instanceSize("t3.nano")).toBeUndefined();
   });
 
   test("the smallest types come first, and t2.small is the first that holds Docker and Flocker", () => {
     const types = knownXenInstanceTypes();
     expect(types.slice(0, 3)).toEqual(["t2.nano", "t1.micro", "t2.micro"]);
     expect(types.find((t) => instanceSize(t)!.memoryMiB >= MIN_NODE_MEMORY_MIB)).toBe("t2.small");
+  });
+});
+
+describe("the current platform's Nitro list", () => {
+  test("holds Nitro types only, none below the memory floor, with AWS's numbers", () => {
+    const types = currentPlatformInstanceTypes();
+    expect(types[0]).toBe("t3.small");
+    for (const type of types) {
+      expect([type, isXenInstanceType(type), isCurrentPlatformInstanceType(type)]).toEqual([type, false, true]);
+      expect(instanceSize(type)!.memoryMiB).toBeGreaterThanOrEqual(MIN_NODE_MEMORY_MIB);
+    }
+    expect(instanceSize("t3.medium")).toEqual({ vcpus: 2, memoryMiB: 4096 });
+    expect(instanceSize("c6i.4xlarge")).toEqual({ vcpus: 16, memoryMiB: 32768 });
+    expect(instanceSize("r5.large")).toEqual({ vcpus: 2, memoryMiB: 16384 });
+    expect(isCurrentPlatformInstanceType("t2.medium")).toBe(false);
+    expect(isCurrentPlatformInstanceType("m7i.large")).toBe(false);
+  });
+
+  test("every type either platform accepts is one the price table is made for", () => {
+    const all = new Set(stackInstanceTypes());
+    for (const type of currentPlatformInstanceTypes()) expect(all.has(type)).toBe(true);
+    expect(all.has("t2.medium")).toBe(true);
   });
 });
 

@@ -541,12 +541,18 @@ describe("checkBeforeBillable with its world handed in", () => {
     getInstanceTypeOfferings: async () => ({ instanceTypes: ["m4.large"], locations: ["eu-west-1b"] }),
     getInstanceType: async () => ({ defaultVcpus: 2, memorySize: 8192, hypervisor: "xen" }),
     getServiceQuota: async () => ({ value: 8, quotaName: "standard" }),
+    getParameter: async () => {
+      throw new Error("the book platform reads no SSM parameter");
+    },
   };
   const hub = dockerHub({ "fsoppelsa/spark-master": ["latest"], "fsoppelsa/spark-worker": ["latest"] });
   const dependencies: PreflightDependencies = { aws, http: hub.http, uncheckedHosts: new Set(), placeholders: "refuse" };
 
   test("resolves with the unpinned image when everything fits (4 × 2 vCPUs within a quota of 8)", async () => {
-    await expect(checkBeforeBillable(config, dependencies)).resolves.toEqual({ image: { id: "ami-0bionic", pinned: false } });
+    await expect(checkBeforeBillable(config, dependencies)).resolves.toEqual({
+      image: { id: "ami-0bionic", pinned: false },
+      notices: [],
+    });
   });
 
   test("one node more breaks the quota", async () => {

@@ -202,7 +202,7 @@ describe("topology (lib/topology.ts) for any valid node and manager count", () =
         const managers = t.nodes.filter((n) => n.role === "manager");
         expect(t.initialManager).toBe(t.nodes[0]);
         expect(t.joiningManagers).toEqual(managers.slice(1));
-        expect(t.control.role).toBe("control");
+        expect(t.control?.role).toBe("control");
         expect(t.sparkMaster.role).toBe("sparkmaster");
         expect(t.workers).toContain(t.sparkMaster);
         expect(t.workers.length + managers.length + 1).toBe(t.nodes.length);

@@ -164,10 +164,24 @@ describe("topology", () => {
     ]);
   });
 
+  test("the current platform: no Flocker control node, every node in the Swarm, the Spark master's right after the managers", () => {
+    const layout = topology({ ...input, platform: "current" });
+    expect(layout.nodes.map((n) => `${n.name}:${n.role}:${n.swarmRole ?? "-"}:${n.privateIp}`).slice(0, 5)).toEqual([
+      "aws-101:manager:manager:172.31.0.10",
+      "aws-102:manager:manager:172.31.0.11",
+      "aws-103:manager:manager:172.31.0.12",
+      "aws-104:sparkmaster:worker:172.31.0.13",
+      "aws-105:worker:worker:172.31.0.14",
+    ]);
+    expect(layout.control).toBeUndefined();
+    expect(layout.nodes.every((n) => n.swarmRole !== undefined)).toBe(true);
+    expect(layout.workers).toHaveLength(7);
+  });
+
   test("five managers shift the control and Spark master nodes", () => {
     const layout = topology({ ...input, managerCount: 5 });
     expect(layout.joiningManagers.map((n) => n.name)).toEqual(["aws-102", "aws-103", "aws-104", "aws-105"]);
-    expect(layout.control.name).toBe("aws-106");
+    expect(layout.control?.name).toBe("aws-106");
     expect(layout.sparkMaster.name).toBe("aws-107");
     expect(layout.workers.map((n) => n.name)).toEqual(["aws-107", "aws-108", "aws-109", "aws-110"]);
   });

@@ -12,15 +12,26 @@ import type { Report } from "./report";
 
 const COST_CEILING_KEY = "monthlyCostCeilingUsd";
 
-/** What the program will ask AWS for, as components/ builds it: gp3 root and control-state volumes, one public IPv4 per node. */
+/**
+ * What the program will ask AWS for, as components/ builds it: gp3 root volumes and one public IPv4
+ * per node; on the book platform the Flocker control-state volume and the Flocker dataset at its
+ * profile's EBS type, on the current platform the Spark dataset's own gp3 volume.
+ */
 export function costDemandOf(config: ClusterConfig): CostDemand {
-  const dataset = volumeRequestFor(config.sparkVolumeProfile, config.sparkVolumeSizeGiB);
-  return {
+  const common = {
     region: config.region,
     instanceType: config.instanceType,
     nodeCount: config.nodeCount,
     publicIpv4Count: config.nodeCount,
     rootVolume: { volumeType: "gp3", gib: config.rootVolumeSizeGiB },
+    ...(config.snapshots === undefined ? {} : { snapshots: { retainCount: config.snapshots.retainCount } }),
+  } as const;
+  if (config.platform === "current") {
+    return { ...common, dataset: { volumeType: "gp3", gib: config.sparkVolumeSizeGiB } };
+  }
+  const dataset = volumeRequestFor(config.sparkVolumeProfile, config.sparkVolumeSizeGiB);
+  return {
+    ...common,
     controlStateVolume: { volumeType: "gp3", gib: config.flockerControlVolumeSizeGiB },
     dataset: {
       profile: config.sparkVolumeProfile,
@@ -28,7 +39,6 @@ export function costDemandOf(config: ClusterConfig): CostDemand {
       gib: config.sparkVolumeSizeGiB,
       ...(dataset.iops === undefined ? {} : { iops: dataset.iops }),
     },
-    ...(config.snapshots === undefined ? {} : { snapshots: { retainCount: config.snapshots.retainCount } }),
   };
 }
 

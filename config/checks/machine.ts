@@ -12,6 +12,7 @@ import {
   NODE_RESERVED_MEMORY_MIB,
   SMALLEST_NODE_TYPE,
 } from "../../lib/instanceTypes";
+import type { Platform } from "../../lib/platform";
 import type { Report } from "./report";
 
 export interface MachineDemand {
@@ -19,6 +20,8 @@ export interface MachineDemand {
   readonly instanceType?: string;
   readonly workerCores?: number;
   readonly workerMemory?: string;
+  /** @default book */
+  readonly platform?: Platform;
 }
 
 function memory(mib: number): string {
@@ -28,8 +31,11 @@ function memory(mib: number): string {
 /** Reports what does not fit; true when everything does. */
 export function checkMachineLimits(demand: MachineDemand, report: Report): boolean {
   const { instanceType } = demand;
-  if (instanceType === undefined || !isXenInstanceType(instanceType)) return true;
+  const current = demand.platform === "current";
+  // The current platform's list holds only types above the floor (checked in its own validator).
+  if (instanceType === undefined || (!current && !isXenInstanceType(instanceType))) return true;
   const size = instanceSize(instanceType);
+  if (current && size === undefined) return true;
   if (size === undefined) {
     report(
       "instanceType",
@@ -65,7 +71,7 @@ export function checkMachineLimits(demand: MachineDemand, report: Report): boole
       "sparkWorkerMemory",
       demand.workerMemory,
       `(${workerMiB} MiB) does not fit one node: instanceType ${instanceType} has ${size.memoryMiB} MiB, of which ` +
-        `${NODE_RESERVED_MEMORY_MIB} MiB stay with Ubuntu, Docker and Flocker; use at most ${available}m, or a larger instance type`,
+        `${NODE_RESERVED_MEMORY_MIB} MiB stay with Ubuntu, Docker${current ? "" : " and Flocker"}; use at most ${available}m, or a larger instance type`,
     );
     fits = false;
   }

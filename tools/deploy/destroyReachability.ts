@@ -9,7 +9,7 @@
  * memory and nothing of it but URNs, step names and addresses is ever printed.
  */
 import * as net from "net";
-import type { StackOutputValues } from "../../lib/stackOutputs";
+import type { BookStackOutputValues, StackOutputValues } from "../../lib/stackOutputs";
 
 /** A host destroy needs, with why. */
 export interface NeededHost {
@@ -19,7 +19,7 @@ export interface NeededHost {
 }
 
 export type DestroyOutputs = Pick<StackOutputValues, "nodes" | "managerAddresses"> &
-  Partial<Pick<StackOutputValues, "flockerStatus">>;
+  Partial<Pick<BookStackOutputValues, "flockerStatus">>;
 
 /** The outputs `pulumi stack output --json` printed, or undefined when they do not say where the nodes are. */
 export function parseDestroyOutputs(stdout: string): DestroyOutputs | undefined {

@@ -129,6 +129,8 @@ function mockState(type: string, name: string, inputs: Record<string, any>): { i
       return { id: fakeId("i-", name), state: { ...state, publicIp: fakePublicIp(name), arn: `arn:aws:ec2:::instance/${name}` } };
     case "aws:ec2/vpc:Vpc":
       return { id: fakeId("vpc-", name), state };
+    case "aws:ebs/volume:Volume":
+      return { id: fakeId("vol-", name), state: { ...state, arn: `arn:aws:ec2:::volume/${name}` } };
     case "aws:ec2/subnet:Subnet":
       return { id: fakeId("subnet-", name), state };
     case "aws:ec2/securityGroup:SecurityGroup":
@@ -201,6 +203,9 @@ function mockFlockerStatus(create: string): string {
   });
 }
 
+/** The id Canonical's Ubuntu 24.04 SSM parameter names in the offline world. */
+export const MOCK_UBUNTU_2404_AMI = "ami-0mockn0ble2404000";
+
 /** Six zones a–f, as most regions have; instance types offered in every one of them. */
 const MOCK_ZONE_LETTERS = ["a", "b", "c", "d", "e", "f"];
 /** A paid account whose quota was raised: enough for any nodeCount the validator allows (200 × 8 vCPUs). */
@@ -222,6 +227,19 @@ function mockCall(token: string, inputs: Record<string, any>, region: string): R
       }
       return { id: "ami-0mockubuntu00001", name: pattern.replace("*", "20210429"), deprecationTime: "2023-04-29T00:00:00.000Z" };
     }
+    case "aws:ssm/getParameter:getParameter":
+      // Canonical's public parameter names its current image; in the offline world it is always this one.
+      if (String(inputs.name).startsWith("/aws/service/canonical/ubuntu/server/24.04/")) {
+        return {
+          id: inputs.name,
+          name: inputs.name,
+          type: "String",
+          value: MOCK_UBUNTU_2404_AMI,
+          insecureValue: MOCK_UBUNTU_2404_AMI,
+          version: 1,
+        };
+      }
+      throw new Error(`ParameterNotFound: ${String(inputs.name)}`);
     case "aws:index/getAvailabilityZones:getAvailabilityZones":
       return {
         id: where,
@@ -261,6 +279,9 @@ function mockCall(token: string, inputs: Record<string, any>, region: string): R
         value: MOCK_VCPU_QUOTA,
         region: where,
       };
+    case "aws:ebs/getEbsVolumes:getEbsVolumes":
+      // No volume carries the stack's tags: a first deployment (tests answer otherwise for a deployed one).
+      return { id: where, ids: [], region: where };
     case "aws:index/getCallerIdentity:getCallerIdentity":
       return { accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/mock", userId: "AIDAMOCK", id: "123456789012" };
     case "aws:index/getPartition:getPartition":
