@@ -198,6 +198,7 @@ function buildCurrent(config: ClusterConfig, checked: BillableFacts, layout: Top
     availabilityZone: config.availabilityZone,
     adminCidrs: config.adminCidrs,
     overlayEncrypted: config.overlayEncrypted,
+    flocker: false,
     tags,
   });
   const nodes = new ClusterNodes("nodes", {

@@ -14,6 +14,8 @@ export interface ClusterNetworkArgs {
   readonly adminCidrs: readonly string[];
   /** Open IPsec ESP between nodes for an encrypted overlay. */
   readonly overlayEncrypted: boolean;
+  /** Open the Flocker control service's ports (false on the current platform). @default true */
+  readonly flocker?: boolean;
   /** Tags for every taggable child. @default {} */
   readonly tags?: Record<string, string>;
 }
@@ -72,7 +74,11 @@ export class ClusterNetwork extends pulumi.ComponentResource {
         { parent: this },
       );
     }
-    for (const rule of portMatrix({ adminCidrs: args.adminCidrs, overlayEncrypted: args.overlayEncrypted })) {
+    for (const rule of portMatrix({
+      adminCidrs: args.adminCidrs,
+      overlayEncrypted: args.overlayEncrypted,
+      flocker: args.flocker,
+    })) {
       createRule(`${name}-${rule.name}`, rule, groups);
     }
 

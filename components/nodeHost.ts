@@ -248,7 +248,7 @@ export class NodeHost extends pulumi.ComponentResource {
  * only keeps IMDSv2 tokens from containers; what keeps containers from IMDSv1 is install-docker.sh's
  * DOCKER-USER rule (tested in tests/bats/install-docker.bats).
  */
-export function metadataOptionsFor(platform: Platform): aws.types.input.ec2.InstanceMetadataOptions {
+function metadataOptionsFor(platform: Platform): aws.types.input.ec2.InstanceMetadataOptions {
   return {
     httpEndpoint: "enabled",
     httpTokens: platform === "current" ? "required" : "optional",

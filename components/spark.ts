@@ -67,7 +67,7 @@ export interface BookSparkArgs extends SparkCommonArgs {
 
 /**
  * The current platform: one apache/spark image started with `spark-class`, and the `spark` volume
- * a local-driver volume bound to the data disk on the master's node (made by components/sparkData.ts).
+ * a local-driver volume bound to the data disk on the master's node (made by the storage component, SparkData).
  */
 export interface CurrentSparkArgs extends SparkCommonArgs {
   readonly platform: "current";
@@ -159,7 +159,7 @@ export class Spark extends pulumi.ComponentResource {
             args: [`${APACHE_SPARK_HOME}/bin/spark-class`, "org.apache.spark.deploy.master.Master"],
             env: { SPARK_MASTER_HOST: CURRENT_MASTER_BIND_HOST },
             // One replica only: the data volume is attached to the master's node alone. The local
-            // driver's volume `spark` is bound to that disk by scripts/spark-data.sh.
+            // driver's volume `spark` is bound to that disk by the storage component's node step (spark-data.sh).
             mounts: [`type=volume,target=/data,source=${SPARK_VOLUME}`],
           },
           dependsOn: [network, ...swarmFormed, ...pulledOn([masterNode]), ...(args.dataReady ? [args.dataReady] : [])],

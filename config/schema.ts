@@ -6,7 +6,7 @@
  * `pulumi config set KEY VALUE` works for each of them.
  */
 
-import { CURRENT_SPARK_IMAGE, PLATFORMS, type Platform } from "../lib/platform";
+import { CURRENT_SPARK_IMAGE, PLATFORMS } from "../lib/platform";
 import {
   STORAGE_PROFILE_NAMES,
   type FlockerImages,
@@ -354,7 +354,7 @@ export const CONFIG_SCHEMA = {
 export type ConfigKey = keyof typeof CONFIG_SCHEMA;
 
 // Re-exported for the components that read them with ClusterConfig; defined in lib/ (which never imports config/).
-export type { FlockerImages, FlockerPackageSource, FlockerSource, Platform, SnapshotSchedule, StorageProfileName };
+export type { FlockerImages, FlockerPackageSource, FlockerSource, SnapshotSchedule, StorageProfileName };
 
 type Schema = typeof CONFIG_SCHEMA;
 

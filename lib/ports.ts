@@ -38,6 +38,11 @@ export interface RuleSpec {
 export interface PortMatrixInput {
   readonly adminCidrs: readonly string[];
   readonly overlayEncrypted: boolean;
+  /**
+   * Open the Flocker control service's ports (book). False on the current platform: no Flocker, so
+   * the control group keeps no rule (it stays, empty, for the outputs contract's shape). @default true
+   */
+  readonly flocker?: boolean;
 }
 
 /** Swarm managers' cluster management and Raft port. */
@@ -108,9 +113,11 @@ export function portMatrix(input: PortMatrixInput): RuleSpec[] {
   internal("node", "udp", OVERLAY_VXLAN_PORT, "Swarm overlay network data path (VXLAN); never public");
   if (input.overlayEncrypted) internal("node", "50", undefined, "IPsec ESP of the encrypted overlay network");
   internal("manager", "tcp", SWARM_MANAGEMENT_PORT, "Swarm cluster management and Raft between managers");
-  internal("control", "tcp", FLOCKER_API_PORT, "Flocker REST API (client certificates) from the Docker plugins");
-  admin("control", FLOCKER_API_PORT, "Flocker REST API (client certificates)");
-  internal("control", "tcp", FLOCKER_AGENT_PORT, "Flocker agent protocol (node certificates)");
+  if (input.flocker !== false) {
+    internal("control", "tcp", FLOCKER_API_PORT, "Flocker REST API (client certificates) from the Docker plugins");
+    admin("control", FLOCKER_API_PORT, "Flocker REST API (client certificates)");
+    internal("control", "tcp", FLOCKER_AGENT_PORT, "Flocker agent protocol (node certificates)");
+  }
   // Cluster nodes may dial the master's published ports (sparkMasterUrl names its private address);
   // operators come through an SSH tunnel, which lands on the node itself.
   for (const { port, what } of SPARK_PORTS)

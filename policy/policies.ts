@@ -260,14 +260,20 @@ export const encryptedVolumes: ResourceValidationPolicy = {
   },
 };
 
+/** The component that runs Flocker's agents (components/flocker.ts): a stack with it runs Flocker. */
+const FLOCKER_COMPONENT_TYPE = "swarm-flocker:flocker:Flocker";
+
 export const ebsEncryptionByDefault: StackValidationPolicy = {
   name: "ebs-encryption-by-default",
   description:
     "The stack enables EBS encryption by default for its region (an ebs.EncryptionByDefault with enabled true, the " +
     "provider's default when unset): Flocker creates its volumes without asking for encryption, so this is the only " +
-    "way its datasets are encrypted.",
+    "way its datasets are encrypted. A stack without Flocker (platform current) creates every volume itself, " +
+    "and encrypted-volumes holds each of them to encryption.",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
+    // Only Flocker creates volumes the stack does not describe; no Flocker, nothing to cover.
+    if (!args.resources.some((r) => r.type === FLOCKER_COMPONENT_TYPE)) return;
     const settings = args.resources.filter((r) => r.type === TYPES.encryptionByDefault);
     if (settings.length === 0) {
       reportViolation(

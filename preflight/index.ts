@@ -101,13 +101,13 @@ function unpinnedIn(config: ClusterConfig): Placeholder[] {
 }
 
 /** One line per distinct refusal: with bad credentials every look-up fails the same way. */
-function failureProblems(failures: readonly LookupFailure[]): string[] {
+function failureProblems(failures: readonly LookupFailure[], current: boolean): string[] {
   const byError = new Map<string, string[]>();
   for (const failure of failures) byError.set(failure.error, [...(byError.get(failure.error) ?? []), failure.what]);
   return [...byError].map(
     ([error, whats]) =>
       `AWS refused to describe ${whats.join(", ")}: ${error} (check the credentials and region this stack runs with: aws sts get-caller-identity; ` +
-      "the identity needs ec2:Describe* and servicequotas:GetServiceQuota)",
+      `the identity needs ${current ? "ec2:Describe*, servicequotas:GetServiceQuota and ssm:GetParameter" : "ec2:Describe* and servicequotas:GetServiceQuota"})`,
   );
 }
 
@@ -156,7 +156,7 @@ export async function checkBeforeBillable(
     ...image.problems,
     ...capacity.problems,
     ...artefacts,
-    ...failureProblems([...image.failures, ...capacity.failures]),
+    ...failureProblems([...image.failures, ...capacity.failures], config.platform === "current"),
   );
   if (problems.length > 0 || image.image === undefined) {
     const message =

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # spark-data.sh create|release: the Spark dataset of the current platform, an EBS volume the
-# Pulumi program attaches to the Spark master's node (components/sparkData.ts), made the `spark`
+# Pulumi program attaches to the Spark master's node (its SparkData component), made the `spark`
 # Docker volume the master mounts at /data. Runs on that node.
 #
 #   create   1. Waits (bounded) for the volume's NVMe device: on Nitro every EBS volume is an NVMe

@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import type { StackOutputValues } from "../lib/stackOutputs";
+import type { CommonStackOutputValues, CurrentStackOutputValues, StackOutputValues } from "../lib/stackOutputs";
 import { SECRET_OUTPUTS } from "../lib/stackOutputs";
 import { CONSUMER_DIR, runConsumer, type ConsumerRun } from "./helpers/consumerMocks";
 import { DEFAULT_CLUSTER_STACK, flockerClient, shellLine, sparkSubmitArgs } from "../examples/consumer/cluster";
@@ -139,8 +139,36 @@ describe("consumer example with config", () => {
   });
 });
 
+describe("consumer example against a current cluster (no Flocker)", () => {
+  const common = Object.fromEntries(
+    Object.entries(CLUSTER).filter(([key]) => !key.startsWith("flocker")),
+  ) as unknown as CommonStackOutputValues;
+  const CURRENT: CurrentStackOutputValues = {
+    ...common,
+    platform: "current",
+    sparkDataVolumeId: "vol-0123456789abcdef0",
+    nodes: { "aws-104": { role: "sparkmaster", swarmRole: "worker", publicIp: "54.0.0.104", privateIp: "172.31.0.13" } },
+  };
+
+  test("says the platform, still builds spark-submit, and has no Flocker bundle (nothing required that the cluster lacks)", async () => {
+    let run: ConsumerRun | undefined;
+    await jest.isolateModulesAsync(async () => {
+      run = await runConsumer({ outputs: CURRENT, secretOutputNames: ["sshPrivateKey"] });
+    });
+    expect(run!.outputs).toMatchObject({ platform: "current", flockerControlEndpoint: undefined, flockerClient: undefined });
+    expect(run!.outputs.sparkSubmit).toBe(
+      "spark-submit --master spark://54.0.0.105:7077 --class org.apache.spark.examples.SparkPi spark-examples.jar 100",
+    );
+  });
+
+  test("a book cluster (no platform output) is book", async () => {
+    const run = await isolated();
+    expect(run.outputs.platform).toBe("book");
+  });
+});
+
 describe("consumer helpers", () => {
-  test("output() keeps a referenced secret secret", async () => {
+  test("output() and flockerOutput() keep a referenced secret secret", async () => {
     await jest.isolateModulesAsync(async () => {
       const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
       await pulumi.runtime.setMocks(
@@ -154,9 +182,10 @@ describe("consumer helpers", () => {
         "swarm-flocker-consumer",
         "dev",
       );
-      const { output: typedOutput } = require("../examples/consumer/cluster") as typeof import("../examples/consumer/cluster");
+      const { output: typedOutput, flockerOutput } =
+        require("../examples/consumer/cluster") as typeof import("../examples/consumer/cluster");
       const ref = new pulumi.StackReference("ref", { name: "organization/swarm-flocker/dev" });
-      const key = typedOutput(ref, "flockerClientKey");
+      const key = flockerOutput(ref, "flockerClientKey");
       const url = typedOutput(ref, "sparkMasterUrl");
       expect(await (key as unknown as { isSecret: Promise<boolean> }).isSecret).toBe(true);
       expect(await (url as unknown as { isSecret: Promise<boolean> }).isSecret).toBe(false);

@@ -18,11 +18,29 @@ test("the example's vendored copy of the type describes the same outputs", () =>
   expect(stackOutputsSchema(path.join(root, "examples", "consumer", "contract.ts"))).toEqual(committed());
 }, 120_000);
 
-test("the schema names every output, requires them all, and admits no other", () => {
+test("the schema: a book stack's outputs or a current stack's, each complete and closed; only current names its platform and lacks Flocker's", () => {
   const schema = committed();
-  expect(schema.required).toEqual(expect.arrayContaining(["nodes", "vpcId", "subnetId", "securityGroupIds", "flockerStatus"]));
-  expect([...schema.required].sort()).toEqual(Object.keys(schema.properties).sort());
-  expect(schema.additionalProperties).toBe(false);
-  expect(schema.properties.securityGroupIds.required).toEqual(["node", "manager", "control", "swarm"]);
-  expect(schema.properties.nodes.additionalProperties.required).toEqual(["role", "publicIp", "privateIp"]);
+  expect(schema.anyOf).toHaveLength(2);
+  const [book, current] = schema.anyOf as Record<string, any>[];
+  for (const shape of [book, current]) {
+    expect(shape.additionalProperties).toBe(false);
+    expect(shape.properties.securityGroupIds.required).toEqual(["node", "manager", "control", "swarm"]);
+    expect(shape.properties.nodes.additionalProperties.required).toEqual(["role", "publicIp", "privateIp"]);
+    expect(shape.required).toEqual(expect.arrayContaining(["nodes", "vpcId", "subnetId", "securityGroupIds", "sparkMasterUrl"]));
+  }
+  // book: every output required except platform, which a book stack never exports.
+  expect(book.required).toEqual(expect.arrayContaining(["flockerStatus", "flockerCaCert", "flockerClientKey"]));
+  expect([...book.required, "platform"].sort()).toEqual(Object.keys(book.properties).sort());
+  expect(book.properties.platform).toMatchObject({ const: "book" });
+  // current: every output required, platform among them; no Flocker output is even allowed.
+  expect([...current.required].sort()).toEqual(Object.keys(current.properties).sort());
+  expect(current.properties.platform).toMatchObject({ const: "current" });
+  expect(Object.keys(current.properties).filter((k) => k.startsWith("flocker"))).toEqual([]);
+  // What the current platform has of its own instead of Flocker's: the Spark data's volume.
+  expect(
+    Object.keys(book.properties)
+      .filter((k) => !k.startsWith("flocker"))
+      .concat("sparkDataVolumeId")
+      .sort(),
+  ).toEqual(Object.keys(current.properties).sort());
 });

@@ -103,6 +103,36 @@ test("prints nodes, resources, waves, paths and the cost estimate; writes the pi
   fs.rmSync(out, { recursive: true, force: true });
 });
 
+test("--stack current: the whole cluster without Flocker, its picture, a complete cost, and the image pin to set", () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
+  const result = plan(["--stack", "current", "--out", out]);
+  expect(result.stderr).toBe("");
+  expect(result.status).toBe(0);
+  const text = result.stdout;
+  expect(text).toMatch(/^Offline plan of stack "current" — Pulumi mocks: no cloud, no CLI\n/);
+  expect(text).toMatch(/aws-101 +manager +manager +172\.31\.0\.10/);
+  expect(text).toMatch(/aws-104 +sparkmaster +worker +172\.31\.0\.13/);
+  expect(text).not.toMatch(/ control /);
+  expect(text).toContain("nodes-*-boot ×10");
+  expect(text).not.toMatch(/flocker|pki-/i);
+  // The headline is the whole cost, every line priced: no Flocker line, the Spark data volume in.
+  expect(text).toContain("Monthly cost estimate in us-east-1: $358.98 a month");
+  expect(text).toMatch(/t3\.medium instances \(on-demand, Linux\) +10 × 730 h +\$303\.68/);
+  expect(text).toMatch(/Spark dataset volume \(gp3\) +75 GiB +\$6\.00/);
+  expect(text).toMatch(
+    /- nodeImageId: "" is not set: Canonical's Ubuntu 24\.04 image in us-east-1 is ami-\w+ today .*pulumi config set nodeImageId ami-\w+ --stack current/,
+  );
+  const base = path.join(out, outputBaseName("current", {}));
+  const svg = fs.readFileSync(`${base}.svg`, "utf8").replace(/&#45;/g, "-");
+  expect(svg).toContain("Bring-up of stack current");
+  expect(svg).not.toMatch(/flocker/i);
+  const json = JSON.parse(fs.readFileSync(`${base}.json`, "utf8"));
+  expect(json.nodes).toHaveLength(10);
+  expect(json.criticalPath.steps.at(-1)).toBe("spark-smoke");
+  expect(json.cost).toMatchObject({ totalUsd: 358.98, missing: [] });
+  fs.rmSync(out, { recursive: true, force: true });
+});
+
 test("the default stack is said, not silent; piping into head ends quietly", () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
   const piped = spawnSync("bash", ["-c", `set -o pipefail; node ${tsx} tools/plan/plan.ts --out ${out} | head -1`], {

@@ -69,6 +69,14 @@ describe("platform", () => {
     expect(found.filter((m) => m.startsWith("sparkImage:"))).toHaveLength(1);
   });
 
+  test("the Ubuntu archive mirror is the book's: 24.04's deb822 sources are not what install-docker.sh rewrites", () => {
+    expect(messages({ ...CURRENT, ubuntuArchiveMirror: "http://old-releases.ubuntu.com/ubuntu" })).toEqual([
+      'ubuntuArchiveMirror: "http://old-releases.ubuntu.com/ubuntu" is only read on platform book, and this stack\'s platform is current ' +
+        "(Ubuntu 24.04 keeps its apt sources in deb822 form (/etc/apt/sources.list.d/ubuntu.sources), which install-docker.sh's mirror rewrite does not edit, and its own regional mirror serves it): " +
+        "remove it (pulumi config rm ubuntuArchiveMirror), or set platform to book if that is the cluster you mean",
+    ]);
+  });
+
   test("a default is not 'set': the book keys' defaults never trip the current platform", () => {
     expect(messages(CURRENT)).toEqual([]);
   });

@@ -138,6 +138,20 @@ describe("the current platform's node image", () => {
       }),
     );
     expect(denied).toMatchObject({ problems: [], failures: [{ what: `the SSM parameter ${UBUNTU_2404_SSM_PARAMETER}` }] });
+    const error = await checkBeforeBillable(
+      config,
+      refuse(
+        awsWith({
+          getParameter: async () => {
+            throw new Error("AccessDeniedException: not authorized to perform ssm:GetParameter");
+          },
+        }),
+      ),
+    ).catch((e: Error) => e.message);
+    expect(error).toContain(
+      `AWS refused to describe the SSM parameter ${UBUNTU_2404_SSM_PARAMETER}: AccessDeniedException: not authorized to perform ssm:GetParameter ` +
+        "(check the credentials and region this stack runs with: aws sts get-caller-identity; the identity needs ec2:Describe*, servicequotas:GetServiceQuota and ssm:GetParameter)",
+    );
   });
 });
 

@@ -29,8 +29,8 @@ test("Pulumi.yaml's config schema is exactly config/schema.ts: every key with a 
   expect(withoutDefault).toEqual(["adminCidrs"]);
 });
 
-test("stack files use only known keys, and the dev stack has the book's values", () => {
-  expect(availableStacks()).toEqual(["dev", "prod"]);
+test("stack files use only known keys, the dev stack has the book's values, the current stack is the current platform", () => {
+  expect(availableStacks()).toEqual(["current", "dev", "prod"]);
   for (const stack of availableStacks()) {
     for (const key of Object.keys(readStackConfig(stack))) {
       const [namespace, name] = key.split(":");
@@ -44,6 +44,12 @@ test("stack files use only known keys, and the dev stack has the book's values",
     "swarm-flocker:nodeCount": "10",
     "swarm-flocker:managerCount": "3",
     "swarm-flocker:instanceType": "t2.medium",
+  });
+  expect(readStackConfig("dev")["swarm-flocker:platform"]).toBeUndefined();
+  expect(readStackConfig("current")).toMatchObject({
+    "swarm-flocker:platform": "current",
+    "swarm-flocker:instanceType": "t3.medium",
+    "swarm-flocker:sparkImage": expect.stringMatching(/^apache\/spark:3\.5\.\d+@sha256:[0-9a-f]{64}$/),
   });
 });
 

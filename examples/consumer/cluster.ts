@@ -3,20 +3,36 @@
  * pure functions that turn them into client settings.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { StackOutputValues } from "./contract";
+import type { CommonStackOutputValues, FlockerStackOutputValues, StackOutputValues } from "./contract";
 
 /** The cluster stack read when `clusterStack` is not configured (Pulumi.yaml says the same). */
 export const DEFAULT_CLUSTER_STACK = "organization/swarm-flocker/dev";
 
 /**
- * One output of the cluster stack, typed by the contract. `requireOutput` fails the deployment when
- * the output is missing, and keeps it secret when the cluster stack exported it as a secret.
+ * One output every cluster stack has, typed by the contract. `requireOutput` fails the deployment
+ * when the output is missing, and keeps it secret when the cluster stack exported it as a secret.
  */
-export function output<K extends keyof StackOutputValues>(
+export function output<K extends keyof CommonStackOutputValues>(
   ref: pulumi.StackReference,
   key: K,
-): pulumi.Output<StackOutputValues[K]> {
-  return ref.requireOutput(key) as pulumi.Output<StackOutputValues[K]>;
+): pulumi.Output<CommonStackOutputValues[K]> {
+  return ref.requireOutput(key) as pulumi.Output<CommonStackOutputValues[K]>;
+}
+
+/** The cluster's platform: a book stack exports none (its outputs predate the choice). */
+export function platformOf(ref: pulumi.StackReference): pulumi.Output<NonNullable<StackOutputValues["platform"]>> {
+  return ref.getOutput("platform").apply((platform: unknown) => (platform === "current" ? "current" : "book"));
+}
+
+/**
+ * A Flocker output: only a book stack has them, so it is read with `getOutput` (undefined on a
+ * current stack) rather than required; secret when the cluster stack exported it as a secret.
+ */
+export function flockerOutput<K extends keyof FlockerStackOutputValues>(
+  ref: pulumi.StackReference,
+  key: K,
+): pulumi.Output<FlockerStackOutputValues[K] | undefined> {
+  return ref.getOutput(key) as pulumi.Output<FlockerStackOutputValues[K] | undefined>;
 }
 
 /** flockerctl's user: it reads `<certs path>/client.crt` and `client.key` (the cluster's `user-client` certificate). */

@@ -1,12 +1,21 @@
 /**
  * A program that consumes the swarm-flocker cluster: it reads the cluster stack's outputs through a
  * StackReference and exports what a Spark user and a Flocker operator need — a spark-submit
- * command line for the cluster's master, and a flockerctl bundle whose private key stays secret.
+ * command line for the cluster's master, and (on a book cluster) a flockerctl bundle whose private
+ * key stays secret. A current cluster has no Flocker: its `platform` says so and the bundle is absent.
  * With `edgeAmi` set it also puts an instance beside the cluster, in its subnet and node security
  * group (the network outputs in use).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_CLUSTER_STACK, flockerClient as makeFlockerClient, output, shellLine, sparkSubmitArgs } from "./cluster";
+import {
+  DEFAULT_CLUSTER_STACK,
+  flockerClient as makeFlockerClient,
+  flockerOutput,
+  output,
+  platformOf,
+  shellLine,
+  sparkSubmitArgs,
+} from "./cluster";
 import { besideTheCluster } from "./network";
 
 const config = new pulumi.Config();
@@ -21,21 +30,30 @@ export const sparkUiUrl = output(cluster, "sparkUiUrl");
 /** `spark-submit --master spark://<ip>:7077 --class … <jar> 100`: SparkPi with 100 slices by default. */
 export const sparkSubmit = sparkMasterUrl.apply((url) => shellLine(sparkSubmitArgs(url, sparkClass, sparkJar, ["100"])));
 
-export const flockerControlEndpoint = output(cluster, "flockerControlPublicEndpoint");
+/** "book" (with Flocker) or "current" (no Flocker: the two Flocker exports below are undefined). */
+export const platform = platformOf(cluster);
+export const flockerControlEndpoint = flockerOutput(cluster, "flockerControlPublicEndpoint");
 /**
- * Everything flockerctl needs. Secret as a whole: it carries the client key (already secret in the
- * cluster stack, so secret through the reference too; `pulumi.secret` keeps it so whatever that
- * stack did).
+ * Everything flockerctl needs, on a book cluster. Secret as a whole: it carries the client key
+ * (already secret in the cluster stack, so secret through the reference too; `pulumi.secret` keeps
+ * it so whatever that stack did).
  */
 export const flockerClient = pulumi.secret(
   pulumi
     .all([
+      platform,
       flockerControlEndpoint,
-      output(cluster, "flockerCaCert"),
-      output(cluster, "flockerClientCert"),
-      output(cluster, "flockerClientKey"),
+      flockerOutput(cluster, "flockerCaCert"),
+      flockerOutput(cluster, "flockerClientCert"),
+      flockerOutput(cluster, "flockerClientKey"),
     ])
-    .apply(([endpoint, caCert, clientCert, clientKey]) => makeFlockerClient(endpoint, caCert, clientCert, clientKey)),
+    .apply(([kind, endpoint, caCert, clientCert, clientKey]) => {
+      if (kind === "current") return undefined;
+      if (endpoint === undefined || caCert === undefined || clientCert === undefined || clientKey === undefined) {
+        throw new Error(`the book cluster ${clusterStack} lacks a Flocker output: is it deployed?`);
+      }
+      return makeFlockerClient(endpoint, caCert, clientCert, clientKey);
+    }),
 );
 
 export const vpcId = output(cluster, "vpcId");
