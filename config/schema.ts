@@ -58,7 +58,7 @@ export const CONFIG_SCHEMA = {
     type: "integer",
     default: 10,
     description:
-      "Number of EC2 nodes (aws-101 ... ). The first managerCount are Swarm managers, the next runs the Flocker control service, the next is the Spark master's worker, the rest are workers.",
+      "Number of EC2 nodes (aws-101 ... ). The first managerCount are Swarm managers, the next runs the Flocker control service (platform book only), the next is the Spark master's worker, the rest are workers.",
   },
   managerCount: {
     type: "integer",
@@ -79,7 +79,7 @@ export const CONFIG_SCHEMA = {
     type: "string",
     default: "t2.medium",
     description:
-      "EC2 instance type. Must be a Xen type (t2, m4, c4, r4, ...): Flocker's EBS driver only finds /dev/xvd* devices, not NVMe.",
+      "EC2 instance type. platform book: a Xen type (t2, m4, c4, r4, ...): Flocker's EBS driver only finds /dev/xvd* devices, not NVMe. platform current: a Nitro type of the current platform's list (t3, m5, m6i, c5, c6i, r5, r6i; e.g. t3.medium).",
   },
   adminCidrs: {
     type: "array",

@@ -141,6 +141,13 @@ describe("Spark on apache/spark", () => {
     expect(waitsFor(run, "spark-master", "spark-network")).toBe(true);
     expect(waitsFor(run, "spark-master", "swarm-label-aws-104")).toBe(true);
     expect(waitsFor(run, "spark-master", "images-aws-104-services")).toBe(true);
+    // The local volume is the data disk's binding: the master waits for the storage step that makes it.
+    const ready = run.resources.find(
+      (r) =>
+        r.type === "command:remote:Command" && r.name.startsWith("spark-data") && /spark-data\.sh/.test(String(r.inputs.create)),
+    );
+    expect(ready).toBeDefined();
+    expect(waitsFor(run, "spark-master", ready!.name)).toBe(true);
   });
 
   test("the workers: spark-class Worker against tasks.spark-master:7077, with cores and memory", () => {
@@ -201,6 +208,11 @@ describe("a book stack has none of the current platform's own resources or setti
     expect(text).not.toContain("spark-class");
     expect(text).not.toContain('"httpTokens":"required"');
     expect(text).not.toContain("SPARK_HOME_IN_IMAGE");
+    // No Spark data volume of the stack's own, no step that binds one: the book's data is Flocker's.
+    expect(book.resources.filter((r) => r.name.startsWith("spark-data") || r.type === "swarm-flocker:spark:SparkData")).toEqual(
+      [],
+    );
+    expect(run.resources.filter((r) => r.type === "swarm-flocker:spark:SparkData")).toHaveLength(1);
     expect(JSON.parse(envOf(createOf(book, "spark-master")).SERVICE_SPEC).mounts).toEqual([
       "type=volume,target=/data,source=spark,volume-driver=flocker",
     ]);
