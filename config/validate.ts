@@ -40,7 +40,7 @@ import {
   checkUbuntuArchiveMirror,
   checkUbuntuRelease,
 } from "./checks/software";
-import { checkSmokeTest, checkSparkVolume, checkWorkerMemory, MAX_VOLUME_GIB } from "./checks/spark";
+import { checkCurrentSparkVolume, checkSmokeTest, checkSparkVolume, checkWorkerMemory, MAX_VOLUME_GIB } from "./checks/spark";
 import { checkMachineLimits } from "./checks/machine";
 import {
   BOOK_ONLY_KEYS,
@@ -244,7 +244,8 @@ export function validateConfig(raw: RawConfig, files?: FileProbe): ValidationRes
 
   // Spark.
   const sparkVolumeSize = text("sparkVolumeSize");
-  const sparkVolume = checkSparkVolume(sparkVolumeSize, text("sparkVolumeProfile"), report);
+  // On current the size is the Spark data volume's (gp3), which no Flocker profile bounds.
+  const sparkVolume = (current ? checkCurrentSparkVolume : checkSparkVolume)(sparkVolumeSize, text("sparkVolumeProfile"), report);
   const sparkWorkerReplicas = integer("sparkWorkerReplicas");
   const sparkWorkerCores = integer("sparkWorkerCores");
   const sparkWorkerMemory = checkWorkerMemory(text("sparkWorkerMemory"), report);

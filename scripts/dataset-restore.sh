@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # dataset-restore.sh: the node side of `npm run restore` (tools/day2/restore.ts), which replaces a
-# Flocker dataset's files with those of an EBS snapshot. The tool makes a volume from the
-# snapshot, attaches it to the Spark master's node and calls the actions in this order; after a
-# failure it skips to unmount and start-master, which it always runs:
-#   check         master node, before anything changes: Docker answers, DATASET is a flocker
-#                 volume, COPY_IMAGE is on the node, nothing is attached as DEVICE yet
+# dataset's files with those of an EBS snapshot: a Flocker dataset (book platform,
+# DATASET_DRIVER=flocker, the default) or the current platform's Spark data, the `spark` volume of
+# the local driver bound to the data directory of the stack's own EBS volume (DATASET_DRIVER=local,
+# docs/storage.md). The tool makes a volume from the snapshot, attaches it to the Spark master's
+# node and calls the actions in this order; after a failure it skips to unmount and start-master,
+# which it always runs:
+#   check         master node, before anything changes: Docker answers, DATASET is a volume of
+#                 DATASET_DRIVER (a local one bound to a directory), COPY_IMAGE is on the node,
+#                 nothing is attached as DEVICE yet (when DEVICE is known before the volume exists)
 #   mount         master node: wait (bounded) for DEVICE, mount it read-only at MOUNT_POINT
 #   stop-master   a manager: print SERVICE_NAME's replicas (stdout), scale it to 0, wait until
 #                 its tasks have stopped
-#   copy          master node, in a COPY_IMAGE container that mounts the dataset through the
-#                 flocker volume driver: copy MOUNT_POINT's files into COPY_DIR on the dataset,
+#   copy          master node, in a COPY_IMAGE container that mounts the dataset through its
+#                 volume driver: copy MOUNT_POINT's files (those of MOUNT_POINT/SOURCE_SUBDIR when
+#                 set: the current platform's data directory) into COPY_DIR on the dataset,
 #                 check the copy (the same paths, the same checksums), and only then switch:
 #                 every other top-level entry renamed into ASIDE_DIR, the copy's renamed into
 #                 place (each rename atomic: one filesystem). The previous files stay in ASIDE_DIR
@@ -19,8 +24,10 @@
 # Scaling runs on a manager because a worker (the Spark master's node is one) cannot change a
 # service; bringing the master back after a failure is the tool's job, since it spans two nodes.
 #
-# Environment: DATASET (spark), COPY_IMAGE (the Spark master's image, already pulled: nothing is
-# downloaded during a restore), DEVICE (/dev/xvdy), MOUNT_POINT, VOLUME_ID (for messages),
+# Environment: DATASET (spark), DATASET_DRIVER (flocker | local), COPY_IMAGE (the Spark master's
+# image, already pulled: nothing is downloaded during a restore), DEVICE (/dev/xvdy on Xen; on
+# Nitro the volume's /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol… link), SOURCE_SUBDIR
+# (data, current platform), MOUNT_POINT, VOLUME_ID (for messages),
 # SERVICE_NAME (spark-master), REPLICAS, COPY_DIR (.restore-snap-…), ASIDE_DIR (.pre-restore-snap-…);
 # bounds DEVICE_WAIT_TIMEOUT (180 s), WAIT_TIMEOUT (300 s, the master's tasks), COPY_TIMEOUT (14400 s).
 #
@@ -33,6 +40,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/core.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib/swarm.sh"
 
 expect_action "check|mount|stop-master|copy|start-master|unmount" "$@"
+DATASET_DRIVER=${DATASET_DRIVER:-flocker}
+[[ "$DATASET_DRIVER" =~ ^(flocker|local)$ ]] || die "DATASET_DRIVER must be flocker or local, not '$DATASET_DRIVER'"
 DEVICE_WAIT_TIMEOUT=${DEVICE_WAIT_TIMEOUT:-180}
 WAIT_TIMEOUT=${WAIT_TIMEOUT:-300}
 COPY_TIMEOUT=${COPY_TIMEOUT:-14400}
@@ -80,8 +89,15 @@ running_users() {
 
 dataset_driver() { docker_cli volume inspect --format '{{.Driver}}' "$DATASET"; }
 
+# dataset_is_bound: the dataset is a local volume bound to a directory (the current platform's).
+dataset_is_bound() {
+  docker_cli volume inspect --format '{{.Driver}} {{json .Options}}' "$DATASET" 2>/dev/null |
+    sed 's/^local //' | jq -e '.type == "none" and .o == "bind" and (.device | startswith("/"))' >/dev/null 2>&1
+}
+
 action_check() {
-  require_env DATASET COPY_IMAGE DEVICE
+  require_env DATASET COPY_IMAGE
+  [[ "$DATASET_DRIVER" == local ]] || require_env DEVICE
   local driver err
   if ! driver=$(dataset_driver 2>&1); then
     err=$driver
@@ -89,18 +105,25 @@ action_check() {
       die "Docker does not answer here ($err): check 'systemctl status docker' on this node"
     die "there is no volume $DATASET on this node (Docker: $err): is the stack deployed, and is $DATASET the dataset's Docker volume name?"
   fi
-  [[ "$driver" == flocker ]] ||
-    die "volume $DATASET has the driver '$driver', not flocker: only a Flocker dataset can be restored from its EBS snapshot"
+  if [[ "$DATASET_DRIVER" == flocker ]]; then
+    [[ "$driver" == flocker ]] ||
+      die "volume $DATASET has the driver '$driver', not flocker: only a Flocker dataset can be restored from its EBS snapshot"
+  else
+    [[ "$driver" == local ]] && dataset_is_bound ||
+      die "volume $DATASET is not a local volume bound to the Spark data directory (driver '$driver'): re-run pulumi up, whose spark-data step binds it, then retry"
+  fi
   docker_cli image inspect --format '{{.Id}}' "$COPY_IMAGE" >/dev/null 2>&1 ||
     die "the image $COPY_IMAGE is not on this node, and a restore pulls nothing: pull it here ('docker pull $COPY_IMAGE') or re-run pulumi up, then retry"
-  [[ ! -e "$(path "$DEVICE")" ]] ||
-    die "a volume is already attached as $DEVICE (one a previous restore kept? Those are tagged swarm-flocker-restore): detach it, then retry"
-  log "ready: $DATASET is a flocker volume, $COPY_IMAGE is here, $DEVICE is free"
+  if [[ -n "${DEVICE:-}" ]]; then
+    [[ ! -e "$(path "$DEVICE")" ]] ||
+      die "a volume is already attached as $DEVICE (one a previous restore kept? Those are tagged swarm-flocker-restore): detach it, then retry"
+  fi
+  log "ready: $DATASET is a $DATASET_DRIVER volume, $COPY_IMAGE is here${DEVICE:+, $DEVICE is free}"
 }
 
 action_mount() {
   require_env DEVICE MOUNT_POINT
-  require_safe_path DEVICE '^/dev/[a-z0-9]+$' "a device under /dev"
+  require_safe_path DEVICE '^/dev/([a-z0-9]+|disk/by-id/nvme-Amazon_Elastic_Block_Store_vol[0-9a-f]+)$' "a device under /dev, or an EBS volume's by-id link"
   require_safe_path MOUNT_POINT '^/[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)+$' "an absolute directory below the root"
   local dev mp
   dev=$(path "$DEVICE")
@@ -110,7 +133,12 @@ action_mount() {
     return 0
   fi
   _device_present() { [[ -e "$dev" ]]; }
-  WAIT_HINT="the volume${VOLUME_ID:+ $VOLUME_ID} was attached as ${DEVICE/xvd/sd}, which this Xen instance shows as $DEVICE; see its state with 'aws ec2 describe-volumes${VOLUME_ID:+ --volume-ids $VOLUME_ID}' and the kernel's view with 'dmesg | tail' here" \
+  local shown=" as ${DEVICE/xvd/sd}, which this Xen instance shows as $DEVICE" kernel="'dmesg | tail'"
+  if [[ "$DEVICE" == /dev/disk/by-id/* ]]; then
+    shown=", which this Nitro instance shows as an NVMe device that udev links as $DEVICE"
+    kernel="'dmesg | tail' and 'ls -l /dev/disk/by-id'"
+  fi
+  WAIT_HINT="the volume${VOLUME_ID:+ $VOLUME_ID} was attached$shown; see its state with 'aws ec2 describe-volumes${VOLUME_ID:+ --volume-ids $VOLUME_ID}' and the kernel's view with $kernel here" \
     wait_for "$DEVICE_WAIT_TIMEOUT" "$WAIT_INTERVAL" "the restore volume to appear as $DEVICE" _device_present
   mkdir -p -- "$mp" || die "cannot create $MOUNT_POINT"
   # Read-only for everything the copy does; ext4 may still replay its journal on the volume (it
@@ -224,18 +252,25 @@ action_copy() {
   require_env DATASET COPY_IMAGE MOUNT_POINT COPY_DIR ASIDE_DIR
   require_safe_path COPY_DIR '^\.restore-snap-[0-9a-f]+$' "a .restore-snap-… directory name"
   require_safe_path ASIDE_DIR '^\.pre-restore-snap-[0-9a-f]+$' "a .pre-restore-snap-… directory name"
-  local mp users rc=0
+  local mp source users rc=0 driver_opts=()
   mp=$(path "$MOUNT_POINT")
   mounted_at "$mp" || unchanged "nothing is mounted at $MOUNT_POINT (the mount action runs first)"
-  [[ "$(dataset_driver 2>/dev/null)" == flocker ]] || unchanged "volume $DATASET is not a flocker volume on this node, or Docker does not answer"
+  source=$mp
+  if [[ -n "${SOURCE_SUBDIR:-}" ]]; then
+    require_safe_path SOURCE_SUBDIR '^[A-Za-z0-9._-]+$' "a directory name"
+    source=$mp/$SOURCE_SUBDIR
+    [[ -d "$source" ]] || unchanged "the snapshot's file system has no $SOURCE_SUBDIR directory, where the dataset's files are: is it a snapshot of this dataset's volume?"
+  fi
+  [[ "$(dataset_driver 2>/dev/null)" == "$DATASET_DRIVER" ]] || unchanged "volume $DATASET is not a $DATASET_DRIVER volume on this node, or Docker does not answer"
+  [[ "$DATASET_DRIVER" != flocker ]] || driver_opts=(--volume-driver flocker)
   users=$(running_users "$DATASET") || unchanged "Docker does not answer 'docker ps'"
   [[ -z "$users" ]] || unchanged "the dataset is in use here by $(tr '\n' ' ' <<<"$users")(stop them first)"
   remove_copy_container || unchanged "an earlier copy container could not be removed"
   trap _copy_exit EXIT
   log "copying the snapshot's files into $COPY_DIR on dataset $DATASET, checking them, then switching (at most ${COPY_TIMEOUT}s)"
   DOCKER_CLI_TIMEOUT=$COPY_TIMEOUT DOCKER_CLI_STALLED="the copy ran past COPY_TIMEOUT" \
-    docker_cli run --rm --name "$COPY_CONTAINER" -e COPY_DIR -e ASIDE_DIR --volume-driver flocker \
-    -v "$DATASET:/to" -v "$mp:/from:ro" "$COPY_IMAGE" sh -c "$COPY_AND_SWITCH" >&2 || rc=$?
+    docker_cli run --rm --name "$COPY_CONTAINER" -e COPY_DIR -e ASIDE_DIR "${driver_opts[@]}" \
+    -v "$DATASET:/to" -v "$source:/from:ro" "$COPY_IMAGE" sh -c "$COPY_AND_SWITCH" >&2 || rc=$?
   case "$rc" in
     0) log "dataset $DATASET holds the snapshot's files; its previous files are in $ASIDE_DIR until you remove them" ;;
     # Docker's own failures (the dataset's mount included) and a command that could not start:

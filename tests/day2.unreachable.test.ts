@@ -1,7 +1,8 @@
 /**
  * Deletes that finish: replacing or removing a node never needs SSH to it, so a node that is gone
  * or unreachable cannot block `pulumi up` (docs/operations.md, "Replace a node"); a destroy needs
- * only the first manager and the Spark master's node ("Teardown, and deletes that finish").
+ * only the first manager and the Spark master's node ("Teardown, and deletes that finish"). On both
+ * platforms: the current one's Spark data step releases its volume on destroy only (docs/storage.md).
  *
  * The plans are the engine's rules applied to the recorded program — its resources, their inputs,
  * triggers, ignoreChanges, replaceOnChanges and dependency edges —, not lists of names:
@@ -28,15 +29,19 @@ interface NodeOutput {
 
 let dev: ProgramRun;
 let prod: ProgramRun;
+/** The current platform (Pulumi.current.yaml): no Flocker, the Spark data on the stack's own volume. */
+let current: ProgramRun;
 let nineNodes: ProgramRun;
 
 beforeAll(async () => {
   dev = await runIsolated("dev");
   prod = await runIsolated("prod");
+  current = await runIsolated("current");
   nineNodes = await runIsolated("dev", { nodeCount: "9" });
 });
 
-const stacks = () => ({ dev, prod });
+const stacks = () => ({ dev, prod, current });
+const STACKS = ["dev", "prod", "current"] as const;
 
 function nodesOf(run: ProgramRun): Record<string, NodeOutput> {
   return run.outputs.nodes as Record<string, NodeOutput>;
@@ -224,7 +229,7 @@ describe("the replacement model sees what the engine does", () => {
 // ------------------------------------------------------------------------------------ replacing
 
 describe("replacing a node never needs SSH to it", () => {
-  test.each(["dev", "prod"] as const)("%s: for every node, no replaced step has a delete that runs on that node", (stack) => {
+  test.each(STACKS)("%s: for every node, no replaced step has a delete that runs on that node", (stack) => {
     const run = stacks()[stack];
     const onTheNode: Record<string, string[]> = {};
     for (const [node, { publicIp }] of Object.entries(nodesOf(run))) {
@@ -234,7 +239,7 @@ describe("replacing a node never needs SSH to it", () => {
     expect(onTheNode).toEqual({});
   });
 
-  test.each(["dev", "prod"] as const)("%s: a replaced swarm member's entry is still removed, by the first manager", (stack) => {
+  test.each(STACKS)("%s: a replaced swarm member's entry is still removed, by the first manager", (stack) => {
     const run = stacks()[stack];
     const first = firstManagerOf(run);
     const firstHost = nodesOf(run)[first].publicIp;
@@ -276,7 +281,7 @@ describe("scaling down never needs SSH to the node that goes", () => {
 // ------------------------------------------------------------------------------------ destroy
 
 describe("pulumi destroy needs only the first manager and the Spark master's node", () => {
-  test.each(["dev", "prod"] as const)("%s: the deletes, by the node they run on", (stack) => {
+  test.each(STACKS)("%s: the deletes, by the node they run on", (stack) => {
     const run = stacks()[stack];
     const byNode: Record<string, string[]> = {};
     for (const resource of sshDeletes(run.resources)) {
@@ -299,6 +304,8 @@ describe("pulumi destroy needs only the first manager and the Spark master's nod
         "spark-worker: swarm-service.sh delete",
       ].sort(),
     );
-    expect(byNode[sparkNode]).toEqual(["spark-volume: flocker-volume.sh delete"]);
+    // The dataset's delete: Flocker's (book), or the release of the stack's own volume (current).
+    const dataset = stack === "current" ? "spark-data-mount: spark-data.sh release" : "spark-volume: flocker-volume.sh delete";
+    expect(byNode[sparkNode]).toEqual([dataset]);
   });
 });

@@ -148,3 +148,23 @@ describe("cost on the current platform", () => {
     expect(estimate.totalUsd).toBe(303.68 + 36.5 + 12.8 + 6);
   });
 });
+
+describe("the current platform's Spark data volume size (sparkVolumeSize)", () => {
+  test("any whole number of GiB up to gp3's 16384: no Flocker profile bounds it", () => {
+    const { config, problems } = validateConfig(raw({ ...CURRENT, sparkVolumeSize: "1100G" }));
+    expect(problems).toEqual([]);
+    expect(config?.sparkVolumeSizeGiB).toBe(1100);
+    // the same size on the book platform's default bronze (magnetic) profile is refused
+    expect(
+      messages({ instanceType: "t2.medium", adminCidrs: '["203.0.113.10/32"]', sparkVolumeSize: "1100G" }).join("\n"),
+    ).toContain("sparkVolumeProfile");
+  });
+
+  test("a size that is not whole GiB or beyond gp3's limit is refused, naming the key, the value and what is allowed", () => {
+    for (const size of ["0G", "16385G", "1.5G", "10 G", "512M"]) {
+      expect(messages({ ...CURRENT, sparkVolumeSize: size })).toEqual([
+        `sparkVolumeSize: ${JSON.stringify(size)} is not a size of the Spark data volume: use a whole number of GiB from 1 to 16384 (gp3's limits), as digits and an optional unit G or T, optionally followed by B or iB, in any case (e.g. 75G, 100GiB or 2T)`,
+      ]);
+    }
+  });
+});

@@ -13,7 +13,7 @@ import { type ProgramRun } from "../tools/plan/mockRuntime";
 import { DEFAULT_DATASET, runRestore, stackSettings, type RestoreDeps } from "../tools/day2/restore";
 import { SPARK_MASTER_SERVICE } from "../tools/day2/restoreRun";
 import { waitUntilSnapshotCompleted } from "../tools/day2/restoreSnapshot";
-import { PROJECT_ROOT } from "../tools/common/stackConfig";
+import { PROJECT_ROOT, readStackConfig } from "../tools/common/stackConfig";
 import { createOf, envOf, ofType, TYPES } from "./helpers/program";
 import { runIsolated } from "./helpers/isolatedRun";
 
@@ -53,6 +53,19 @@ const OUTPUTS = {
       { datasetId: OTHER_DATASET_ID, name: "flocker-test", sizeGiB: 1, profile: null, status: "detached", address: null },
     ],
   },
+};
+
+/** A current stack (Pulumi.current.yaml): no Flocker, the Spark data on the stack's own volume. */
+const SPARK_DATA_VOLUME = "vol-0dadadadadadadad1";
+const CURRENT_OUTPUTS = {
+  platform: "current",
+  nodes: {
+    "aws-101": { role: "manager", swarmRole: "manager", publicIp: "54.0.1.1", privateIp: "172.31.0.10" },
+    "aws-104": { role: "sparkmaster", swarmRole: "worker", publicIp: "54.0.1.4", privateIp: "172.31.0.14" },
+  },
+  sshUser: "ubuntu",
+  sshPrivateKey: KEY,
+  sparkDataVolumeId: SPARK_DATA_VOLUME,
 };
 
 // ------------------------------------------------------------------------------ AWS answers
@@ -189,7 +202,9 @@ function machine(answers: Record<string, Answer[]>, options: MachineOptions = {}
   let out = "";
   let err = "";
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), "restore-tmp-"));
-  const byHost = Object.fromEntries(Object.entries(OUTPUTS.nodes).map(([name, node]) => [node.publicIp, name]));
+  const byHost = Object.fromEntries(
+    [...Object.entries(OUTPUTS.nodes), ...Object.entries(CURRENT_OUTPUTS.nodes)].map(([name, node]) => [node.publicIp, name]),
+  );
 
   function remote(argv: readonly string[]): { status: number; stdout: string } {
     const keyFile = argv[argv.indexOf("-i") + 1];
@@ -225,7 +240,7 @@ function machine(answers: Record<string, Answer[]>, options: MachineOptions = {}
       AWS_SECRET_ACCESS_KEY: AWS_SECRET,
     },
     projectBackendUrl: "file://~",
-    knownStacks: ["dev", "prod"],
+    knownStacks: ["dev", "prod", "current"],
     hasCommand: (command) => (options.tools ?? ["pulumi", "ssh"]).includes(command),
     capture: (argv) => {
       if (argv[0] === "pulumi") return options.outputs ?? { status: 0, stdout: JSON.stringify(OUTPUTS), stderr: "" };
@@ -416,6 +431,7 @@ describe("a restore", () => {
     ]);
     const node = {
       DATASET: "spark",
+      DATASET_DRIVER: "flocker",
       COPY_IMAGE: "fsoppelsa/spark-master",
       DEVICE: "/dev/xvdy",
       MOUNT_POINT: "/mnt/swarm-flocker-restore",
@@ -435,7 +451,7 @@ describe("a restore", () => {
     expect(unmount.awsCallsBefore).toBeLessThan(position("detach-volume"));
     expect(m.ssh.every((c) => c.keyMode === 0o600)).toBe(true);
     expect(m.ssh[0].argv.at(-1)).toBe(
-      "if [ -f /home/ubuntu/.swarm-flocker/scripts/dataset-restore.sh ]; then sudo env DATASET=spark COPY_IMAGE=fsoppelsa/spark-master DEVICE=/dev/xvdy MOUNT_POINT=/mnt/swarm-flocker-restore bash /home/ubuntu/.swarm-flocker/scripts/dataset-restore.sh check; else echo 'dataset-restore.sh is not on this node yet: deploy the current scripts with npm run deploy -- --stack dev' >&2; exit 3; fi",
+      "if [ -f /home/ubuntu/.swarm-flocker/scripts/dataset-restore.sh ]; then sudo env DATASET=spark DATASET_DRIVER=flocker COPY_IMAGE=fsoppelsa/spark-master DEVICE=/dev/xvdy MOUNT_POINT=/mnt/swarm-flocker-restore bash /home/ubuntu/.swarm-flocker/scripts/dataset-restore.sh check; else echo 'dataset-restore.sh is not on this node yet: deploy the current scripts with npm run deploy -- --stack dev' >&2; exit 3; fi",
     );
   });
 
@@ -791,7 +807,7 @@ describe("the command line", () => {
     ],
     [
       ["--stack", "qa", "--snapshot", SNAPSHOT],
-      'restore: no stack "qa": Pulumi.qa.yaml does not exist (stacks: dev, prod); for a new stack, copy one: cp Pulumi.dev.yaml Pulumi.qa.yaml',
+      'restore: no stack "qa": Pulumi.qa.yaml does not exist (stacks: dev, prod, current); for a new stack, copy one: cp Pulumi.dev.yaml Pulumi.qa.yaml',
     ],
     [["--snapshot", SNAPSHOT], "restore: which stack?"],
     [["--stack", "dev", "--snapshots", SNAPSHOT], "restore: unknown option --snapshots: did you mean --snapshot?"],
@@ -853,5 +869,125 @@ describe("what the tool assumes of the program (the dev stack under mocks)", () 
     expect(master.inputs.tags).toMatchObject({ Name: "aws-105", Stack: "dev", Project: "swarm-flocker", Role: "sparkmaster" });
     expect(master.inputs.privateIp).toBe(OUTPUTS.nodes["aws-105"].privateIp);
     expect((run.outputs.nodes as Record<string, { role: string }>)["aws-105"].role).toBe("sparkmaster");
+  });
+});
+
+// ------------------------------------------------------------------------------ the current platform
+describe("a restore on a current stack: the Spark data volume", () => {
+  const CURRENT = ["--stack", "current", "--snapshot", SNAPSHOT, "--yes"];
+  const sparkSnapshot = (value: string) =>
+    snapshotAnswer({
+      VolumeId: SPARK_DATA_VOLUME,
+      Tags: [
+        { Key: "Name", Value: "spark-data-volume" },
+        { Key: "swarm-flocker-spark-data", Value: value },
+        { Key: "dlm:managed", Value: "true" },
+      ],
+    });
+  const currentDay = (snapshot = sparkSnapshot("current")) =>
+    goodDay({
+      "describe-snapshots": [
+        { stdout: snapshot },
+        { stdout: preSnapshot("pending", "40%") },
+        { stdout: preSnapshot("completed", "100%") },
+      ],
+      "describe-volumes": [
+        { stdout: volume("creating") },
+        { stdout: volume("available") },
+        { stdout: volume("in-use", true) },
+        { stdout: volume("available") },
+      ],
+    });
+  const currentMachine = (answers: Record<string, Answer[]>) =>
+    machine(answers, { outputs: { status: 0, stdout: JSON.stringify(CURRENT_OUTPUTS), stderr: "" } });
+  const image = () => readStackConfig("current")["swarm-flocker:sparkImage"];
+
+  test("snapshots the stack's own volume first (tagged as the dataset), then copies the snapshot's data/ through the local spark volume", async () => {
+    const m = currentMachine(currentDay());
+    expect(await runRestore(CURRENT, m.deps)).toBe(0);
+    expect(m.unanswered()).toBe("");
+    // the live volume is the sparkDataVolumeId output: no search by tag
+    expect(m.operations().filter((op) => op === "describe-volumes")).toHaveLength(4);
+    const create = m.ec2Calls().find((argv) => argv[1] === "create-snapshot")!;
+    expect(create[create.indexOf("--volume-id") + 1]).toBe(SPARK_DATA_VOLUME);
+    const [spec] = JSON.parse(create[create.indexOf("--tag-specifications") + 1]) as Array<{
+      Tags: Array<{ Key: string; Value: string }>;
+    }>;
+    expect(spec.Tags).toContainEqual({ Key: "swarm-flocker-spark-data", Value: "current" });
+    expect(m.actions()).toEqual([
+      "aws-104 check",
+      "aws-104 mount",
+      "aws-101 stop-master",
+      "aws-104 copy",
+      "aws-104 unmount",
+      "aws-101 start-master",
+    ]);
+    const node = {
+      DATASET: "spark",
+      DATASET_DRIVER: "local",
+      COPY_IMAGE: image(),
+      MOUNT_POINT: "/mnt/swarm-flocker-restore",
+      SOURCE_SUBDIR: "data",
+    };
+    const [check, mount, , copy] = m.ssh.map((c) => c.env);
+    // no device is known before the volume exists; on Nitro it is found by its serial
+    expect(check).toEqual(node);
+    expect(mount).toEqual({
+      ...node,
+      DEVICE: `/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${VOLUME.replace("-", "")}`,
+      VOLUME_ID: VOLUME,
+    });
+    expect(copy).toEqual({ ...node, COPY_DIR: `.restore-${SNAPSHOT}`, ASIDE_DIR: `.pre-restore-${PRE_SNAPSHOT}` });
+    expect(image()).toMatch(/^apache\/spark:3\.5\.\d+@sha256:[0-9a-f]{64}$/);
+    expect(m.out()).toContain(
+      `npm run restore -- --stack current --dataset spark --snapshot ${PRE_SNAPSHOT} undoes this restore`,
+    );
+  });
+
+  test("a snapshot of another cluster's Spark data, or a Flocker dataset's, is refused before anything changes (exit 2)", async () => {
+    const other = currentMachine(currentDay(sparkSnapshot("spark-prod")));
+    expect(await runRestore(CURRENT, other.deps)).toBe(2);
+    expect(other.err()).toContain(
+      `snapshot ${SNAPSHOT} is of dataset spark-prod (its swarm-flocker-spark-data tag), not of dataset spark (current); the dataset's snapshots: aws ec2 describe-snapshots --region us-east-1 --owner-ids self --filters Name=tag:swarm-flocker-spark-data,Values=current`,
+    );
+    const flocker = currentMachine(currentDay(snapshotAnswer()));
+    expect(await runRestore(CURRENT, flocker.deps)).toBe(2);
+    expect(flocker.err()).toContain(`snapshot ${SNAPSHOT} has no swarm-flocker-spark-data tag`);
+    for (const m of [other, flocker]) {
+      expect(m.operations()).not.toContain("create-snapshot");
+      expect(m.operations()).not.toContain("create-volume");
+    }
+  });
+
+  test("the stack has one dataset, spark: another --dataset is a usage error naming it", async () => {
+    const m = currentMachine(currentDay());
+    expect(await runRestore([...CURRENT, "--dataset", "flocker-test"], m.deps)).toBe(2);
+    expect(m.err()).toContain("stack current has one dataset, spark (its Spark data volume), not flocker-test");
+    expect(m.ec2Calls()).toEqual([]);
+  });
+});
+
+describe("what the tool assumes of the program (the current stack under mocks)", () => {
+  let run: ProgramRun;
+  beforeAll(async () => {
+    run = await runIsolated("current");
+  });
+
+  test("the dataset's tag on the volume is the one the snapshots are checked against; its id is the output the tool reads", () => {
+    const [volume] = ofType(run, "aws:ebs/volume:Volume");
+    const tags = volume.inputs.tags as Record<string, string>;
+    expect(tags["swarm-flocker-spark-data"]).toBe(stackSettings("current", PROJECT_ROOT).clusterName);
+    expect(run.outputs.platform).toBe("current");
+    expect(run.outputs.sparkDataVolumeId).toMatch(/^vol-/);
+  });
+
+  test("the service it stops mounts the local spark volume, the copy's image is that service's, and the data is under data/", () => {
+    const master = envOf(createOf(run, "spark-master"));
+    expect(master.SERVICE_NAME).toBe(SPARK_MASTER_SERVICE);
+    const spec = JSON.parse(master.SERVICE_SPEC) as { image: string; mounts: string[] };
+    expect(spec.mounts).toEqual([`type=volume,target=/data,source=${DEFAULT_DATASET}`]);
+    expect(spec.image).toBe(stackSettings("current", PROJECT_ROOT).copyImage);
+    const step = ofType(run, TYPES.command).find((r) => /spark-data\.sh create$/.test(String(r.inputs.create)))!;
+    expect(envOf(String(step.inputs.create)).MOUNT_POINT).toBe("/srv/spark-data");
   });
 });

@@ -91,6 +91,26 @@ export function checkSparkVolume(sizeText: string, profileText: string, report: 
   return checkProfileFitsSize(profile, sizeText, gib, report) ? { gib, profile } : undefined;
 }
 
+/**
+ * The current platform's Spark data volume (components/sparkData.ts): gp3, so any whole number of
+ * GiB from 1 to EBS's limit, written as on the book platform; no Flocker parses it and no profile
+ * bounds it (sparkVolumeProfile is the book's alone, refused on current).
+ */
+export function checkCurrentSparkVolume(sizeText: string, profileText: string, report: Report): SparkVolume | undefined {
+  const size = parseFlockerSize(sizeText);
+  if (size === undefined || !isWholeGiB(size) || size.gib < 1 || size.gib > MAX_VOLUME_GIB) {
+    report(
+      "sparkVolumeSize",
+      sizeText,
+      `is not a size of the Spark data volume: use a whole number of GiB from 1 to ${MAX_VOLUME_GIB} (gp3's limits), ` +
+        "as digits and an optional unit G or T, optionally followed by B or iB, in any case (e.g. 75G, 100GiB or 2T)",
+    );
+    return undefined;
+  }
+  // The profile is the book's: only carried here (its default), and refused when set (checkPlatformKeys).
+  return { gib: size.gib, profile: isStorageProfileName(profileText) ? profileText : "bronze" };
+}
+
 export function checkWorkerMemory(memory: string, report: Report): string | undefined {
   if (sparkMemoryMiB(memory) !== undefined) return memory;
   report(

@@ -351,3 +351,94 @@ EOF
   assert_equal "$(grep -c '^umount' "$STUB_STATE/mutations.log")" 3
   mounted
 }
+
+# ------------------------------------------------------------------------------------ current platform
+# The Spark data of the current platform: the `spark` volume of the local driver bound to the data
+# directory of the stack's EBS volume; the restore volume found by its NVMe serial on a Nitro node,
+# the dataset's files in its data/ directory.
+NITRO_DEVICE=/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0f1e2d3c4b5a69788
+
+current_node() {
+  export DATASET_DRIVER=local COPY_IMAGE=apache/spark:3.5.6 SOURCE_SUBDIR=data
+  unset DEVICE
+  stub_set docker/volumes/spark "local
+type=none
+o=bind
+device=/srv/spark-data/data"
+  stub_set docker/images/apache_spark_3.5.6 "sha256:0a1b2c3d4e5f"
+  local snapshot="$STUB_STATE/devices/${NITRO_DEVICE##*/}"
+  mkdir -p "$snapshot/data/events" "$snapshot/lost+found"
+  echo "from the snapshot" >"$snapshot/data/events/early.log"
+  echo "snapshot state" >"$snapshot/data/state.json"
+}
+attach_nitro() {
+  mkdir -p "$FS_ROOT/dev/disk/by-id"
+  touch "$FS_ROOT/dev/nvme2n1"
+  ln -sfn ../../nvme2n1 "$FS_ROOT$NITRO_DEVICE"
+}
+
+@test "current: check wants the spark volume bound by the local driver, and no device before the volume exists" {
+  current_node
+  run_script dataset-restore check
+  assert_success
+  assert_stderr_contains "ready: spark is a local volume, apache/spark:3.5.6 is here"
+  assert_no_mutations
+  # a plain local volume (what Docker makes by itself) is not the dataset
+  stub_set docker/volumes/spark local
+  run_script dataset-restore check
+  assert_failure 1
+  assert_stderr_contains "volume spark is not a local volume bound to the Spark data directory (driver 'local'): re-run pulumi up, whose spark-data step binds it, then retry"
+  stub_set docker/volumes/spark flocker
+  run_script dataset-restore check
+  assert_failure 1
+  DATASET_DRIVER=lvm run_script dataset-restore check
+  assert_failure 1
+  assert_stderr_contains "DATASET_DRIVER must be flocker or local, not 'lvm'"
+}
+
+@test "current: mount finds the restore volume by its NVMe serial; one that never appears says where to look" {
+  current_node
+  DEVICE=$NITRO_DEVICE run_script dataset-restore mount
+  assert_failure 1
+  assert_stderr_contains "the volume vol-0f1e2d3c4b5a69788 was attached, which this Nitro instance shows as an NVMe device that udev links as $NITRO_DEVICE; see its state with 'aws ec2 describe-volumes --volume-ids vol-0f1e2d3c4b5a69788' and the kernel's view with 'dmesg | tail' and 'ls -l /dev/disk/by-id' here"
+  run mounted
+  assert_failure
+  attach_nitro
+  DEVICE=$NITRO_DEVICE run_script dataset-restore mount
+  assert_success
+  mounted
+  # nothing else under /dev/disk is accepted
+  DEVICE=/dev/disk/by-id/../../sda run_script dataset-restore mount
+  assert_failure 1
+  assert_stderr_contains "is not a device under /dev, or an EBS volume's by-id link"
+}
+
+@test "current: copy takes the snapshot's data/ directory into the bound volume, without the flocker driver, then switches" {
+  current_node
+  attach_nitro
+  DEVICE=$NITRO_DEVICE run_script dataset-restore mount
+  clear_logs
+  run_script dataset-restore copy
+  assert_success
+  assert_equal "$(head -n 1 "$STUB_STATE/mutations.log")" \
+    "docker run --rm --name swarm-flocker-restore -e COPY_DIR -e ASIDE_DIR -v spark:/to -v $FS_ROOT$MP/data:/from:ro apache/spark:3.5.6 sh -c ${COPY_START}"
+  # the data directory's files, not the file system's root (no lost+found, no data/ level)
+  assert_equal "$(top_level)" "$(printf '%s\n' "$ASIDE" ./events ./state.json)"
+  assert_equal "$(cat "$DATA/state.json" "$DATA/events/early.log")" "$(printf 'snapshot state\nfrom the snapshot')"
+  assert_equal "$(cat "$DATA/$ASIDE/state.json")" "old state"
+}
+
+@test "current: a snapshot without the data directory is refused before the dataset is touched (exit 3)" {
+  current_node
+  rm -rf "$STUB_STATE/devices/${NITRO_DEVICE##*/}/data"
+  attach_nitro
+  DEVICE=$NITRO_DEVICE run_script dataset-restore mount
+  local before
+  before=$(dataset_files)
+  clear_logs
+  run_script dataset-restore copy
+  assert_failure 3
+  assert_stderr_contains "the snapshot's file system has no data directory, where the dataset's files are: is it a snapshot of this dataset's volume?; the dataset spark is unchanged"
+  assert_no_mutations
+  assert_equal "$(dataset_files)" "$before"
+}

@@ -11,6 +11,7 @@
  */
 import * as readline from "readline";
 import type { FlockerStatus } from "../../lib/flockerStatus";
+import { SPARK_DATA_TAG, SPARK_DATA_VOLUME_NAME } from "../../lib/sparkData";
 import { CONFIG_SCHEMA } from "../../config/schema";
 import { AwsCliError, awsCli, awsCliProblem } from "../common/awsCli";
 import {
@@ -36,6 +37,7 @@ import {
   type Target,
 } from "./restoreRun";
 import {
+  FLOCKER_DATASET_TAG,
   RESTORE_DEVICE,
   RESTORE_VOLUME_TAG,
   SnapshotRefused,
@@ -63,7 +65,7 @@ export const DEFAULT_DATASET = "spark";
 
 const RESTORE_SPEC: ToolSpec = {
   name: "restore",
-  summary: "Replace a Flocker dataset's files with those of an EBS snapshot of it.",
+  summary: "Replace a dataset's files (a Flocker dataset, or a current stack's Spark data) with those of an EBS snapshot of it.",
   description: [
     "Checks that the snapshot is completed and is the dataset's (its flocker-dataset-id tag); first snapshots",
     "the dataset's own volume (--yes too) and waits until that snapshot is completed, printing its id: a restore",
@@ -73,7 +75,9 @@ const RESTORE_SPEC: ToolSpec = {
     "snapshot's files beside the dataset's (.restore-SNAPSHOT/) through the flocker volume driver, checks the",
     "copy, and only then switches, keeping the previous files in .pre-restore-SNAPSHOT/; scales the master back;",
     "then",
-    "unmounts, detaches and deletes the restore volume. After a failure or Ctrl-C it still brings the",
+    "unmounts, detaches and deletes the restore volume. On a current stack the dataset is the Spark data",
+    "volume (tag swarm-flocker-spark-data): the snapshot's data/ directory is copied through the local spark",
+    "volume, the restore volume found on the node by its NVMe serial. After a failure or Ctrl-C it still brings the",
     "master back and removes the volume, and says what state the dataset is in. Needs the Pulumi CLI and",
     "the stack's passphrase (outputs, SSH key), ssh, and the AWS CLI with credentials for the account.",
   ],
@@ -146,24 +150,70 @@ function parseRequest(argv: readonly string[], knownStacks: readonly string[]): 
   };
 }
 
-/** What the restore reads from the stack file: the region, and the image the copy runs in. */
-export function stackSettings(stack: string, root: string): { region: string; copyImage: string; project: string } {
+/**
+ * What the restore reads from the stack file: the region, the image the copy runs in (the Spark
+ * master's, already on its node), and the cluster's name (the current platform's dataset tag value).
+ */
+export function stackSettings(
+  stack: string,
+  root: string,
+): { region: string; copyImage: string; project: string; clusterName: string } {
   const config = readRawStackConfig(root, stack) ?? {};
   const region = config["aws:region"];
   if (typeof region !== "string" || region === "") {
     throw new Error(`Pulumi.${stack}.yaml sets no aws:region, the region the stack's volumes are in`);
   }
-  const image = config[qualifiedConfigKey("sparkMasterImage", root)];
+  const current = config[qualifiedConfigKey("platform", root)] === "current";
+  const imageKey = current ? "sparkImage" : "sparkMasterImage";
+  const image = config[qualifiedConfigKey(imageKey, root)];
   // The master's image is on its node already (the bring-up pulled it): the copy pulls nothing.
-  const copyImage = typeof image === "string" && image !== "" ? image : CONFIG_SCHEMA.sparkMasterImage.default;
-  return { region, copyImage, project: projectName(root) };
+  const copyImage = typeof image === "string" && image !== "" ? image : CONFIG_SCHEMA[imageKey].default;
+  const name = config[qualifiedConfigKey("clusterName", root)];
+  const clusterName = typeof name === "string" && name !== "" ? name : stack;
+  return { region, copyImage, project: projectName(root), clusterName };
 }
 
 /** The outputs the restore needs beyond AccessOutputs. */
 type RestoreOutputs = AccessOutputs & { readonly flockerStatus?: FlockerStatus };
 
+/** The Spark master's node, where the dataset is mounted. */
+function sparkMasterOf(outputs: RestoreOutputs, stack: string): [string, Target["node"]] {
+  const master = Object.entries(outputs.nodes).find(([, node]) => node.role === "sparkmaster");
+  if (!master) throw new Error(`stack ${stack} has no node with the role sparkmaster in its nodes output`);
+  return master;
+}
+
+/**
+ * The current platform's one dataset, the stack's Spark data volume (its sparkDataVolumeId output),
+ * named by its swarm-flocker-spark-data tag; a wrong --dataset is a usage error.
+ */
+function currentTarget(outputs: RestoreOutputs, stack: string, dataset: string, clusterName: string): Target {
+  if (dataset !== SPARK_DATA_VOLUME_NAME) {
+    throw new UsageError(`stack ${stack} has one dataset, ${SPARK_DATA_VOLUME_NAME} (its Spark data volume), not ${dataset}`);
+  }
+  if (!outputs.sparkDataVolumeId) {
+    throw new Error(
+      `stack ${stack} has no sparkDataVolumeId output (its Spark data volume): deploy it with the current program first`,
+    );
+  }
+  const [nodeName, node] = sparkMasterOf(outputs, stack);
+  return {
+    datasetId: clusterName,
+    kind: {
+      tag: { key: SPARK_DATA_TAG, value: clusterName },
+      driver: "local",
+      volumeId: outputs.sparkDataVolumeId,
+      subdir: "data",
+    },
+    nodeName,
+    node,
+    managers: managersToAsk(outputs),
+  };
+}
+
 /** The dataset's id (from flockerStatus) and the Spark master's node; a wrong --dataset is a usage error naming the datasets. */
-function restoreTarget(outputs: RestoreOutputs, stack: string, dataset: string): Target {
+function restoreTarget(outputs: RestoreOutputs, stack: string, dataset: string, clusterName: string): Target {
+  if (outputs.platform === "current") return currentTarget(outputs, stack, dataset, clusterName);
   if (!outputs.flockerStatus) {
     throw new Error(`stack ${stack} has no flockerStatus output (the datasets' ids): deploy it with the current program first`);
   }
@@ -176,9 +226,15 @@ function restoreTarget(outputs: RestoreOutputs, stack: string, dataset: string):
         : `stack ${stack} has ${named.length} Flocker datasets named ${dataset}: ${named.map((d) => d.datasetId).join(", ")}`,
     );
   }
-  const master = Object.entries(outputs.nodes).find(([, node]) => node.role === "sparkmaster");
-  if (!master) throw new Error(`stack ${stack} has no node with the role sparkmaster in its nodes output`);
-  return { datasetId: named[0].datasetId, nodeName: master[0], node: master[1], managers: managersToAsk(outputs) };
+  const [nodeName, node] = sparkMasterOf(outputs, stack);
+  const datasetId = named[0].datasetId;
+  return {
+    datasetId,
+    kind: { tag: { key: FLOCKER_DATASET_TAG, value: datasetId }, driver: "flocker", subdir: "" },
+    nodeName,
+    node,
+    managers: managersToAsk(outputs),
+  };
 }
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -216,7 +272,7 @@ export async function runRestore(argv: readonly string[], deps: RestoreDeps): Pr
   let target: Target;
   try {
     outputs = readOutputs(request.stack, deps);
-    target = restoreTarget(outputs, request.stack, request.dataset);
+    target = restoreTarget(outputs, request.stack, request.dataset, settings.clusterName);
   } catch (error) {
     if (error instanceof UsageError) {
       deps.stderr(usageMessage(RESTORE_SPEC, error));
@@ -229,8 +285,8 @@ export async function runRestore(argv: readonly string[], deps: RestoreDeps): Pr
   const ec2: Ec2 = { aws: awsCli(deps.env), region: settings.region, sleep: deps.sleep };
   let run: Omit<Run, "key">;
   try {
-    const snapshot = await describeSnapshot(ec2, request.snapshotId, target.datasetId);
-    checkSnapshot(snapshot, { name: request.dataset, id: target.datasetId }, ec2.region);
+    const snapshot = await describeSnapshot(ec2, request.snapshotId, target.kind.tag);
+    checkSnapshot(snapshot, { name: request.dataset, tag: target.kind.tag }, ec2.region);
     const node = { name: target.nodeName, privateIp: target.node.privateIp };
     const instance = await findNodeInstance(ec2, node, { name: request.stack, project: settings.project });
     run = { request, deps, outputs, target, ec2, instance, snapshot, copyImage: settings.copyImage };

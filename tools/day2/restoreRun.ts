@@ -4,6 +4,7 @@
  * over ssh, the clean-up that runs whatever fails, and the report of what state is left.
  */
 import * as os from "os";
+import { sparkDataDeviceById } from "../../lib/sparkData";
 import type { NodeOutput } from "../../lib/stackOutputs";
 import { EXIT_FAILED, EXIT_OK } from "../common/cli";
 import {
@@ -16,6 +17,7 @@ import {
   deleteVolumeCommand,
   detachRestoreVolume,
   waitUntilAvailable,
+  type DatasetTag,
   type Ec2,
   type NodeInstance,
   type Snapshot,
@@ -50,9 +52,28 @@ export interface Request {
   readonly keepVolume: boolean;
 }
 
+/**
+ * The dataset as each platform keeps it: a Flocker dataset (book) is the whole file system of a
+ * volume Flocker made, reached through the flocker volume driver; the Spark dataset of the current
+ * platform is the `data` directory of the stack's own volume, reached through the `spark` volume of
+ * the local driver bound to it (docs/storage.md).
+ */
+export interface DatasetKind {
+  /** The tag that names the dataset on its volume and snapshots. */
+  readonly tag: DatasetTag;
+  /** The Docker volume driver of the dataset on the master's node. */
+  readonly driver: "flocker" | "local";
+  /** The dataset's live volume when the stack knows it; otherwise the one volume with its tag. */
+  readonly volumeId?: string;
+  /** Where the dataset's files are on a volume made from its snapshot: its root ("") or a directory. */
+  readonly subdir: string;
+}
+
 /** The dataset's id and where the restore runs. */
 export interface Target {
+  /** The dataset's tag value (what the snapshots are checked against). */
   readonly datasetId: string;
+  readonly kind: DatasetKind;
   readonly nodeName: string;
   readonly node: NodeOutput;
   /** Swarm managers, in the order they are asked to scale the master. */
@@ -109,9 +130,27 @@ function sshTo(run: Run, nodeName: string, action: string, env: Readonly<Record<
   return sshCommand(run.key, run.outputs.sshUser, run.outputs.nodes[nodeName].publicIp, remoteScript(run, action, env));
 }
 
+/**
+ * How the master's node sees the restore volume: on Xen (Flocker's instances) as RESTORE_DEVICE's
+ * xvd name; on Nitro by its NVMe serial, known once the volume exists.
+ */
+function nodeDevice(run: Run, volumeId: string | undefined): string | undefined {
+  if (run.target.kind.driver === "flocker") return RESTORE_DEVICE_ON_NODE;
+  return volumeId === undefined ? undefined : sparkDataDeviceById(volumeId);
+}
+
 /** What the master's node gets for check, mount and copy. */
-function nodeEnv(run: Run): Record<string, string> {
-  return { DATASET: run.request.dataset, COPY_IMAGE: run.copyImage, DEVICE: RESTORE_DEVICE_ON_NODE, MOUNT_POINT };
+function nodeEnv(run: Run, volumeId?: string): Record<string, string> {
+  const device = nodeDevice(run, volumeId);
+  const { driver, subdir } = run.target.kind;
+  return {
+    DATASET: run.request.dataset,
+    DATASET_DRIVER: driver,
+    COPY_IMAGE: run.copyImage,
+    ...(device === undefined ? {} : { DEVICE: device }),
+    MOUNT_POINT,
+    ...(subdir === "" ? {} : { SOURCE_SUBDIR: subdir }),
+  };
 }
 
 /** Where, on the dataset, the copy is written and the previous files are put aside (scripts/dataset-restore.sh). */
@@ -148,7 +187,7 @@ function onManager(run: Run, action: string, env: Readonly<Record<string, string
 export function checkNode(run: Run): number {
   say(
     run,
-    `checking ${run.target.nodeName} (dataset ${run.request.dataset}, image ${run.copyImage}, ${RESTORE_DEVICE_ON_NODE} free)`,
+    `checking ${run.target.nodeName} (dataset ${run.request.dataset}, image ${run.copyImage}${run.target.kind.driver === "flocker" ? `, ${RESTORE_DEVICE_ON_NODE} free` : ""})`,
   );
   return onNode(run, run.target.nodeName, "check", nodeEnv(run));
 }
@@ -160,11 +199,11 @@ async function restoreSteps(run: Run, state: RestoreState, interrupted: () => bo
     if (interrupted()) throw new StepFailed("stopped before the next step");
   };
   // Before anything else changes: what the dataset holds now, restorable with this same tool.
-  const liveVolume = await findDatasetVolume(ec2, target.datasetId);
+  const liveVolume = target.kind.volumeId ?? (await findDatasetVolume(ec2, target.kind.tag));
   say(run, `snapshotting the dataset's volume ${liveVolume} first, so that this restore can be undone`);
   const preRestore = await createPreRestoreSnapshot(ec2, {
     volumeId: liveVolume,
-    datasetId: target.datasetId,
+    tag: target.kind.tag,
     stack: request.stack,
     dataset: request.dataset,
     source: request.snapshotId,
@@ -191,7 +230,7 @@ async function restoreSteps(run: Run, state: RestoreState, interrupted: () => bo
 
   say(run, `mounting it read-only at ${MOUNT_POINT} on ${target.nodeName}`);
   state.mountRequested = true;
-  const mounted = onNode(run, target.nodeName, "mount", { ...nodeEnv(run), VOLUME_ID: state.volumeId });
+  const mounted = onNode(run, target.nodeName, "mount", { ...nodeEnv(run, state.volumeId), VOLUME_ID: state.volumeId });
   if (mounted !== 0)
     throw new StepFailed(`mounting the restore volume on ${target.nodeName} failed (exit ${mounted}, see above)`);
   checkpoint();

@@ -4,8 +4,7 @@
  * It carries the dataset's flocker-dataset-id tag (the restore accepts a snapshot only with it)
  * and the restore's own tag saying what it is; the wait for `completed` is bounded.
  */
-import type { Ec2 } from "./restoreVolume";
-import { FLOCKER_DATASET_TAG } from "./restoreVolume";
+import type { DatasetTag, Ec2 } from "./restoreVolume";
 
 /** Marks a snapshot the restore took of what it was about to replace (value: the stack). */
 export const PRE_RESTORE_SNAPSHOT_TAG = "swarm-flocker-pre-restore";
@@ -14,21 +13,21 @@ export const PRE_RESTORE_SNAPSHOT_TAG = "swarm-flocker-pre-restore";
 export const SNAPSHOT_POLL_MS = 15_000;
 export const SNAPSHOT_WAIT_POLLS = 240;
 
-/** The one volume that carries the dataset's flocker-dataset-id tag: Flocker's volume for it. */
-export async function findDatasetVolume(ec2: Ec2, datasetId: string): Promise<string> {
+/** The one volume that carries the dataset's tag: Flocker's volume for it, or the stack's Spark dataset volume. */
+export async function findDatasetVolume(ec2: Ec2, tag: DatasetTag): Promise<string> {
   const answer = (await ec2.aws([
     "ec2",
     "describe-volumes",
     "--region",
     ec2.region,
     "--filters",
-    `Name=tag:${FLOCKER_DATASET_TAG},Values=${datasetId}`,
+    `Name=tag:${tag.key},Values=${tag.value}`,
   ])) as { Volumes?: Array<{ VolumeId: string }> };
   const volumes = answer?.Volumes ?? [];
   if (volumes.length !== 1) {
     const found = volumes.length === 0 ? "no volume" : `${volumes.length} volumes (${volumes.map((v) => v.VolumeId).join(", ")})`;
     throw new Error(
-      `found ${found} tagged ${FLOCKER_DATASET_TAG}=${datasetId} in ${ec2.region}, not one: the restore snapshots the dataset's volume before it changes anything, so it stops here`,
+      `found ${found} tagged ${tag.key}=${tag.value} in ${ec2.region}, not one: the restore snapshots the dataset's volume before it changes anything, so it stops here`,
     );
   }
   return volumes[0].VolumeId;
@@ -39,7 +38,7 @@ export async function createPreRestoreSnapshot(
   ec2: Ec2,
   input: {
     readonly volumeId: string;
-    readonly datasetId: string;
+    readonly tag: DatasetTag;
     readonly stack: string;
     readonly dataset: string;
     readonly source: string;
@@ -47,7 +46,7 @@ export async function createPreRestoreSnapshot(
 ): Promise<string> {
   const tags = [
     { Key: "Name", Value: `${input.stack}-pre-restore-${input.dataset}` },
-    { Key: FLOCKER_DATASET_TAG, Value: input.datasetId },
+    { Key: input.tag.key, Value: input.tag.value },
     { Key: PRE_RESTORE_SNAPSHOT_TAG, Value: input.stack },
   ];
   const answer = (await ec2.aws([

@@ -8,6 +8,16 @@ import { AwsCliError, type AwsRunner } from "../common/awsCli";
 
 /** The tag Flocker's EBS driver gives a dataset's volume; the snapshot policy copies it to the snapshots. */
 export const FLOCKER_DATASET_TAG = "flocker-dataset-id";
+
+/**
+ * The tag that names a dataset on its volume and on every snapshot of it, with its value: a Flocker
+ * dataset's FLOCKER_DATASET_TAG and id (book), the Spark dataset volume's swarm-flocker-spark-data
+ * and the cluster's name (current, lib/sparkData.ts).
+ */
+export interface DatasetTag {
+  readonly key: string;
+  readonly value: string;
+}
 /** Marks the restore's own volume (value: the stack), so that a kept or left-over one is found. */
 export const RESTORE_VOLUME_TAG = "swarm-flocker-restore";
 /**
@@ -40,7 +50,7 @@ export interface Snapshot {
   readonly progress: string;
   readonly sizeGiB: number;
   readonly startTime: string;
-  /** Its flocker-dataset-id tag, when it has one. */
+  /** Its dataset tag's value (flocker-dataset-id, or swarm-flocker-spark-data), when it has one. */
   readonly datasetId: string | undefined;
 }
 
@@ -55,11 +65,11 @@ export function isSnapshotId(id: string): boolean {
 }
 
 /** How the operator finds the dataset's snapshots. */
-function listSnapshotsCommand(region: string, datasetId: string): string {
-  return `aws ec2 describe-snapshots --region ${region} --owner-ids self --filters Name=tag:${FLOCKER_DATASET_TAG},Values=${datasetId}`;
+function listSnapshotsCommand(region: string, tag: DatasetTag): string {
+  return `aws ec2 describe-snapshots --region ${region} --owner-ids self --filters Name=tag:${tag.key},Values=${tag.value}`;
 }
 
-export async function describeSnapshot(ec2: Ec2, snapshotId: string, datasetId: string): Promise<Snapshot> {
+export async function describeSnapshot(ec2: Ec2, snapshotId: string, tag: DatasetTag): Promise<Snapshot> {
   let answer: { Snapshots?: Array<Record<string, unknown>> };
   try {
     answer = (await ec2.aws([
@@ -73,7 +83,7 @@ export async function describeSnapshot(ec2: Ec2, snapshotId: string, datasetId: 
   } catch (error) {
     if (error instanceof AwsCliError && error.code === "InvalidSnapshot.NotFound") {
       throw new SnapshotRefused(
-        `snapshot ${snapshotId} does not exist in ${ec2.region} (or this account cannot see it); the dataset's snapshots: ${listSnapshotsCommand(ec2.region, datasetId)}`,
+        `snapshot ${snapshotId} does not exist in ${ec2.region} (or this account cannot see it); the dataset's snapshots: ${listSnapshotsCommand(ec2.region, tag)}`,
       );
     }
     throw error;
@@ -87,21 +97,26 @@ export async function describeSnapshot(ec2: Ec2, snapshotId: string, datasetId: 
     progress: String(found.Progress ?? ""),
     sizeGiB: Number(found.VolumeSize),
     startTime: String(found.StartTime ?? ""),
-    datasetId: tags.find((t) => t.Key === FLOCKER_DATASET_TAG)?.Value,
+    datasetId: tags.find((t) => t.Key === tag.key)?.Value,
   };
 }
 
 /** Refuses a snapshot that is not complete or not of this dataset, naming both ids. */
-export function checkSnapshot(snapshot: Snapshot, dataset: { readonly name: string; readonly id: string }, region: string): void {
-  const list = `the dataset's snapshots: ${listSnapshotsCommand(region, dataset.id)}`;
+export function checkSnapshot(
+  snapshot: Snapshot,
+  dataset: { readonly name: string; readonly tag: DatasetTag },
+  region: string,
+): void {
+  const { key, value } = dataset.tag;
+  const list = `the dataset's snapshots: ${listSnapshotsCommand(region, dataset.tag)}`;
   if (snapshot.datasetId === undefined) {
     throw new SnapshotRefused(
-      `snapshot ${snapshot.id} has no ${FLOCKER_DATASET_TAG} tag, so nothing says it holds dataset ${dataset.name} (${dataset.id}); ${list}`,
+      `snapshot ${snapshot.id} has no ${key} tag, so nothing says it holds dataset ${dataset.name} (${value}); ${list}`,
     );
   }
-  if (snapshot.datasetId !== dataset.id) {
+  if (snapshot.datasetId !== value) {
     throw new SnapshotRefused(
-      `snapshot ${snapshot.id} is of dataset ${snapshot.datasetId} (its ${FLOCKER_DATASET_TAG} tag), not of dataset ${dataset.name} (${dataset.id}); ${list}`,
+      `snapshot ${snapshot.id} is of dataset ${snapshot.datasetId} (its ${key} tag), not of dataset ${dataset.name} (${value}); ${list}`,
     );
   }
   if (snapshot.state !== "completed") {
