@@ -30,8 +30,17 @@ export function roleMoves(deployed: DeployedNodes, planned: readonly NodeSpec[])
 }
 
 /** The settings a move comes from, as far as the two shapes tell. */
-function causes(deployed: DeployedNodes, config: ReshapeConfig): string[] {
+function causes(deployed: DeployedNodes, config: ReshapeConfig, plannedNodes: readonly NodeSpec[]): string[] {
   const found: string[] = [];
+  // Only a book cluster has a Flocker control node: its presence on one side only is a platform switch.
+  const deployedBook = Object.values(deployed).some((n) => n.role === "control");
+  const plannedBook = plannedNodes.some((n) => n.role === "control");
+  if (deployedBook !== plannedBook) {
+    const [from, to] = deployedBook ? ["book", "current"] : ["current", "book"];
+    found.push(
+      `platform ${from} → ${to} (the deployed stack is a ${from} cluster; a platform is chosen when a stack is created, docs/platforms.md)`,
+    );
+  }
   const deployedManagers = Object.values(deployed).filter((n) => n.role === "manager").length;
   if (deployedManagers !== config.managerCount) {
     found.push(`managerCount ${deployedManagers} → ${config.managerCount} (the deployed stack has ${deployedManagers} managers)`);
@@ -64,7 +73,7 @@ export function reshapeRefusal(
   if (moves.length === 0) return undefined;
   const full = { ...config, plannedNames: planned.map((n) => n.name) };
   return [
-    `stack ${config.stack} is deployed, and this configuration would move roles between its nodes: ${causes(deployed, full).join("; ")}.`,
+    `stack ${config.stack} is deployed, and this configuration would move roles between its nodes: ${causes(deployed, full, planned).join("; ")}.`,
     `Nodes that would change: ${moves.map((m) => `${m.node} ${m.before} → ${m.after}`).join(", ")}.`,
     "Roles follow from positions, so the Flocker control service, its state volume and the Spark master would be moved under a running cluster.",
     `Set the keys back to the deployed shape (adding workers with a higher nodeCount is fine), or build the new shape as a new stack and move the data with npm run restore; docs/operations.md, "Changing a deployed cluster's shape".`,

@@ -31,6 +31,25 @@ describe("which changes move roles (pure)", () => {
     expect(reshapeRefusal(deployedAs(3, 6), plan(3, 9), { ...DEV, nodeCount: 9 })).toBeUndefined();
   });
 
+  test("a platform switch of a deployed stack is refused, and says so (the control node appears or goes)", () => {
+    const toCurrent = reshapeRefusal(
+      deployedAs(3, 6),
+      planNodes({ ...SHAPE, managerCount: 3, nodeCount: 6, platform: "current" }),
+      DEV,
+    );
+    expect(toCurrent).toContain(
+      "would move roles between its nodes: platform book → current (the deployed stack is a book cluster; a platform is chosen when a stack is created, docs/platforms.md).",
+    );
+    expect(toCurrent).toContain("aws-104 control → sparkmaster, aws-105 sparkmaster → worker");
+    const current = Object.fromEntries(
+      planNodes({ ...SHAPE, managerCount: 3, nodeCount: 6, platform: "current" }).map((n) => [n.name, { role: n.role }]),
+    );
+    expect(reshapeRefusal(current, plan(3, 6), DEV)).toContain("platform current → book");
+    expect(
+      reshapeRefusal(current, planNodes({ ...SHAPE, managerCount: 3, nodeCount: 8, platform: "current" }), DEV),
+    ).toBeUndefined();
+  });
+
   test("a first deployment (no nodes output) passes whatever the shape", () => {
     expect(reshapeRefusal(undefined, plan(5, 8), DEV)).toBeUndefined();
     expect(reshapeRefusal({}, plan(5, 8), DEV)).toBeUndefined();
