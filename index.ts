@@ -13,6 +13,7 @@ import { FlockerPluginOffer } from "./components/flockerPlugin";
 import { FlockerPki } from "./components/pki";
 import { FlockerSnapshots } from "./components/snapshots";
 import { Spark } from "./components/spark";
+import { SparkData, checkDeployedSparkData } from "./components/sparkData";
 import { FlockerStorage } from "./components/storage";
 import { Swarm } from "./components/swarm";
 import { ENCRYPTED_OVERLAY_MIN_DOCKER_VERSION } from "./config/checks/software";
@@ -38,6 +39,16 @@ export = async (): Promise<StackOutputs> => {
   const layout = topology(config);
   // Before any resource: a deployed stack's nodes keep their roles (lib/reshape.ts).
   await refuseReshape(layout.nodes, config);
+  // ... and a deployed Spark dataset volume is never replaced or shrunk (lib/sparkData.ts).
+  if (config.platform === "current") {
+    await checkDeployedSparkData({
+      project: config.project,
+      stack: config.stack,
+      clusterName: config.clusterName,
+      availabilityZone: config.availabilityZone,
+      sizeGiB: config.sparkVolumeSizeGiB,
+    });
+  }
   const tags = { Project: config.project, Stack: config.stack, Cluster: config.clusterName };
   return config.platform === "current" ? buildCurrent(config, checked, layout, tags) : buildBook(config, checked, layout, tags);
 };
@@ -176,7 +187,9 @@ function buildBook(config: ClusterConfig, checked: BillableFacts, layout: Topolo
 /**
  * The current platform's cluster: the same Swarm and Spark on Ubuntu 24.04 and Nitro, IMDSv2, no
  * Flocker (no PKI, IAM user, agents, control service, plugin or Flocker snapshots). The Spark data
- * is the storage component's volume; `dataReady` is its `ready` once that component is wired in.
+ * is the stack's own EBS volume on the Spark master's node (components/sparkData.ts,
+ * docs/storage.md): the node's sparkmaster label and the master's service wait for it to be bound
+ * as the `spark` Docker volume there.
  */
 function buildCurrent(config: ClusterConfig, checked: BillableFacts, layout: Topology, tags: Tags): StackOutputs {
   const network = new ClusterNetwork("network", {
@@ -211,15 +224,34 @@ function buildCurrent(config: ClusterConfig, checked: BillableFacts, layout: Top
     hosts: layout.nodes.map((n) => host(n.name)),
     lists: nodeImageLists(layout, config),
   });
+  const sparkMaster = host(layout.sparkMaster.name);
+  const sparkData = new SparkData("spark-data", {
+    host: sparkMaster,
+    availabilityZone: config.availabilityZone,
+    sizeGiB: config.sparkVolumeSizeGiB,
+    clusterName: config.clusterName,
+    tags,
+    after: [sparkMaster.dockerReady],
+  });
   const swarm = new Swarm("swarm", {
     initialManager: host(layout.initialManager.name),
     joiningManagers: layout.joiningManagers.map((n) => host(n.name)),
     workers: layout.workers.map((n) => host(n.name)),
-    sparkMasterHost: host(layout.sparkMaster.name),
+    sparkMasterHost: sparkMaster,
     addressPool: { cidr: config.swarmAddressPool, maskLength: config.swarmAddressPoolMaskLength },
+    sparkMasterLabelAfter: [sparkData.ready],
   });
+  if (config.snapshots) {
+    new FlockerSnapshots("snapshots", {
+      datasets: "sparkData",
+      clusterName: config.clusterName,
+      schedule: config.snapshots,
+      tags,
+    });
+  }
   const spark = new Spark("spark", {
     platform: "current",
+    dataReady: sparkData.ready,
     swarm,
     images,
     overlaySubnet: config.overlaySubnet,
@@ -251,5 +283,6 @@ function buildCurrent(config: ClusterConfig, checked: BillableFacts, layout: Top
     vpcId: network.vpcId,
     subnetId: network.subnetId,
     smokeTestResult: spark.smokeTestResult,
+    sparkDataVolumeId: sparkData.volumeId,
   };
 }

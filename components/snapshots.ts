@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { SnapshotSchedule } from "../config/schema";
 import { CONTROL_STATE_TAG } from "../lib/flockerControlState";
 import { FLOCKER_CLUSTER_TAG } from "../lib/flockerIamPolicy";
+import { SPARK_DATA_TAG } from "../lib/sparkData";
 
 /** AWS's managed policy for Data Lifecycle Manager's snapshot policies (create, tag, delete). */
 const DLM_SERVICE_POLICY = "policy/service-role/AWSDataLifecycleManagerServiceRole";
@@ -17,11 +18,19 @@ const FLOCKER_VOLUME_TAGS = { clusterId: FLOCKER_CLUSTER_TAG, datasetId: "flocke
 
 export interface FlockerSnapshotsArgs {
   /**
-   * The Flocker cluster UUID: the policy targets the EBS volumes Flocker tagged with it, and the
-   * control service's state volume (components/flockerControlState.ts), tagged with it under its own key.
+   * What the policy snapshots. "flocker" (the book platform): the Flocker datasets and the control
+   * service's state, by clusterId. "sparkData" (the current platform): the Spark dataset's volume
+   * (components/sparkData.ts), by its SPARK_DATA_TAG, whose value is clusterName.
+   * @default "flocker"
    */
-  readonly clusterId: pulumi.Input<string>;
-  /** For the policy's description. */
+  readonly datasets?: "flocker" | "sparkData";
+  /**
+   * The Flocker cluster UUID: the policy targets the EBS volumes Flocker tagged with it, and the
+   * control service's state volume (components/flockerControlState.ts), tagged with it under its own
+   * key. Required with datasets "flocker", refused with "sparkData".
+   */
+  readonly clusterId?: pulumi.Input<string>;
+  /** For the policy's description, and the Spark dataset volume's tag value. */
   readonly clusterName: string;
   readonly schedule: SnapshotSchedule;
   /** Tags for the role and the policy, also added to every snapshot. @default {} */
@@ -42,6 +51,9 @@ export interface FlockerSnapshotsArgs {
  * volume want the same schedule and retention, so a restore finds a dataset and the control state
  * of the same moments.
  *
+ * On the current platform (`datasets: "sparkData"`) the same policy selects the one volume the
+ * stack owns as the Spark dataset, by its swarm-flocker-spark-data tag (docs/storage.md).
+ *
  * Snapshots outlive the stack: deleting the policy keeps them, and when a dataset's volume is
  * deleted DLM keeps its newest snapshot (docs/operations.md, "Snapshots and restoring a dataset").
  */
@@ -52,13 +64,14 @@ export class FlockerSnapshots extends pulumi.ComponentResource {
   constructor(name: string, args: FlockerSnapshotsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("swarm-flocker:snapshots:FlockerSnapshots", name, {}, opts);
     const tags = args.tags ?? {};
+    const target = snapshotTarget(args);
     const partition = aws.getPartitionOutput({}, { parent: this });
 
     const role = new aws.iam.Role(
       `${name}-dlm-role`,
       {
         path: "/swarm-flocker/",
-        description: `Data Lifecycle Manager: snapshots of the Flocker datasets of ${args.clusterName}`,
+        description: `Data Lifecycle Manager: snapshots of the ${target.what} of ${args.clusterName}`,
         assumeRolePolicy: JSON.stringify({
           Version: "2012-10-17",
           Statement: [{ Effect: "Allow", Principal: { Service: "dlm.amazonaws.com" }, Action: "sts:AssumeRole" }],
@@ -78,13 +91,13 @@ export class FlockerSnapshots extends pulumi.ComponentResource {
       `${name}-policy`,
       {
         // DLM allows only letters, digits, spaces, '_' and '-' here (cluster names qualify).
-        description: `Snapshots of the Flocker datasets and control state of ${args.clusterName}`,
+        description: `Snapshots of the ${target.policyWhat} of ${args.clusterName}`,
         executionRoleArn: role.arn,
         state: "ENABLED",
         policyDetails: {
           policyType: "EBS_SNAPSHOT_MANAGEMENT",
           resourceTypes: ["VOLUME"],
-          targetTags: { [FLOCKER_VOLUME_TAGS.clusterId]: args.clusterId, [CONTROL_STATE_TAG]: args.clusterId },
+          targetTags: target.tags,
           schedules: [
             {
               name: `Every ${intervalHours}h keep ${retainCount}`,
@@ -104,4 +117,26 @@ export class FlockerSnapshots extends pulumi.ComponentResource {
     this.roleArn = role.arn;
     this.registerOutputs({ policyId: this.policyId, roleArn: this.roleArn });
   }
+}
+
+/** What a policy selects, and how its descriptions name it. */
+function snapshotTarget(args: FlockerSnapshotsArgs): {
+  readonly tags: Record<string, pulumi.Input<string>>;
+  readonly what: string;
+  readonly policyWhat: string;
+} {
+  const datasets = args.datasets ?? "flocker";
+  if (datasets === "sparkData") {
+    if (args.clusterId !== undefined) throw new Error('FlockerSnapshots: clusterId is for datasets "flocker", not "sparkData"');
+    // The one volume the stack tagged as its Spark dataset (DLM copies the tag to each snapshot).
+    const what = "Spark dataset";
+    return { tags: { [SPARK_DATA_TAG]: args.clusterName }, what, policyWhat: what };
+  }
+  if (args.clusterId === undefined)
+    throw new Error('FlockerSnapshots: datasets "flocker" needs the Flocker cluster\'s clusterId');
+  return {
+    tags: { [FLOCKER_VOLUME_TAGS.clusterId]: args.clusterId, [CONTROL_STATE_TAG]: args.clusterId },
+    what: "Flocker datasets",
+    policyWhat: "Flocker datasets and control state",
+  };
 }

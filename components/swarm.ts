@@ -22,6 +22,13 @@ export interface SwarmArgs {
    * saying so rather than re-founding anything (docs/networking.md).
    */
   readonly addressPool: SwarmAddressPool;
+  /**
+   * What must be in place on the Spark master's node before it gets the sparkmaster label, which
+   * lets the master's task start there: on the current platform, its `spark` Docker volume bound to
+   * the dataset's EBS volume (components/sparkData.ts), without which Docker would give the task an
+   * empty local one. @default []
+   */
+  readonly sparkMasterLabelAfter?: readonly pulumi.Resource[];
 }
 
 /**
@@ -174,7 +181,7 @@ export class Swarm extends pulumi.ComponentResource {
         deleteBeforeReplace: true,
         lifecycle: "cluster",
         triggers: [sparkNode.target.instanceId],
-        dependsOn: [membersReady[sparkNode.node.name]],
+        dependsOn: [membersReady[sparkNode.node.name], ...(args.sparkMasterLabelAfter ?? [])],
       },
       this,
     );

@@ -274,7 +274,8 @@ export const CONFIG_SCHEMA = {
   sparkVolumeSize: {
     type: "string",
     default: "75G",
-    description: "Size of the Flocker volume 'spark', as Flocker's Docker plugin parses it, in whole GiB (75G, 100GiB, 1T ...).",
+    description:
+      "Size of the Spark dataset in whole GiB (75G, 100GiB, 1T ...): on book the Flocker volume 'spark', as Flocker's Docker plugin parses it; on current its encrypted gp3 EBS volume, which a deployed stack can grow, never shrink (docs/storage.md).",
   },
   sparkVolumeProfile: {
     type: "string",

@@ -72,6 +72,11 @@ export interface BookStackOutputValues extends CommonStackOutputValues, FlockerS
 /** A current stack: the same Swarm and Spark without Flocker, so without the Flocker outputs. */
 export interface CurrentStackOutputValues extends CommonStackOutputValues {
   readonly platform: "current";
+  /**
+   * The Spark dataset's EBS volume (vol-…), which the stack owns and keeps for its whole life
+   * (docs/storage.md); `npm run status` and `npm run restore` work on it.
+   */
+  readonly sparkDataVolumeId: string;
 }
 
 /**

@@ -14,6 +14,17 @@
 # Exit status: 0 healthy, 1 unhealthy (each problem printed), 2 cannot tell (not run on an active
 # manager, Docker down).
 #
+# cluster-status.sh spark-data: the current platform's Spark dataset, run on the Spark master's
+# node (docs/storage.md; it changes nothing):
+#   spark data   the EBS volume mounted at SPARK_DATA_MOUNT, by its id (the NVMe serial udev links
+#                as /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol…) and its device, and the
+#                Docker volume SPARK_DATA_VOLUME_NAME bound to SPARK_DATA_MOUNT/data
+#   health       "ok", or one line per problem: nothing mounted there (the volume attached or not),
+#                a mount that is not an EBS volume or not the stack's (SPARK_DATA_VOLUME_ID, when
+#                given), the Docker volume missing or not that binding
+# Environment: SPARK_DATA_MOUNT (/srv/spark-data), SPARK_DATA_VOLUME_NAME (spark),
+# SPARK_DATA_VOLUME_ID (optional).
+#
 # Environment (all optional): FLOCKER_CONTROL_HOST (the control node's address: without it the
 # Flocker part is skipped), SPARK_UI_URL (the master's web UI as reachable from this manager, e.g.
 # the Spark UI on this manager through the routing mesh: without it the Spark part is skipped),
@@ -24,7 +35,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/core.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/swarm.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/swarm.sh"
 
-(($# == 0)) || usage_error "(no action)" "$1"
+(($# == 0)) || expect_action "spark-data" "$@"
 SPARK_WORKER_SERVICE=${SPARK_WORKER_SERVICE:-spark-worker}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PROBLEMS=()
@@ -33,6 +44,72 @@ cannot_tell() {
   printf 'health: UNKNOWN: %s\n' "$*"
   exit 2
 }
+report_health() {
+  if ((${#PROBLEMS[@]} == 0)); then
+    printf 'health: ok\n'
+    exit 0
+  fi
+  printf 'health: UNHEALTHY\n'
+  printf '  - %s\n' "${PROBLEMS[@]}"
+  exit 1
+}
+
+# ebs_volume_of DEVICE: the EBS volume id whose by-id link resolves to DEVICE; fails when none does.
+ebs_volume_of() {
+  local want link
+  want=$(readlink -f -- "$(path "$1")") || return 1
+  for link in "$(path /dev/disk/by-id)"/nvme-Amazon_Elastic_Block_Store_vol*; do
+    [[ -L "$link" && "$(readlink -f -- "$link")" == "$want" ]] || continue
+    printf 'vol-%s\n' "${link##*_Store_vol}"
+    return 0
+  done
+  return 1
+}
+
+spark_data_status() {
+  local mount=${SPARK_DATA_MOUNT:-/srv/spark-data} name=${SPARK_DATA_VOLUME_NAME:-spark} expected=${SPARK_DATA_VOLUME_ID:-}
+  local source volume binding options
+  require_cmd findmnt "it is part of every Ubuntu image (util-linux)"
+  docker_installed || cannot_tell "docker is not installed on this node"
+  if source=$(findmnt -rn -o SOURCE --mountpoint "$(path "$mount")" </dev/null); then
+    source=${source#"$FS_ROOT"}
+    if volume=$(ebs_volume_of "$source"); then
+      printf 'spark data: %s (%s) mounted at %s\n' "$volume" "$source" "$mount"
+      [[ -z "$expected" || "$volume" == "$expected" ]] ||
+        problem "$mount is mounted from $volume, not from the stack's Spark dataset volume $expected"
+    else
+      printf 'spark data: %s mounted at %s, not an EBS volume\n' "$source" "$mount"
+      problem "$mount is mounted from $source, which is not an EBS volume (no nvme-Amazon_Elastic_Block_Store link in /dev/disk/by-id points to it)"
+    fi
+  else
+    printf 'spark data: nothing is mounted at %s\n' "$mount"
+    if [[ -n "$expected" && -e "$(path "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${expected/-/}")" ]]; then
+      problem "the Spark dataset's volume $expected is attached to this node but not mounted at $mount: re-run pulumi up (its spark-data step mounts it), or see 'journalctl -b | grep -i $mount' here"
+    else
+      problem "the Spark dataset's volume${expected:+ $expected} is not mounted at $mount on this node${expected:+, nor attached to it}: see 'aws ec2 describe-volumes${expected:+ --volume-ids $expected}' and 'lsblk' here, then re-run pulumi up"
+    fi
+  fi
+  if ! binding=$(docker_cli volume inspect --format '{{.Driver}} {{json .Options}}' "$name" 2>&1); then
+    [[ "${binding,,}" == *"no such volume"* ]] || cannot_tell "the Docker daemon does not answer 'docker volume inspect' on this node: $binding"
+    printf 'docker volume %s: absent\n' "$name"
+    problem "there is no Docker volume $name on this node: the master's task would get an empty local one; re-run pulumi up (its spark-data step binds it)"
+    report_health
+  fi
+  options=${binding#* }
+  if [[ "${binding%% *}" == local ]] &&
+    jq -e --arg d "$mount/data" '. == {type: "none", o: "bind", device: $d}' <<<"$options" >/dev/null 2>&1; then
+    printf 'docker volume %s: bound to %s/data\n' "$name" "$mount"
+  else
+    printf 'docker volume %s: %s\n' "$name" "$binding"
+    problem "Docker volume $name is not bound to $mount/data (driver and options: $binding): the master's /data is not the dataset's volume"
+  fi
+  report_health
+}
+
+if (($# == 1)); then
+  require_cmd jq "the install-docker step installs it"
+  spark_data_status
+fi
 
 docker_installed || cannot_tell "docker is not installed on this node"
 state=$(swarm_state) || cannot_tell "the Docker daemon does not answer 'docker info' on this node"
@@ -113,10 +190,4 @@ if [[ -n "${FLOCKER_CONTROL_HOST:-}" ]]; then
   fi
 fi
 
-if ((${#PROBLEMS[@]} == 0)); then
-  printf 'health: ok\n'
-  exit 0
-fi
-printf 'health: UNHEALTHY\n'
-printf '  - %s\n' "${PROBLEMS[@]}"
-exit 1
+report_health

@@ -146,6 +146,7 @@ describe("consumer example against a current cluster (no Flocker)", () => {
   const CURRENT: CurrentStackOutputValues = {
     ...common,
     platform: "current",
+    sparkDataVolumeId: "vol-0123456789abcdef0",
     nodes: { "aws-104": { role: "sparkmaster", swarmRole: "worker", publicIp: "54.0.0.104", privateIp: "172.31.0.13" } },
   };
 

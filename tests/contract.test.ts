@@ -36,9 +36,11 @@ test("the schema: a book stack's outputs or a current stack's, each complete and
   expect([...current.required].sort()).toEqual(Object.keys(current.properties).sort());
   expect(current.properties.platform).toMatchObject({ const: "current" });
   expect(Object.keys(current.properties).filter((k) => k.startsWith("flocker"))).toEqual([]);
+  // What the current platform has of its own instead of Flocker's: the Spark data's volume.
   expect(
     Object.keys(book.properties)
       .filter((k) => !k.startsWith("flocker"))
+      .concat("sparkDataVolumeId")
       .sort(),
   ).toEqual(Object.keys(current.properties).sort());
 });

@@ -158,3 +158,32 @@ test("snapshots: one full copy of the dataset and the control state, the changed
   expect(estimate.notIncluded).toContain("snapshots' changed blocks");
   expect(estimateMonthlyCost(devDemand()).lines.some((l) => l.item.startsWith("snapshots"))).toBe(false);
 });
+
+test("the current platform: the Spark dataset's gp3 volume (sparkVolumeSize) and its snapshots, no Flocker lines", () => {
+  const book = devDemand({ snapshots: "true", snapshotRetainCount: "14" });
+  const config = {
+    ...devConfig({ snapshots: "true", snapshotRetainCount: "14" }),
+    platform: "current",
+    sparkVolumeSizeGiB: 200,
+  } as const;
+  const demand = costDemandOf(config);
+  expect(demand.controlStateVolume).toBeUndefined();
+  const estimate = estimateMonthlyCost(demand);
+  const gp3 = PRICE_TABLE.regions["us-east-1"].ebs!.usdPerGbMonth.gp3!;
+  const snapshot = PRICE_TABLE.regions["us-east-1"].snapshots!.usdPerGbMonth;
+  expect(estimate.lines.filter((l) => /Flocker/.test(l.item))).toEqual([]);
+  expect(estimate.lines.find((l) => l.item === "Spark dataset volume (gp3)")).toMatchObject({
+    quantity: "200 GiB",
+    monthlyUsd: Math.round(200 * gp3 * 100) / 100,
+    unitPrice: `$${gp3}/GB-month`,
+  });
+  expect(estimate.lines.find((l) => l.item === "snapshots (one full copy of the dataset)")).toMatchObject({
+    quantity: "200 GiB",
+    monthlyUsd: Math.round(200 * snapshot * 100) / 100,
+    note: "plus the blocks changed between the 14 snapshots kept, by use",
+  });
+  expect(estimate.missing).toEqual([]);
+  expect(estimate.notIncluded).toEqual(["data transfer", "snapshots' changed blocks"]);
+  // on the book platform the same size is Flocker's magnetic dataset
+  expect(book.dataset).toMatchObject({ volumeType: "standard", gib: 75 });
+});

@@ -286,6 +286,62 @@ describe("npm run status", () => {
   });
 });
 
+describe("npm run status on a current stack: the Spark dataset's volume too", () => {
+  const VOLUME = "vol-0123456789abcdef0";
+  const CURRENT_OUTPUTS = {
+    platform: "current",
+    nodes: {
+      "aws-101": { role: "manager", swarmRole: "manager", publicIp: "54.0.0.1", privateIp: "172.31.0.10" },
+      "aws-104": { role: "sparkmaster", swarmRole: "worker", publicIp: "54.0.0.4", privateIp: "172.31.0.13" },
+    },
+    sshUser: "ubuntu",
+    sshPrivateKey: KEY,
+    sparkDataVolumeId: VOLUME,
+  };
+  const currentMachine = (exitCodes: number[]) =>
+    fakeMachine({
+      exitCodes,
+      outputs: { status: 0, stdout: JSON.stringify(CURRENT_OUTPUTS), stderr: "" },
+    });
+
+  test("after the manager, the Spark master's node reports the volume: mounted, bound, the stack's by id", async () => {
+    const machine = currentMachine([0, 0]);
+    expect(await runStatus(["--stack", "dev"], machine.deps)).toBe(0);
+    expect(machine.ssh.map((c) => c.argv[9])).toEqual(["ubuntu@54.0.0.1", "ubuntu@54.0.0.4"]);
+    // no Flocker on the manager's screen
+    expect(machine.ssh[0].argv[10]).toContain("FLOCKER_CONTROL_HOST='' ");
+    expect(machine.ssh[1].argv[10]).toBe(
+      "if [ -f /home/ubuntu/.swarm-flocker/scripts/cluster-status.sh ]; then " +
+        `sudo env SPARK_DATA_MOUNT=/srv/spark-data SPARK_DATA_VOLUME_NAME=spark SPARK_DATA_VOLUME_ID=${VOLUME} bash /home/ubuntu/.swarm-flocker/scripts/cluster-status.sh spark-data; ` +
+        "else echo 'cluster-status.sh is not on this node yet: deploy the current scripts with npm run deploy -- --stack dev' >&2; exit 3; fi",
+    );
+    expect(machine.out()).toBe(
+      "Cluster status of stack dev, asked of aws-101 (54.0.0.1)\nThe Spark dataset, asked of aws-104 (54.0.0.4)\n",
+    );
+    expect(machine.leftovers()).toEqual([]);
+  });
+
+  test("a healthy swarm with an unhealthy dataset is unhealthy (1); an unreachable master node is unknown (3)", async () => {
+    const unhealthy = currentMachine([0, 1]);
+    expect(await runStatus(["dev"], unhealthy.deps)).toBe(1);
+    expect(unhealthy.err()).toBe(
+      "status: the Spark dataset of stack dev is unhealthy (cluster-status.sh spark-data exited with 1).\n",
+    );
+    const unreachable = currentMachine([0, 255]);
+    expect(await runStatus(["dev"], unreachable.deps)).toBe(3);
+    expect(unreachable.err()).toBe("status: ssh to aws-104 (54.0.0.4) failed: the Spark dataset's state is unknown.\n");
+    // an unhealthy swarm stays unhealthy whatever the dataset says
+    const both = currentMachine([1, 255]);
+    expect(await runStatus(["dev"], both.deps)).toBe(1);
+  });
+
+  test("a book stack asks nothing of the Spark master's node", async () => {
+    const machine = fakeMachine({ exitCodes: [0] });
+    expect(await runStatus(["dev"], machine.deps)).toBe(0);
+    expect(machine.ssh).toHaveLength(1);
+  });
+});
+
 describe("one strict command line in status and ssh", () => {
   test.each([
     [["-stack", "dev"], "-stack has one dash: long options take two, as in --stack dev"],

@@ -112,3 +112,94 @@ EOF
   refute_output --partial "flocker:"
   refute_called_matching '^curl'
 }
+
+# ------------------------------------------------------------------------------------ spark-data
+# The current platform's Spark dataset, on the Spark master's node (not a manager: no swarm here).
+SD_VOL=vol-0123456789abcdef0
+SD_MOUNT=/srv/spark-data
+
+spark_data_node() {
+  swarm_is inactive
+  ln -sf "$STUB_DIR/findmnt" "$BIN/"
+  mkdir -p "$FS_ROOT/dev/disk/by-id" "$FS_ROOT/proc/self"
+  touch "$FS_ROOT/dev/nvme1n1"
+  ln -sfn ../../nvme1n1 "$FS_ROOT/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${SD_VOL/-/}"
+  : >"$FS_ROOT/proc/self/mountinfo"
+}
+sd_mounted() { echo "300 25 259:1 / $FS_ROOT$SD_MOUNT rw shared:90 - ext4 $FS_ROOT/dev/${1:-nvme1n1} rw" >"$FS_ROOT/proc/self/mountinfo"; }
+sd_bound() {
+  stub_set docker/volumes/spark "local
+type=none
+o=bind
+device=${1:-$SD_MOUNT/data}"
+}
+
+@test "spark-data: the volume by its id and device, mounted, the spark volume bound to it; exit 0, nothing changed" {
+  spark_data_node
+  sd_mounted
+  sd_bound
+  SPARK_DATA_VOLUME_ID=$SD_VOL run_script cluster-status spark-data
+  assert_success
+  assert_output - <<OUT
+spark data: $SD_VOL (/dev/nvme1n1) mounted at $SD_MOUNT
+docker volume spark: bound to $SD_MOUNT/data
+health: ok
+OUT
+  assert_no_mutations
+}
+
+@test "spark-data: attached but not mounted, and no spark volume: both said, with what to do; exit 1" {
+  spark_data_node
+  SPARK_DATA_VOLUME_ID=$SD_VOL run_script cluster-status spark-data
+  assert_failure 1
+  assert_output - <<OUT
+spark data: nothing is mounted at $SD_MOUNT
+docker volume spark: absent
+health: UNHEALTHY
+  - the Spark dataset's volume $SD_VOL is attached to this node but not mounted at $SD_MOUNT: re-run pulumi up (its spark-data step mounts it), or see 'journalctl -b | grep -i $SD_MOUNT' here
+  - there is no Docker volume spark on this node: the master's task would get an empty local one; re-run pulumi up (its spark-data step binds it)
+OUT
+}
+
+@test "spark-data: not attached at all; another device mounted there; a plain spark volume: each a problem" {
+  spark_data_node
+  rm "$FS_ROOT/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${SD_VOL/-/}"
+  SPARK_DATA_VOLUME_ID=$SD_VOL run_script cluster-status spark-data
+  assert_failure 1
+  assert_output --partial "  - the Spark dataset's volume $SD_VOL is not mounted at $SD_MOUNT on this node, nor attached to it: see 'aws ec2 describe-volumes --volume-ids $SD_VOL' and 'lsblk' here, then re-run pulumi up"
+
+  touch "$FS_ROOT/dev/xvda1"
+  sd_mounted xvda1
+  stub_set docker/volumes/spark local
+  run_script cluster-status spark-data
+  assert_failure 1
+  assert_output - <<OUT
+spark data: /dev/xvda1 mounted at $SD_MOUNT, not an EBS volume
+docker volume spark: local {}
+health: UNHEALTHY
+  - $SD_MOUNT is mounted from /dev/xvda1, which is not an EBS volume (no nvme-Amazon_Elastic_Block_Store link in /dev/disk/by-id points to it)
+  - Docker volume spark is not bound to $SD_MOUNT/data (driver and options: local {}): the master's /data is not the dataset's volume
+OUT
+}
+
+@test "spark-data: another EBS volume than the stack's is named; a binding elsewhere is a problem" {
+  spark_data_node
+  sd_mounted
+  sd_bound /var/tmp/data
+  SPARK_DATA_VOLUME_ID=vol-0fffffffffffffff0 run_script cluster-status spark-data
+  assert_failure 1
+  assert_output --partial "  - $SD_MOUNT is mounted from $SD_VOL, not from the stack's Spark dataset volume vol-0fffffffffffffff0"
+  assert_output --partial '  - Docker volume spark is not bound to /srv/spark-data/data (driver and options: local {"type":"none","o":"bind","device":"/var/tmp/data"})'
+}
+
+@test "spark-data: Docker not answering is 'cannot tell' (exit 2); an unknown action is a usage error" {
+  spark_data_node
+  sd_mounted
+  stub_fail docker-daemon always
+  run_script cluster-status spark-data
+  assert_failure 2
+  assert_output --partial "health: UNKNOWN: the Docker daemon does not answer 'docker volume inspect' on this node"
+  run_script cluster-status spark
+  assert_failure 2
+  assert_stderr_contains "usage: cluster-status.sh spark-data"
+}

@@ -312,6 +312,27 @@ curl 7.58"
   assert_no_mutations
 }
 
+# Ubuntu 24.04's docker.io is 29.x (the current platform): an Ubuntu revision and a backport
+# suffix on a two-digit major, which the floor compares as numbers, not as text ("29" < "3").
+@test "floor: Ubuntu 24.04's docker.io 29.x installs over the floor, and is accepted once installed" {
+  stub_set apt/archive "docker.io 29.1.3-0ubuntu3~24.04.1
+jq 1.7.1-3build1
+curl 8.5.0-2ubuntu10.6"
+  MIN_DOCKER_VERSION=20.10.24 run_script install-docker
+  assert_success
+  assert_called "apt-get install -y -o DPkg::Lock::Timeout=300 docker.io jq curl"
+  assert_equal "$(cat "$STUB_STATE/dpkg/docker.io")" "29.1.3-0ubuntu3~24.04.1"
+  clear_logs
+  MIN_DOCKER_VERSION=20.10.24 run_script install-docker
+  assert_success
+  assert_no_mutations
+  assert_stderr_contains "docker.io 29.1.3-0ubuntu3~24.04.1 is installed"
+  # a floor above it is still enforced on the two-digit major
+  MIN_DOCKER_VERSION=29.2 run_script install-docker
+  assert_failure 1
+  assert_stderr_contains "docker.io 29.1.3-0ubuntu3~24.04.1 (installed on this node) is older than 29.2"
+}
+
 # ---------------------------------------------------------------------------------- bounds
 
 @test "a daemon that hangs: each docker call is cut off at DOCKER_CLI_TIMEOUT and the wait fails with what hung" {

@@ -231,3 +231,76 @@ EOF2
   assert_success
   grep -qE '^docker rm -f spark-smoke-[0-9]+-1$' "$STUB_STATE/mutations.log"
 }
+
+@test "smoke: SPARK_HOME_IN_IMAGE=/opt/spark runs apache/spark's run-example; a relative or odd path is refused" {
+  SPARK_HOME_IN_IMAGE=/opt/spark IMAGE=apache/spark:3.5.3 MASTER_URL=spark://tasks.spark-master:7077 run_script spark-smoke
+  assert_success
+  assert_output "Pi is roughly 3.14166"
+  grep -qE '^docker run --rm --name spark-smoke-[0-9]+-1 --network spark -e MASTER=spark://tasks.spark-master:7077 apache/spark:3.5.3 /opt/spark/bin/run-example SparkPi 10$' \
+    "$STUB_STATE/mutations.log"
+  clear_logs
+  SPARK_HOME_IN_IMAGE='opt/spark; rm -rf /' smoke
+  assert_failure 1
+  assert_stderr_contains "SPARK_HOME_IN_IMAGE must be an absolute path in the image (/spark, /opt/spark), not 'opt/spark; rm -rf /'"
+  assert_no_mutations
+}
+
+# ------------------------------------------------------------------------------------ args
+# The current platform's master: apache/spark started with spark-class, the image's entrypoint kept.
+MASTER_ARGS='["/opt/spark/bin/spark-class", "org.apache.spark.deploy.master.Master"]'
+current_master_spec() {
+  jq -cn --argjson args "${ARGS:-$MASTER_ARGS}" '{image: "apache/spark:3.5.3", replicas: 1, network: "spark",
+    constraints: ["node.labels.type == sparkmaster"], env: ["SPARK_MASTER_HOST=0.0.0.0"],
+    mounts: ["type=volume,target=/data,source=spark"], args: $args}'
+}
+current_master() { SERVICE_NAME=spark-master SERVICE_SPEC=$(current_master_spec) run_script swarm-service create; }
+stored_args() { jq -c '.TaskTemplate.ContainerSpec.Args' "$STUB_STATE/docker/services/spark-master.json"; }
+
+@test "args: the container command follows the image on create; a second run sends nothing" {
+  current_master
+  assert_success
+  assert_mutations <<'EOF2'
+docker service create --detach --name spark-master --network spark --constraint 'node.labels.type == sparkmaster' --replicas 1 --env SPARK_MASTER_HOST=0.0.0.0 --mount type=volume,target=/data,source=spark apache/spark:3.5.3 /opt/spark/bin/spark-class org.apache.spark.deploy.master.Master
+EOF2
+  assert_equal "$(stored_args)" '["/opt/spark/bin/spark-class","org.apache.spark.deploy.master.Master"]'
+  clear_logs
+  current_master
+  assert_success
+  assert_no_mutations
+}
+
+@test "args: changed args are updated with --args, quoted so that each word comes back as it was" {
+  current_master
+  clear_logs
+  ARGS='["/opt/spark/bin/spark-class", "org.apache.spark.deploy.worker.Worker", "spark://tasks.spark-master:7077", "it'"'"'s a b"]' current_master
+  assert_success
+  # one update, its --args text split back (shlex rules) into exactly the spec's words
+  assert_equal "$(wc -l <"$STUB_STATE/mutations.log")" 1
+  grep -qE "^docker service update --detach --args .+ spark-master$" "$STUB_STATE/mutations.log"
+  assert_equal "$(stored_args)" '["/opt/spark/bin/spark-class","org.apache.spark.deploy.worker.Worker","spark://tasks.spark-master:7077","it'"'"'s a b"]'
+  assert_stderr_contains 'args: ["/opt/spark/bin/spark-class","org.apache.spark.deploy.master.Master"] -> '
+  clear_logs
+  ARGS='[]' current_master
+  assert_success
+  assert_mutations <<<"docker service update --detach --args '' spark-master"
+  assert_equal "$(stored_args)" '[]'
+}
+
+@test "args: a spec without args (the book's) never compares or sends them" {
+  current_master
+  clear_logs
+  SERVICE_NAME=spark-master SERVICE_SPEC=$(current_master_spec | jq -c 'del(.args)') run_script swarm-service create
+  assert_success
+  assert_no_mutations
+  refute_called_matching '--args'
+}
+
+@test "args: not a list of texts -> refused, naming the service, before anything is sent" {
+  ARGS='"/opt/spark/bin/spark-class org.apache.spark.deploy.master.Master"' current_master
+  assert_failure 1
+  assert_stderr_contains "SERVICE_SPEC of service spark-master: args must be a list of texts"
+  ARGS='["/opt/spark/bin/spark-class", 7077]' current_master
+  assert_failure 1
+  assert_stderr_contains "SERVICE_SPEC of service spark-master: containerLabels, constraints, env, mounts and args must be lists of texts"
+  assert_no_mutations
+}

@@ -81,7 +81,9 @@ test("bring-up from nothing: every step exits 0 and SparkPi prints its line", as
   expect(result.outcomes.length).toBe(steps.length);
   const pi = runner.outputOf("spark-smoke") ?? "";
   process.stdout.write(`[engine] spark-smoke: ${pi.trim()}\n`);
-  expect(pi).toMatch(/Pi is roughly 3\.14/);
+  // SparkPi 10 samples a million points, as Spark's does: the estimate's standard error is 0.0016,
+  // so "3.14…" (at least 3.14, 1 error below pi) failed about one run in six; 3.13 is 7 below.
+  expect(pi).toMatch(/Pi is roughly 3\.1[3-5]\d*/);
 });
 
 /** The engine's view of the cluster's state, as the events and listings name it. */
@@ -124,7 +126,7 @@ test("a second run of every step changes nothing: no container, network, volume 
   // The checks act and undo: they still pass on a second run.
   const checks = await runner.runPhase("update", CHECKS_THAT_ACT);
   expect(failures(checks)).toEqual([]);
-  expect(runner.outputOf("spark-smoke")).toMatch(/Pi is roughly 3\.14/);
+  expect(runner.outputOf("spark-smoke")).toMatch(/Pi is roughly 3\.1[3-5]\d*/);
 });
 
 interface SwarmNode {

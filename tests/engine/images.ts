@@ -42,7 +42,12 @@ export interface ImageRef {
 interface ImageDef {
   readonly repository: string;
   readonly withNode: boolean;
-  readonly cmd: readonly string[];
+  readonly cmd?: readonly string[];
+  /** The image's ENTRYPOINT, USER, WORKDIR and extra ENV, where the real image sets them. */
+  readonly entrypoint?: readonly string[];
+  readonly user?: string;
+  readonly workingDir?: string;
+  readonly env?: readonly string[];
 }
 
 const standin = (role: string) => ["/usr/bin/node", "/sfe/standin.js", role];
@@ -56,6 +61,16 @@ const IMAGES: readonly ImageDef[] = [
   { repository: "fsoppelsa/spark-master", withNode: true, cmd: standin("spark-master") },
   { repository: "fsoppelsa/spark-worker", withNode: true, cmd: standin("spark-worker") },
   { repository: "busybox", withNode: false, cmd: ["sh"] },
+  // The current platform's Spark (apache/spark 3.5, apache/spark-docker's Dockerfile): no CMD, the
+  // entrypoint runs the command the service gives (spark-class …) as the spark user, uid 185.
+  {
+    repository: "apache/spark",
+    withNode: true,
+    entrypoint: ["/opt/entrypoint.sh"],
+    user: "spark",
+    workingDir: "/opt/spark/work-dir",
+    env: ["SPARK_HOME=/opt/spark"],
+  },
 ];
 const TAG = "latest";
 
@@ -94,8 +109,11 @@ function buildRootfs(root: string, withNode: boolean): void {
     if (applet && applet !== "busybox") symlinkSync("busybox", path.join(root, "bin", applet));
   }
   mkdirSync(path.join(root, "etc"), { recursive: true });
-  writeFileSync(path.join(root, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n");
-  writeFileSync(path.join(root, "etc", "group"), "root:x:0:\nnogroup:x:65534:\n");
+  writeFileSync(
+    path.join(root, "etc", "passwd"),
+    "root:x:0:0:root:/root:/bin/sh\nspark:x:185:185::/opt/spark:/bin/false\nnobody:x:65534:65534:nobody:/:/bin/false\n",
+  );
+  writeFileSync(path.join(root, "etc", "group"), "root:x:0:\nspark:x:185:\nnogroup:x:65534:\n");
   if (!withNode) return;
   copyInto(root, NODE, 0o755);
   for (const lib of nodeLibraries()) copyInto(root, lib);
@@ -108,6 +126,20 @@ function buildRootfs(root: string, withNode: boolean): void {
     '#!/bin/sh\nexec /usr/bin/node /sfe/standin.js run-example "$@"\n',
     { mode: 0o755 },
   );
+  // apache/spark's layout: /opt/entrypoint.sh passes any command but Kubernetes' driver/executor
+  // through (exec "$@"), and Spark's own launchers are under /opt/spark/bin.
+  mkdirSync(path.join(root, "opt", "spark", "bin"), { recursive: true });
+  mkdirSync(path.join(root, "opt", "spark", "work-dir"), { recursive: true });
+  writeFileSync(
+    path.join(root, "opt", "entrypoint.sh"),
+    '#!/bin/sh\nset -e\ncase "${1:-}" in\n  driver | executor) echo "entrypoint stand-in: Kubernetes mode $1 is not simulated" >&2; exit 2 ;;\nesac\nexec "$@"\n',
+    { mode: 0o755 },
+  );
+  for (const tool of ["spark-class", "run-example"]) {
+    writeFileSync(path.join(root, "opt", "spark", "bin", tool), `#!/bin/sh\nexec /usr/bin/node /sfe/standin.js ${tool} "$@"\n`, {
+      mode: 0o755,
+    });
+  }
 }
 
 interface Blob {
@@ -172,8 +204,11 @@ export function buildEngineImages(): { dir: string; refs: Record<string, ImageRe
             os: "linux",
             created: "1970-01-01T00:00:00Z",
             config: {
-              Cmd: image.cmd,
-              Env: ["PATH=/usr/local/bin:/usr/bin:/bin"],
+              ...(image.cmd ? { Cmd: image.cmd } : {}),
+              ...(image.entrypoint ? { Entrypoint: image.entrypoint } : {}),
+              ...(image.user ? { User: image.user } : {}),
+              ...(image.workingDir ? { WorkingDir: image.workingDir } : {}),
+              Env: ["PATH=/usr/local/bin:/usr/bin:/bin", ...(image.env ?? [])],
               Labels: { "org.swarm-flocker.engine-standin": image.repository },
             },
             rootfs: { type: "layers", diff_ids: [layer.diffId] },

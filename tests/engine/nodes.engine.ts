@@ -13,6 +13,7 @@ import { FLOCKER_PLUGIN_SOCKET } from "../../lib/remotePaths";
 import { engineImages } from "./images";
 import { cleanupLeftovers, EngineCluster, engineTag, runBounded, startEngineCluster } from "./nodes";
 import { makeTestPki } from "./testPki";
+import { createNvmeVolume, detachVolumes, nvmeByIdPath, presentNvmeVolume, withdrawNvmeVolume, type NvmeVolume } from "./volumes";
 
 const SPECS = [
   { name: "aws-101", ip: "172.31.0.11" },
@@ -97,6 +98,7 @@ async function ok(p: Promise<{ status: number; stdout: string; stderr: string }>
 
 beforeAll(async () => {
   await cleanupLeftovers();
+  detachVolumes(engineTag());
   keyDir = mkdtempSync(path.join(tmpdir(), "sfe-test-key-"));
   keyFile = path.join(keyDir, "id_ed25519");
   execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", keyFile]);
@@ -108,6 +110,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cluster?.destroy();
+  detachVolumes(engineTag());
   rmSync(keyDir, { recursive: true, force: true });
 }, 300_000);
 
@@ -242,6 +245,137 @@ test("with no worker registered, SparkPi prints no result", async () => {
   expect(r.status).not.toBe(0);
   expect(r.stdout).not.toContain("Pi is roughly");
 }, 120_000);
+
+// ---------------------------------------------------------------------------------------------
+// The current platform's node scripts: the Spark dataset on an EBS volume (spark-data.sh), found
+// by its NVMe serial, and apache/spark's way of starting the master and workers (swarm-service.sh
+// with args, spark-smoke.sh with SPARK_HOME_IN_IMAGE). aws-103 holds the volume first, aws-102
+// after the "replacement".
+
+const DATA_VOLUME_ID = "vol-0e5a1c0ffee5a1c00";
+const DATA_ENV = `VOLUME_ID=${DATA_VOLUME_ID} MOUNT_POINT=/srv/spark-data VOLUME_NAME=spark DATA_UID=185 WAIT_INTERVAL=1 WAIT_TIMEOUT=30`;
+const sparkData = (node: string, action: "create" | "release") =>
+  cluster.exec(node, `env ${DATA_ENV} bash /root/sfe/scripts/spark-data.sh ${action}`, { timeoutMs: 120_000 });
+let dataVolume: NvmeVolume;
+let dataUuid = "";
+
+test("current: spark-data.sh finds the volume by its NVMe serial, formats it once, mounts it by UUID and binds the spark volume; uid 185 writes to /data", async () => {
+  await Promise.all(["aws-101", "aws-102", "aws-103"].map((node) => installOnNode(node, {})));
+  dataVolume = createNvmeVolume(engineTag(), DATA_VOLUME_ID);
+  await presentNvmeVolume(cluster, "aws-103", dataVolume);
+  const first = await ok(sparkData("aws-103", "create"));
+  const m = /^spark-data: vol-0e5a1c0ffee5a1c00 \/dev\/nvme1n1 UUID=([0-9a-f-]{36}) at \/srv\/spark-data$/.exec(
+    first.split("\n").pop()!,
+  );
+  expect(m).not.toBeNull();
+  dataUuid = m![1];
+  // One call for what the node shows (each call into a node costs a process start on a busy host):
+  // the device's file system, the fstab line, and the UUID of what is mounted.
+  const shown = `blkid -p -o value -s TYPE ${nvmeByIdPath(DATA_VOLUME_ID)}; grep /srv/spark-data /etc/fstab; blkid -p -o value -s UUID $(findmnt -n -o SOURCE --mountpoint /srv/spark-data)`;
+  expect((await ok(cluster.exec("aws-103", shown))).split("\n")).toEqual([
+    "ext4",
+    `UUID=${dataUuid} /srv/spark-data ext4 defaults,nofail 0 2`,
+    dataUuid,
+  ]);
+  expect(
+    JSON.parse(await ok(cluster.docker("aws-103", ["volume", "inspect", "--format", "{{json .Options}}", "spark"]))),
+  ).toEqual({
+    type: "none",
+    o: "bind",
+    device: "/srv/spark-data/data",
+  });
+  await ok(
+    cluster.docker("aws-103", [
+      "run",
+      "--rm",
+      "--user",
+      "185:185",
+      "-v",
+      "spark:/data",
+      "busybox",
+      "sh",
+      "-c",
+      "echo written-on-aws-103 > /data/f",
+    ]),
+  );
+  expect(await ok(cluster.exec("aws-103", "cat /srv/spark-data/data/f"))).toBe("written-on-aws-103");
+  // A second run: the same answer, no format (the UUID stays), nothing else changed.
+  expect((await ok(sparkData("aws-103", "create"))).split("\n").pop()).toBe(first.split("\n").pop());
+}, 300_000);
+
+test("current: released on the old node, the same volume on another node is mounted as it is: no format, the data there", async () => {
+  expect(dataUuid).not.toBe("");
+  await ok(sparkData("aws-103", "release"));
+  // No volume, no mount, no fstab line left on the old node.
+  const left = await cluster.exec(
+    "aws-103",
+    "docker volume inspect spark >/dev/null 2>&1 && echo volume; findmnt --mountpoint /srv/spark-data >/dev/null && echo mount; grep /srv/spark-data /etc/fstab; true",
+  );
+  expect(left).toMatchObject({ status: 0, stdout: "" });
+  await withdrawNvmeVolume(cluster, "aws-103", dataVolume);
+  await presentNvmeVolume(cluster, "aws-102", dataVolume);
+  const out = await ok(sparkData("aws-102", "create"));
+  expect(out.split("\n").pop()).toBe(`spark-data: ${DATA_VOLUME_ID} /dev/nvme1n1 UUID=${dataUuid} at /srv/spark-data`);
+  expect(await ok(cluster.exec("aws-102", "cat /srv/spark-data/data/f"))).toBe("written-on-aws-103");
+}, 300_000);
+
+test("current: Spark started as apache/spark is (entrypoint, spark-class args), the master on the bound volume; SparkPi through spark-smoke.sh", async () => {
+  const spark = engineImages()["apache/spark"];
+  const image = `apache/spark@${spark.digest}`;
+  const env = "WAIT_INTERVAL=1 WAIT_TIMEOUT=120";
+  const serviceStep = (name: string, action: "create" | "delete", spec?: object) =>
+    ok(
+      cluster.exec(
+        "aws-101",
+        `env ${env} SERVICE_NAME=${name} SERVICE_SPEC="$(cat)" bash /root/sfe/scripts/swarm-service.sh ${action}`,
+        { input: JSON.stringify(spec ?? {}), timeoutMs: 180_000 },
+      ),
+    );
+  // The book's services go as its destroy removes them; the label moves to the volume's node.
+  await serviceStep("spark-worker", "delete");
+  await serviceStep("spark-master", "delete");
+  await ok(cluster.docker("aws-101", ["node", "update", "--label-rm", "type", "aws-105"]));
+  await ok(cluster.docker("aws-101", ["node", "update", "--label-add", "type=sparkmaster", "aws-102"]));
+  await serviceStep("spark-master", "create", {
+    image,
+    replicas: 1,
+    network: "spark",
+    constraints: ["node.labels.type == sparkmaster"],
+    env: ["SPARK_MASTER_HOST=0.0.0.0"],
+    mounts: ["type=volume,target=/data,source=spark"],
+    args: ["/opt/spark/bin/spark-class", "org.apache.spark.deploy.master.Master"],
+  });
+  await serviceStep("spark-worker", "create", {
+    image,
+    replicas: 1,
+    network: "spark",
+    constraints: ["node.labels.type != sparkmaster"],
+    env: ["SPARK_WORKER_CORES=1", "SPARK_WORKER_MEMORY=1g"],
+    args: ["/opt/spark/bin/spark-class", "org.apache.spark.deploy.worker.Worker", "spark://tasks.spark-master:7077"],
+  });
+  const logs = async (service: string) => {
+    const r = await cluster.docker("aws-101", ["service", "logs", "--raw", service]);
+    return r.stdout + r.stderr;
+  };
+  expect(await eventually(90, async () => (await logs("spark-master")).includes("Registering worker"))).toBe(true);
+  // The master's container runs as the spark user (uid 185) and has the volume's data at /data.
+  const master = await ok(
+    cluster.docker("aws-102", ["ps", "-q", "--filter", "label=com.docker.swarm.service.name=spark-master"]),
+  );
+  expect(
+    await ok(cluster.docker("aws-102", ["exec", master, "sh", "-c", "id -u && cat /data/f && echo from-master > /data/g"])),
+  ).toBe("185\nwritten-on-aws-103");
+  expect(await ok(cluster.exec("aws-102", "cat /srv/spark-data/data/g"))).toBe("from-master");
+  const smoke = await ok(
+    cluster.exec(
+      "aws-101",
+      `env RETRY_DELAY=2 WAIT_TIMEOUT=120 IMAGE=${image} NETWORK_NAME=spark MASTER_URL=spark://tasks.spark-master:7077 SPARK_HOME_IN_IMAGE=/opt/spark bash /root/sfe/scripts/spark-smoke.sh`,
+      { timeoutMs: 180_000 },
+    ),
+  );
+  expect(smoke).toMatch(/^Pi is roughly 3\.1\d*$/);
+  expect(await logs("spark-worker")).toMatch(/Running task \d+/);
+}, 420_000);
 
 function strangerTar(stranger: { crt: string; key: string }): string {
   const dir = mkdtempSync(path.join(tmpdir(), "sfe-stranger-"));

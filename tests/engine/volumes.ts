@@ -75,3 +75,58 @@ export function detachVolumes(tag: string): void {
   }
   fs.rmSync(dir, { recursive: true, force: true });
 }
+
+/**
+ * An EBS volume as a Nitro instance shows it: an NVMe namespace (/dev/nvme1n1 here) and udev's
+ * stable name for it, /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_<volume id without its
+ * dash> (the volume id is the NVMe serial). Backed by a loop device over a file of its own, so the
+ * same "volume" can be withdrawn from one node and presented to another with its data.
+ */
+export interface NvmeVolume {
+  readonly volumeId: string;
+  readonly major: number;
+  readonly minor: number;
+}
+
+export const nvmeByIdPath = (volumeId: string) => `/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${volumeId.replace("-", "")}`;
+
+/** A fresh sparse file of `sizeMiB` behind a loop device: the volume, attached to no node yet. */
+export function createNvmeVolume(tag: string, volumeId: string, sizeMiB = 64): NvmeVolume {
+  const dir = VOLUMES(tag);
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${volumeId}.img`);
+  fs.rmSync(file, { force: true });
+  execFileSync("truncate", ["-s", `${sizeMiB}M`, file]);
+  const loop = execFileSync("losetup", ["--find", "--show", file], { encoding: "utf8" }).trim();
+  const [major, minor] = execFileSync("stat", ["-c", "%t %T", loop], { encoding: "utf8" })
+    .trim()
+    .split(" ")
+    .map((hex) => parseInt(hex, 16));
+  return { volumeId, major, minor };
+}
+
+/** The attachment: the device node and its by-id link appear on `node` (in its own /dev). */
+export async function presentNvmeVolume(
+  cluster: EngineCluster,
+  node: string,
+  volume: NvmeVolume,
+  name = "nvme1n1",
+): Promise<void> {
+  const link = nvmeByIdPath(volume.volumeId);
+  const result = await cluster.exec(
+    node,
+    `${PRIVATE_DEV}\nrm -f /dev/${name}\nmknod -m 660 /dev/${name} b ${volume.major} ${volume.minor}\nmkdir -p /dev/disk/by-id\nln -sfn ../../${name} ${link}`,
+  );
+  if (result.status !== 0) throw new Error(`presenting ${volume.volumeId} to ${node} failed: ${result.stderr}`);
+}
+
+/** The detachment: the device node and its link leave `node`, as the kernel drops a detached namespace. */
+export async function withdrawNvmeVolume(
+  cluster: EngineCluster,
+  node: string,
+  volume: NvmeVolume,
+  name = "nvme1n1",
+): Promise<void> {
+  const result = await cluster.exec(node, `rm -f ${nvmeByIdPath(volume.volumeId)} /dev/${name}`);
+  if (result.status !== 0) throw new Error(`withdrawing ${volume.volumeId} from ${node} failed: ${result.stderr}`);
+}

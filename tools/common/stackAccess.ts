@@ -48,6 +48,10 @@ export interface AccessOutputs {
   readonly sshUser: string;
   readonly sshPrivateKey: string;
   readonly flockerControlEndpoint?: string;
+  /** "current" on a current stack; absent on a book stack (lib/stackOutputs.ts). */
+  readonly platform?: "book" | "current";
+  /** The current platform's Spark dataset volume. */
+  readonly sparkDataVolumeId?: string;
 }
 
 /** Exit code when the stack's outputs or a node cannot be reached (the cluster's health is unknown). */

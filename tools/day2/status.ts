@@ -3,11 +3,14 @@
  * Swarm manager over SSH — nodes, services (running/desired), Spark workers registered at the
  * master, Flocker nodes and datasets. The manager runs scripts/cluster-status.sh (copied to every
  * node with the other scripts): 0 healthy, 1 unhealthy, 2 cannot tell (e.g. not an active manager,
- * then the next manager is asked). The stack's outputs come from
+ * then the next manager is asked). On a current stack the Spark master's node is asked too, about
+ * the Spark dataset's EBS volume (`cluster-status.sh spark-data`: which volume is mounted, the
+ * `spark` Docker volume's binding). The stack's outputs come from
  * `pulumi stack output --json --show-secrets`.
  */
 import { FLOCKER_AGENT_PORT, FLOCKER_API_PORT, SPARK_UI_PORT } from "../../lib/ports";
 import { FLOCKER_ETC } from "../../lib/remotePaths";
+import { SPARK_DATA_MOUNT, SPARK_DATA_VOLUME_NAME } from "../../lib/sparkData";
 import {
   EXIT_FAILED,
   EXIT_OK,
@@ -32,6 +35,7 @@ import {
   writeTemporaryKey,
   type AccessDeps,
   type AccessOutputs,
+  type TemporaryKey,
 } from "../common/stackAccess";
 import { PROJECT_ROOT, availableStacks } from "../common/stackConfig";
 
@@ -50,7 +54,8 @@ export const STATUS_SPEC: ToolSpec = {
   summary: "One screen of a deployed cluster's health, from a Swarm manager over SSH.",
   description: [
     "Shows the Swarm nodes (role, state, availability), the services with running/desired tasks, the",
-    "Spark workers registered at the master and the Flocker nodes and datasets. Reads the stack's",
+    "Spark workers registered at the master and the Flocker nodes and datasets; on a current stack, the",
+    "Spark dataset's EBS volume as the Spark master's node sees it (mounted, bound to the spark volume). Reads the stack's",
     "outputs with `pulumi stack output --json --show-secrets` (needs the Pulumi CLI and the stack's",
     "passphrase); the SSH key goes to a 0600 temporary file that is removed when the tool ends.",
   ],
@@ -88,6 +93,51 @@ export function managersToAsk(outputs: AccessOutputs, chosen?: string): string[]
   return Object.entries(outputs.nodes)
     .filter(([, node]) => node.swarmRole === "manager")
     .map(([name]) => name);
+}
+
+/** On a current stack: what the Spark master's node runs about the dataset's volume. */
+export function remoteSparkDataCommand(outputs: AccessOutputs, stack: string): string[] {
+  return deployedScriptCommand({
+    sshUser: outputs.sshUser,
+    script: STATUS_SCRIPT,
+    action: "spark-data",
+    env: {
+      SPARK_DATA_MOUNT,
+      SPARK_DATA_VOLUME_NAME,
+      ...(outputs.sparkDataVolumeId ? { SPARK_DATA_VOLUME_ID: outputs.sparkDataVolumeId } : {}),
+    },
+    stack,
+    missingExit: EXIT_UNREACHABLE,
+  });
+}
+
+/**
+ * The Spark dataset's part of a current stack's status, asked of the Spark master's node after a
+ * manager told the swarm's: EXIT_OK, EXIT_FAILED (unhealthy) or EXIT_UNREACHABLE (cannot tell).
+ */
+function sparkDataStatus(outputs: AccessOutputs, stack: string, key: TemporaryKey, deps: AccessDeps): number {
+  const master = Object.entries(outputs.nodes).find(([, node]) => node.role === "sparkmaster");
+  if (master === undefined) {
+    deps.stderr(`status: stack ${stack} has no node with the role sparkmaster: the Spark dataset cannot be checked.\n`);
+    return EXIT_UNREACHABLE;
+  }
+  const [name, node] = master;
+  deps.stdout(`The Spark dataset, asked of ${name} (${node.publicIp})\n`);
+  const code = deps.interact(sshCommand(key, outputs.sshUser, node.publicIp, remoteSparkDataCommand(outputs, stack)));
+  if (code === EXIT_OK) return EXIT_OK;
+  if (code === SSH_FAILED || code === CANNOT_TELL || code === EXIT_UNREACHABLE) {
+    const why = code === SSH_FAILED ? `ssh to ${name} (${node.publicIp}) failed` : `${name} cannot tell (see above)`;
+    deps.stderr(`status: ${why}: the Spark dataset's state is unknown.\n`);
+    return EXIT_UNREACHABLE;
+  }
+  deps.stderr(`status: the Spark dataset of stack ${stack} is unhealthy (${STATUS_SCRIPT} spark-data exited with ${code}).\n`);
+  return EXIT_FAILED;
+}
+
+/** The worse of two results: unhealthy over unknown over healthy. */
+function worse(a: number, b: number): number {
+  const rank = (code: number) => (code === EXIT_FAILED ? 2 : code === EXIT_UNREACHABLE ? 1 : 0);
+  return rank(a) >= rank(b) ? a : b;
 }
 
 /** What the manager runs: the deployed status script with what it needs to know about the cluster. */
@@ -157,10 +207,11 @@ export async function runStatus(argv: readonly string[], deps: AccessDeps): Prom
         deps.stderr(`status: ${why}${manager !== managers.at(-1) ? "; asking the next manager" : ""}.\n`);
         continue;
       }
-      if (code === EXIT_OK) return EXIT_OK;
-      if (code === EXIT_UNREACHABLE) return EXIT_UNREACHABLE;
-      deps.stderr(`status: stack ${stack} is unhealthy (${STATUS_SCRIPT} exited with ${code}).\n`);
-      return EXIT_FAILED;
+      let swarmHealth: number = EXIT_FAILED;
+      if (code === EXIT_OK || code === EXIT_UNREACHABLE) swarmHealth = code;
+      else deps.stderr(`status: stack ${stack} is unhealthy (${STATUS_SCRIPT} exited with ${code}).\n`);
+      if (outputs.platform !== "current") return swarmHealth;
+      return worse(swarmHealth, sparkDataStatus(outputs, stack, key, deps));
     }
     deps.stderr(
       `status: no manager could tell (${managers.join(", ")}): is port 22 open to this machine (adminCidrs), and is a manager of the swarm up?\n`,

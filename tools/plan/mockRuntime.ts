@@ -129,6 +129,8 @@ function mockState(type: string, name: string, inputs: Record<string, any>): { i
       return { id: fakeId("i-", name), state: { ...state, publicIp: fakePublicIp(name), arn: `arn:aws:ec2:::instance/${name}` } };
     case "aws:ec2/vpc:Vpc":
       return { id: fakeId("vpc-", name), state };
+    case "aws:ebs/volume:Volume":
+      return { id: fakeId("vol-", name), state: { ...state, arn: `arn:aws:ec2:::volume/${name}` } };
     case "aws:ec2/subnet:Subnet":
       return { id: fakeId("subnet-", name), state };
     case "aws:ec2/securityGroup:SecurityGroup":
@@ -277,6 +279,9 @@ function mockCall(token: string, inputs: Record<string, any>, region: string): R
         value: MOCK_VCPU_QUOTA,
         region: where,
       };
+    case "aws:ebs/getEbsVolumes:getEbsVolumes":
+      // No volume carries the stack's tags: a first deployment (tests answer otherwise for a deployed one).
+      return { id: where, ids: [], region: where };
     case "aws:index/getCallerIdentity:getCallerIdentity":
       return { accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/mock", userId: "AIDAMOCK", id: "123456789012" };
     case "aws:index/getPartition:getPartition":

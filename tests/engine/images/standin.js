@@ -5,6 +5,8 @@
 //
 //   spark-master            TCP 7077 (workers register, drivers submit), HTTP 8080 (/json/)
 //   spark-worker            resolves SPARK_MASTER_IP (tasks.spark-master), registers, runs tasks
+//   spark-class CLASS ARGS  as apache/spark's /opt/spark/bin/spark-class: …master.Master is the
+//                           master on SPARK_MASTER_HOST, …worker.Worker spark://HOST:PORT a worker
 //   run-example SparkPi N   the driver: asks the master, which hands the job to a registered
 //                           worker and relays its answer; prints "Pi is roughly …"
 //   flocker-control         Flocker's REST API on 4523 (client certificates checked against
@@ -65,8 +67,7 @@ function lines(socket, onMessage) {
 }
 const send = (socket, msg) => socket.write(`${JSON.stringify(msg)}\n`);
 
-function sparkMaster() {
-  const host = process.env.SPARK_MASTER_IP || "0.0.0.0";
+function sparkMaster(host = process.env.SPARK_MASTER_IP || "0.0.0.0") {
   const port = Number(process.env.SPARK_MASTER_PORT || 7077);
   const workers = new Map();
   const pending = new Map();
@@ -142,10 +143,8 @@ function parseMasterUrl(url) {
   return { host: m[1], port: Number(m[2] || 7077) };
 }
 
-async function sparkWorker() {
-  const host = process.env.SPARK_MASTER_IP;
+async function sparkWorker(host = process.env.SPARK_MASTER_IP, port = Number(process.env.SPARK_MASTER_PORT || 7077)) {
   if (!host) throw new Error("SPARK_MASTER_IP is not set");
-  const port = Number(process.env.SPARK_MASTER_PORT || 7077);
   for (;;) {
     try {
       const addr = (await dns.promises.lookup(host, { family: 4 })).address;
@@ -175,6 +174,22 @@ async function sparkWorker() {
       await sleep(2000);
     }
   }
+}
+
+/** apache/spark's spark-class: the two classes the current platform starts, with their arguments. */
+function sparkClass(args) {
+  const [cls, ...rest] = args;
+  if (cls === "org.apache.spark.deploy.master.Master") {
+    if (rest.length > 0) throw new Error(`the stand-in Master takes no arguments, got: ${rest.join(" ")}`);
+    // Spark 3.5's MasterArguments reads SPARK_MASTER_HOST (SPARK_MASTER_IP is gone in 4.x).
+    return sparkMaster(process.env.SPARK_MASTER_HOST || os.hostname());
+  }
+  if (cls === "org.apache.spark.deploy.worker.Worker") {
+    if (rest.length !== 1) throw new Error(`the Worker takes one master URL, got: '${rest.join(" ")}'`);
+    const { host, port } = parseMasterUrl(rest[0]);
+    return sparkWorker(host, port);
+  }
+  throw new Error(`the stand-in spark-class runs only the Master and the Worker, not '${cls}'`);
 }
 
 async function runExample(args) {
@@ -505,8 +520,11 @@ async function flockerContainerAgent() {
 }
 
 const roles = {
-  "spark-master": sparkMaster,
-  "spark-worker": sparkWorker,
+  // The roles get the command line's words: the book's Spark roles take none, their defaults come
+  // from the environment.
+  "spark-master": () => sparkMaster(),
+  "spark-worker": () => sparkWorker(),
+  "spark-class": sparkClass,
   "run-example": runExample,
   "flocker-control": flockerControl,
   "flocker-dataset-agent": flockerDatasetAgent,
