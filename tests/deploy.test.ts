@@ -538,15 +538,15 @@ describe("a current stack's node image: pinned by the first deploy, never moved"
     {
       what: "no answer in time",
       error: new AwsCliError("aws ssm get-parameter did not answer within 30 s", undefined, false),
-      fix: `Run the deploy again, or ${MANUAL}.`,
+      fix: `Check this machine's connection to AWS and run the deploy again, or ${MANUAL}.`,
     },
   ])("SSM failure ($what): exit 2, nothing run, what failed and what to do", async ({ error, fix }) => {
     const rec = record(machineWith(CURRENT_CONFIG, { aws: async () => Promise.reject(error) }));
     expect(await runDeploy(["up", "current", "--my-ip"], rec.deps)).toBe(PREFLIGHT_EXIT_CODE);
     expect(rec.ran).toEqual([]);
     expect(rec.err()).toBe(
-      `Cannot run pulumi up on stack current: nodeImageId is not pinned, and reading Canonical's Ubuntu 24.04 image for eu-west-2 ` +
-        `from the SSM parameter ${UBUNTU_2404_SSM_PARAMETER} failed: ${error.message}. Nothing was run.\n  → ${fix}\n`,
+      `Cannot run pulumi up on stack current: nodeImageId is not pinned, and Canonical's Ubuntu 24.04 image for eu-west-2 ` +
+        `could not be read from the SSM parameter ${UBUNTU_2404_SSM_PARAMETER} (${error.message}). Nothing was run.\n  → ${fix}\n`,
     );
   });
 

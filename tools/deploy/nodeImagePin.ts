@@ -85,7 +85,7 @@ export async function lookUpNodeImage(aws: AwsRunner, stack: string, region: str
     answer = await aws(ssmLookupArgs(region));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const what = `reading Canonical's Ubuntu 24.04 image for ${region} from the SSM parameter ${UBUNTU_2404_SSM_PARAMETER} failed: ${message}`;
+    const what = `Canonical's Ubuntu 24.04 image for ${region} could not be read from the SSM parameter ${UBUNTU_2404_SSM_PARAMETER} (${message})`;
     if (error instanceof AwsCliError && error.credentials) {
       throw new PinError(
         what,
@@ -104,7 +104,7 @@ export async function lookUpNodeImage(aws: AwsRunner, stack: string, region: str
         `The identity needs ssm:GetParameter on arn:aws:ssm:${region}::parameter${UBUNTU_2404_SSM_PARAMETER}: grant it, or ${manual}.`,
       );
     }
-    throw new PinError(what, `Run the deploy again, or ${manual}.`);
+    throw new PinError(what, `Check this machine's connection to AWS and run the deploy again, or ${manual}.`);
   }
   if (typeof answer !== "string" || !isAmiId(answer)) {
     throw new PinError(
