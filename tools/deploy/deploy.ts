@@ -3,8 +3,9 @@
  * checks every prerequisite at once (tools/deploy/deployPreflight.ts) and exits with code 2 before
  * running anything when one is missing; then logs in to the self-managed backend, selects (or
  * creates) the stack with the passphrase secrets provider, optionally points adminCidrs[0] at this
- * machine's public IPv4, pins a current-platform stack's unset nodeImageId (tools/deploy/nodeImagePin.ts), and runs `pulumi up --policy-pack policy` / `pulumi destroy` with the
- * operator's terminal. Before a destroy, the hosts whose steps run a delete must answer, or their
+ * machine's public IPv4, pins a current-platform stack's unset nodeImageId
+ * (tools/deploy/nodeImagePin.ts), and runs `pulumi up --policy-pack policy` / `pulumi destroy` with
+ * the operator's terminal. Before a destroy, the hosts whose steps run a delete must answer, or their
  * deletes are forgotten on request (tools/deploy/destroyReachability.ts).
  */
 import { spawnSync } from "child_process";
@@ -290,7 +291,10 @@ function isReadableFile(file: string): boolean {
   }
 }
 
-/** `<command> version`'s first line (`ssh -V`'s, which prints to stderr; `aws --version`'s), or undefined when it does not run. */
+/**
+ * `<command> version`'s first line (`ssh -V`'s, which prints to stderr; `aws --version`'s), or
+ * undefined when it does not run.
+ */
 function commandVersion(command: string): string | undefined {
   const versionArgs = command === "ssh" ? ["-V"] : command === "aws" ? ["--version"] : ["version"];
   const result = spawnSync(command, versionArgs, { encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "pipe"] });
