@@ -3,7 +3,12 @@
  * the preflight's messages and exit code, placeholder detection, --my-ip, the command list (with
  * the policy pack) and argument parsing by the tools' common convention.
  */
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
+import { AwsCliError, awsCli } from "../tools/common/awsCli";
+import { lookUpNodeImage, pinNeed } from "../tools/deploy/nodeImagePin";
+import { UBUNTU_2404_SSM_PARAMETER } from "../lib/platform";
 import { UsageError } from "../tools/common/cli";
 import { fetchPublicIpv4, runDeploy } from "../tools/deploy/deploy";
 import { parseDeployArgs } from "../tools/deploy/deployArgs";
@@ -26,6 +31,8 @@ import { PROJECT_ROOT, availableStacks } from "../tools/common/stackConfig";
 import * as net from "net";
 import { probeTcp } from "../tools/deploy/destroyReachability";
 import {
+  CANONICAL_IMAGE,
+  CURRENT_CONFIG,
   DATASET_ID,
   FIRST_MANAGER_IP,
   GOOD_CONFIG,
@@ -140,6 +147,25 @@ describe("preflight: each missing prerequisite is reported with what to do, and 
       message: /Stack dev has no adminCidrs/,
       fix: /--my-ip/,
     },
+    {
+      what: "a current stack to pin without the AWS CLI",
+      machine: { stacks: { dev: CURRENT_CONFIG }, awsCli: false },
+      message:
+        /Stack dev is on platform current with nodeImageId unset, and deploy reads the image to pin with the AWS CLI, which is not on PATH \(`aws --version` does not run\)/,
+      fix: /Install AWS CLI v2 \(https:\/\/docs\.aws\.amazon\.com\/cli\/.*or pin the image yourself: `pulumi preview --stack dev` .* pulumi config set nodeImageId ami-… --stack dev/,
+    },
+    {
+      what: "a current stack to pin without a region",
+      machine: { stacks: { dev: { ...CURRENT_CONFIG, "aws:region": undefined } } },
+      message: /Stack dev is on platform current with nodeImageId unset, .*: aws:region is not set\./,
+      fix: /pulumi config set aws:region <region, e.g\. us-east-1> --stack dev/,
+    },
+    {
+      what: "a current stack to pin in a region that is not one",
+      machine: { stacks: { dev: { ...CURRENT_CONFIG, "aws:region": "Europe (London)" } } },
+      message: /aws:region is "Europe \(London\)", which is not an AWS region name\./,
+      fix: /pulumi config set aws:region/,
+    },
   ];
 
   test.each(cases)("$what", async ({ machine, args, message, fix }) => {
@@ -152,6 +178,7 @@ describe("preflight: each missing prerequisite is reported with what to do, and 
     expect(rec.err()).toMatch(/1 problem \(nothing was run\)/);
     expect(rec.ran).toEqual([]);
     expect(rec.fetches()).toBe(0);
+    expect(rec.awsCalls).toEqual([]);
   });
 
   test("every problem is reported in one run, numbered, each with its fix", async () => {
@@ -376,6 +403,248 @@ describe("--my-ip", () => {
         init?.signal?.addEventListener("abort", () => reject(init.signal?.reason)),
       )) as unknown as typeof fetch;
     await expect(fetchPublicIpv4(hanging, 20)).rejects.toThrow(/timeout|aborted/i);
+  });
+});
+
+describe("a current stack's node image: pinned by the first deploy, never moved", () => {
+  const SSM_ARGS = [
+    "ssm",
+    "get-parameter",
+    "--region",
+    "eu-west-2",
+    "--name",
+    UBUNTU_2404_SSM_PARAMETER,
+    "--query",
+    "Parameter.Value",
+  ];
+  const PIN = ["pulumi", "config", "set", "nodeImageId", CANONICAL_IMAGE, "--stack", "current"];
+  const UP = ["pulumi", "up", "--stack", "current", "--policy-pack", "policy"];
+  const PINNED_LINE =
+    `nodeImageId: pinned stack current to ${CANONICAL_IMAGE}, Canonical's Ubuntu 24.04 image in eu-west-2 today ` +
+    `(SSM ${UBUNTU_2404_SSM_PARAMETER}); Pulumi.current.yaml changed: commit it. ` +
+    `Deploy never moves a pin (docs/platforms.md, "Refreshing the pin").\n`;
+  const machineWith = (config: Record<string, unknown>, overrides: Parameters<typeof fakeMachine>[0] = {}) =>
+    fakeMachine({ stacks: { dev: GOOD_CONFIG, current: config }, ...overrides });
+
+  test("unset: reads the region's SSM parameter first, pins it after selecting the stack, says so, then pulumi up", async () => {
+    const rec = record(machineWith(CURRENT_CONFIG));
+    expect(await runDeploy(["up", "--stack", "current"], rec.deps)).toBe(0);
+    expect(rec.awsCalls).toEqual([SSM_ARGS]);
+    expect(rec.ran).toEqual([
+      ["pulumi", "login", "file://~"],
+      ["pulumi", "stack", "select", "--create", "current", "--secrets-provider", "passphrase"],
+      PIN,
+      UP,
+    ]);
+    // In this order: the look-up before anything runs, the line once the pin is written, then up.
+    expect(rec.timeline.filter((e) => !e.startsWith("out: $ "))).toEqual([
+      `aws ${displayCommand(SSM_ARGS)}`,
+      "run: pulumi login file://~",
+      "run: pulumi stack select --create current --secrets-provider passphrase",
+      `run: pulumi config set nodeImageId ${CANONICAL_IMAGE} --stack current`,
+      `out: ${PINNED_LINE}`,
+      `run: ${displayCommand(UP)}`,
+      expect.stringMatching(
+        /^out: Pulumi\.current\.yaml may have changed \(the encryptionsalt of a new stack, nodeImageId\): review it with git diff and commit the salt and the pin\.\n$/,
+      ),
+    ]);
+    expect(rec.out()).toContain(`$ pulumi config set nodeImageId ${CANONICAL_IMAGE} --stack current\n`);
+    expect(rec.err()).toBe("");
+  });
+
+  test("an empty or null nodeImageId is unset too; with --my-ip both are set before up", async () => {
+    for (const value of ["", "  ", null]) {
+      const rec = record(machineWith({ ...CURRENT_CONFIG, "swarm-flocker:nodeImageId": value }));
+      expect(await runDeploy(["up", "current", "--my-ip"], rec.deps)).toBe(0);
+      expect(rec.awsCalls).toEqual([SSM_ARGS]);
+      expect(rec.ran.slice(2)).toEqual([
+        ["pulumi", "config", "set", "--stack", "current", "--path", "adminCidrs[0]", "198.18.0.77/32"],
+        PIN,
+        UP,
+      ]);
+    }
+  });
+
+  test.each([
+    ["an AMI id", "ami-0123456789abcdef0"],
+    ["a malformed value (the program refuses it by name)", "ubuntu-24.04"],
+    ["an encrypted value", { secure: "v1:AAAA" }],
+  ])("pinned (%s): no SSM call, no config set, plain pulumi up", async (_what, value) => {
+    const rec = record(machineWith({ ...CURRENT_CONFIG, "swarm-flocker:nodeImageId": value }));
+    expect(await runDeploy(["up", "current"], rec.deps)).toBe(0);
+    expect(rec.awsCalls).toEqual([]);
+    expect(rec.ran).toEqual([
+      ["pulumi", "login", "file://~"],
+      ["pulumi", "stack", "select", "--create", "current", "--secrets-provider", "passphrase"],
+      UP,
+    ]);
+    expect(rec.out()).not.toContain("nodeImageId");
+  });
+
+  test("a pinned stack needs no AWS CLI", async () => {
+    const rec = record(
+      machineWith({ ...CURRENT_CONFIG, "swarm-flocker:nodeImageId": "ami-0123456789abcdef0" }, { awsCli: false }),
+    );
+    expect(await runDeploy(["up", "current"], rec.deps)).toBe(0);
+    expect(rec.ran.at(-1)).toEqual(UP);
+  });
+
+  test("a book stack is untouched: no SSM call, even without the AWS CLI, platform named or defaulted", async () => {
+    for (const config of [GOOD_CONFIG, { ...GOOD_CONFIG, "swarm-flocker:platform": "book" }]) {
+      const rec = record(machineWith(config, { awsCli: false }));
+      expect(await runDeploy(["up", "current"], rec.deps)).toBe(0);
+      expect(rec.awsCalls).toEqual([]);
+      expect(rec.ran.some((argv) => argv.includes("nodeImageId"))).toBe(false);
+    }
+  });
+
+  test("destroy never looks the image up", async () => {
+    const rec = record(machineWith(CURRENT_CONFIG));
+    expect(await runDeploy(["destroy", "current"], rec.deps)).toBe(0);
+    expect(rec.awsCalls).toEqual([]);
+    expect(rec.ran.some((argv) => argv.includes("config"))).toBe(false);
+  });
+
+  test("the preflight runs before the look-up", async () => {
+    const rec = record(machineWith(CURRENT_CONFIG, { pulumi: false }));
+    expect(await runDeploy(["up", "current"], rec.deps)).toBe(2);
+    expect(rec.awsCalls).toEqual([]);
+  });
+
+  const MANUAL =
+    `pin it yourself: pulumi config set nodeImageId "$(aws ssm get-parameter --region eu-west-2 --name ${UBUNTU_2404_SSM_PARAMETER} ` +
+    `--query Parameter.Value --output text)" --stack current (docs/platforms.md, "Refreshing the pin")`;
+
+  test.each([
+    {
+      what: "no credentials",
+      error: new AwsCliError("aws ssm get-parameter failed: Unable to locate credentials.", undefined, true),
+      fix: `AWS found no credentials or refused them: renew them (aws sso login --profile <profile>, or export AWS_PROFILE / AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and run the deploy again; or ${MANUAL}.`,
+    },
+    {
+      what: "a region without the parameter",
+      error: new AwsCliError("aws ssm get-parameter failed: An error occurred (ParameterNotFound)", "ParameterNotFound", false),
+      fix: "Canonical publishes this parameter in every commercial region: check aws:region of stack current (eu-west-2; pulumi config set aws:region <region> --stack current) and run the deploy again.",
+    },
+    {
+      what: "an identity without ssm:GetParameter",
+      error: new AwsCliError(
+        "aws ssm get-parameter failed: An error occurred (AccessDeniedException)",
+        "AccessDeniedException",
+        false,
+      ),
+      fix: `The identity needs ssm:GetParameter on arn:aws:ssm:eu-west-2::parameter${UBUNTU_2404_SSM_PARAMETER}: grant it, or ${MANUAL}.`,
+    },
+    {
+      what: "no answer in time",
+      error: new AwsCliError("aws ssm get-parameter did not answer within 30 s", undefined, false),
+      fix: `Check this machine's connection to AWS and run the deploy again, or ${MANUAL}.`,
+    },
+  ])("SSM failure ($what): exit 2, nothing run, what failed and what to do", async ({ error, fix }) => {
+    const rec = record(machineWith(CURRENT_CONFIG, { aws: async () => Promise.reject(error) }));
+    expect(await runDeploy(["up", "current", "--my-ip"], rec.deps)).toBe(PREFLIGHT_EXIT_CODE);
+    expect(rec.ran).toEqual([]);
+    expect(rec.err()).toBe(
+      `Cannot run pulumi up on stack current: nodeImageId is not pinned, and Canonical's Ubuntu 24.04 image for eu-west-2 ` +
+        `could not be read from the SSM parameter ${UBUNTU_2404_SSM_PARAMETER} (${error.message}). Nothing was run.\n  → ${fix}\n`,
+    );
+  });
+
+  test.each([
+    ["None"],
+    [""],
+    ["ami-0123"],
+    ["AMI-0A1B2C3D4E5F60718"],
+    [" ami-0a1b2c3d4e5f60718"],
+    [null],
+    [{ Value: CANONICAL_IMAGE }],
+  ])("an answer that is not an AMI id (%j) is refused: exit 2, nothing pinned or run", async (answer) => {
+    const rec = record(machineWith(CURRENT_CONFIG, { aws: async () => answer }));
+    expect(await runDeploy(["up", "current"], rec.deps)).toBe(PREFLIGHT_EXIT_CODE);
+    expect(rec.ran).toEqual([]);
+    expect(rec.err()).toContain(
+      `the SSM parameter ${UBUNTU_2404_SSM_PARAMETER} in eu-west-2 answered ${JSON.stringify(answer)}, which is not an AMI id (ami- and 8 or 17 hexadecimal digits); nothing was pinned. Nothing was run.\n`,
+    );
+    expect(rec.err()).toContain("→ Check the answer yourself with aws ssm get-parameter --region eu-west-2");
+    expect(rec.err()).toContain("pulumi config set nodeImageId <that id> --stack current");
+  });
+
+  test("a failed pin stops before pulumi up and claims nothing", async () => {
+    const rec = record(machineWith(CURRENT_CONFIG, { exitCodes: { "pulumi config set": 255 } }));
+    expect(await runDeploy(["up", "current"], rec.deps)).toBe(255);
+    expect(rec.ran.at(-1)).toEqual(PIN);
+    expect(rec.out()).not.toContain("nodeImageId: pinned");
+    expect(rec.err()).toContain(`\`pulumi config set nodeImageId ${CANONICAL_IMAGE} --stack current\` failed with exit code 255`);
+  });
+
+  test("the repository's current stack ships unpinned, in a region deploy can read the image in", () => {
+    const config = readRawStackConfig(PROJECT_ROOT, "current")!;
+    expect(pinNeed(config, "swarm-flocker")).toEqual({ pin: true, region: "us-east-1", rawRegion: "us-east-1" });
+    expect(pinNeed(readRawStackConfig(PROJECT_ROOT, "dev")!, "swarm-flocker")).toEqual({ pin: false });
+  });
+
+  test("--help says what deploy pins and that moving a pin is the manual command's job", async () => {
+    const rec = record(machineWith(CURRENT_CONFIG));
+    expect(await runDeploy(["up", "--help"], rec.deps)).toBe(0);
+    expect(rec.out()).toMatch(/platform current with nodeImageId unset: pins Canonical's current Ubuntu 24\.04 image/);
+    expect(rec.out()).toMatch(/never moves a pinned image: a new one replaces every node at once/);
+    expect(rec.out()).toContain('docs/platforms.md, "Refreshing the pin"');
+    expect(rec.out()).toContain("npm run deploy -- --stack current --my-ip");
+    expect(rec.awsCalls).toEqual([]);
+  });
+});
+
+describe("the AWS CLI runner (a stand-in aws on PATH)", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "deploy-aws-"));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const standIn = (name: string, body: string): Record<string, string> => {
+    const bin = path.join(dir, name);
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, "aws"), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    return { PATH: `${bin}:/usr/bin:/bin` };
+  };
+
+  test("the answer of --query Parameter.Value --output json is the id; the passphrase is not passed on", async () => {
+    const env = standIn(
+      "ok",
+      'printf "%s\\n" "$*" > "$(dirname "$0")/args"; env > "$(dirname "$0")/env"; echo \'"ami-0a1b2c3d4e5f60718"\'',
+    );
+    const aws = awsCli({ ...env, PULUMI_CONFIG_PASSPHRASE: "correct horse" }, 5_000);
+    expect(await lookUpNodeImage(aws, "current", "eu-west-2")).toBe("ami-0a1b2c3d4e5f60718");
+    expect(fs.readFileSync(path.join(dir, "ok", "args"), "utf8")).toBe(
+      `ssm get-parameter --region eu-west-2 --name ${UBUNTU_2404_SSM_PARAMETER} --query Parameter.Value --output json\n`,
+    );
+    expect(fs.readFileSync(path.join(dir, "ok", "env"), "utf8")).not.toContain("correct horse");
+  });
+
+  test("SSM's refusal of a key is a credentials failure", async () => {
+    const env = standIn(
+      "badkey",
+      "echo 'An error occurred (UnrecognizedClientException) when calling the GetParameter operation: The security token included in the request is invalid.' >&2; exit 254",
+    );
+    const error = await awsCli(env, 5_000)(["ssm", "get-parameter"]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AwsCliError);
+    expect(error).toMatchObject({ code: "UnrecognizedClientException", credentials: true });
+    await expect(lookUpNodeImage(awsCli(env, 5_000), "current", "eu-west-2")).rejects.toMatchObject({
+      fix: expect.stringMatching(/^AWS found no credentials or refused them/),
+    });
+  });
+
+  test("a call that hangs is stopped at the timeout", async () => {
+    const env = standIn("hang", "exec sleep 30");
+    await expect(awsCli(env, 300)(["ssm", "get-parameter"])).rejects.toThrow("aws ssm get-parameter did not answer within 0.3 s");
+  });
+
+  test("no aws on PATH says so", async () => {
+    const empty = path.join(dir, "empty");
+    fs.mkdirSync(empty);
+    await expect(awsCli({ PATH: empty }, 5_000)(["ssm", "get-parameter"])).rejects.toThrow(
+      "aws ssm get-parameter cannot run: the AWS CLI is not on PATH",
+    );
   });
 });
 

@@ -6,6 +6,7 @@ import * as path from "path";
 import type { DeployDeps } from "../../tools/deploy/deploy";
 import type { RawStackConfig } from "../../tools/deploy/deployPreflight";
 import { PROJECT_ROOT } from "../../tools/common/stackConfig";
+import { displayCommand } from "../../tools/deploy/deployPreflight";
 
 export const HOME = "/home/operator";
 
@@ -21,6 +22,18 @@ export const GOOD_CONFIG: RawStackConfig = {
   "swarm-flocker:flockerAptAllowUnsigned": true,
 };
 
+/** What Canonical's SSM parameter names in the fake's region. */
+export const CANONICAL_IMAGE = "ami-0a1b2c3d4e5f60718";
+
+/** A current-platform stack that passes every `up` check, its node image not pinned yet. */
+export const CURRENT_CONFIG: RawStackConfig = {
+  "aws:region": "eu-west-2",
+  "swarm-flocker:platform": "current",
+  "swarm-flocker:availabilityZone": "eu-west-2a",
+  "swarm-flocker:instanceType": "t3.medium",
+  "swarm-flocker:adminCidrs": ["198.18.7.1/32"],
+};
+
 export interface FakeMachine {
   env: Record<string, string | undefined>;
   files: Set<string>;
@@ -28,6 +41,10 @@ export interface FakeMachine {
   pulumi: boolean;
   /** An OpenSSH client on PATH (pulumi up runs each node's ssh-key step with it). */
   ssh: boolean;
+  /** The AWS CLI on PATH (deploy reads a current stack's image to pin with it). */
+  awsCli: boolean;
+  /** The answer (or the failure) of each `aws …` call, given its arguments. */
+  aws: (args: readonly string[]) => Promise<unknown>;
   publicIp: () => Promise<string>;
   /** Exit code per command (by its first three words), default 0. */
   exitCodes: Record<string, number>;
@@ -46,6 +63,10 @@ export interface Recorded {
   readonly captured: string[][];
   /** `host:port/timeoutMs` of every probe, in order. */
   readonly probes: string[];
+  /** The arguments of every `aws` call, in order. */
+  readonly awsCalls: string[][];
+  /** Everything in the order it happened: `aws …`, `run: …`, and what was printed (`out: …`, `err: …`). */
+  readonly timeline: string[];
   readonly fetches: () => number;
   readonly out: () => string;
   readonly err: () => string;
@@ -58,6 +79,8 @@ export function fakeMachine(overrides: Partial<FakeMachine> = {}): FakeMachine {
     stacks: { dev: GOOD_CONFIG, prod: GOOD_CONFIG },
     pulumi: true,
     ssh: true,
+    awsCli: true,
+    aws: async () => CANONICAL_IMAGE,
     publicIp: async () => "198.18.0.77",
     exitCodes: {},
     outputs: undefined,
@@ -71,6 +94,8 @@ export function record(machine: FakeMachine, projectBackendUrl: string | undefin
   const ran: string[][] = [];
   const captured: string[][] = [];
   const probes: string[] = [];
+  const awsCalls: string[][] = [];
+  const timeline: string[] = [];
   let fetches = 0;
   let out = "";
   let err = "";
@@ -81,7 +106,13 @@ export function record(machine: FakeMachine, projectBackendUrl: string | undefin
     projectBackendUrl,
     knownStacks: Object.keys(machine.stacks).sort(),
     which: (command) =>
-      command === "pulumi" && machine.pulumi ? "v3.248.0" : command === "ssh" && machine.ssh ? "OpenSSH_9.2p1" : undefined,
+      command === "pulumi" && machine.pulumi
+        ? "v3.248.0"
+        : command === "ssh" && machine.ssh
+          ? "OpenSSH_9.2p1"
+          : command === "aws" && machine.awsCli
+            ? "aws-cli/2.27.7 Python/3.13.2 Linux/6.8.0 exe/x86_64.ubuntu.24"
+            : undefined,
     fileExists: (file) => machine.files.has(file),
     readStackConfig: (stack) => {
       const config = machine.stacks[stack];
@@ -92,8 +123,14 @@ export function record(machine: FakeMachine, projectBackendUrl: string | undefin
       fetches += 1;
       return machine.publicIp();
     },
+    aws: (args) => {
+      awsCalls.push([...args]);
+      timeline.push(`aws ${displayCommand(args)}`);
+      return machine.aws(args);
+    },
     run: (argv) => {
       ran.push([...argv]);
+      timeline.push(`run: ${displayCommand(argv)}`);
       return machine.exitCodes[argv.slice(0, 3).join(" ")] ?? 0;
     },
     capture: (argv) => {
@@ -108,12 +145,14 @@ export function record(machine: FakeMachine, projectBackendUrl: string | undefin
     },
     stdout: (text) => {
       out += text;
+      timeline.push(`out: ${text}`);
     },
     stderr: (text) => {
       err += text;
+      timeline.push(`err: ${text}`);
     },
   };
-  return { deps, ran, captured, probes, fetches: () => fetches, out: () => out, err: () => err };
+  return { deps, ran, captured, probes, awsCalls, timeline, fetches: () => fetches, out: () => out, err: () => err };
 }
 
 /** A deployed stack's `pulumi stack output --json` (no --show-secrets: secret outputs read "[secret]"). */

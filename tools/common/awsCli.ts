@@ -1,5 +1,6 @@
 /**
- * The AWS CLI as an operator tool calls it (npm run restore): `aws <service> <operation> …
+ * The AWS CLI as an operator tool calls it (npm run restore; npm run deploy to pin a current
+ * stack's node image): `aws <service> <operation> …
  * --output json` through execFile — no shell, every argument one word —, each call bounded, with
  * the operator's own credentials and profile from the environment. The stack itself never needs
  * the CLI: Pulumi's provider makes its calls.
@@ -8,18 +9,25 @@ import { execFile, type ExecFileException } from "child_process";
 import type { Problem } from "../deploy/deployPreflight";
 import { withoutPulumiPassphrase } from "./stackAccess";
 
-const AWS_CLI_INSTALL_URL = "https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html";
+export const AWS_CLI_INSTALL_URL = "https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html";
 
 /** One call may take this long before it is stopped (the CLI retries throttled calls itself). */
 const CALL_TIMEOUT_MS = 120_000;
 
-/** AWS error codes that mean the operator's credentials are missing, expired or refused. */
+/**
+ * AWS error codes that mean the operator's credentials are missing, expired or refused: EC2's
+ * (query protocol), and the JSON-protocol services' (SSM) for a key AWS does not know, a wrong
+ * secret and an expired session token.
+ */
 const CREDENTIAL_ERROR_CODES = new Set([
   "AuthFailure",
   "UnauthorizedOperation",
   "ExpiredToken",
   "RequestExpired",
   "InvalidClientTokenId",
+  "UnrecognizedClientException",
+  "InvalidSignatureException",
+  "ExpiredTokenException",
 ]);
 
 export class AwsCliError extends Error {
@@ -47,25 +55,32 @@ function cliEnvironment(env: Env): NodeJS.ProcessEnv {
   return { ...withoutPulumiPassphrase(env), AWS_PAGER: "" };
 }
 
-function run(args: readonly string[], env: Env): Promise<{ stdout: string; stderr: string; error: ExecFileException | null }> {
+function run(
+  args: readonly string[],
+  env: Env,
+  timeoutMs = CALL_TIMEOUT_MS,
+): Promise<{ stdout: string; stderr: string; error: ExecFileException | null }> {
   return new Promise((resolve) => {
     execFile(
       "aws",
       [...args],
-      { env: cliEnvironment(env), timeout: CALL_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024, encoding: "utf8" },
+      { env: cliEnvironment(env), timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, encoding: "utf8" },
       (error, stdout, stderr) => resolve({ stdout, stderr, error }),
     );
   });
 }
 
-/** The runner the tools use: every call as `aws … --output json`. */
-export function awsCli(env: Env): AwsRunner {
+/** The runner the tools use: every call as `aws … --output json`, stopped after timeoutMs. */
+export function awsCli(env: Env, timeoutMs = CALL_TIMEOUT_MS): AwsRunner {
   return async (args) => {
     const what = `aws ${args.slice(0, 2).join(" ")}`;
-    const { stdout, stderr, error } = await run([...args, "--output", "json"], env);
+    const { stdout, stderr, error } = await run([...args, "--output", "json"], env, timeoutMs);
     if (error) {
       if (error.killed) {
-        throw new AwsCliError(`${what} did not answer within ${CALL_TIMEOUT_MS / 1000} s`, undefined, false);
+        throw new AwsCliError(`${what} did not answer within ${timeoutMs / 1000} s`, undefined, false);
+      }
+      if (error.code === "ENOENT") {
+        throw new AwsCliError(`${what} cannot run: the AWS CLI is not on PATH`, undefined, false);
       }
       const text = stderr.trim().split("\n").filter(Boolean).slice(-2).join(" / ") || error.message;
       const code = /An error occurred \(([^)]+)\)/.exec(stderr)?.[1];

@@ -3,8 +3,9 @@
  * checks every prerequisite at once (tools/deploy/deployPreflight.ts) and exits with code 2 before
  * running anything when one is missing; then logs in to the self-managed backend, selects (or
  * creates) the stack with the passphrase secrets provider, optionally points adminCidrs[0] at this
- * machine's public IPv4, and runs `pulumi up --policy-pack policy` / `pulumi destroy` with the
- * operator's terminal. Before a destroy, the hosts whose steps run a delete must answer, or their
+ * machine's public IPv4, pins a current-platform stack's unset nodeImageId
+ * (tools/deploy/nodeImagePin.ts), and runs `pulumi up --policy-pack policy` / `pulumi destroy` with
+ * the operator's terminal. Before a destroy, the hosts whose steps run a delete must answer, or their
  * deletes are forgotten on request (tools/deploy/destroyReachability.ts).
  */
 import { spawnSync } from "child_process";
@@ -40,6 +41,16 @@ import {
   type NeededHost,
 } from "./destroyReachability";
 import { PROJECT_ROOT, availableStacks, projectName } from "../common/stackConfig";
+import { awsCli, type AwsRunner } from "../common/awsCli";
+import {
+  PinError,
+  SSM_LOOKUP_TIMEOUT_MS,
+  lookUpNodeImage,
+  pinCommandLine,
+  pinNeed,
+  pinnedMessage,
+  type PinNeed,
+} from "./nodeImagePin";
 
 /** Everything the deploy touches outside itself; tests replace it. */
 export interface DeployDeps {
@@ -53,6 +64,8 @@ export interface DeployDeps {
   readonly readStackConfig: (stack: string) => RawStackConfig | undefined;
   /** The operator's public IPv4 (validated). */
   readonly fetchPublicIpv4: () => Promise<string>;
+  /** The operator's AWS CLI (`aws ARGS… --output json`, bounded): reads the image a current stack pins. */
+  readonly aws: AwsRunner;
   /** Runs one command with the terminal attached; returns its exit code. */
   readonly run: (argv: readonly string[]) => number;
   /** Runs one command and returns its exit code and stdout (stderr goes to the terminal). */
@@ -100,6 +113,22 @@ export async function runDeploy(argv: readonly string[], deps: DeployDeps): Prom
     deps.stdout(`--my-ip: this machine's public IPv4 is ${myIp}; adminCidrs[0] of stack ${args.stack} becomes ${myIp}/32.\n`);
   }
 
+  // Looked up before anything runs, like --my-ip's address: a failure leaves the stack untouched.
+  let pin: { readonly imageId: string; readonly region: string } | undefined;
+  const need: PinNeed =
+    args.command === "up" ? pinNeed(deps.readStackConfig(args.stack) ?? {}, deps.projectName) : { pin: false };
+  if (need.pin && need.region !== undefined) {
+    try {
+      pin = { imageId: await lookUpNodeImage(deps.aws, args.stack, need.region), region: need.region };
+    } catch (error) {
+      if (!(error instanceof PinError)) throw error;
+      deps.stderr(
+        `Cannot run pulumi up on stack ${args.stack}: nodeImageId is not pinned, and ${error.message}. Nothing was run.\n  → ${error.fix}\n`,
+      );
+      return PREFLIGHT_EXIT_CODE;
+    }
+  }
+
   const commands = deployCommands({
     command: args.command,
     stack: args.stack,
@@ -110,8 +139,10 @@ export async function runDeploy(argv: readonly string[], deps: DeployDeps): Prom
   });
   const pulumiCommand = commands[commands.length - 1];
   const install = args.command === "up" ? policyPackInstall(deps) : [];
-  const failed = runAll([...install, ...commands.slice(0, -1)], deps);
+  const pinning = pin === undefined ? [] : [pinCommandLine(args.stack, pin.imageId)];
+  const failed = runAll([...install, ...commands.slice(0, -1), ...pinning], deps);
   if (failed !== 0) return failed;
+  if (pin !== undefined) deps.stdout(pinnedMessage(args.stack, pin.imageId, pin.region));
   if (args.command === "destroy") {
     const ready = await clearUnreachableHosts(args, deps);
     if (ready !== 0) return ready;
@@ -120,7 +151,7 @@ export async function runDeploy(argv: readonly string[], deps: DeployDeps): Prom
   if (status !== 0) return status;
   if (args.command === "up") {
     deps.stdout(
-      `Pulumi.${args.stack}.yaml may have changed (the encryptionsalt of a new stack${myIp ? ", adminCidrs[0]" : ""}): review it with git diff and commit the salt.\n`,
+      `Pulumi.${args.stack}.yaml may have changed (the encryptionsalt of a new stack${myIp ? ", adminCidrs[0]" : ""}${pin ? ", nodeImageId" : ""}): review it with git diff and commit the salt${pin ? " and the pin" : ""}.\n`,
     );
   }
   return 0;
@@ -260,9 +291,12 @@ function isReadableFile(file: string): boolean {
   }
 }
 
-/** `<command> version`'s first line (`ssh -V`'s, which prints to stderr), or undefined when it does not run. */
+/**
+ * `<command> version`'s first line (`ssh -V`'s, which prints to stderr; `aws --version`'s), or
+ * undefined when it does not run.
+ */
 function commandVersion(command: string): string | undefined {
-  const versionArgs = command === "ssh" ? ["-V"] : ["version"];
+  const versionArgs = command === "ssh" ? ["-V"] : command === "aws" ? ["--version"] : ["version"];
   const result = spawnSync(command, versionArgs, { encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "pipe"] });
   if (result.error || result.status !== 0) return undefined;
   return (result.stdout || result.stderr).trim().split("\n")[0] || command;
@@ -301,6 +335,7 @@ export function systemDeps(): DeployDeps {
     fileExists: isReadableFile,
     readStackConfig: (stack) => readRawStackConfig(PROJECT_ROOT, stack),
     fetchPublicIpv4: () => fetchPublicIpv4(),
+    aws: awsCli(process.env, SSM_LOOKUP_TIMEOUT_MS),
     run: runInherited,
     capture: captureStdout,
     probe: probeTcp,

@@ -12,6 +12,7 @@ import { unknownStackMessage } from "../common/cli";
 import { unprefixedKeysProblem } from "../common/stackConfig";
 import { isDocumentationCidr, isPlaceholderAptSource } from "../../preflight/placeholders";
 import { FLOCKER_APT_KEYRING } from "../../lib/aptSource";
+import { pinNeed, pinProblems } from "./nodeImagePin";
 
 export type DeployCommand = "up" | "destroy";
 
@@ -49,7 +50,7 @@ export interface PreflightInput {
   readonly homeDir: string;
   /** The Pulumi project's name: the namespace of the stack's config keys. */
   readonly projectName: string;
-  /** Output of `<command> version` (`ssh -V` for ssh), or undefined when the command does not run. */
+  /** Output of `<command> version` (`ssh -V`, `aws --version`), or undefined when the command does not run. */
   readonly which: (command: string) => string | undefined;
   /** True when `file` exists and is a readable file. */
   readonly fileExists: (file: string) => boolean;
@@ -91,6 +92,7 @@ export function preflight(input: PreflightInput): Problem[] {
     // Only the packages install needs a package source; containers (the default) pulls images.
     if (config[`${input.projectName}:flockerInstall`] === "packages") problems.push(...checkFlockerPackages(input, config));
     problems.push(...checkAdminCidrs(input, config));
+    problems.push(...pinProblems(input.stack, pinNeed(config, input.projectName), input.which));
   }
   return problems;
 }
