@@ -76,8 +76,8 @@ test("tsconfig is strict", () => {
 test("the README opens with the deploy/plan command and the test command; docs/configuration.md documents every config key", () => {
   const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
   const blocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]);
-  expect(blocks[0]).toContain("npm ci && npm run deploy -- dev");
-  expect(blocks[0]).toContain("npm ci && npm run plan -- dev");
+  expect(blocks[0]).toContain("npm ci && npm run deploy -- current");
+  expect(blocks[0]).toContain("npm ci && npm run plan -- current");
   expect(blocks[1]).toContain("npm ci && npm test");
   const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
   expect(pkg.scripts.test).toBe("bash tests/run-all.sh");

@@ -4,7 +4,7 @@
  */
 import * as path from "path";
 import type { DeployDeps } from "../../tools/deploy/deploy";
-import type { RawStackConfig } from "../../tools/deploy/deployPreflight";
+import type { RawStackConfig } from "../../tools/common/problem";
 import { PROJECT_ROOT } from "../../tools/common/stackConfig";
 import { displayCommand } from "../../tools/deploy/deployPreflight";
 

@@ -6,8 +6,8 @@
  * the CLI: Pulumi's provider makes its calls.
  */
 import { execFile, type ExecFileException } from "child_process";
-import type { Problem } from "../deploy/deployPreflight";
-import { withoutPulumiPassphrase } from "./stackAccess";
+import type { Problem } from "./problem";
+import { withoutPulumiPassphrase } from "./childEnv";
 
 export const AWS_CLI_INSTALL_URL = "https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html";
 

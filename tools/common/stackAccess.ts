@@ -11,13 +11,8 @@ import * as path from "path";
 import { distance } from "fastest-levenshtein";
 import { remoteScriptsDir } from "../../lib/remotePaths";
 import type { NodeOutput } from "../../lib/stackOutputs";
-import {
-  DEFAULT_BACKEND_URL,
-  PULUMI_INSTALL_URL,
-  displayCommand,
-  resolveBackendUrl,
-  type Problem,
-} from "../deploy/deployPreflight";
+import { DEFAULT_BACKEND_URL, PULUMI_INSTALL_URL, displayCommand, resolveBackendUrl } from "../deploy/deployPreflight";
+import type { Problem } from "./problem";
 
 export interface CapturedRun {
   readonly status: number;
@@ -225,14 +220,6 @@ export function deployedScriptCommand(args: {
   const run = ["sudo", "env", ...assignments, "bash", word(file), ...(args.action ? [args.action] : [])].join(" ");
   const missing = `${args.script} is not on this node yet: deploy the current scripts with npm run deploy -- --stack ${args.stack}`;
   return [`if [ -f ${word(file)} ]; then ${run}; else echo ${word(missing)} >&2; exit ${args.missingExit}; fi`];
-}
-
-/** The operator's environment without the Pulumi passphrase, for commands that have no use for it (ssh, aws). */
-export function withoutPulumiPassphrase(env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
-  const copy = { ...env };
-  delete copy.PULUMI_CONFIG_PASSPHRASE;
-  delete copy.PULUMI_CONFIG_PASSPHRASE_FILE;
-  return copy;
 }
 
 /** The real machine: the CLI and ssh as child processes, the terminal attached to ssh. */

@@ -25,7 +25,8 @@ import {
   usageMessage,
   type ToolSpec,
 } from "../common/cli";
-import { projectBackendUrl, readRawStackConfig, type Problem } from "../deploy/deployPreflight";
+import type { Problem } from "../common/problem";
+import { projectBackendUrl, readRawStackConfig } from "../deploy/deployPreflight";
 import {
   Interrupts,
   SPARK_MASTER_SERVICE,

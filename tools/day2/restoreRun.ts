@@ -23,14 +23,8 @@ import {
   type Snapshot,
 } from "./restoreVolume";
 import { createPreRestoreSnapshot, findDatasetVolume, waitUntilSnapshotCompleted } from "./restoreSnapshot";
-import {
-  deployedScriptCommand,
-  sshCommand,
-  withoutPulumiPassphrase,
-  type AccessDeps,
-  type AccessOutputs,
-  type TemporaryKey,
-} from "../common/stackAccess";
+import { withoutPulumiPassphrase } from "../common/childEnv";
+import { deployedScriptCommand, sshCommand, type AccessDeps, type AccessOutputs, type TemporaryKey } from "../common/stackAccess";
 
 /** The service that mounts the Spark dataset (components/spark.ts; tests/restore.test.ts checks it against the program). */
 export const SPARK_MASTER_SERVICE = "spark-master";

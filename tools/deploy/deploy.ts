@@ -27,8 +27,8 @@ import {
   readRawStackConfig,
   resolveBackendUrl,
   type DeployCommand,
-  type RawStackConfig,
 } from "./deployPreflight";
+import type { RawStackConfig } from "../common/problem";
 import {
   answers,
   consequences,

@@ -9,6 +9,7 @@ import * as path from "path";
 import { Address4 } from "ip-address";
 import * as YAML from "yaml";
 import { unknownStackMessage } from "../common/cli";
+import type { Problem, RawStackConfig } from "../common/problem";
 import { unprefixedKeysProblem } from "../common/stackConfig";
 import { isDocumentationCidr, isPlaceholderAptSource } from "../../preflight/placeholders";
 import { FLOCKER_APT_KEYRING } from "../../lib/aptSource";
@@ -29,16 +30,6 @@ export const PULUMI_INSTALL_URL = "https://www.pulumi.com/docs/iac/download-inst
 
 // ---------------------------------------------------------------------------------------------
 // Preflight
-
-export interface Problem {
-  /** What is wrong. */
-  readonly problem: string;
-  /** What to do about it. */
-  readonly fix: string;
-}
-
-/** A stack file's `config:` map as written (values not stringified; `{ secure: … }` for secrets). */
-export type RawStackConfig = Readonly<Record<string, unknown>>;
 
 export interface PreflightInput {
   readonly command: DeployCommand;

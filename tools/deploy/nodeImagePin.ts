@@ -12,7 +12,7 @@
 import { isAmiId, isAwsRegionName } from "../../config/formats";
 import { UBUNTU_2404_SSM_PARAMETER, pinNodeImageCommand, ubuntu2404LookupCommand } from "../../lib/platform";
 import { AWS_CLI_INSTALL_URL, AwsCliError, type AwsRunner } from "../common/awsCli";
-import type { Problem, RawStackConfig } from "./deployPreflight";
+import type { Problem, RawStackConfig } from "../common/problem";
 
 /** The one SSM read may take this long (the CLI's own retries included) before the deploy stops. */
 export const SSM_LOOKUP_TIMEOUT_MS = 30_000;
