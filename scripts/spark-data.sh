@@ -245,7 +245,7 @@ release() {
       log "removing Docker volume $VOLUME_NAME (its binding to $DATA_DIR; the files stay on $VOLUME_ID)"
       if ! err=$(docker_cli volume rm "$VOLUME_NAME" 2>&1 >/dev/null); then
         [[ "${err,,}" == *"no such volume"* ]] ||
-          die "could not remove Docker volume $VOLUME_NAME: $err; a container still uses it: remove it first (the spark-master service: 'docker service ls'; 'docker ps -a --filter volume=$VOLUME_NAME'), then re-run"
+          die "could not remove Docker volume $VOLUME_NAME: $err; when a container still uses it ('docker ps -a --filter volume=$VOLUME_NAME'; the spark-master service: 'docker service ls' on a manager), remove that first, then re-run"
       fi
     else
       warn "Docker volume $VOLUME_NAME is $(describe_binding "$binding"), not this step's binding: left as it is"
