@@ -20,7 +20,8 @@
 #               (a plain volume, bound elsewhere, another driver) is refused, never replaced.
 #            A second run changes nothing; a replaced node gets the same volume and its data, as
 #            it is. Last stdout line: spark-data: <volume id> <device> UUID=<uuid> at <mount point>
-#   release  (the step's delete, and the old node's part of a replacement) removes the Docker
+#   release  (the step's delete, which runs on a destroy only: the step follows the cluster's life,
+#            so a replaced node is never asked, dead or alive) removes the Docker
 #            volume's binding, unmounts the volume and removes its fstab line. It never formats
 #            and never deletes a file: `docker volume rm` of a bound local volume removes Docker's
 #            record of it, not the files of its source. An absent volume, mount or line is fine.
