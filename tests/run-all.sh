@@ -109,12 +109,10 @@ part() {
   part_pids+=($!)
 }
 
-static_checks() {
+# The static checks, in two parts that run beside jest: on two cores a single chain of them
+# outlasts jest and leaves a core idle.
+type_checks() {
   local status=0 cache=$SWARM_FLOCKER_TEST_CACHE
-  if ! lacks shellcheck; then
-    echo "== shellcheck"
-    npm run --silent lint:scripts || status=1
-  fi
   echo "== tsc --noEmit (incremental: $cache/tsc)"
   # --incremental keeps each project's state in a build-info file: an unchanged tree is checked
   # in seconds, and any change to a file or a dependency's typings is checked again in full.
@@ -122,13 +120,22 @@ static_checks() {
   for project in root policy examples/consumer; do
     npx tsc --noEmit -p "${project/#root/.}" --incremental --tsBuildInfoFile "$cache/tsc/${project//\//-}.tsbuildinfo" || status=1
   done
+  echo "== knip (unused files, exports, dependencies)"
+  npx knip --no-progress || status=1
+  return "$status"
+}
+
+lint_checks() {
+  local status=0 cache=$SWARM_FLOCKER_TEST_CACHE
+  if ! lacks shellcheck; then
+    echo "== shellcheck"
+    npm run --silent lint:scripts || status=1
+  fi
   echo "== eslint (cache: $cache/eslint-cache)"
   # The cache keys each file on its content and the config: a fresh clone lints everything.
   npx eslint --max-warnings 0 --cache --cache-strategy content --cache-location "$cache/eslint-cache" . || status=1
   echo "== prettier --check"
   npx prettier --check --log-level warn --cache --cache-location "$cache/prettier-cache" . || status=1
-  echo "== knip (unused files, exports, dependencies)"
-  npx knip --no-progress || status=1
   return "$status"
 }
 
@@ -186,7 +193,13 @@ fi
 ! $jest_runs || part jest npx jest --silent "${jest_args[@]}"
 if $run_fast; then
   if lacks shellcheck; then skipped+=(shellcheck); fi
-  if $dry_run; then echo "static: shellcheck tsc eslint prettier knip"; else part static static_checks; fi
+  if $dry_run; then
+    echo "types: tsc knip"
+    echo "lint: shellcheck eslint prettier"
+  else
+    part types type_checks
+    part lint lint_checks
+  fi
 fi
 if $dry_run; then
   ((${#skipped[@]} == 0)) || echo "skipped: ${skipped[*]}"
@@ -195,7 +208,7 @@ fi
 
 wait "${part_pids[@]}" || true
 status=0
-for name in static jest bats; do
+for name in types lint jest bats; do
   [[ -f "$logs/$name.status" ]] || continue
   read -r part_status seconds <"$logs/$name.status"
   echo "==== $name: $([ "$part_status" -eq 0 ] && echo passed || echo FAILED) in $seconds s"

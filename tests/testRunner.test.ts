@@ -132,9 +132,12 @@ describe("run-all.sh's tiers: npm test (fast), npm run test:slow, npm run test:a
     // tests/engine/ is a tier of its own in every one; the static checks run once, with the fast tier.
     for (const plan of [fast, slow, all])
       expect(jestSuites(plan.jest).some((suite) => suite.startsWith("tests/engine/"))).toBe(false);
-    expect(Object.keys(fast).sort()).toEqual(expect.arrayContaining(["jest", "static"]));
-    expect(slow.static).toBeUndefined();
-    expect(all.static).toBeDefined();
+    expect(Object.keys(fast).sort()).toEqual(expect.arrayContaining(["jest", "lint", "types"]));
+    expect([slow.types, slow.lint]).toEqual([undefined, undefined]);
+    expect([all.types, all.lint]).toEqual([
+      ["tsc", "knip"],
+      ["shellcheck", "eslint", "prettier"],
+    ]);
   });
 
   test("the slow tier names only suites that exist", () => {
