@@ -30,7 +30,7 @@ test("arguments: the stack in either form, overrides with the project namespace 
   expect(() => parsePlanArgs(["--set", "nodeCount"])).toThrow('--set takes KEY=VALUE, got "nodeCount" (e.g. --set nodeCount=30)');
   expect(() => parsePlanArgs(["--bogus"])).toThrow(UsageError);
   expect(() => parsePlanArgs(["--stack", "nope"])).toThrow(
-    'no stack "nope": Pulumi.nope.yaml does not exist (stacks: dev, prod); for a new stack, copy one: cp Pulumi.dev.yaml Pulumi.nope.yaml',
+    'no stack "nope": Pulumi.nope.yaml does not exist (stacks: current, dev, prod); for a new stack, copy one: cp Pulumi.dev.yaml Pulumi.nope.yaml',
   );
 });
 
@@ -140,7 +140,7 @@ test("the default stack is said, not silent; piping into head ends quietly", () 
     encoding: "utf8",
   });
   expect(piped.stdout).toBe(
-    'Offline plan of stack "dev" (the default; --stack NAME for another: dev, prod) — Pulumi mocks: no cloud, no CLI\n',
+    'Offline plan of stack "dev" (the default; --stack NAME for another: current, dev, prod) — Pulumi mocks: no cloud, no CLI\n',
   );
   expect(piped.stderr).toBe("");
   expect(piped.status).toBe(0);
@@ -151,7 +151,7 @@ test("an unknown stack or a bad option is a usage error: exit 2, the right form,
   const unknown = plan(["--stack", "prd"]);
   expect(unknown.status).toBe(2);
   expect(unknown.stderr).toBe(
-    'plan: no stack "prd": Pulumi.prd.yaml does not exist (stacks: dev, prod); did you mean prod? Or, for a new stack, copy one: cp Pulumi.dev.yaml Pulumi.prd.yaml\n' +
+    'plan: no stack "prd": Pulumi.prd.yaml does not exist (stacks: current, dev, prod); did you mean prod? Or, for a new stack, copy one: cp Pulumi.dev.yaml Pulumi.prd.yaml\n' +
       "Usage: npm run plan -- [--stack NAME] [--set KEY=VALUE ...] [--out DIR]\n(npm run plan -- --help for more)\n",
   );
   const typo = plan(["--sett", "nodeCount=3"]);

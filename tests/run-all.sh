@@ -186,10 +186,16 @@ if ! $node_script_tools; then
   [[ ${jest_args[0]} == --runTestsByPath ]] || jest_args+=("<rootDir>/$(escape "$rehearsal")\$")
 fi
 
-if ((${#bats_files[@]} > 0)); then
+# bats runs its files one after another: in two halves (alternate files), so that the second core
+# has work once jest is done. (bats --jobs would need GNU parallel, which npm does not provide.)
+bats_halves=([0]="" [1]="")
+for i in "${!bats_files[@]}"; do bats_halves[i % 2]+="${bats_files[i]} "; done
+for half in 0 1; do
+  read -r -a half_files <<<"${bats_halves[half]}"
+  ((${#half_files[@]} > 0)) || continue
   # The npm package's bin is not linked into node_modules/.bin (its package.json names no "bin").
-  part bats node_modules/bats/bin/bats "${bats_files[@]}"
-fi
+  part "bats-$((half + 1))" node_modules/bats/bin/bats "${half_files[@]}"
+done
 ! $jest_runs || part jest npx jest --silent "${jest_args[@]}"
 if $run_fast; then
   if lacks shellcheck; then skipped+=(shellcheck); fi
@@ -208,7 +214,7 @@ fi
 
 wait "${part_pids[@]}" || true
 status=0
-for name in types lint jest bats; do
+for name in types lint jest bats-1 bats-2; do
   [[ -f "$logs/$name.status" ]] || continue
   read -r part_status seconds <"$logs/$name.status"
   echo "==== $name: $([ "$part_status" -eq 0 ] && echo passed || echo FAILED) in $seconds s"
