@@ -175,7 +175,7 @@ describe("run-all.sh's tiers: npm test (fast), npm run test:slow, npm run test:a
 
   test("the install is checked first, and what was skipped is reported once with the line that provides it", () => {
     const runAll = read("tests/run-all.sh");
-    expect(runAll.indexOf("node tools/dev/checkInstall.js")).toBeLessThan(runAll.indexOf("part \"bats-"));
+    expect(runAll.indexOf("node tools/dev/checkInstall.js")).toBeLessThan(runAll.indexOf('part "bats-'));
     expect(runAll).toContain("provide them with: $(bash tests/ensure-tools.sh --install)");
     const config = require(path.join(root, "jest.config.js"));
     // run-all.sh's ignores start with the config's own, so that tests/engine/ stays out of npm test.
