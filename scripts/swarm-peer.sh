@@ -32,10 +32,19 @@ esac
 swarm_is_manager ||
   die "this node is in the swarm as a worker, but the stack makes it a manager: promote it on a manager ('docker node promote $(hostname)'), then re-run pulumi up"
 
-addr=$(docker_cli info --format '{{.Swarm.NodeAddr}}') || die "cannot read this manager's address (docker info)"
-cluster=$(docker_cli info --format '{{.Swarm.Cluster.ID}}') || die "cannot read the swarm's cluster id (docker info)"
-[[ -n "$addr" && -n "$cluster" && "$cluster" != "<no value>" ]] ||
-  die "docker info shows no address or cluster id for this manager (address '$addr', cluster '$cluster')"
+# The step runs right after the first manager (often the leader) is gone: until the others have
+# elected a leader, docker info shows no cluster id. Wait for one, bounded; a swarm that has lost
+# its quorum never elects one, and the step fails saying so.
+PEER_WAIT_TIMEOUT=${PEER_WAIT_TIMEOUT:-90}
+addr=""
+cluster=""
+peer_identity() {
+  addr=$(docker_cli info --format '{{.Swarm.NodeAddr}}') || return 1
+  cluster=$(docker_cli info --format '{{.Swarm.Cluster.ID}}') || return 1
+  [[ -n "$addr" && -n "$cluster" && "$cluster" != "<no value>" ]]
+}
+WAIT_HINT="docker info still shows no cluster id on this manager: the swarm has no leader (lost quorum?); see 'docker node ls' on another manager, restore the quorum, then re-run pulumi up" \
+  wait_for "$PEER_WAIT_TIMEOUT" "$WAIT_INTERVAL" "this manager's address and the swarm's cluster id (a leader elected)" peer_identity
 swarm_read token docker_cli swarm join-token -q manager
 [[ -n "$token" ]] || die "docker swarm join-token returned an empty token"
 log "an active manager of swarm $cluster at $addr"

@@ -240,6 +240,28 @@ EOF2
   assert_no_mutations
 }
 
+@test "peer: during a leader election (no cluster id yet) it waits for the new leader, then answers" {
+  swarm_is active manager
+  stub_set docker/addr 10.0.1.11
+  stub_fail no-leader 2
+  run_script swarm-peer
+  assert_success
+  assert_output "10.0.1.11 $MANAGER_TOKEN clust3r0ne"
+  assert_equal "$(wc -l <"$STUB_STATE/sleep.log")" 2
+  assert_no_mutations
+}
+
+@test "peer: a swarm that never elects a leader fails at the bound, saying what to check, and prints nothing" {
+  swarm_is active manager
+  stub_fail no-leader always
+  PEER_WAIT_TIMEOUT=30 WAIT_INTERVAL=5 run_script swarm-peer
+  assert_failure 1
+  assert_output ""
+  assert_stderr_contains "timed out after 30s waiting for this manager's address and the swarm's cluster id (a leader elected)"
+  assert_stderr_contains "the swarm has no leader (lost quorum?)"
+  assert_no_mutations
+}
+
 @test "peer: a worker, a locked node or a silent daemon fails instead of answering 'no swarm'" {
   swarm_is active worker
   run_script swarm-peer
