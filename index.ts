@@ -156,17 +156,7 @@ function buildBook(config: ClusterConfig, checked: BillableFacts, layout: Topolo
 
   const controlHost = host(control.name);
   return {
-    nodes: pulumi.output(
-      Object.fromEntries(
-        layout.nodes.map((n) => [
-          n.name,
-          { role: n.role, swarmRole: n.swarmRole, publicIp: host(n.name).publicIp, privateIp: n.privateIp },
-        ]),
-      ),
-    ),
-    managerAddresses: pulumi.output(swarm.managerAddresses),
-    sshUser: pulumi.output(config.sshUser),
-    sshPrivateKey: nodes.sshPrivateKey,
+    ...accessOutputs(layout, nodes, swarm, config.sshUser),
     flockerControlEndpoint: pulumi.output(`https://${control.privateIp}:${FLOCKER_API_PORT}`),
     flockerControlPublicEndpoint: pulumi.interpolate`https://${controlHost.publicIp}:${FLOCKER_API_PORT}`,
     flockerCaCert: pki.caCertPem,
@@ -175,11 +165,7 @@ function buildBook(config: ClusterConfig, checked: BillableFacts, layout: Topolo
     flockerStatus: flocker.status,
     sparkMasterUrl: spark.masterUrl,
     sparkUiUrl: spark.uiUrl,
-    swarmWorkerJoinToken: swarm.workerJoinToken,
-    swarmManagerJoinToken: swarm.managerJoinToken,
-    securityGroupIds: pulumi.output(network.securityGroupIds),
-    vpcId: network.vpcId,
-    subnetId: network.subnetId,
+    ...swarmAndNetworkOutputs(swarm, network),
     smokeTestResult: spark.smokeTestResult,
   };
 }
@@ -264,25 +250,39 @@ function buildCurrent(config: ClusterConfig, checked: BillableFacts, layout: Top
   });
   return {
     platform: pulumi.output("current" as const),
+    ...accessOutputs(layout, nodes, swarm, config.sshUser),
+    sparkMasterUrl: spark.masterUrl,
+    sparkUiUrl: spark.uiUrl,
+    ...swarmAndNetworkOutputs(swarm, network),
+    smokeTestResult: spark.smokeTestResult,
+    sparkDataVolumeId: sparkData.volumeId,
+  };
+}
+
+/** The outputs both platforms export about the nodes and how to reach them. */
+function accessOutputs(layout: Topology, nodes: ClusterNodes, swarm: Swarm, sshUser: string) {
+  return {
     nodes: pulumi.output(
       Object.fromEntries(
         layout.nodes.map((n) => [
           n.name,
-          { role: n.role, swarmRole: n.swarmRole, publicIp: host(n.name).publicIp, privateIp: n.privateIp },
+          { role: n.role, swarmRole: n.swarmRole, publicIp: nodes.hosts[n.name].publicIp, privateIp: n.privateIp },
         ]),
       ),
     ),
     managerAddresses: pulumi.output(swarm.managerAddresses),
-    sshUser: pulumi.output(config.sshUser),
+    sshUser: pulumi.output(sshUser),
     sshPrivateKey: nodes.sshPrivateKey,
-    sparkMasterUrl: spark.masterUrl,
-    sparkUiUrl: spark.uiUrl,
+  };
+}
+
+/** The outputs both platforms export for other stacks to join the swarm or its network. */
+function swarmAndNetworkOutputs(swarm: Swarm, network: ClusterNetwork) {
+  return {
     swarmWorkerJoinToken: swarm.workerJoinToken,
     swarmManagerJoinToken: swarm.managerJoinToken,
     securityGroupIds: pulumi.output(network.securityGroupIds),
     vpcId: network.vpcId,
     subnetId: network.subnetId,
-    smokeTestResult: spark.smokeTestResult,
-    sparkDataVolumeId: sparkData.volumeId,
   };
 }
